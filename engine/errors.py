@@ -1,0 +1,115 @@
+"""The one exception hierarchy of the engine; the runtime maps it to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from metadata.problems import Problem
+
+
+class LoomError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidMetadata(LoomError):
+    """Metadata failed validation; nothing was applied."""
+
+    code = "invalid_metadata"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = sorted(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the metadata:\n{lines}")
+
+
+class RecordInvalid(LoomError):
+    """A record failed coercion or validation; `fields` maps each field to all its errors."""
+
+    code = "invalid_record"
+
+    def __init__(self, object_name: str, fields: Mapping[str, Sequence[str]], row: int | None = None) -> None:
+        self.object_name = object_name
+        self.fields = {name: list(messages) for name, messages in fields.items()}
+        self.row = row
+        where = f"{object_name} row {row}" if row is not None else object_name
+        detail = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in self.fields.items())
+        super().__init__(f"{where} is invalid: {detail}")
+
+
+class FieldValueError(ValueError):
+    """Raised by a field type when a single value cannot be coerced or is invalid."""
+
+
+class RecordNotFound(LoomError):
+    code = "not_found"
+
+    def __init__(self, object_name: str, record_id: object) -> None:
+        self.object_name = object_name
+        self.record_id = record_id
+        super().__init__(f"{object_name} {record_id} does not exist")
+
+
+class UnknownObject(LoomError):
+    code = "not_found"
+
+    def __init__(self, object_name: str) -> None:
+        self.object_name = object_name
+        super().__init__(f"there is no object named {object_name!r}")
+
+
+class ConflictError(LoomError):
+    """The record changed since the caller read it (optimistic locking)."""
+
+    code = "conflict"
+
+    def __init__(self, object_name: str, record_id: object, expected: int, actual: int | None) -> None:
+        self.object_name = object_name
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{object_name} {record_id} was changed by someone else: you edited version {expected}, "
+            f"it is now at version {actual}; reload it and apply your change again"
+        )
+
+
+class ExpressionError(LoomError):
+    """An expression is malformed, unsafe, or failed while evaluating."""
+
+    code = "invalid_expression"
+
+
+class NotCompilable(ExpressionError):
+    """An expression cannot be turned into SQL; it is refused rather than run in Python."""
+
+    code = "filter_not_supported"
+
+
+class SchemaChangeRefused(LoomError):
+    """A schema change would lose data, so it was not applied."""
+
+    code = "schema_change_refused"
+
+    def __init__(self, message: str, record_ids: Sequence[object] = ()) -> None:
+        self.record_ids = list(record_ids)
+        super().__init__(message)
+
+
+class BulkInvalid(LoomError):
+    """Rows of a bulk create failed validation; nothing was written. `rows` maps row index → field errors."""
+
+    code = "invalid_records"
+
+    def __init__(self, object_name: str, rows: Mapping[int, Mapping[str, Sequence[str]]]) -> None:
+        self.object_name = object_name
+        self.rows = {index: {name: list(m) for name, m in fields.items()} for index, fields in rows.items()}
+        first = ", ".join(str(index) for index in list(self.rows)[:10])
+        super().__init__(
+            f"{len(self.rows)} {object_name} row(s) are invalid (rows {first}…); nothing was saved"
+        )

@@ -1,0 +1,53 @@
+"""Named engine events that the rules and flow engines subscribe to (before_save, after_save, …)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from engine.actors import Actor
+
+EVENTS = ("before_save", "after_save", "after_delete", "after_restore")
+
+
+@dataclass
+class RecordEvent:
+    """What a handler sees: the record's values after the change, its values before, and the transaction."""
+
+    object: str
+    record: dict[str, Any]
+    old: Mapping[str, Any] | None
+    actor: Actor
+    conn: Connection
+    changed: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_new(self) -> bool:
+        return self.old is None
+
+
+Handler = Callable[[RecordEvent], None]
+
+
+class EventBus:
+    """Synchronous, in-transaction dispatch: a handler's exception rolls the whole change back."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event: str, handler: Handler) -> Handler:
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
+        self._handlers[event].append(handler)
+        return handler
+
+    def has_handlers(self, event: str) -> bool:
+        return bool(self._handlers.get(event))
+
+    def emit(self, event: str, payload: RecordEvent) -> None:
+        for handler in self._handlers.get(event, ()):
+            handler(payload)

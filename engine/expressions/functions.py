@@ -1,0 +1,79 @@
+"""The function registry: expression functions by name, which plugins extend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import ExpressionError
+
+
+@dataclass(frozen=True)
+class Function:
+    """One expression function: its Python implementation and, when it has one, its SQL form.
+
+    `impl(ctx, *args)` receives the EvalContext first. `sql(sctx, args)` receives the SqlContext
+    and the arguments, each a SQLAlchemy ColumnElement or a plain Python value for a constant;
+    it returns a ColumnElement or raises NotCompilable. `returns` is the result kind
+    ("boolean", "number", "text", "date", "datetime", "list" or "any"); "boolean" promises the
+    Python implementation never returns None. `field_name_arg` marks functions whose first
+    argument must be a quoted field name, such as changed("status"); `reads_record` functions
+    are called as `impl(ctx, names, *args)` with the names the expression is evaluated over.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    min_args: int = 0
+    max_args: int | None = None
+    sql: Callable[..., Any] | None = None
+    doc: str = ""
+    returns: str = "any"
+    field_name_arg: bool = False
+    reads_record: bool = False
+
+    def accepts(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
+
+    def arity_error(self, count: int) -> str:
+        """A message saying how many arguments the function takes and how many it was given."""
+        if self.max_args == self.min_args:
+            expected = f"{self.min_args}"
+        elif self.max_args is None:
+            expected = f"at least {self.min_args}"
+        else:
+            expected = f"{self.min_args} to {self.max_args}"
+        plural = "" if expected == "1" else "s"
+        return f"{self.name}() takes {expected} argument{plural}, {count} given"
+
+
+class FunctionRegistry:
+    """Functions by name. Registering a name twice replaces it (a plugin may override a built-in)."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, Function] = {}
+
+    def register(self, function: Function) -> Function:
+        if not function.name.isidentifier() or function.name.startswith("_"):
+            raise ValueError(f"{function.name!r} is not a valid function name")
+        self._functions[function.name] = function
+        return function
+
+    def get(self, name: str) -> Function:
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise ExpressionError(f"unknown function {name}()") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._functions))
+
+    def names(self) -> list[str]:
+        return sorted(self._functions)
+
+    def lookup(self) -> dict[str, Function]:
+        """The name → Function mapping itself, for the evaluator's hot path; do not mutate."""
+        return self._functions

@@ -1,0 +1,137 @@
+"""SQL forms of the date functions, per dialect, matching the Python ones day for day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.errors import NotCompilable
+from engine.expressions.sql_types import SqlArg, bind, is_sql, sql_kind
+
+if TYPE_CHECKING:
+    from engine.expressions.context import SqlContext
+
+
+def _today(sctx: SqlContext) -> ColumnElement[Any]:
+    return sa.literal(sctx.now.date(), sa.Date)
+
+
+def _date_kind(arg: SqlArg, function: str) -> str:
+    kind = sql_kind(arg)
+    if kind not in ("date", "datetime"):
+        raise NotCompilable(f"{function}() in a filter needs a date or datetime field, got {kind}")
+    return kind
+
+
+def _days_between(sctx: SqlContext, start: SqlArg, end: SqlArg) -> ColumnElement[Any]:
+    """Whole calendar days from start to end; a datetime counts by its date, as in Python."""
+    if sctx.dialect == "postgresql":
+        start, end = (sa.cast(bind(x, "postgresql"), sa.Date) for x in (start, end))
+        return sa.type_coerce(end - start, sa.Integer)
+    days = sa.func.julianday(sa.func.date(bind(end, "sqlite"))) - sa.func.julianday(
+        sa.func.date(bind(start, "sqlite"))
+    )
+    return sa.cast(days, sa.Integer)
+
+
+def days_since(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    _date_kind(args[0], "days_since")
+    return _days_between(sctx, args[0], _today(sctx))
+
+
+def days_until(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    _date_kind(args[0], "days_until")
+    return _days_between(sctx, _today(sctx), args[0])
+
+
+def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    value, days = args
+    if days is None:
+        return sa.null()
+    kind = _date_kind(value, "add_days")
+    if not is_sql(days) and not (isinstance(days, int) and not isinstance(days, bool)):
+        raise NotCompilable("add_days() in a filter needs a whole number of days")
+    value = bind(value, sctx.dialect)
+    if sctx.dialect == "postgresql":
+        if kind == "date":
+            return sa.type_coerce(value + bind(days, "postgresql"), sa.Date)
+        interval = sa.func.make_interval(0, 0, 0, bind(days, "postgresql"))
+        return sa.type_coerce(value + interval, sa.DateTime)
+    modifier = (
+        sa.func.printf("%+d days", days) if is_sql(days) else sa.literal(f"{days:+d} days", sa.String)
+    )
+    if kind == "date":
+        return sa.type_coerce(sa.func.date(value, modifier), sa.Date)
+    # datetime() drops the microseconds SQLAlchemy stores on SQLite; keep the stored suffix.
+    shifted = sa.func.datetime(value, modifier, type_=sa.String).concat(
+        sa.func.substr(sa.type_coerce(value, sa.String), 20)
+    )
+    return sa.type_coerce(shifted, sa.DateTime)
+
+
+def _part(name: str, sqlite_format: str) -> Callable[[SqlContext, list[SqlArg]], ColumnElement[Any]]:
+    def compile_part(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+        _date_kind(args[0], name)
+        value = bind(args[0], sctx.dialect)
+        if sctx.dialect == "postgresql":
+            return sa.cast(sa.extract(name, value), sa.Integer)
+        return sa.cast(sa.func.strftime(sqlite_format, value), sa.Integer)
+
+    return compile_part
+
+
+year = _part("year", "%Y")
+month = _part("month", "%m")
+day = _part("day", "%d")
+
+
+def date_window(
+    function: str, column: ColumnElement[Any], op: str, days: int, sctx: SqlContext
+) -> ColumnElement[Any] | None:
+    """`days_since(col) > 15` as `col < <cutoff>`, which an index on col can serve; None if not possible.
+
+    days_since(col) = today - date(col) and days_until(col) = date(col) - today, so each
+    comparison with a whole number is a range on date(col), and date(col) < D is col < D's
+    midnight for datetime columns too. `!=` is left alone: it also matches empty values.
+    """
+    kind = sql_kind(column)
+    if kind not in ("date", "datetime") or op not in ("<", "<=", ">", ">=", "=="):
+        return None
+    today = sctx.now.date()
+    if function == "days_since":
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}[op]
+        op, target = flipped, _shift(today, -days)
+    else:
+        target = _shift(today, days)
+    if target is None:
+        return None
+    start, after = _start(target, kind), _shift(target, 1)
+    if after is None:
+        return None
+    end = _start(after, kind)
+    if op == "<":
+        return column < start
+    if op == "<=":
+        return column < end
+    if op == ">":
+        return column >= end
+    if op == ">=":
+        return column >= start
+    return sa.and_(column >= start, column < end)
+
+
+def _shift(day_: dt.date, days: int) -> dt.date | None:
+    try:
+        return day_ + dt.timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _start(day_: dt.date, kind: str) -> ColumnElement[Any]:
+    if kind == "datetime":
+        return sa.literal(dt.datetime.combine(day_, dt.time()), sa.DateTime)
+    return sa.literal(day_, sa.Date)

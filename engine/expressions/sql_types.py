@@ -1,0 +1,122 @@
+"""What the SQL compiler knows about values: the kind of a column or constant, and typed binds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.errors import NotCompilable
+
+# A SQL argument as function compilers receive it: an expression, or a constant's Python value.
+SqlArg = ColumnElement[Any] | Any
+
+
+def is_sql(arg: SqlArg) -> bool:
+    return isinstance(arg, ColumnElement)
+
+
+def sql_kind(arg: SqlArg) -> str:
+    """text, number, integer, boolean, date, datetime, list or unknown (the value kinds of fields)."""
+    if not is_sql(arg):
+        return _python_kind(arg)
+    column_type = arg.type
+    if isinstance(column_type, sa.Boolean):
+        return "boolean"
+    if isinstance(column_type, sa.DateTime):
+        return "datetime"
+    if isinstance(column_type, sa.Date):
+        return "date"
+    if isinstance(column_type, sa.Integer):
+        return "integer"
+    if isinstance(column_type, sa.Numeric | sa.Float):
+        return "number"
+    if isinstance(column_type, sa.String):
+        return "text"
+    if isinstance(column_type, sa.JSON | sa.ARRAY):
+        return "list"
+    return "unknown"
+
+
+def _python_kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, list | tuple):
+        return "list"
+    return "unknown"
+
+
+def bind(value: Any, dialect: str) -> ColumnElement[Any]:
+    """A constant as a typed bound parameter (or a SQL keyword for None and booleans)."""
+    if is_sql(value):
+        return value
+    if value is None:
+        return sa.null()
+    if isinstance(value, bool):
+        return sa.true() if value else sa.false()
+    if isinstance(value, int):
+        return sa.literal(value, sa.Integer)
+    if isinstance(value, Decimal):
+        # The SQLite driver cannot bind Decimal; it stores numerics as REAL anyway.
+        if dialect == "sqlite":
+            return sa.literal(float(value), sa.Float)
+        return sa.literal(value, sa.Numeric)
+    if isinstance(value, float):
+        return sa.literal(value, sa.Float)
+    if isinstance(value, str):
+        return sa.literal(value, sa.String)
+    if isinstance(value, dt.datetime):
+        return sa.literal(value, sa.DateTime)
+    if isinstance(value, dt.date):
+        return sa.literal(value, sa.Date)
+    raise NotCompilable(f"a {_python_kind(value)} value cannot be used here in a filter")
+
+
+def json_length(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """Number of items in a JSON list column."""
+    if dialect == "postgresql":
+        return sa.func.json_array_length(sa.cast(value, sa.JSON), type_=sa.Integer)
+    return sa.func.json_array_length(value, type_=sa.Integer)
+
+
+def as_datetime(arg: SqlArg, dialect: str) -> SqlArg:
+    """A date (column or constant) as the datetime at its midnight, the way Python compares them."""
+    if not is_sql(arg):
+        return dt.datetime.combine(arg, dt.time()) if _python_kind(arg) == "date" else arg
+    if sql_kind(arg) != "date":
+        return arg
+    if dialect == "postgresql":
+        return sa.cast(arg, sa.DateTime)
+    # SQLite stores datetimes as text in SQLAlchemy's format; build the same text for midnight.
+    return sa.type_coerce(sa.type_coerce(arg, sa.String).concat(" 00:00:00.000000"), sa.DateTime)
+
+
+def truthy(arg: ColumnElement[Any], dialect: str, shown: str) -> ColumnElement[Any]:
+    """A condition TRUE exactly where Python finds the value truthy (NULL counts as false)."""
+    kind = sql_kind(arg)
+    if kind == "boolean":
+        return arg
+    if kind == "text":
+        return arg != ""
+    if kind in ("integer", "number"):
+        return arg != 0
+    if kind in ("date", "datetime"):
+        return arg.is_not(None)
+    if kind == "list":
+        return json_length(arg, dialect) > 0
+    raise NotCompilable(f"cannot tell in SQL whether {shown} is true: compare it with a value instead")

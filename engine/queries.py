@@ -1,0 +1,229 @@
+"""Queries over records: filters in the expression language compiled to SQL, sort, keyset pages, counts.
+
+A filter that cannot be expressed in SQL is refused (NotCompilable); there is no Python
+fallback that would load the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true
+
+from engine.actors import Actor
+from engine.errors import ExpressionError, LoomError
+from engine.expressions import EvalContext, SqlContext, to_sql
+from engine.record_sql import name_resolver, row_to_record, select_columns
+from engine.registry import ObjectModel
+from engine.tables import SYSTEM_COLUMNS
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+MAX_PAGE = 500
+
+
+class InvalidQuery(LoomError):
+    code = "invalid_query"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records and the cursor for the next (None on the last page)."""
+
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str
+    descending: bool
+
+
+def parse_sort(sort: str | Sequence[str] | None) -> list[SortKey]:
+    """`"-amount,name"` or `["-amount", "name"]` → sort keys; `-` means descending."""
+    if not sort:
+        return [SortKey("created_at", True)]
+    parts = sort.split(",") if isinstance(sort, str) else list(sort)
+    return [SortKey(p.strip().lstrip("-+"), p.strip().startswith("-")) for p in parts if p.strip()]
+
+
+class QueryService:
+    """Reads lists of records as one actor; every filter and sort runs in the database."""
+
+    def __init__(self, loom: Loom, actor: Actor, conn: Connection | None = None) -> None:
+        self.loom = loom
+        self.actor = actor
+        self.conn = conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self.conn is not None:
+            yield self.conn
+        else:
+            with self.loom.read() as conn:
+                yield conn
+
+    def _contexts(self) -> tuple[EvalContext, SqlContext]:
+        now = self.loom.clock.now()
+        return (
+            EvalContext(now=now, actor=self.actor, functions=self.loom.functions),
+            SqlContext(
+                now=now, actor=self.actor, functions=self.loom.functions, dialect=self.loom.db.dialect.name
+            ),
+        )
+
+    def find(
+        self,
+        object_name: str,
+        *,
+        filter: str | None = None,
+        sort: str | Sequence[str] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        include_deleted: bool = False,
+    ) -> Page:
+        """A page of records matching `filter`, ordered by `sort` then id, continuing after `cursor`."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidQuery(f"limit must be between 1 and {MAX_PAGE} (got {limit})")
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            ectx, sctx = self._contexts()
+            resolve = name_resolver(model, registry, sctx)
+            keys = parse_sort(sort)
+            order = [(self._sort_column(model, resolve, key), key.descending) for key in keys]
+            order.append((model.table.c.id, False))
+            sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
+            query = select(*select_columns(model, registry, sctx), *sort_labels)
+            query = query.where(*self._conditions(model, resolve, sctx, filter, include_deleted))
+            if cursor:
+                query = query.where(keyset_after(order, decode_cursor(cursor, len(order)), conn.dialect.name))
+            query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order)).limit(
+                limit + 1
+            )
+            rows = conn.execute(query).all()
+            records = [row_to_record(model, row, ectx) for row in rows[:limit]]
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1]._mapping
+                next_cursor = encode_cursor([last[f"sort__{i}"] for i in range(len(order))])
+            return Page(records, next_cursor)
+
+    def count(self, object_name: str, *, filter: str | None = None, include_deleted: bool = False) -> int:
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            _, sctx = self._contexts()
+            resolve = name_resolver(model, registry, sctx)
+            query = select(func.count()).select_from(model.table)
+            query = query.where(*self._conditions(model, resolve, sctx, filter, include_deleted))
+            return int(conn.execute(query).scalar_one())
+
+    def related(
+        self, object_name: str, record_id: int, child_object: str, *, via: str | None = None, **options: Any
+    ) -> Page:
+        """Records of `child_object` whose lookup `via` points at this record (e.g. a customer's contacts)."""
+        registry = self.loom.registry
+        parent = registry.object(object_name)
+        child = registry.object(child_object)
+        via = via or _only_lookup(child, parent.name)
+        condition = f"{via} == {int(record_id)}"
+        if options.get("filter"):
+            condition = f"({condition}) and ({options.pop('filter')})"
+        return self.find(child_object, filter=condition, **options)
+
+    def titles(self, object_name: str, ids: Sequence[int]) -> dict[int, str]:
+        """Display titles of records by id (for lookup values), in one query."""
+        with self._transaction() as conn:
+            model = self.loom.registry_for(conn).object(object_name)
+            title = model.spec.title_field
+            column = model.table.c[title] if title and title in model.table.c else model.table.c.id
+            rows = conn.execute(select(model.table.c.id, column).where(model.table.c.id.in_(list(ids))))
+            return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
+
+    def _conditions(self, model, resolve, sctx, filter, include_deleted) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
+        conditions: list[ColumnElement] = []
+        if not include_deleted:
+            conditions.append(model.table.c.deleted_at.is_(None))
+        if filter:
+            conditions.append(to_sql(filter, resolve, sctx))
+        return conditions
+
+    def _sort_column(self, model: ObjectModel, resolve, key: SortKey) -> ColumnElement:  # type: ignore[no-untyped-def]
+        if key.name not in SYSTEM_COLUMNS and key.name not in model.fields:
+            raise InvalidQuery(f"cannot sort by {key.name!r}: {model.name} has no such field")
+        try:
+            return resolve(key.name)
+        except ExpressionError as error:
+            raise InvalidQuery(f"cannot sort by {key.name!r}: {error}") from None
+
+
+def _only_lookup(child: ObjectModel, parent: str) -> str:
+    lookups = [f.name for f in child.spec.fields if f.type == "lookup" and f.param("target") == parent]
+    if len(lookups) != 1:
+        raise InvalidQuery(
+            f"say which lookup of {child.name} to follow to {parent} (found {lookups or 'none'})"
+        )
+    return lookups[0]
+
+
+def keyset_after(order: list[tuple[ColumnElement, bool]], values: list[Any], dialect: str) -> ColumnElement:
+    """Rows strictly after `values` in `order`, honouring where each database sorts NULL.
+
+    SQLite sorts NULL first in ascending order, PostgreSQL last; following the database's own
+    order keeps the ORDER BY index-friendly.
+    """
+    nulls_small = dialect != "postgresql"
+    alternatives = []
+    for i, (column, descending) in enumerate(order):
+        equal = [
+            (c.is_(None) if v is None else c == v) for (c, _), v in zip(order[:i], values[:i], strict=True)
+        ]
+        value = values[i]
+        larger_is_after = not descending
+        null_after = (larger_is_after and not nulls_small) or (not larger_is_after and nulls_small)
+        if value is None:
+            step = column.is_not(None) if not null_after else false()
+        else:
+            beyond = column > value if larger_is_after else column < value
+            step = or_(beyond, column.is_(None)) if null_after else beyond
+        alternatives.append(and_(*equal, step) if equal else step)
+    return or_(*alternatives) if alternatives else true()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return {"$t": type(value).__name__, "v": value.isoformat()}
+    return {"$t": "Decimal", "v": str(value)}
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=_json_default, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    def revive(item: Any) -> Any:
+        if isinstance(item, dict) and "$t" in item:
+            kind = item["$t"]
+            return {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "Decimal": Decimal}[kind](
+                item["v"]
+            )
+        return item
+
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise InvalidQuery("the cursor is not one this server produced") from None
+    if not isinstance(values, list) or len(values) != length:
+        raise InvalidQuery("the cursor does not match this sort order")
+    return [revive(v) for v in values]

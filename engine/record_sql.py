@@ -1,0 +1,92 @@
+"""How records map to SQL: the selected columns (with rollups as subqueries) and the names expressions see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, func, select
+
+from engine.errors import ExpressionError
+from engine.expressions import EvalContext, SqlContext, evaluate, to_sql
+from engine.registry import ObjectModel, Registry
+from engine.tables import SYSTEM_COLUMNS
+from metadata.specs import FieldSpec
+
+# System fields an expression may read, besides the object's own fields.
+SYSTEM_NAMES = ("id", "owner", "created_at", "created_by", "updated_at", "updated_by", "version")
+
+_AGGREGATES = {"count": func.count, "sum": func.sum, "min": func.min, "max": func.max, "avg": func.avg}
+
+
+def name_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext) -> Callable[[str], ColumnElement]:
+    """Resolve an expression name to SQL: a column, a formula's own SQL, or a rollup subquery."""
+
+    def resolve(name: str) -> ColumnElement:
+        table = model.table
+        if name in SYSTEM_COLUMNS:
+            return table.c[SYSTEM_COLUMNS[name]]
+        spec = model.fields.get(name)
+        if spec is None:
+            raise ExpressionError(f"{model.name} has no field {name!r}")
+        if spec.type == "formula":
+            return to_sql(spec.param("expression"), resolve, sctx)
+        if spec.type == "rollup":
+            return rollup_subquery(model, spec, registry, sctx)
+        return table.c[name]
+
+    return resolve
+
+
+def rollup_subquery(
+    model: ObjectModel, spec: FieldSpec, registry: Registry, sctx: SqlContext
+) -> ColumnElement:
+    """A correlated scalar subquery: computed on read, so it is never stale and needs no recalculation."""
+    source = spec.param("source")
+    child = registry.object(source["object"])
+    function = source["function"]
+    measured = child.table.c.id if function == "count" else child.table.c[source["field"]]
+    query = select(_AGGREGATES[function](measured)).where(
+        child.table.c[source["via"]] == model.table.c.id, child.table.c.deleted_at.is_(None)
+    )
+    if source.get("filter"):
+        query = query.where(to_sql(source["filter"], name_resolver(child, registry, sctx), sctx))
+    aggregate = query.scalar_subquery()
+    if function in ("count", "sum"):
+        return func.coalesce(aggregate, 0)
+    return aggregate
+
+
+def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> list[ColumnElement]:
+    """Every stored column plus one labelled subquery per rollup field."""
+    columns: list[ColumnElement] = list(model.table.c)
+    columns += [
+        rollup_subquery(model, spec, registry, sctx).label(f"rollup__{spec.name}") for spec in model.rollups
+    ]
+    return columns
+
+
+def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:
+    """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
+    data = row._mapping
+    record: dict[str, Any] = {key: data[column] for key, column in SYSTEM_COLUMNS.items()}
+    for spec in model.stored:
+        record[spec.name] = model.types[spec.name].from_db(data[spec.name], spec)
+    for spec in model.rollups:
+        record[spec.name] = _rollup_value(model, spec, data[f"rollup__{spec.name}"])
+    for spec in model.formulas:
+        record[spec.name] = formula_value(model, spec, record, ectx)
+    return record
+
+
+def _rollup_value(model: ObjectModel, spec: FieldSpec, value: Any) -> Any:
+    return model.types[spec.name].from_db(value, spec)
+
+
+def formula_value(model: ObjectModel, spec: FieldSpec, record: dict[str, Any], ectx: EvalContext) -> Any:
+    """Evaluate a formula over the record; a formula that fails on this record's data reads as empty."""
+    try:
+        value = evaluate(spec.param("expression"), record, ectx)
+    except ExpressionError:
+        return None
+    return model.types[spec.name].from_db(value, spec)

@@ -1,0 +1,276 @@
+"""Turning raw input into rows: coercion, defaults, required and validation checks, references, autonumbers.
+
+A writer is made per call and reused for every row of a bulk create, so the per-object
+lookups happen once and the per-row loop only does what each row needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+
+from engine.actors import Actor
+from engine.audit import audit_row, write_audit
+from engine.autonumber import reserve_numbers
+from engine.errors import ConflictError, ExpressionError, FieldValueError
+from engine.events import RecordEvent
+from engine.expressions import EvalContext, evaluate
+from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
+from engine.fieldtypes.base import Source
+from engine.registry import ObjectModel, Registry
+from engine.system_tables import users
+from engine.tables import SYSTEM_COLUMNS
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+Errors = dict[str, list[str]]
+
+
+class RecordWriter:
+    """Prepares and writes rows of one object within one transaction."""
+
+    def __init__(
+        self,
+        loom: Loom,
+        conn: Connection,
+        registry: Registry,
+        model: ObjectModel,
+        actor: Actor,
+        ectx: EvalContext,
+    ) -> None:
+        self.loom, self.conn, self.registry, self.model, self.actor, self.ectx = (
+            loom,
+            conn,
+            registry,
+            model,
+            actor,
+            ectx,
+        )
+        self.now = ectx.now
+        stored = model.stored
+        self.settable = {f.name: (f, model.types[f.name]) for f in stored if f.type != "autonumber"}
+        self.defaults = [(f, model.types[f.name]) for f in stored if f.default is not None]
+        self.required = [(f.name, model.types[f.name]) for f in stored if f.required]
+        self.autonumbers = [f for f in stored if f.type == "autonumber"]
+        self.references = [f for f in stored if f.type in ("lookup", "user")]
+        self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
+        self.events = loom.events
+
+    # -- preparing ---------------------------------------------------------------------------------
+
+    def prepare_new(
+        self, values: Mapping[str, Any], source: Source, *, check_references: bool = True
+    ) -> tuple[dict[str, Any], Errors]:
+        """Coerce, default and validate one new record; returns its values and every error found.
+
+        Bulk callers pass check_references=False and call `reference_errors` once per batch.
+        """
+        errors: Errors = {}
+        record: dict[str, Any] = dict.fromkeys(self.settable)
+        record["owner"] = self.actor.user_id
+        self._coerce_into(record, values, source, errors)
+        self._apply_defaults(record, values, errors)
+        if self.events.has_handlers("before_save"):
+            self.events.emit("before_save", RecordEvent(self.model.name, record, None, self.actor, self.conn))
+        self._check(record, record.keys(), errors)
+        if check_references and not errors and self.references:
+            errors.update(self.reference_errors([record]).get(0, {}))
+        return record, errors
+
+    def prepare_change(
+        self, old: Mapping[str, Any], changes: Mapping[str, Any], source: Source
+    ) -> tuple[dict[str, Any], Errors]:
+        errors: Errors = {}
+        record = {name: old[name] for name in self.settable}
+        record["owner"] = old["owner"]
+        for name in changes:
+            spec = self.model.fields.get(name)
+            if spec is not None and spec.readonly and not self.actor.is_system:
+                errors[name] = ["is read-only"]
+        self._coerce_into(record, changes, source, errors)
+        if self.events.has_handlers("before_save"):
+            changed = frozenset(n for n in self.settable if record[n] != old[n])
+            event = RecordEvent(self.model.name, record, old, self.actor, self.conn, changed)
+            self.events.emit("before_save", event)
+        changed_names = [name for name in record if name in self.settable and record[name] != old.get(name)]
+        self._check(record, changed_names, errors)
+        if not errors and self.references:
+            errors.update(self.reference_errors([record], only=set(changed_names)).get(0, {}))
+        return record, errors
+
+    def _coerce_into(
+        self, record: dict[str, Any], values: Mapping[str, Any], source: Source, errors: Errors
+    ) -> None:
+        settable = self.settable
+        for name, raw in values.items():
+            entry = settable.get(name)
+            if entry is not None:
+                spec, ftype = entry
+                try:
+                    record[name] = ftype.coerce(raw, spec, source)
+                except FieldValueError as error:
+                    errors.setdefault(name, []).append(str(error))
+            elif name == "owner":
+                record["owner"] = self._owner(raw, errors)
+            else:
+                errors.setdefault(name, []).append(self._why_not_settable(name))
+
+    def _why_not_settable(self, name: str) -> str:
+        if name in SYSTEM_COLUMNS:
+            return "is set by the system"
+        if name in self.model.fields:
+            return "is computed and cannot be set"
+        return f"is not a field of {self.model.name}"
+
+    def _owner(self, raw: Any, errors: Errors) -> int | None:
+        if raw is None or raw == "":
+            return None
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            errors.setdefault("owner", []).append(f"must be a user id (got {raw!r})")
+            return None
+
+    def _apply_defaults(self, record: dict[str, Any], given: Mapping[str, Any], errors: Errors) -> None:
+        for spec, ftype in self.defaults:
+            if spec.name in given:
+                continue
+            try:
+                record[spec.name] = ftype.coerce(evaluate(spec.default, record, self.ectx), spec, "json")
+            except (ExpressionError, FieldValueError) as error:
+                errors.setdefault(spec.name, []).append(f"default {spec.default!r} failed: {error}")
+
+    def _check(self, record: dict[str, Any], names: Any, errors: Errors) -> None:
+        for name, ftype in self.required:
+            if ftype.is_empty(record.get(name)) and name not in errors:
+                errors[name] = ["is required"]
+        settable = self.settable
+        for name in names:
+            entry = settable.get(name)
+            if entry is None or name in errors:
+                continue
+            value = record[name]
+            if value is None:
+                continue
+            spec, ftype = entry
+            try:
+                ftype.validate(value, spec)
+            except FieldValueError as error:
+                errors.setdefault(name, []).append(str(error))
+
+    def reference_errors(
+        self, records: Sequence[Mapping[str, Any]], only: set[str] | None = None
+    ) -> dict[int, Errors]:
+        """Lookups and users must point at existing records: one query per field for the whole batch."""
+        found: dict[int, Errors] = {}
+        for spec in self.references:
+            if only is not None and spec.name not in only:
+                continue
+            wanted = {r[spec.name] for r in records if r.get(spec.name) is not None}
+            if not wanted:
+                continue
+            if spec.type == "lookup":
+                target = self.registry.object(spec.param("target")).table
+                query = select(target.c.id).where(target.c.id.in_(wanted), target.c.deleted_at.is_(None))
+                what = spec.param("target")
+            else:
+                query = select(users.c.id).where(users.c.id.in_(wanted))
+                what = "user"
+            existing = set(self.conn.execute(query).scalars())
+            for index, record in enumerate(records):
+                value = record.get(spec.name)
+                if value is not None and value not in existing:
+                    found.setdefault(index, {}).setdefault(spec.name, []).append(
+                        f"{what} {value} does not exist"
+                    )
+        return found
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def insert(self, records: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert prepared records with their system columns and audit rows; returns the new ids."""
+        if not records:
+            return []
+        self._assign_autonumbers(records)
+        now, actor_id = self.now, self.actor.user_id
+        rows = []
+        for record in records:
+            row = {name: ftype.to_db(record[name], spec) for name, spec, ftype in self.to_db}
+            row.update(
+                created_at=now,
+                created_by=actor_id,
+                updated_at=now,
+                updated_by=actor_id,
+                owner_id=record["owner"],
+                version=1,
+            )
+            rows.append(row)
+        table = self.model.table
+        result = self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+        ids = [row[0] for row in result]
+        audits = []
+        for record_id, record in zip(ids, records, strict=True):
+            record["id"] = record_id
+            audits.append(
+                audit_row(self.actor, now, self.model.name, record_id, "create", self._created(record))
+            )
+        write_audit(self.conn, audits)
+        if self.events.has_handlers("after_save"):
+            for record in records:
+                self.events.emit(
+                    "after_save", RecordEvent(self.model.name, record, None, self.actor, self.conn)
+                )
+        return ids
+
+    def _created(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        changes = {}
+        for name, spec, ftype in self.to_db:
+            value = record[name]
+            if value is not None and value != "" and value != []:
+                changes[name] = [None, ftype.to_json(value, spec)]
+        if record["owner"] is not None:
+            changes["owner"] = [None, record["owner"]]
+        return changes
+
+    def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
+        for spec in self.autonumbers:
+            pattern = spec.param("pattern")
+            period = autonumber_period(pattern, self.now)
+            numbers = reserve_numbers(self.conn, self.model.name, spec.name, period, len(records))
+            for record, number in zip(records, numbers, strict=True):
+                record[spec.name] = format_autonumber(pattern, self.now, number)
+
+    def update(self, old: Mapping[str, Any], new: dict[str, Any]) -> bool:
+        """Write the changed columns if the version still matches; returns False when nothing changed."""
+        changes = {}
+        values: dict[str, Any] = {}
+        for name, spec, ftype in self.to_db:
+            if name in self.settable and new[name] != old[name]:
+                changes[name] = [
+                    ftype.to_json(old[name], spec) if old[name] is not None else None,
+                    ftype.to_json(new[name], spec) if new[name] is not None else None,
+                ]
+                values[name] = ftype.to_db(new[name], spec)
+        if new["owner"] != old["owner"]:
+            changes["owner"] = [old["owner"], new["owner"]]
+            values["owner_id"] = new["owner"]
+        if not changes:
+            return False
+        table = self.model.table
+        values.update(version=old["version"] + 1, updated_at=self.now, updated_by=self.actor.user_id)
+        result = self.conn.execute(
+            update(table).where(table.c.id == old["id"], table.c.version == old["version"]).values(values)
+        )
+        if result.rowcount != 1:
+            raise ConflictError(self.model.name, old["id"], old["version"], None)
+        write_audit(
+            self.conn, [audit_row(self.actor, self.now, self.model.name, old["id"], "update", changes)]
+        )
+        if self.events.has_handlers("after_save"):
+            record = {**new, "id": old["id"], "version": old["version"] + 1}
+            event = RecordEvent(self.model.name, record, old, self.actor, self.conn, frozenset(changes))
+            self.events.emit("after_save", event)
+        return True

@@ -1,0 +1,99 @@
+"""The registry: every object's spec, table and field types, built once per metadata version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sqlalchemy import MetaData, Table
+
+from engine.errors import UnknownObject
+from engine.expressions import parse
+from engine.fieldtypes.base import FieldType
+from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.system_tables import NAMING_CONVENTION
+from engine.tables import build_table
+from metadata.specs import FieldSpec, ObjectSpec
+
+
+@dataclass(frozen=True)
+class ObjectModel:
+    """An object ready to run: spec, Core table, and each field's type resolved once."""
+
+    spec: ObjectSpec
+    table: Table
+    types: Mapping[str, FieldType]
+    stored: tuple[FieldSpec, ...]
+    formulas: tuple[FieldSpec, ...]  # in dependency order: a formula comes after those it reads
+    rollups: tuple[FieldSpec, ...]
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def field(self, name: str) -> FieldSpec:
+        return self.fields[name]
+
+
+def _formula_order(formulas: list[FieldSpec]) -> tuple[FieldSpec, ...]:
+    by_name = {f.name: f for f in formulas}
+    ordered: list[FieldSpec] = []
+    visiting: set[str] = set()
+
+    def visit(spec: FieldSpec) -> None:
+        if spec in ordered or spec.name in visiting:
+            return  # a cycle is reported by validation; here we just avoid looping
+        visiting.add(spec.name)
+        for name in parse(spec.param("expression", "None")).names:
+            if name in by_name:
+                visit(by_name[name])
+        visiting.discard(spec.name)
+        ordered.append(spec)
+
+    for spec in formulas:
+        visit(spec)
+    return tuple(ordered)
+
+
+def build_model(spec: ObjectSpec, field_types: FieldTypeRegistry, metadata: MetaData) -> ObjectModel:
+    types = {f.name: field_types.get(f.type) for f in spec.fields}
+    return ObjectModel(
+        spec=spec,
+        table=build_table(spec, field_types, metadata),
+        types=MappingProxyType(types),
+        stored=tuple(f for f in spec.fields if types[f.name].stored),
+        formulas=_formula_order([f for f in spec.fields if f.type == "formula"]),
+        rollups=tuple(f for f in spec.fields if f.type == "rollup"),
+        fields=MappingProxyType({f.name: f for f in spec.fields}),
+    )
+
+
+class Registry:
+    """Immutable view of all objects at one metadata version; a change builds a new Registry."""
+
+    def __init__(
+        self, objects: Mapping[str, ObjectSpec], field_types: FieldTypeRegistry, version: int
+    ) -> None:
+        self.version = version
+        self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+        self._models = {
+            name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())
+        }
+
+    def object(self, name: str) -> ObjectModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise UnknownObject(name) from None
+
+    def has_object(self, name: str) -> bool:
+        return name in self._models
+
+    @property
+    def objects(self) -> Mapping[str, ObjectModel]:
+        return MappingProxyType(self._models)
+
+    def specs(self) -> dict[str, ObjectSpec]:
+        return {name: model.spec for name, model in self._models.items()}

@@ -1,0 +1,352 @@
+"""Validating packages and object documents: the JSON Schema first, then what a schema cannot say.
+
+Semantic checks (names that must exist, be unique, or not be reserved) run only on
+documents that passed the schema, so one mistake is reported once, at its own path.
+Field types the core does not know (a plugin's) pass every kind check here; the
+engine judges them against its field type registry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from typing import Any, Literal
+
+from metadata.loading import FOLDER_OF_KIND, MANIFEST_FILE, PackageSource
+from metadata.problems import Problem, pointer
+from metadata.reserved import SYSTEM_FIELDS, field_name_reserved, object_name_reserved
+from metadata.schemas import structural_problems
+from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
+
+BUILTIN_TYPES = frozenset(
+    {"text", "long_text", "integer", "decimal", "currency", "percent", "boolean", "date", "datetime",
+     "select", "multi_select", "email", "phone", "url", "lookup", "user", "formula", "rollup",
+     "autonumber", "tags", "attachment"}
+)  # fmt: skip
+TEXT_TYPES = frozenset({"text", "long_text", "email", "phone", "url", "autonumber"})
+NUMBER_TYPES = frozenset({"integer", "decimal", "currency", "percent"})
+COMPUTED_TYPES = frozenset({"formula", "rollup"})  # no column: computed when read
+MULTI_VALUE_TYPES = frozenset({"multi_select", "tags", "attachment"})
+
+_COUNTER = re.compile(r"\{0{1,12}\}")
+_NO_OBJECTS: Mapping[str, ObjectSpec] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What validation built and what it found; install only when `problems` is empty."""
+
+    manifest: PackageManifest | None
+    objects: tuple[ObjectSpec, ...]  # every object whose document passed the schema
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ExpressionSite:
+    """One expression in an object document, for the engine to check against its function registry."""
+
+    path: str  # JSON pointer within the object document, e.g. /fields/3/default
+    text: str
+    object: str  # the object whose document holds the expression
+    scope_object: str  # the object whose fields the expression's names refer to
+    role: Literal["default", "formula", "rollup_filter"]
+
+
+def validate_package(
+    source: PackageSource, *, installed: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate a read package; lookups and rollups may also name objects already `installed`."""
+    problems = list(source.problems)
+    manifest = _manifest(source, problems)
+    built: list[tuple[str, ObjectSpec]] = []
+    defined_in: dict[str, str] = {}
+    for doc in source.documents:
+        if doc.kind != "object":
+            folder = FOLDER_OF_KIND.get(doc.kind, doc.kind)
+            problems.append(Problem(doc.file, "", f"{folder}/ documents are not supported yet"))
+            continue
+        structural = structural_problems("object", doc.body, doc.file)
+        problems += structural
+        if isinstance(doc.body.get("name"), str):
+            problems += _placement_problems(doc.body["name"], doc.file, defined_in)
+        if not structural:
+            built.append((doc.file, ObjectSpec.from_json(doc.body)))
+
+    known = {**installed, **{spec.name: spec for _, spec in built}}
+    broken = set(defined_in) - set(known)
+    for file, spec in built:
+        problems += object_problems(spec, file, known, broken)
+    return ValidationResult(manifest, tuple(spec for _, spec in built), _reading_order(problems))
+
+
+def _reading_order(problems: list[Problem]) -> list[Problem]:
+    """By file, then as the file reads: /fields/2 before /fields/10."""
+
+    def key(problem: Problem) -> tuple[str, list[tuple[int, int, str]]]:
+        parts = problem.path.split("/")[1:]
+        return problem.file, [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+
+    return sorted(problems, key=key)
+
+
+def _manifest(source: PackageSource, problems: list[Problem]) -> PackageManifest | None:
+    if source.manifest is None:
+        if not any(problem.file == MANIFEST_FILE for problem in problems):
+            problems.append(Problem(MANIFEST_FILE, "", "missing: every package needs a package.json"))
+        return None
+    found = structural_problems("package", source.manifest, MANIFEST_FILE)
+    if not found and source.manifest["name"] in source.manifest.get("depends", {}):
+        where = pointer("depends", source.manifest["name"])
+        found.append(Problem(MANIFEST_FILE, where, "a package cannot depend on itself"))
+    problems += found
+    return None if found else PackageManifest.from_json(source.manifest)
+
+
+def _placement_problems(name: str, file: str, defined_in: dict[str, str]) -> list[Problem]:
+    """The file is named for its object, and no two files define the same object."""
+    problems = []
+    if PurePosixPath(file).stem != name:
+        problems.append(Problem(file, "/name", f"object {name!r} must be in a file named {name}.json"))
+    if name in defined_in:
+        problems.append(Problem(file, "/name", f"object {name!r} is already defined in {defined_in[name]}"))
+    else:
+        defined_in[name] = file
+    return problems
+
+
+def validate_object(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one object document against the schema and the objects it may refer to."""
+    problems = structural_problems("object", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    spec = ObjectSpec.from_json(doc)
+    known = {**known_objects, spec.name: spec}
+    return ValidationResult(None, (spec,), object_problems(spec, file, known))
+
+
+def object_problems(
+    obj: ObjectSpec, file: str, known: Mapping[str, ObjectSpec], broken: Iterable[str] = ()
+) -> list[Problem]:
+    """Semantic problems of a schema-valid object; `broken` names objects already reported as invalid."""
+    checks = _ObjectChecks(obj, file, known, frozenset(broken))
+    problems = [*checks.names(), *checks.views(), *checks.keys()]
+    for index, field in enumerate(obj.fields):
+        problems += checks.field(index, field)
+    return problems
+
+
+Parts = tuple[str | int, ...]
+
+
+class _ObjectChecks:
+    """One object under check and the objects it may refer to; each method covers one concern."""
+
+    def __init__(self, obj: ObjectSpec, file: str, known: Mapping[str, ObjectSpec], broken: frozenset[str]):
+        self.obj = obj
+        self.file = file
+        self.known = known
+        self.broken = broken
+        self.fields = {spec.name: spec for spec in reversed(obj.fields)}  # the first definition wins
+
+    def problem(self, message: str, *parts: str | int) -> Problem:
+        return Problem(self.file, pointer(*parts), message)
+
+    def names(self) -> Iterator[Problem]:
+        reason = object_name_reserved(self.obj.name)
+        if reason:
+            yield self.problem(f"{reason}; choose another object name", "name")
+        for index, field in enumerate(self.obj.fields):
+            reason = field_name_reserved(field.name)
+            if reason:
+                yield self.problem(f"{reason}; choose another field name", "fields", index, "name")
+        for index, first in _repeats(field.name for field in self.obj.fields):
+            message = f"field {self.obj.fields[index].name!r} is already defined at /fields/{first}"
+            yield self.problem(message, "fields", index, "name")
+
+    def refer(
+        self, name: str, purpose: str, unsuitable: Iterable[str], *parts: str | int
+    ) -> Iterator[Problem]:
+        """The field `name` exists on this object and its type is not one of `unsuitable`."""
+        field = self.fields.get(name)
+        if field is None:
+            yield self.problem(f"{purpose}: {_no_field(self.obj, name)}", *parts)
+        elif field.type in unsuitable:
+            message = f"{purpose}: {name!r} is a {field.type} field, which cannot be used here"
+            yield self.problem(message, *parts)
+
+    def views(self) -> Iterator[Problem]:
+        obj = self.obj
+        if obj.title_field:
+            unsuitable = {"boolean", "long_text"} | MULTI_VALUE_TYPES
+            yield from self.refer(obj.title_field, "title field", unsuitable, "title_field")
+        not_text = (BUILTIN_TYPES - TEXT_TYPES) | COMPUTED_TYPES
+        for index, name in enumerate(obj.search_fields):
+            yield from self.refer(name, "search field", not_text, "search_fields", index)
+        kanban = obj.extra.get("kanban", {})
+        if "group_by" in kanban:
+            not_select = BUILTIN_TYPES - {"select"}
+            yield from self.refer(kanban["group_by"], "kanban group", not_select, "kanban", "group_by")
+        listing = obj.extra.get("list", {})
+        # Lists may show and sort by the system fields every record has (created_at, owner, …).
+        for index, name in enumerate(listing.get("columns", ())):
+            if name not in SYSTEM_FIELDS:
+                yield from self.refer(name, "list column", (), "list", "columns", index)
+        for index, key in enumerate(listing.get("sort", ())):
+            name = key.removeprefix("-")
+            if name not in SYSTEM_FIELDS:
+                yield from self.refer(name, "list sort", MULTI_VALUE_TYPES, "list", "sort", index)
+
+    def keys(self) -> Iterator[Problem]:
+        unindexable = COMPUTED_TYPES | MULTI_VALUE_TYPES | {"long_text"}
+        for i, key in enumerate(self.obj.unique_keys):
+            for j, name in enumerate(key):
+                yield from self.refer(name, "unique key", unindexable, "unique_keys", i, j)
+        rules = self.obj.duplicate_rules
+        for i, first in _repeats(rule["name"] for rule in rules):
+            message = f"duplicate rule {rules[i]['name']!r} is already defined at /duplicate_rules/{first}"
+            yield self.problem(message, "duplicate_rules", i, "name")
+        for i, rule in enumerate(rules):
+            for j, name in enumerate(rule["match"]):
+                yield from self.refer(
+                    name, "duplicate rule", COMPUTED_TYPES, "duplicate_rules", i, "match", j
+                )
+            for name in rule.get("normalize", {}):
+                if name not in rule["match"]:
+                    message = f"normalizes {name!r}, which the rule does not match on; add it to match"
+                    yield self.problem(message, "duplicate_rules", i, "normalize", name)
+
+    def field(self, index: int, field: FieldSpec) -> Iterator[Problem]:
+        at: Parts = ("fields", index)
+        if field.type == "lookup":
+            yield from self.lookup_target(field, at)
+        elif field.type == "rollup":
+            yield from self.rollup_source(field, at)
+        elif field.type in {"select", "multi_select"}:
+            options = field.param("options", ())
+            for i, first in _repeats(option["value"] for option in options):
+                message = f"option value {options[i]['value']!r} is already used by option {first}"
+                yield self.problem(message, *at, "options", i, "value")
+        elif field.type == "autonumber":
+            counters = len(_COUNTER.findall(field.param("pattern")))
+            if counters != 1:
+                message = f"needs exactly one counter token such as {{0000}}, found {counters or 'none'}"
+                yield self.problem(message, *at, "pattern")
+        if field.type == "decimal" and field.param("scale", 6) > field.param("precision", 18):
+            where = "scale" if "scale" in field.params else "precision"
+            yield self.problem("scale (6 unless set) cannot exceed precision (18 unless set)", *at, where)
+        low, high = field.param("min"), field.param("max")
+        if field.type in NUMBER_TYPES and low is not None and high is not None and low > high:
+            yield self.problem(f"max {high} is below min {low}", *at, "max")
+
+    def missing_object(self, name: str) -> str | None:
+        """Why `name` cannot be referred to, or None when it exists (or was already reported)."""
+        if name in self.known or name in self.broken:
+            return None
+        hint = _did_you_mean(name, self.known)
+        return f"object {name!r}, which is neither in this package nor installed{hint}"
+
+    def lookup_target(self, field: FieldSpec, at: Parts) -> Iterator[Problem]:
+        missing = self.missing_object(field.param("target"))
+        if missing:
+            yield self.problem(f"field {field.name!r} looks up {missing}", *at, "target")
+
+    def rollup_source(self, field: FieldSpec, at: Parts) -> Iterator[Problem]:
+        source = field.param("source")
+        missing = self.missing_object(source["object"])
+        if missing:
+            yield self.problem(f"rollup {field.name!r} reads {missing}", *at, "source", "object")
+        related = self.known.get(source["object"])
+        if related is None:
+            return
+        yield from self.rollup_via(field, related, source["via"], (*at, "source", "via"))
+        if "field" in source and source["function"] != "count":
+            yield from self.rollup_field(
+                related, source["field"], source["function"], (*at, "source", "field")
+            )
+
+    def rollup_via(self, field: FieldSpec, related: ObjectSpec, via: str, where: Parts) -> Iterator[Problem]:
+        if not related.has_field(via):
+            yield self.problem(_no_field(related, via), *where)
+            return
+        lookup = related.field(via)
+        if lookup.type != "lookup":
+            yield self.problem(f"{related.name}.{via} is a {lookup.type} field, not a lookup", *where)
+        elif lookup.param("target") != self.obj.name:
+            message = (
+                f"{related.name}.{via} looks up {lookup.param('target')!r}, not {self.obj.name!r},"
+                f" so rollup {field.name!r} cannot follow it back here"
+            )
+            yield self.problem(message, *where)
+
+    def rollup_field(self, related: ObjectSpec, name: str, function: str, where: Parts) -> Iterator[Problem]:
+        if not related.has_field(name):
+            yield self.problem(_no_field(related, name), *where)
+            return
+        source_field = related.field(name)
+        kind = _value_kind(source_field)
+        allowed = {"number"} if function in {"sum", "avg"} else {"number", "date"}
+        if kind is not None and kind not in allowed:
+            what = "numbers" if function in {"sum", "avg"} else "numbers or dates"
+            message = f"{function} needs {what}, but {related.name}.{name} is a {source_field.type} field"
+            yield self.problem(message, *where)
+
+
+def _repeats(keys: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """(index, index of the first occurrence) for every key seen before."""
+    first_at: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key in first_at:
+            yield index, first_at[key]
+        else:
+            first_at[key] = index
+
+
+def _no_field(obj: ObjectSpec, name: str) -> str:
+    names = [spec.name for spec in obj.fields]
+    return f"object {obj.name!r} has no field {name!r}{_did_you_mean(name, names)}"
+
+
+def _value_kind(field: FieldSpec) -> str | None:
+    """'number', 'date' or 'other' for built-in types; None when only the engine can tell."""
+    if field.type == "rollup":
+        # count, sum and avg give numbers; min and max give whatever they read.
+        return "number" if field.param("source", {}).get("function") in {"count", "sum", "avg"} else None
+    field_type = field.param("result") if field.type == "formula" else field.type
+    if field_type in NUMBER_TYPES:
+        return "number"
+    if field_type in {"date", "datetime"}:
+        return "date"
+    return "other" if field_type in BUILTIN_TYPES else None
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
+    """Every expression in an object's fields, with its JSON pointer and the object its names refer to."""
+    sites = []
+    for index, field in enumerate(obj.fields):
+        at = ("fields", index)
+        if field.default is not None:
+            path = pointer(*at, "default")
+            sites.append(ExpressionSite(path, field.default, obj.name, obj.name, "default"))
+        if field.type == "formula" and isinstance(field.param("expression"), str):
+            text = field.param("expression")
+            sites.append(ExpressionSite(pointer(*at, "expression"), text, obj.name, obj.name, "formula"))
+        source = field.param("source")
+        if field.type == "rollup" and isinstance(source, Mapping) and isinstance(source.get("filter"), str):
+            path = pointer(*at, "source", "filter")
+            sites.append(ExpressionSite(path, source["filter"], obj.name, source["object"], "rollup_filter"))
+    return sites

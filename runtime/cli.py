@@ -1,0 +1,174 @@
+"""The `loom` command line: init, validate, install, migrate, objects, shell, demo."""
+
+from __future__ import annotations
+
+import code
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from engine.errors import InvalidMetadata, LoomError
+from engine.expressions import default_functions
+from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.loom import Loom
+from engine.metadata_changes import sync_all
+from engine.packages import CRM_PACKAGE, check_package, install_package
+from engine.plugin_api import PluginContext, load_plugins
+
+DEFAULT_DATABASE = "sqlite:///instance/loom.db"
+
+
+def database_url(explicit: str | None) -> str:
+    return explicit or os.environ.get("LOOM_DATABASE_URL") or DEFAULT_DATABASE
+
+
+class Context:
+    def __init__(self, database: str | None) -> None:
+        self.url = database_url(database)
+        self._loom: Loom | None = None
+
+    @property
+    def loom(self) -> Loom:
+        if self._loom is None:
+            self._loom = Loom(self.url)
+            self._loom.init()
+        return self._loom
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database", "-d", help="Database URL (default: $LOOM_DATABASE_URL or instance/loom.db).")
+@click.pass_context
+def cli(ctx: click.Context, database: str | None) -> None:
+    """Loom: a metadata-driven CRM engine."""
+    ctx.obj = Context(database)
+
+
+def _report_problems(error: InvalidMetadata) -> None:
+    click.echo(f"{len(error.problems)} problem(s) found; nothing was applied:", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+def _fail(error: LoomError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create Loom's own tables in the database (safe to run again)."""
+    ctx.loom.init()
+    click.echo(f"initialised {ctx.url}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def validate(path: Path) -> None:
+    """Check a package folder or zip and report every problem with its file and JSON path."""
+    field_types = FieldTypeRegistry()
+    functions = default_functions()
+    load_plugins(PluginContext(field_types, functions))
+    try:
+        checked = check_package(path, field_types, functions)
+    except InvalidMetadata as error:
+        _report_problems(error)
+        return
+    fields = sum(len(obj.fields) for obj in checked.objects)
+    click.echo(
+        f"{checked.manifest.name} {checked.manifest.version}: {len(checked.objects)} objects, "
+        f"{fields} fields — valid"
+    )
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--plan", "plan_only", is_flag=True, help="Print what would change and write nothing.")
+@pass_context
+def install(ctx: Context, path: Path, plan_only: bool) -> None:
+    """Validate a package, then apply its metadata and tables in one transaction."""
+    try:
+        checked, plan = install_package(ctx.loom, path, dry_run=plan_only)
+    except InvalidMetadata as error:
+        _report_problems(error)
+        return
+    except LoomError as error:
+        _fail(error)
+        return
+    verb = "would install" if plan_only else "installed"
+    click.echo(f"{verb} {checked.manifest.name} {checked.manifest.version}")
+    for line in plan.lines():
+        click.echo(f"  {line}")
+    if not plan.lines():
+        click.echo("  nothing to change")
+
+
+@cli.command()
+@click.option("--plan", "plan_only", is_flag=True, help="Print the DDL steps and write nothing.")
+@pass_context
+def migrate(ctx: Context, plan_only: bool) -> None:
+    """Bring the record tables in line with the stored metadata."""
+    try:
+        plan = sync_all(ctx.loom, dry_run=plan_only)
+    except LoomError as error:
+        _fail(error)
+        return
+    for line in plan.lines() or ["tables already match the metadata"]:
+        click.echo(line)
+
+
+@cli.command()
+@pass_context
+def objects(ctx: Context) -> None:
+    """List the installed objects with their tables and field counts."""
+    _print_objects(ctx.loom)
+
+
+def _print_objects(loom: Loom) -> None:
+    registry = loom.registry
+    click.echo(f"{'object':<18} {'table':<22} {'fields':>6} {'stored':>6}  label")
+    for name, model in registry.objects.items():
+        label = model.spec.label.get("zh_CN") or model.spec.label.get("en") or ""
+        click.echo(
+            f"{name:<18} {model.table.name:<22} {len(model.spec.fields):>6} {len(model.stored):>6}  {label}"
+        )
+
+
+@cli.command()
+@pass_context
+def shell(ctx: Context) -> None:
+    """A Python shell with `loom` (the instance) and `records`/`queries` (as the system actor)."""
+    loom = ctx.loom
+    banner = f"Loom shell on {ctx.url}\n  loom, records = loom.records(), queries = loom.queries()"
+    code.interact(banner=banner, local={"loom": loom, "records": loom.records(), "queries": loom.queries()})
+
+
+@cli.command()
+@pass_context
+def demo(ctx: Context) -> None:
+    """Set up a database with the standard CRM package installed and show what it holds."""
+    try:
+        checked, plan = install_package(ctx.loom, CRM_PACKAGE)
+    except InvalidMetadata as error:
+        _report_problems(error)
+        return
+    click.echo(f"database: {ctx.url}")
+    click.echo(
+        f"package:  {checked.manifest.name} {checked.manifest.version} "
+        f"({len(plan.sync.steps)} schema step(s) applied)"
+    )
+    _print_objects(ctx.loom)
+
+
+def main() -> None:
+    cli(prog_name="loom")
+
+
+if __name__ == "__main__":
+    main()

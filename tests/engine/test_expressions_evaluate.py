@@ -1,0 +1,306 @@
+"""Evaluation in Python: semantics shared with SQL, the function library, context and failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from types import MappingProxyType
+
+import pytest
+
+from engine.actors import SYSTEM, Actor
+from engine.errors import ExpressionError
+from engine.expressions import EvalContext, Function, FunctionRegistry, default_functions, evaluate, parse
+
+NOW = dt.datetime(2024, 5, 20, 10, 30)
+CTX = EvalContext(now=NOW)
+RECORD = {
+    "name": "Acme Ltd",
+    "level": "vip",
+    "amount": Decimal("100.50"),
+    "ratio": 0.5,
+    "score": 7,
+    "empty": None,
+    "last_followup_at": dt.datetime(2024, 5, 1, 23, 59),
+    "due": dt.date(2024, 5, 25),
+    "tags": ["a", "b"],
+}
+
+
+def run(text, names=RECORD, ctx=CTX):
+    return evaluate(text, names, ctx)
+
+
+def test_typical_condition():
+    assert run('level == "vip" and days_since(last_followup_at) > 15') is True
+    assert run('level == "vip" and days_since(last_followup_at) > 19') is False
+
+
+def test_evaluate_accepts_a_parsed_expression():
+    assert evaluate(parse("score * 2"), RECORD, CTX) == 14
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("empty < 1", False),
+        ("empty > 1", False),
+        ("1 <= empty", False),
+        ("empty >= empty", False),
+        ("empty == None", True),
+        ("empty != None", False),
+        ("empty == 1", False),
+        ("empty != 1", True),
+        ("empty is None", True),
+        ("score is not None", True),
+        ("empty + 1", None),
+        ("2 * empty", None),
+        ("empty / 2", None),
+        ("-empty", None),
+        ("empty ** 2", None),
+        ("empty % 2", None),
+        ("not empty", True),
+        ("empty in tags", False),
+        ('"a" in empty', False),
+        ('"a" not in empty', True),
+    ],
+)
+def test_none_behaves_as_sql_null_in_orderings_and_arithmetic(text, expected):
+    assert run(text) == expected
+
+
+def test_fractional_literals_are_decimal_and_mix_with_decimal_fields():
+    assert run("amount * 0.1") == Decimal("10.050")
+    assert isinstance(run("amount * 0.1"), Decimal)
+    assert run("0.1 + 0.2 == 0.3") is True
+
+
+def test_decimal_and_float_values_mix():
+    assert run("ratio * 0.5") == Decimal("0.25")
+    assert run("ratio < 0.6") is True
+
+
+def test_a_date_meets_a_datetime_at_midnight():
+    assert run("last_followup_at < today()") is True
+    assert run("due > now()") is True
+    assert evaluate("d == today()", {"d": dt.datetime(2024, 5, 20)}, CTX) is True
+
+
+def test_and_or_return_python_values():
+    assert run("empty or level") == "vip"
+    assert run("score and level") == "vip"
+
+
+def test_lists_and_membership():
+    assert run('"a" in tags') is True
+    assert run('"z" not in tags') is True
+    assert run('level in ["vip", "gold"]') is True
+    assert run('"cme" in name') is True
+    assert run("[1, 2] + [3]") == [1, 2, 3]
+
+
+def test_text_operations():
+    assert run('name + "!"') == "Acme Ltd!"
+    assert run('"ab" * 3') == "ababab"
+
+
+def test_integer_arithmetic_follows_python():
+    assert run("-7 // 2") == -4
+    assert run("-7 % 3") == 2
+    assert run("2 ** 10") == 1024
+    assert run("2 ** -1") == Decimal("0.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("levle == 1", "unknown name 'levle'"),
+        ("score / 0", "division by zero"),
+        ("score // 0", "division by zero"),
+        ('level > 5', "cannot compare text with number using >"),
+        ('name - 1', "cannot use - on text and number"),
+        ('"%d" % score', "% works on numbers only"),
+        ("tags * 2", "lists cannot be repeated"),
+        ('-name', "cannot use - on text"),
+        ("[tags]", "a list cannot contain lists"),
+        ("nope(1)", "unknown function nope()"),
+        ("days_since(1, 2)", "days_since() takes 1 argument, 2 given"),
+        ("round()", "round() takes 1 to 2 arguments, 0 given"),
+        ("days_since(name)", "days_since() expects a date, got text"),
+        ("1 in 5", "`in` needs a list or text on its right"),
+        ("1 in name", "`in` looks for text inside text"),
+        ("2 ** 2000", "exponent is larger than 1000"),
+        ("3 ** 1000", "number is too large"),
+    ],
+)
+def test_runtime_failures_are_expression_errors(text, message):
+    with pytest.raises(ExpressionError) as caught:
+        run(text)
+    assert message in caught.value.message
+    assert text in caught.value.message
+
+
+def test_a_failing_plugin_function_becomes_an_expression_error():
+    functions = default_functions()
+    functions.register(Function("explode", lambda ctx: 1 / 0 if ctx else None, 0, 0))
+    functions.register(Function("broken", lambda ctx: {}["missing"], 0, 0))
+    ctx = EvalContext(now=NOW, functions=functions)
+    with pytest.raises(ExpressionError, match="division by zero"):
+        evaluate("explode()", {}, ctx)
+    with pytest.raises(ExpressionError, match="evaluation failed: KeyError"):
+        evaluate("broken()", {}, ctx)
+
+
+def test_names_are_read_only_and_left_untouched():
+    functions = default_functions()
+
+    def tamper(ctx, names):
+        names["level"] = "hacked"
+
+    functions.register(Function("tamper", tamper, 0, 0, reads_record=True))
+    record = dict(RECORD)
+    with pytest.raises(ExpressionError):
+        evaluate("tamper()", record, EvalContext(now=NOW, functions=functions))
+    assert record == RECORD
+
+
+def test_names_may_be_any_mapping():
+    assert evaluate("level", MappingProxyType({"level": "x"}), CTX) == "x"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("today()", dt.date(2024, 5, 20)),
+        ("now()", NOW),
+        ("days_since(last_followup_at)", 19),
+        ("days_since(due)", -5),
+        ("days_since(empty)", None),
+        ("days_until(due)", 5),
+        ("days_until(empty)", None),
+        ("add_days(due, 7)", dt.date(2024, 6, 1)),
+        ("add_days(last_followup_at, 1)", dt.datetime(2024, 5, 2, 23, 59)),
+        ("add_days(due, 2.0)", dt.date(2024, 5, 27)),
+        ("add_days(empty, 1)", None),
+        ("isblank(empty)", True),
+        ('isblank("")', True),
+        ("isblank([])", True),
+        ("isblank(0)", False),
+        ("isblank(name)", False),
+        ("coalesce(empty, empty, 3)", 3),
+        ("coalesce(empty)", None),
+        ('contains(name, "Ltd")', True),
+        ('contains(name, "ltd")', False),
+        ('contains(tags, "b")', True),
+        ('contains(empty, "b")', False),
+        ("contains(name, empty)", False),
+        ('startswith(name, "Ac")', True),
+        ('startswith(name, "ac")', False),
+        ('startswith(empty, "a")', False),
+        ("lower(name)", "acme ltd"),
+        ("upper(name)", "ACME LTD"),
+        ("lower(empty)", None),
+        ("len(name)", 8),
+        ("len(tags)", 2),
+        ("len(empty)", None),
+        ("round(2.5)", 3),
+        ("round(-2.5)", -3),
+        ("round(amount, 1)", Decimal("100.5")),
+        ("round(1.005, 2)", Decimal("1.01")),
+        ("round(ratio, 0)", 1),
+        ("round(score)", 7),
+        ("abs(-3)", 3),
+        ("abs(empty)", None),
+        ("min(3, 1, 2)", 1),
+        ("max(3, 1, 2)", 3),
+        ("min([4, 5])", 4),
+        ("max([])", None),
+        ("min(score, empty)", None),
+        ("year(due)", 2024),
+        ("month(last_followup_at)", 5),
+        ("day(due)", 25),
+        ("year(empty)", None),
+        ("user()", None),
+        ('has_role("admin")', True),
+        ('has_role("sales")', False),
+    ],
+)
+def test_builtin_functions(text, expected):
+    result = run(text)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_changed_and_old_read_the_stored_record():
+    old = {**RECORD, "level": "normal"}
+    ctx = EvalContext(now=NOW, old=old)
+    assert evaluate('changed("level")', RECORD, ctx) is True
+    assert evaluate('changed("score")', RECORD, ctx) is False
+    assert evaluate('old("level")', RECORD, ctx) == "normal"
+    assert evaluate('changed("level")', RECORD, CTX) is False
+    assert evaluate('old("level")', RECORD, CTX) is None
+    with pytest.raises(ExpressionError, match="unknown field 'nope'"):
+        evaluate('changed("nope")', RECORD, ctx)
+
+
+def test_user_and_roles_come_from_the_actor():
+    ctx = EvalContext(now=NOW, actor=Actor.user(42, "ann", frozenset({"sales"})))
+    assert evaluate("user()", {}, ctx) == 42
+    assert evaluate('has_role("sales")', {}, ctx) is True
+    assert evaluate('has_role("admin")', {}, ctx) is False
+    assert EvalContext(now=NOW).actor is SYSTEM
+
+
+def test_functions_check_their_arguments_sizes():
+    with pytest.raises(ExpressionError, match="longer than 10000"):
+        evaluate("upper(t)", {"t": "x" * 10_001}, CTX)
+    with pytest.raises(ExpressionError, match="more than 10000 items"):
+        evaluate("max(t)", {"t": list(range(10_001))}, CTX)
+    with pytest.raises(ExpressionError, match="at most 1000000 days"):
+        run("add_days(due, 10 ** 7)")
+    with pytest.raises(ExpressionError, match="past the range of dates"):
+        run("add_days(due, -999999)")
+    with pytest.raises(ExpressionError, match="0 to 12 decimal places"):
+        run("round(amount, 13)")
+
+
+def test_registry_lookup_and_plugins():
+    functions = default_functions()
+    assert "days_since" in functions
+    assert "nope" not in functions
+    assert functions.get("lower").name == "lower"
+    assert functions.names() == sorted(functions.names())
+    with pytest.raises(ExpressionError, match="unknown function nope"):
+        functions.get("nope")
+    functions.register(Function("double", lambda ctx, x: x * 2, 1, 1, doc="Twice x."))
+    assert evaluate("double(score)", RECORD, EvalContext(now=NOW, functions=functions)) == 14
+    assert "double" not in default_functions(), "each call builds a new registry"
+    with pytest.raises(ValueError):
+        FunctionRegistry().register(Function("__class__", lambda ctx: None))
+
+
+def test_threads_evaluate_independently():
+    expression = parse("score * 2 + len(name)")
+    failures = []
+
+    def work(offset):
+        names = {"score": offset, "name": "x" * offset}
+        for _ in range(2000):
+            if evaluate(expression, names, CTX) != offset * 3:
+                failures.append(offset)
+                return
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_a_function_may_evaluate_another_expression():
+    functions = default_functions()
+    functions.register(Function("inner", lambda ctx, x: evaluate("x + 1", {"x": x}, ctx), 1, 1))
+    ctx = EvalContext(now=NOW, functions=functions)
+    assert evaluate("inner(score) * 10 + score", RECORD, ctx) == 87

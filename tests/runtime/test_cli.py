@@ -1,0 +1,90 @@
+"""The `loom` command as a user runs it: validate, install, migrate, objects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runtime.cli import cli
+from tests.conftest import FIXTURES
+
+PACKAGES = FIXTURES / "packages"
+CRM = Path(__file__).resolve().parents[2] / "metadata" / "packages" / "crm"
+
+
+def run(*args: str, database: str | None = None):  # type: ignore[no-untyped-def]
+    prefix = ["--database", database] if database else []
+    return CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "file", "pointer"),
+    [
+        ("bad_identifier", "objects/widget.json", "/fields/1/name"),
+        ("unknown_lookup", "objects/widget.json", "/fields/1/target"),
+        ("missing_field_expression", "objects/invoice.json", "/fields/2/expression"),
+        ("dunder_expression", "objects/widget.json", "/fields/1/expression"),
+    ],
+)
+def test_validate_and_install_name_the_file_and_json_path(
+    fixture: str, file: str, pointer: str, database_url: str
+) -> None:
+    for args in (["validate", str(PACKAGES / fixture)], ["install", str(PACKAGES / fixture)]):
+        result = run(*args, database=database_url)
+        assert result.exit_code == 1, result.output
+        assert f"{file}: {pointer}:" in result.output
+    objects = run("objects", database=database_url)
+    assert objects.exit_code == 0
+    assert "widget" not in objects.output and "invoice" not in objects.output  # nothing applied
+
+
+def test_validate_reports_every_problem_of_a_package() -> None:
+    result = run("validate", str(PACKAGES / "five_problems"))
+    assert result.exit_code == 1
+    assert "5 problem(s)" in result.output
+    for where in (
+        "package.json: /version",
+        "objects/ticket.json: /title_field",
+        "/kanban/group_by",
+        "/fields/1/name",
+        "/fields/2/options/2/value",
+    ):
+        assert where in result.output
+
+
+def test_install_plan_writes_nothing_then_install_creates_tables(database_url: str) -> None:
+    planned = run("install", "--plan", str(CRM), database=database_url)
+    assert planned.exit_code == 0, planned.output
+    assert "create_table obj_customer" in planned.output
+    assert "customer" not in run("objects", database=database_url).output
+
+    installed = run("install", str(CRM), database=database_url)
+    assert installed.exit_code == 0, installed.output
+    listing = run("objects", database=database_url).output
+    assert "obj_customer" in listing and "obj_service_ticket" in listing
+
+    again = run("install", str(CRM), database=database_url)
+    assert "nothing to change" in again.output
+    assert "tables already match" in run("migrate", database=database_url).output
+
+
+def test_the_console_script_runs_against_the_env_database(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    loom = Path(sys.executable).parent / "loom"
+    done = subprocess.run([str(loom), "demo"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "obj_customer" in done.stdout and "客户" in done.stdout
+    bad = subprocess.run(
+        [str(loom), "validate", str(PACKAGES / "bad_identifier")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert "objects/widget.json: /fields/1/name" in bad.stderr
