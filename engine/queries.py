@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true, tuple_
 
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
@@ -101,16 +101,15 @@ class QueryService:
             resolve = name_resolver(model, registry, sctx)
             keys = parse_sort(sort)
             order = [(self._sort_column(model, resolve, key), key.descending) for key in keys]
-            order.append((model.table.c.id, False))
+            # The id breaks ties in the last key's direction, so a one-key sort pages with a
+            # row-value comparison that walks the key's index: page 10,000 costs what page 1 does.
+            order.append((model.table.c.id, keys[-1].descending))
             sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
             query = select(*select_columns(model, registry, sctx), *sort_labels)
             query = query.where(*self._conditions(model, resolve, sctx, filter, include_deleted))
-            if cursor:
-                query = query.where(keyset_after(order, decode_cursor(cursor, len(order)), conn.dialect.name))
-            query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order)).limit(
-                limit + 1
-            )
-            rows = conn.execute(query).all()
+            query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
+            after = decode_cursor(cursor, len(order)) if cursor else None
+            rows = _page_rows(conn, query, order, after, limit + 1)
             records = [row_to_record(model, row, ectx) for row in rows[:limit]]
             next_cursor = None
             if len(rows) > limit:
@@ -174,6 +173,34 @@ def _only_lookup(child: ObjectModel, parent: str) -> str:
             f"say which lookup of {child.name} to follow to {parent} (found {lookups or 'none'})"
         )
     return lookups[0]
+
+
+def _page_rows(
+    conn: Connection,
+    query: Any,
+    order: list[tuple[ColumnElement, bool]],
+    after: list[Any] | None,
+    wanted: int,
+) -> list[Any]:
+    """Rows of the next page. A one-key sort reads its two segments (values, NULLs) separately."""
+    if after is None:
+        return conn.execute(query.limit(wanted)).all()
+    if len(order) != 2:
+        return conn.execute(query.where(keyset_after(order, after, conn.dialect.name)).limit(wanted)).all()
+    (column, descending), (id_column, _) = order
+    value, last_id = after
+    nulls_after = descending == (conn.dialect.name != "postgresql")
+    if value is None:
+        same = and_(column.is_(None), id_column < last_id if descending else id_column > last_id)
+        rest = None if nulls_after else column.is_not(None)
+    else:
+        pair, bound = tuple_(column, id_column), tuple_(value, last_id)
+        same = pair < bound if descending else pair > bound
+        rest = column.is_(None) if nulls_after else None
+    rows = conn.execute(query.where(same).limit(wanted)).all()
+    if len(rows) < wanted and rest is not None:
+        rows += conn.execute(query.where(rest).limit(wanted - len(rows))).all()
+    return rows
 
 
 def keyset_after(order: list[tuple[ColumnElement, bool]], values: list[Any], dialect: str) -> ColumnElement:

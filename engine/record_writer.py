@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, func, select, text, update
 
 from engine.actors import Actor
-from engine.audit import audit_row, write_audit
+from engine.audit import audit_row, write_audit, write_creation_audit
 from engine.autonumber import reserve_numbers
 from engine.errors import ConflictError, ExpressionError, FieldValueError
 from engine.events import RecordEvent
-from engine.expressions import EvalContext, evaluate
+from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
-from engine.fieldtypes.base import Source
+from engine.fieldtypes.base import FieldType, Source
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import users
 from engine.tables import SYSTEM_COLUMNS
@@ -27,6 +27,48 @@ if TYPE_CHECKING:
     from engine.loom import Loom
 
 Errors = dict[str, list[str]]
+
+# Functions whose value cannot change within one call, so an expression built only from them
+# and literals is evaluated once per bulk call instead of once per row.
+STABLE_FUNCTIONS = frozenset(
+    {
+        "today",
+        "now",
+        "add_days",
+        "user",
+        "has_role",
+        "coalesce",
+        "round",
+        "abs",
+        "lower",
+        "upper",
+        "min",
+        "max",
+        "year",
+        "month",
+        "day",
+    }
+)
+
+
+def _is_constant(text: str) -> bool:
+    expression = parse(text)
+    return not expression.names and expression.functions <= STABLE_FUNCTIONS
+
+
+def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """Ids for `count` new rows, so a bulk insert is one executemany with no per-row RETURNING.
+
+    PostgreSQL draws them from the table's sequence. SQLite continues from the largest id: every
+    write transaction there holds the database's write lock (BEGIN IMMEDIATE), and records are
+    only ever soft-deleted, so no other writer can take the same ids.
+    """
+    if conn.dialect.name == "postgresql":
+        sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+        drawn = conn.execute(text(f"SELECT nextval({sequence}) FROM generate_series(1, :n)"), {"n": count})
+        return [row[0] for row in drawn]
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
 
 
 class RecordWriter:
@@ -53,10 +95,17 @@ class RecordWriter:
         stored = model.stored
         self.settable = {f.name: (f, model.types[f.name]) for f in stored if f.type != "autonumber"}
         self.defaults = [(f, model.types[f.name]) for f in stored if f.default is not None]
+        # A default that reads no field (today(), 'normal', 0) has one value for the whole call.
+        self.constant_defaults: dict[str, Any] = {}
         self.required = [(f.name, model.types[f.name]) for f in stored if f.required]
         self.autonumbers = [f for f in stored if f.type == "autonumber"]
         self.references = [f for f in stored if f.type in ("lookup", "user")]
         self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
+        # Types whose JSON form is the value itself skip the call on the per-row audit path.
+        self.json_writers = [
+            (name, spec, None if type(ftype).to_json is FieldType.to_json else ftype.to_json)
+            for name, spec, ftype in self.to_db
+        ]
         self.events = loom.events
 
     # -- preparing ---------------------------------------------------------------------------------
@@ -135,13 +184,21 @@ class RecordWriter:
             return None
 
     def _apply_defaults(self, record: dict[str, Any], given: Mapping[str, Any], errors: Errors) -> None:
+        constants = self.constant_defaults
         for spec, ftype in self.defaults:
             if spec.name in given:
                 continue
+            if spec.name in constants:
+                record[spec.name] = constants[spec.name]
+                continue
             try:
-                record[spec.name] = ftype.coerce(evaluate(spec.default, record, self.ectx), spec, "json")
+                value = ftype.coerce(evaluate(spec.default, record, self.ectx), spec, "json")
             except (ExpressionError, FieldValueError) as error:
                 errors.setdefault(spec.name, []).append(f"default {spec.default!r} failed: {error}")
+                continue
+            record[spec.name] = value
+            if _is_constant(spec.default):
+                constants[spec.name] = value
 
     def _check(self, record: dict[str, Any], names: Any, errors: Errors) -> None:
         for name, ftype in self.required:
@@ -208,16 +265,15 @@ class RecordWriter:
                 version=1,
             )
             rows.append(row)
-        table = self.model.table
-        result = self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
-        ids = [row[0] for row in result]
-        audits = []
+        ids = allocate_ids(self.conn, self.model.table, len(rows))
+        for record_id, row in zip(ids, rows, strict=True):
+            row["id"] = record_id
+        self.conn.execute(self.model.table.insert(), rows)
+        entries = []
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
-            audits.append(
-                audit_row(self.actor, now, self.model.name, record_id, "create", self._created(record))
-            )
-        write_audit(self.conn, audits)
+            entries.append((record_id, self._created(record)))
+        write_creation_audit(self.conn, self.actor, now, self.model.name, entries)
         if self.events.has_handlers("after_save"):
             for record in records:
                 self.events.emit(
@@ -227,10 +283,10 @@ class RecordWriter:
 
     def _created(self, record: Mapping[str, Any]) -> dict[str, Any]:
         changes = {}
-        for name, spec, ftype in self.to_db:
+        for name, spec, to_json in self.json_writers:
             value = record[name]
             if value is not None and value != "" and value != []:
-                changes[name] = [None, ftype.to_json(value, spec)]
+                changes[name] = [None, to_json(value, spec) if to_json else value]
         if record["owner"] is not None:
             changes["owner"] = [None, record["owner"]]
         return changes

@@ -38,12 +38,12 @@ class Function:
     def arity_error(self, count: int) -> str:
         """A message saying how many arguments the function takes and how many it was given."""
         if self.max_args == self.min_args:
-            expected = f"{self.min_args}"
+            expected, most = f"{self.min_args}", self.min_args
         elif self.max_args is None:
-            expected = f"at least {self.min_args}"
+            expected, most = f"at least {self.min_args}", self.min_args
         else:
-            expected = f"{self.min_args} to {self.max_args}"
-        plural = "" if expected == "1" else "s"
+            expected, most = f"{self.min_args} to {self.max_args}", self.max_args
+        plural = "" if most == 1 else "s"
         return f"{self.name}() takes {expected} argument{plural}, {count} given"
 
 

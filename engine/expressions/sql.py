@@ -152,7 +152,14 @@ class _Compiler:
             return other.is_(None) if isinstance(op, ast.Is | ast.Eq) else other.is_not(None)
         if _is_none(left) or _is_none(right):
             return sa.false()  # an ordering comparison with None is False, in Python too
-        left, right = self.align(left, right, ALLOWED_OPERATORS[type(op)])
+        kinds = {self.kind(left), self.kind(right)}
+        if not _comparable(kinds):
+            if isinstance(op, ast.Eq | ast.NotEq):
+                # Python finds values of different kinds unequal (text is never 5), and so must SQL.
+                return _constant_condition(isinstance(op, ast.NotEq))
+            symbol = ALLOWED_OPERATORS[type(op)]
+            raise ExpressionError(f"cannot compare {self.kind(left)} with {self.kind(right)} using {symbol}")
+        left, right = self.align(left, right, kinds)
         left_sql, right_sql = self.sql(left), self.sql(right)
         if isinstance(op, ast.Eq):
             if isinstance(left, _Const) or isinstance(right, _Const):
@@ -165,15 +172,17 @@ class _Compiler:
             left_sql = sa.collate(left_sql, "C")
         return _ORDERING[type(op)](left_sql, right_sql)
 
-    def align(self, left: _Compiled, right: _Compiled, symbol: str) -> tuple[_Compiled, _Compiled]:
-        """Meet a date with a datetime at midnight; refuse comparisons Python would refuse."""
-        kinds = {self.kind(left), self.kind(right)}
+    def align(self, left: _Compiled, right: _Compiled, kinds: set[str]) -> tuple[_Compiled, _Compiled]:
+        """Meet a date with a datetime at midnight, and a boolean with a number as 0 or 1, as Python does."""
         if kinds == {"date", "datetime"}:
-            left = self._wrap(as_datetime(self._unwrap(left), self.dialect))
-            right = self._wrap(as_datetime(self._unwrap(right), self.dialect))
-        elif len(kinds - {"unknown"}) == 2 and not kinds <= {"integer", "number", "boolean"}:
-            raise ExpressionError(f"cannot compare {self.kind(left)} with {self.kind(right)} using {symbol}")
-        return left, right
+            convert = as_datetime
+        elif "boolean" in kinds and kinds & {"integer", "number"}:
+            convert = _boolean_as_integer
+        else:
+            return left, right
+        return self._wrap(convert(self._unwrap(left), self.dialect)), self._wrap(
+            convert(self._unwrap(right), self.dialect)
+        )
 
     def kind(self, value: _Compiled) -> str:
         return sql_kind(self._unwrap(value))
@@ -319,6 +328,18 @@ class _Compiler:
             values = [arg.value for arg in args]
             return self.fold(lambda: function.impl(self.ctx, *values))
         return function.sql(self.sctx, [self._unwrap(arg) for arg in args])
+
+
+def _comparable(kinds: set[str]) -> bool:
+    """Whether Python can compare values of these kinds without a TypeError."""
+    known = kinds - {"unknown"}
+    return len(known) < 2 or known <= {"integer", "number", "boolean"} or known == {"date", "datetime"}
+
+
+def _boolean_as_integer(value: Any, dialect: str) -> Any:
+    if isinstance(value, ColumnElement):
+        return sa.cast(value, sa.Integer) if sql_kind(value) == "boolean" else value
+    return int(value) if isinstance(value, bool) else value
 
 
 def _is_predicate(node: ast.AST, sctx: SqlContext) -> bool:

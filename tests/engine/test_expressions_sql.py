@@ -1,0 +1,437 @@
+"""SQL compilation: every filter selects, in the database, the rows Python evaluation selects.
+
+Runs against in-memory SQLite and, when LOOM_TEST_POSTGRES_URL is set, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.actors import SYSTEM, Actor
+from engine.errors import ExpressionError, NotCompilable
+from engine.expressions import EvalContext, Function, SqlContext, default_functions, evaluate, to_sql
+
+NOW = dt.datetime(2024, 5, 20, 10, 30)
+TODAY = NOW.date()
+POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def build_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        f"expr_{uuid.uuid4().hex[:12]}",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(100)),
+        sa.Column("level", sa.String(20)),
+        sa.Column("amount", sa.Numeric(12, 2)),
+        sa.Column("score", sa.Integer),
+        sa.Column("last_followup_at", sa.DateTime),
+        sa.Column("due", sa.Date),
+        # none_as_null: an empty list field is SQL NULL, not the JSON text 'null'.
+        sa.Column("tags", sa.JSON(none_as_null=True)),
+    )
+
+
+@dataclass
+class Database:
+    engine: sa.Engine
+    table: sa.Table
+    actor: Actor = SYSTEM
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def sql_context(self, functions=None) -> SqlContext:
+        return SqlContext(now=NOW, actor=self.actor, functions=functions or default_functions(), dialect=self.dialect)
+
+    def resolve(self, name: str) -> sa.ColumnElement:
+        if name == "id" or name not in self.table.c:
+            raise ExpressionError(f"unknown field '{name}'")
+        return self.table.c[name]
+
+    def replace_rows(self, rows: list[dict]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(self.table.delete())
+            if rows:
+                connection.execute(self.table.insert(), rows)
+
+    def selected(self, text: str) -> list[int]:
+        condition = to_sql(text, self.resolve, self.sql_context())
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(sa.select(self.table.c.id).where(condition)).scalars())
+
+
+def python_selected(text: str, rows: list[dict], actor: Actor = SYSTEM) -> list[int]:
+    ctx = EvalContext(now=NOW, actor=actor)
+    return sorted(row["id"] for row in rows if evaluate(text, {k: v for k, v in row.items() if k != "id"}, ctx))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request):
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            if IN_CI:
+                pytest.fail("CI is set but LOOM_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI")
+            pytest.skip("PostgreSQL variant needs LOOM_TEST_POSTGRES_URL, e.g. postgresql://loom:loom@127.0.0.1/loom")
+        engine = sa.create_engine(POSTGRES_URL)
+    else:
+        engine = sa.create_engine("sqlite://")
+    metadata = sa.MetaData()
+    table = build_table(metadata)
+    metadata.create_all(engine)
+    try:
+        yield Database(engine, table)
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
+def row(id, name=None, level=None, amount=None, score=None, last_followup_at=None, due=None, tags=None):
+    return dict(
+        id=id,
+        name=name,
+        level=level,
+        amount=amount,
+        score=score,
+        last_followup_at=last_followup_at,
+        due=due,
+        tags=tags,
+    )
+
+
+ROWS = [
+    row(1, "Acme Ltd", "vip", Decimal("100.50"), 5, dt.datetime(2024, 5, 1, 9), dt.date(2024, 5, 25), ["a", "b"]),
+    row(2),
+    row(3, "100%_off", "normal", Decimal("-3.25"), -7, dt.datetime(2024, 5, 5), TODAY, []),
+    row(4, "acme", "Vip", Decimal("0"), 0, dt.datetime(2024, 5, 20, 0, 0), dt.date(2024, 4, 1), ["b"]),
+    row(5, "", "vip", Decimal("2.50"), 16, dt.datetime(2024, 5, 4, 23, 59, 59), dt.date(2024, 5, 21), ["c", "a"]),
+    row(6, "Beta", None, Decimal("1000"), 15, dt.datetime(2024, 5, 19, 12), None, None),
+    row(7, "Zoë", "gold", None, 3, None, dt.date(2024, 6, 30), ["a"]),
+]
+
+FILTERS = [
+    'level == "vip" and days_since(last_followup_at) > 15',
+    "days_since(last_followup_at) >= 15",
+    "days_since(last_followup_at) < 16",
+    "days_since(last_followup_at) <= 15",
+    "days_since(last_followup_at) == 15",
+    "days_since(last_followup_at) != 15",
+    "15 < days_since(last_followup_at)",
+    "days_since(last_followup_at) + 0 > 15",
+    "days_since(due) == 0",
+    "days_until(due) > 3",
+    "days_until(due) <= 1",
+    "days_until(due) * 2 < 10",
+    'level != "vip"',
+    "level == None",
+    "level != None",
+    "level is None",
+    "not level",
+    "level",
+    "score",
+    "tags",
+    "due",
+    "not (score > 0)",
+    "score > 0 or amount < 0",
+    "0 < score < 16",
+    "score == score",
+    "score != amount",
+    "-score > 1",
+    "score + 1 > 6",
+    "score - amount > 0",
+    "score * 2 >= 30",
+    "score / 2 < 3",
+    "score // 2 == -4",
+    "score % 3 == 2",
+    "score % -4 == -1",
+    "(score if score > 4 else 0) > 0",
+    "amount * 0.1 > 1",
+    "amount > 2.5",
+    "amount >= 2.50",
+    "amount == 0",
+    'contains(name, "%_")',
+    'contains(name, "acme")',
+    'contains(name, "")',
+    '"Ltd" in name',
+    '"cme" not in name',
+    'startswith(name, "A")',
+    'startswith(name, "a")',
+    'startswith(name, "")',
+    '"a" in tags',
+    '"a" not in tags',
+    'contains(tags, "b")',
+    "isblank(tags)",
+    "isblank(level)",
+    "isblank(name)",
+    "not isblank(due)",
+    'level in ["vip", "gold"]',
+    'level in ["vip", None]',
+    'level not in ["vip"]',
+    'level not in ["vip", None]',
+    "level in []",
+    "score in (5, 16)",
+    "due < today()",
+    "due >= add_days(today(), 1)",
+    "last_followup_at < today()",
+    "last_followup_at >= today()",
+    "last_followup_at == today()",
+    "due > now()",
+    "due < last_followup_at",
+    "add_days(due, 5) > add_days(today(), 7)",
+    "add_days(last_followup_at, 19) > now()",
+    "add_days(due, score) > today()",
+    "year(due) == 2024",
+    "month(last_followup_at) == 5",
+    "day(due) > 20",
+    "len(name) > 4",
+    "len(tags) == 2",
+    "round(amount) == 101",
+    "round(amount, 1) == 2.5",
+    "abs(score) > 6",
+    "min(score, 0) < 0",
+    "max(score, 10) == 10",
+    'coalesce(level, "none") == "none"',
+    'upper(name) == "ACME"',
+    'lower(name) == "acme"',
+    'name + "!" == "Acme Ltd!"',
+    'name < "B"',
+    'level >= "h"',
+    "(score > 1) == False",
+    "contains(name, \"a\") == False",
+    "has_role(\"admin\") and score > 0",
+    "has_role(\"nobody\") or score > 10",
+    "user() == None",
+    "True",
+    "False",
+    "None",
+    "1 + 1 == 2",
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(database):
+    database.replace_rows(ROWS)
+    return database
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_sql_selects_the_rows_python_selects(loaded, text):
+    assert loaded.selected(text) == python_selected(text, ROWS)
+
+
+def test_days_since_compiles_to_an_index_friendly_range(database):
+    condition = to_sql("days_since(last_followup_at) > 15", database.resolve, database.sql_context())
+    sql = str(condition.compile(database.engine, compile_kwargs={"literal_binds": True}))
+    assert sql.endswith("last_followup_at < '2024-05-05 00:00:00'") or "last_followup_at <" in sql
+    assert "julianday" not in sql and "CAST" not in sql
+
+
+def test_user_compiles_to_the_actor(database):
+    ann = Actor.user(4, "ann")
+    sctx = SqlContext(now=NOW, actor=ann, functions=default_functions(), dialect=database.dialect)
+    condition = to_sql("score == user()", database.resolve, sctx)
+    with database.engine.connect() as connection:
+        ids = connection.execute(sa.select(database.table.c.id).where(condition)).scalars().all()
+    assert ids == [] or ids == [row["id"] for row in ROWS if row["score"] == 4]
+
+
+def test_a_value_expression_compiles_with_as_condition_false(loaded):
+    value = to_sql("score * 2 + 1", loaded.resolve, loaded.sql_context(), as_condition=False)
+    with loaded.engine.connect() as connection:
+        results = dict(connection.execute(sa.select(loaded.table.c.id, value)).all())
+    assert results == {r["id"]: None if r["score"] is None else r["score"] * 2 + 1 for r in ROWS}
+
+
+def sqlite_context(functions=None) -> SqlContext:
+    return SqlContext(now=NOW, actor=SYSTEM, functions=functions or default_functions(), dialect="sqlite")
+
+
+TABLE = build_table(sa.MetaData())
+
+
+def resolve(name: str) -> sa.ColumnElement:
+    if name not in TABLE.c:
+        raise ExpressionError(f"unknown field '{name}'")
+    return TABLE.c[name]
+
+
+@pytest.mark.parametrize(
+    ("text", "construct"),
+    [
+        ('changed("level")', "changed()"),
+        ('old("level") == 1', "old()"),
+        ("has_role(level)", "has_role()"),
+        ("score ** 2 > 1", "**"),
+        ("amount % 2 == 1", "%"),
+        ("amount // 2 == 1", "//"),
+        ("level in tags", "contains()"),
+        ("min(tags) == 1", "min()"),
+        ("round(amount, score) == 1", "round()"),
+        ("(score or 0) > 1", "and/or"),
+        ("[score, 1] == [1, 1]", "list"),
+        ("due + 1 > today()", "add_days()"),
+        ('level * 2 == "x"', "*"),
+    ],
+)
+def test_what_sql_cannot_express_is_refused_by_name(text, construct):
+    with pytest.raises(NotCompilable) as caught:
+        to_sql(text, resolve, sqlite_context())
+    assert construct in caught.value.message
+
+
+def test_a_function_without_sql_is_refused():
+    functions = default_functions()
+    functions.register(Function("score_of", lambda ctx, x: 1, 1, 1))
+    with pytest.raises(NotCompilable, match=r"score_of\(\) has no SQL form"):
+        to_sql("score_of(name) > 1", resolve, sqlite_context(functions))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("levle == 1", "unknown field 'levle'"),
+        ("nope(level)", "unknown function nope()"),
+        ("days_since()", "days_since() takes 1 argument, 0 given"),
+        ('level > 5', "cannot compare text with integer"),
+        ('name + 1 == "x"', "cannot use + on text and integer"),
+        ("name.upper()", "attribute access is not allowed"),
+    ],
+)
+def test_errors_in_the_expression_are_expression_errors(text, message):
+    with pytest.raises(ExpressionError) as caught:
+        to_sql(text, resolve, sqlite_context())
+    assert not isinstance(caught.value, NotCompilable)
+    assert message in caught.value.message
+
+
+# A property test: random small tables and random filters, SQL against Python.
+
+TEXTS = ["vip", "Vip", "normal", "", "a", "A", "%", "_", "x_y", "Acme", "b%"]
+
+
+def literal(text: str) -> str:
+    return json.dumps(text)
+
+
+numbers = st.one_of(
+    st.sampled_from(
+        [
+            "score",
+            "abs(score)",
+            "len(name)",
+            "len(tags)",
+            "days_since(last_followup_at)",
+            "days_until(due)",
+            "day(due)",
+            "month(last_followup_at)",
+            "coalesce(score, 0)",
+            "min(score, 3)",
+            "max(score, -3)",
+            "round(amount)",
+        ]
+    ),
+    st.integers(-20, 20).map(str),
+    st.builds(
+        lambda op, n: f"(score {op} {n})",
+        st.sampled_from(["+", "-", "*", "//", "%"]),
+        st.integers(-5, 5).filter(bool),
+    ),
+)
+texts = st.one_of(
+    st.sampled_from(["name", "level", "lower(name)", "upper(level)", 'coalesce(level, "none")']),
+    st.sampled_from(TEXTS).map(literal),
+)
+comparisons = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+day_offsets = st.integers(-30, 30)
+predicate_leaves = st.one_of(
+    st.builds(lambda a, op, b: f"{a} {op} {b}", numbers, comparisons, numbers),
+    st.builds(lambda a, op, b: f"{a} {op} {b}", texts, comparisons, texts),
+    st.builds(
+        lambda op, cents: f"amount {op} {Decimal(cents) / 100}", comparisons, st.integers(-20000, 20000)
+    ),
+    st.builds(lambda c, op: f"{c} {op} None", st.sampled_from(["level", "score", "due", "tags"]), st.sampled_from(["==", "!=", "is", "is not"])),
+    st.builds(
+        lambda values, negated: f"level {'not in' if negated else 'in'} {values!r}",
+        st.lists(st.sampled_from(["vip", "Vip", "gold", None]), max_size=3),
+        st.booleans(),
+    ),
+    st.builds(lambda t: f"contains(name, {literal(t)})", st.sampled_from(TEXTS)),
+    st.builds(lambda t: f"startswith(name, {literal(t)})", st.sampled_from(TEXTS)),
+    st.builds(lambda t: f"{literal(t)} in tags", st.sampled_from(["a", "b", "c", "z"])),
+    st.builds(lambda c: f"isblank({c})", st.sampled_from(["name", "level", "tags", "due"])),
+    st.builds(lambda op, n: f"due {op} add_days(today(), {n})", comparisons, day_offsets),
+    st.builds(lambda op, n: f"last_followup_at {op} add_days(today(), {n})", comparisons, day_offsets),
+    st.builds(lambda op, n: f"add_days(due, {n}) {op} today()", comparisons, day_offsets),
+    st.builds(lambda op, n: f"days_since(last_followup_at) {op} {n}", comparisons, day_offsets),
+    st.builds(lambda op, n: f"days_until(due) {op} {n}", comparisons, day_offsets),
+    st.builds(lambda a, b: f"{a} == {b}", numbers, st.sampled_from(["True", "False"])),
+)
+
+
+def combined(inner, *extra):
+    return st.one_of(
+        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+        st.builds(lambda a: f"not ({a})", inner),
+        st.builds(lambda a, b, c: f"({a}) if ({b}) else ({c})", inner, inner, inner),
+        *extra,
+    )
+
+
+# Predicates evaluate to True or False, so they may also be compared with True/False as values.
+predicates = st.recursive(
+    predicate_leaves,
+    lambda inner: combined(inner, st.builds(lambda a, b: f"({a}) == {b}", inner, st.sampled_from(["True", "False"]))),
+    max_leaves=4,
+)
+bare_values = st.sampled_from(["score", "level", "name", "tags", "due", "last_followup_at", "amount"])
+conditions = st.recursive(st.one_of(predicates, bare_values), combined, max_leaves=3)
+moments = st.builds(
+    lambda days, seconds: dt.datetime.combine(TODAY, dt.time()) + dt.timedelta(days=days, seconds=seconds),
+    st.integers(-40, 40),
+    st.sampled_from([0, 1, 3600 * 10, 86399]),
+)
+random_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.none() | st.text(alphabet="aAbB%_ x", max_size=5),
+            "level": st.none() | st.sampled_from(["vip", "Vip", "gold", "", "normal"]),
+            "amount": st.none() | st.integers(-20000, 20000).map(lambda cents: Decimal(cents) / 100),
+            "score": st.none() | st.integers(-20, 20),
+            "last_followup_at": st.none() | moments,
+            "due": st.none() | st.integers(-40, 40).map(lambda days: TODAY + dt.timedelta(days=days)),
+            "tags": st.none() | st.lists(st.sampled_from(["a", "b", "c"]), max_size=3, unique=True),
+        }
+    ),
+    max_size=8,
+).map(lambda rows: [{"id": index + 1, **values} for index, values in enumerate(rows)])
+
+
+@pytest.fixture(scope="module")
+def scratch(database):
+    metadata = sa.MetaData()
+    table = build_table(metadata)
+    metadata.create_all(database.engine)
+    try:
+        yield Database(database.engine, table)
+    finally:
+        metadata.drop_all(database.engine)
+
+
+@settings(max_examples=int(os.environ.get("LOOM_EXPR_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=random_rows, text=conditions)
+def test_property_sql_and_python_select_the_same_rows(scratch, rows, text):
+    scratch.replace_rows(rows)
+    assert scratch.selected(text) == python_selected(text, rows), text
