@@ -64,7 +64,7 @@ def run() -> list[dict]:
                         table.c.stage.in_(["new", "won"]),
                         table.c.deleted_at.is_(None),
                     )
-                    .order_by(table.c.amount.desc(), table.c.id)
+                    .order_by(table.c.amount.desc(), table.c.id.desc())
                     .limit(51)
                 ).all()
 
