@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func, select
 
-from engine.errors import ExpressionError
+from engine.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, SqlContext, evaluate, to_sql
 from engine.registry import ObjectModel, Registry
 from engine.tables import SYSTEM_COLUMNS
@@ -84,9 +85,15 @@ def _rollup_value(model: ObjectModel, spec: FieldSpec, value: Any) -> Any:
 
 
 def formula_value(model: ObjectModel, spec: FieldSpec, record: dict[str, Any], ectx: EvalContext) -> Any:
-    """Evaluate a formula over the record; a formula that fails on this record's data reads as empty."""
+    """Evaluate a formula and shape it as its result type (a currency formula rounds to cents).
+
+    A formula that cannot be computed from this record's data reads as empty rather than failing
+    the whole read; the static checks at metadata time catch formulas that can never work.
+    """
     try:
         value = evaluate(spec.param("expression"), record, ectx)
-    except ExpressionError:
+        if spec.param("result") == "integer" and isinstance(value, Decimal | float):
+            value = Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP)
+        return model.types[spec.name].result_type(spec).coerce(value, spec, "json")
+    except (ExpressionError, FieldValueError):
         return None
-    return model.types[spec.name].from_db(value, spec)

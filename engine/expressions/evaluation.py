@@ -108,9 +108,11 @@ def evaluate(expr: Expression | str, names: Mapping[str, Any], ctx: EvalContext)
         raise ExpressionError(in_expression(detail, expr.text)) from None
     except ZeroDivisionError:
         raise ExpressionError(in_expression("division by zero", expr.text)) from None
+    except ArithmeticError:  # decimal Overflow and InvalidOperation, float OverflowError
+        raise ExpressionError(in_expression("a number is out of range", expr.text)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(in_expression("expression is too complex to evaluate", expr.text)) from None
-    except Exception as error:  # a plugin function or an arithmetic corner (decimal overflow)
+    except Exception as error:  # a plugin function that failed
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         raise ExpressionError(in_expression(f"evaluation failed: {detail}", expr.text)) from None
     finally:

@@ -20,19 +20,17 @@ from engine.expressions import sql_dates, sql_functions
 from engine.expressions.context import EvalContext, SqlContext
 from engine.expressions.operators import OPERATORS
 from engine.expressions.parsing import ALLOWED_OPERATORS, Expression, in_expression, parse
-from engine.expressions.sql_types import as_datetime, bind, sql_kind, truthy
-
-
-class _Const:
-    """A value known while compiling (a literal, or a call folded in Python)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-_Compiled = _Const | ColumnElement[Any]
+from engine.expressions.sql_truth import (
+    Compiled,
+    Const,
+    as_value,
+    constant_condition,
+    is_none,
+    is_predicate,
+    not_true,
+    truthy,
+)
+from engine.expressions.sql_types import as_datetime, bind, boolean_as_integer, comparable, sql_kind
 
 _ORDERING: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt,
@@ -47,38 +45,25 @@ def to_sql(
     resolve: Callable[[str], ColumnElement[Any]],
     sctx: SqlContext,
     *,
-    as_condition: bool = True,
+    as_condition: bool | None = None,
 ) -> ColumnElement[Any]:
-    """Compile to a WHERE condition (or, with as_condition=False, a value); raises NotCompilable."""
+    """Compile to SQL; raises NotCompilable for what SQL cannot express exactly.
+
+    A condition (a comparison, and/or/not, a boolean function) compiles to one that is TRUE on
+    exactly the rows where Python evaluation is truthy; anything else compiles to its value.
+    `as_condition=True` forces the condition (`score` becomes `score != 0`), False the value.
+    """
     if not isinstance(expr, Expression):
         expr = parse(expr)
     compiler = _Compiler(resolve, sctx, expr.text)
+    if as_condition is None:
+        as_condition = is_predicate(expr.tree.body, sctx)
     try:
         if as_condition:
             return compiler.condition(expr.tree.body)
         return compiler.sql(compiler.value(expr.tree.body))
     except ExpressionError as error:
         raise type(error)(in_expression(error.message, expr.text)) from None
-
-
-def _constant_condition(value: Any) -> ColumnElement[Any]:
-    return sa.true() if value else sa.false()
-
-
-def _not_true(condition: ColumnElement[Any]) -> ColumnElement[Any]:
-    if isinstance(condition, True_ | False_):
-        return _constant_condition(isinstance(condition, False_))
-    return condition.is_not(sa.true())
-
-
-def _as_value(condition: ColumnElement[Any]) -> _Compiled:
-    if isinstance(condition, True_ | False_):
-        return _Const(isinstance(condition, True_))
-    return sa.case((condition, sa.true()), else_=sa.false())
-
-
-def _is_none(value: _Compiled) -> bool:
-    return isinstance(value, _Const) and value.value is None
 
 
 class _Compiler:
@@ -94,12 +79,12 @@ class _Compiler:
     def shown(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or ast.unparse(node)
 
-    def sql(self, value: _Compiled) -> ColumnElement[Any]:
-        return bind(value.value, self.dialect) if isinstance(value, _Const) else value
+    def sql(self, value: Compiled) -> ColumnElement[Any]:
+        return bind(value.value, self.dialect) if isinstance(value, Const) else value
 
-    def fold(self, compute: Callable[[], Any]) -> _Const:
+    def fold(self, compute: Callable[[], Any]) -> Const:
         try:
-            return _Const(compute())
+            return Const(compute())
         except ExpressionError:
             raise
         except Exception as error:
@@ -112,7 +97,7 @@ class _Compiler:
             parts = [self.condition(value) for value in node.values]
             return sa.and_(*parts) if isinstance(node.op, ast.And) else sa.or_(*parts)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return _not_true(self.condition(node.operand))
+            return not_true(self.condition(node.operand))
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.IfExp):
@@ -121,8 +106,8 @@ class _Compiler:
                 return self.condition(node.body if isinstance(test, True_) else node.orelse)
             return sa.case((test, self.condition(node.body)), else_=self.condition(node.orelse))
         value = self.call(node) if isinstance(node, ast.Call) else self.value(node)
-        if isinstance(value, _Const):
-            return _constant_condition(value.value)
+        if isinstance(value, Const):
+            return constant_condition(value.value)
         return truthy(value, self.dialect, self.shown(node))
 
     def compare(self, node: ast.Compare) -> ColumnElement[Any]:
@@ -141,28 +126,28 @@ class _Compiler:
             left_node = right_node
         return sa.and_(*parts)
 
-    def pair(self, left: _Compiled, op: ast.cmpop, right: _Compiled) -> ColumnElement[Any]:
-        if isinstance(left, _Const) and isinstance(right, _Const):
-            return _constant_condition(self.fold(lambda: OPERATORS[type(op)](left.value, right.value)).value)
+    def pair(self, left: Compiled, op: ast.cmpop, right: Compiled) -> ColumnElement[Any]:
+        if isinstance(left, Const) and isinstance(right, Const):
+            return constant_condition(self.fold(lambda: OPERATORS[type(op)](left.value, right.value)).value)
         if isinstance(op, ast.In | ast.NotIn):
             contained = self.membership(left, right)
-            return _not_true(contained) if isinstance(op, ast.NotIn) else contained
-        if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq) and (_is_none(left) or _is_none(right)):
-            other = self.sql(right if _is_none(left) else left)
+            return not_true(contained) if isinstance(op, ast.NotIn) else contained
+        if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq) and (is_none(left) or is_none(right)):
+            other = self.sql(right if is_none(left) else left)
             return other.is_(None) if isinstance(op, ast.Is | ast.Eq) else other.is_not(None)
-        if _is_none(left) or _is_none(right):
+        if is_none(left) or is_none(right):
             return sa.false()  # an ordering comparison with None is False, in Python too
         kinds = {self.kind(left), self.kind(right)}
-        if not _comparable(kinds):
+        if not comparable(kinds):
             if isinstance(op, ast.Eq | ast.NotEq):
                 # Python finds values of different kinds unequal (text is never 5), and so must SQL.
-                return _constant_condition(isinstance(op, ast.NotEq))
+                return constant_condition(isinstance(op, ast.NotEq))
             symbol = ALLOWED_OPERATORS[type(op)]
             raise ExpressionError(f"cannot compare {self.kind(left)} with {self.kind(right)} using {symbol}")
         left, right = self.align(left, right, kinds)
         left_sql, right_sql = self.sql(left), self.sql(right)
         if isinstance(op, ast.Eq):
-            if isinstance(left, _Const) or isinstance(right, _Const):
+            if isinstance(left, Const) or isinstance(right, Const):
                 return left_sql == right_sql
             return left_sql.is_not_distinct_from(right_sql)
         if isinstance(op, ast.NotEq):
@@ -172,36 +157,38 @@ class _Compiler:
             left_sql = sa.collate(left_sql, "C")
         return _ORDERING[type(op)](left_sql, right_sql)
 
-    def align(self, left: _Compiled, right: _Compiled, kinds: set[str]) -> tuple[_Compiled, _Compiled]:
+    def align(self, left: Compiled, right: Compiled, kinds: set[str]) -> tuple[Compiled, Compiled]:
         """Meet a date with a datetime at midnight, and a boolean with a number as 0 or 1, as Python does."""
         if kinds == {"date", "datetime"}:
             convert = as_datetime
         elif "boolean" in kinds and kinds & {"integer", "number"}:
-            convert = _boolean_as_integer
+            convert = boolean_as_integer
         else:
             return left, right
         return self._wrap(convert(self._unwrap(left), self.dialect)), self._wrap(
             convert(self._unwrap(right), self.dialect)
         )
 
-    def kind(self, value: _Compiled) -> str:
+    def kind(self, value: Compiled) -> str:
         return sql_kind(self._unwrap(value))
 
     @staticmethod
-    def _unwrap(value: _Compiled) -> Any:
-        return value.value if isinstance(value, _Const) else value
+    def _unwrap(value: Compiled) -> Any:
+        return value.value if isinstance(value, Const) else value
 
     @staticmethod
-    def _wrap(value: Any) -> _Compiled:
-        return value if isinstance(value, ColumnElement) else _Const(value)
+    def _wrap(value: Any) -> Compiled:
+        return value if isinstance(value, ColumnElement) else Const(value)
 
-    def membership(self, item: _Compiled, container: _Compiled) -> ColumnElement[Any]:
-        if _is_none(container):
+    def membership(self, item: Compiled, container: Compiled) -> ColumnElement[Any]:
+        if is_none(container):
             return sa.false()
-        if isinstance(container, _Const) and isinstance(container.value, list | tuple):
-            values = [value for value in container.value if value is not None]
-            matched = self.sql(item).in_([self.sql(_Const(value)) for value in values])
-            if len(values) < len(container.value):
+        if isinstance(container, Const) and isinstance(container.value, list | tuple):
+            # Values Python could never find equal to the item (5 among texts) are left out.
+            item_kind = self.kind(item)
+            values = [v for v in container.value if v is not None and comparable({item_kind, sql_kind(v)})]
+            matched = self.sql(item).in_([self.sql(Const(value)) for value in values])
+            if None in container.value:
                 return sa.or_(matched, self.sql(item).is_(None))
             return matched
         if self.kind(container) in ("text", "list"):
@@ -209,26 +196,7 @@ class _Compiler:
         raise NotCompilable("`in` in a filter needs a list of constants, a text field or a list field")
 
     def date_window(self, left: ast.AST, op: ast.cmpop, right: ast.AST) -> ColumnElement[Any] | None:
-        """Index-friendly form of days_since(col)/days_until(col) compared with a whole number."""
-        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
-        symbol = ALLOWED_OPERATORS[type(op)]
-        if isinstance(right, ast.Call) and not isinstance(left, ast.Call):
-            left, right, symbol = right, left, flipped.get(symbol, symbol)
-        if not (
-            isinstance(left, ast.Call)
-            and left.func.id in ("days_since", "days_until")
-            and len(left.args) == 1
-            and isinstance(left.args[0], ast.Name)
-            and isinstance(right, ast.Constant)
-            and type(right.value) is int
-            and left.func.id in self.sctx.functions
-        ):
-            return None
-        builtin = getattr(sql_dates, left.func.id)
-        if self.sctx.functions.get(left.func.id).sql is not builtin:
-            return None  # a plugin replaced the function; its meaning may differ
-        column = self.column(left.args[0].id)
-        return sql_dates.date_window(left.func.id, column, symbol, right.value, self.sctx)
+        return sql_dates.window_for(left, ALLOWED_OPERATORS[type(op)], right, self.column, self.sctx)
 
     # Values.
 
@@ -237,26 +205,26 @@ class _Compiler:
             self.columns[name] = self.resolve(name)
         return self.columns[name]
 
-    def value(self, node: ast.AST) -> _Compiled:
+    def value(self, node: ast.AST) -> Compiled:
         if isinstance(node, ast.Constant):
-            return _Const(node.value)
+            return Const(node.value)
         if isinstance(node, ast.Name):
             return self.column(node.id)
         if isinstance(node, ast.List | ast.Tuple):
             items = [self.value(element) for element in node.elts]
-            if not all(isinstance(item, _Const) for item in items):
+            if not all(isinstance(item, Const) for item in items):
                 raise NotCompilable(f"a list in a filter may only hold constants: {self.shown(node)}")
-            return _Const([item.value for item in items])
+            return Const([item.value for item in items])
         if isinstance(node, ast.UnaryOp):
             return self.unary(node)
         if isinstance(node, ast.BinOp):
             return self.arithmetic(node)
         if isinstance(node, ast.Compare):
-            return _as_value(self.compare(node))
+            return as_value(self.compare(node))
         if isinstance(node, ast.BoolOp):
-            if not all(_is_predicate(value, self.sctx) for value in node.values):
+            if not all(is_predicate(value, self.sctx) for value in node.values):
                 raise NotCompilable(f"and/or in a filter must join conditions: {self.shown(node)}")
-            return _as_value(self.condition(node))
+            return as_value(self.condition(node))
         if isinstance(node, ast.IfExp):
             test = self.condition(node.test)
             if isinstance(test, True_ | False_):
@@ -265,29 +233,29 @@ class _Compiler:
             return sa.case((test, body), else_=orelse)
         if isinstance(node, ast.Call):
             result = self.call(node)
-            if isinstance(result, _Const) or self.sctx.functions.get(node.func.id).returns != "boolean":
+            if isinstance(result, Const) or self.sctx.functions.get(node.func.id).returns != "boolean":
                 return result
-            return _as_value(result)
+            return as_value(result)
         raise NotCompilable(f"unknown syntax in a filter: {self.shown(node)}")
 
-    def unary(self, node: ast.UnaryOp) -> _Compiled:
+    def unary(self, node: ast.UnaryOp) -> Compiled:
         if isinstance(node.op, ast.Not):
             inner = self.condition(node.operand)
-            return _as_value(_not_true(inner))
+            return as_value(not_true(inner))
         operand = self.value(node.operand)
-        if isinstance(operand, _Const):
+        if isinstance(operand, Const):
             return self.fold(lambda: OPERATORS[type(node.op)](operand.value))
         if sql_kind(operand) not in ("integer", "number", "unknown"):
             raise ExpressionError(f"cannot use {ALLOWED_OPERATORS[type(node.op)]} on {sql_kind(operand)}")
         return -operand if isinstance(node.op, ast.USub) else operand
 
-    def arithmetic(self, node: ast.BinOp) -> _Compiled:
+    def arithmetic(self, node: ast.BinOp) -> Compiled:
         left, right = self.value(node.left), self.value(node.right)
         symbol = ALLOWED_OPERATORS[type(node.op)]
-        if isinstance(left, _Const) and isinstance(right, _Const):
+        if isinstance(left, Const) and isinstance(right, Const):
             return self.fold(lambda: OPERATORS[type(node.op)](left.value, right.value))
-        if _is_none(left) or _is_none(right):
-            return _Const(None)  # arithmetic with None gives None
+        if is_none(left) or is_none(right):
+            return Const(None)  # arithmetic with None gives None
         kinds = (self.kind(left), self.kind(right))
         left_sql, right_sql = self.sql(left), self.sql(right)
         numeric = {"integer", "number", "unknown"}
@@ -306,7 +274,9 @@ class _Compiler:
             return left_sql - right_sql
         if isinstance(node.op, ast.Mult):
             return left_sql * right_sql
-        divisor = sa.func.nullif(right_sql, 0, type_=right_sql.type)
+        divisor = right_sql
+        if not (isinstance(right, Const) and right.value != 0):
+            divisor = sa.func.nullif(right_sql, 0, type_=right_sql.type)
         if isinstance(node.op, ast.Div):
             # Python raises on division by zero; SQL gives NULL rather than failing the whole query.
             return left_sql / divisor
@@ -316,7 +286,7 @@ class _Compiler:
             return remainder if isinstance(node.op, ast.Mod) else (left_sql - remainder) // divisor
         raise NotCompilable(f"{symbol} on {kinds[0]} and {kinds[1]} cannot be used in a filter")
 
-    def call(self, node: ast.Call) -> _Compiled:
+    def call(self, node: ast.Call) -> Compiled:
         name = node.func.id
         function = self.sctx.functions.get(name)  # raises ExpressionError for unknown functions
         if not function.accepts(len(node.args)):
@@ -324,34 +294,7 @@ class _Compiler:
         if function.sql is None:
             raise NotCompilable(f"{name}() has no SQL form, so it cannot be used in a filter or report")
         args = [self.value(arg) for arg in node.args]
-        if all(isinstance(arg, _Const) for arg in args):
+        if all(isinstance(arg, Const) for arg in args):
             values = [arg.value for arg in args]
             return self.fold(lambda: function.impl(self.ctx, *values))
         return function.sql(self.sctx, [self._unwrap(arg) for arg in args])
-
-
-def _comparable(kinds: set[str]) -> bool:
-    """Whether Python can compare values of these kinds without a TypeError."""
-    known = kinds - {"unknown"}
-    return len(known) < 2 or known <= {"integer", "number", "boolean"} or known == {"date", "datetime"}
-
-
-def _boolean_as_integer(value: Any, dialect: str) -> Any:
-    if isinstance(value, ColumnElement):
-        return sa.cast(value, sa.Integer) if sql_kind(value) == "boolean" else value
-    return int(value) if isinstance(value, bool) else value
-
-
-def _is_predicate(node: ast.AST, sctx: SqlContext) -> bool:
-    """Whether Python evaluates the node to True or False (never to another value)."""
-    if isinstance(node, ast.Compare) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
-        return True
-    if isinstance(node, ast.BoolOp):
-        return all(_is_predicate(value, sctx) for value in node.values)
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, bool)
-    return (
-        isinstance(node, ast.Call)
-        and node.func.id in sctx.functions
-        and sctx.functions.get(node.func.id).returns == "boolean"
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -61,9 +62,7 @@ def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
             return sa.type_coerce(value + bind(days, "postgresql"), sa.Date)
         interval = sa.func.make_interval(0, 0, 0, bind(days, "postgresql"))
         return sa.type_coerce(value + interval, sa.DateTime)
-    modifier = (
-        sa.func.printf("%+d days", days) if is_sql(days) else sa.literal(f"{days:+d} days", sa.String)
-    )
+    modifier = sa.func.printf("%+d days", days) if is_sql(days) else sa.literal(f"{days:+d} days", sa.String)
     if kind == "date":
         return sa.type_coerce(sa.func.date(value, modifier), sa.Date)
     # datetime() drops the microseconds SQLAlchemy stores on SQLite; keep the stored suffix.
@@ -87,6 +86,29 @@ def _part(name: str, sqlite_format: str) -> Callable[[SqlContext, list[SqlArg]],
 year = _part("year", "%Y")
 month = _part("month", "%m")
 day = _part("day", "%d")
+
+
+def window_for(
+    left: ast.AST, op: str, right: ast.AST, column: Callable[[str], ColumnElement[Any]], sctx: SqlContext
+) -> ColumnElement[Any] | None:
+    """The index-friendly form of `days_since(name) <op> <whole number>`, or None if it does not apply."""
+    if isinstance(right, ast.Call) and not isinstance(left, ast.Call):
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        left, right, op = right, left, flipped.get(op, op)
+    if not (
+        isinstance(left, ast.Call)
+        and left.func.id in ("days_since", "days_until")
+        and len(left.args) == 1
+        and isinstance(left.args[0], ast.Name)
+        and isinstance(right, ast.Constant)
+        and type(right.value) is int
+        and left.func.id in sctx.functions
+    ):
+        return None
+    builtin = {"days_since": days_since, "days_until": days_until}[left.func.id]
+    if sctx.functions.get(left.func.id).sql is not builtin:
+        return None  # a plugin replaced the function; its meaning may differ
+    return date_window(left.func.id, column(left.args[0].id), op, right.value, sctx)
 
 
 def date_window(

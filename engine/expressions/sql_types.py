@@ -106,17 +106,14 @@ def as_datetime(arg: SqlArg, dialect: str) -> SqlArg:
     return sa.type_coerce(sa.type_coerce(arg, sa.String).concat(" 00:00:00.000000"), sa.DateTime)
 
 
-def truthy(arg: ColumnElement[Any], dialect: str, shown: str) -> ColumnElement[Any]:
-    """A condition TRUE exactly where Python finds the value truthy (NULL counts as false)."""
-    kind = sql_kind(arg)
-    if kind == "boolean":
-        return arg
-    if kind == "text":
-        return arg != ""
-    if kind in ("integer", "number"):
-        return arg != 0
-    if kind in ("date", "datetime"):
-        return arg.is_not(None)
-    if kind == "list":
-        return json_length(arg, dialect) > 0
-    raise NotCompilable(f"cannot tell in SQL whether {shown} is true: compare it with a value instead")
+def comparable(kinds: set[str]) -> bool:
+    """Whether Python can compare values of these kinds without a TypeError."""
+    known = kinds - {"unknown", "empty"}
+    return len(known) < 2 or known <= {"integer", "number", "boolean"} or known == {"date", "datetime"}
+
+
+def boolean_as_integer(value: SqlArg, dialect: str) -> SqlArg:
+    """A boolean as 0 or 1, the way Python compares True with numbers."""
+    if is_sql(value):
+        return sa.cast(value, sa.Integer) if sql_kind(value) == "boolean" else value
+    return int(value) if isinstance(value, bool) else value

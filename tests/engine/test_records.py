@@ -207,3 +207,13 @@ def test_a_failing_subscriber_rolls_the_save_back(sink: Loom) -> None:
     with pytest.raises(RuntimeError):
         sink.records().create("gadget", {"title": "Lamp"})
     assert sink.queries().count("gadget") == 0
+
+
+def test_formulas_take_the_shape_of_their_result_type(crm: Loom) -> None:
+    customer = crm.records().create("customer", {"name": "上海云杉科技有限公司"})
+    deal = crm.records().create(
+        "opportunity",
+        {"name": "ERP", "customer": customer["id"], "amount": "333333.33", "probability": "33.3"},
+    )
+    assert deal["weighted_amount"] == Decimal("111000.00")  # currency: rounded to cents
+    assert str(deal["weighted_amount"]) == "111000.00"
