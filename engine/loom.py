@@ -12,7 +12,7 @@ from engine.actors import SYSTEM, Actor
 from engine.clock import Clock
 from engine.database import open_database
 from engine.events import EventBus
-from engine.expressions import FunctionRegistry, default_functions
+from engine.expressions import EvalContext, FunctionRegistry, SqlContext, default_functions
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.metadata_store import load_documents, metadata_version
 from engine.plugin_api import PluginContext, load_plugins
@@ -77,6 +77,14 @@ class Loom:
 
     def forget_registry(self) -> None:
         self._registry = None
+
+    def contexts(self, actor: Actor = SYSTEM) -> tuple[EvalContext, SqlContext]:
+        """Evaluation and SQL contexts for one call: the same moment, actor and functions in both."""
+        now = self.clock.now()
+        return (
+            EvalContext(now=now, actor=actor, functions=self.functions),
+            SqlContext(now=now, actor=actor, functions=self.functions, dialect=self.db.dialect.name),
+        )
 
     # -- services ---------------------------------------------------------------------------------
 

@@ -42,13 +42,7 @@ class RecordService:
                 yield conn
 
     def _contexts(self) -> tuple[EvalContext, SqlContext]:
-        now = self.loom.clock.now()
-        return (
-            EvalContext(now=now, actor=self.actor, functions=self.loom.functions),
-            SqlContext(
-                now=now, actor=self.actor, functions=self.loom.functions, dialect=self.loom.db.dialect.name
-            ),
-        )
+        return self.loom.contexts(self.actor)
 
     # -- reads ------------------------------------------------------------------------------------
 
