@@ -67,3 +67,18 @@ def crm(loom: Loom) -> Loom:
     """A database with the standard CRM package installed."""
     install_package(loom, CRM_PACKAGE)
     return loom
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each database, so a CI log shows PostgreSQL really ran."""
+    counts = {"sqlite": 0, "postgresql": 0}
+    skipped = {"sqlite": 0, "postgresql": 0}
+    for outcome, bucket in (("passed", counts), ("failed", counts), ("skipped", skipped)):
+        for report in terminalreporter.stats.get(outcome, []):
+            for database in bucket:
+                if f"[{database}" in report.nodeid or f"-{database}]" in report.nodeid:
+                    bucket[database] += 1
+    terminalreporter.write_line(
+        f"databases: {counts['sqlite']} tests ran on SQLite, {counts['postgresql']} on PostgreSQL "
+        f"({skipped['postgresql']} PostgreSQL variants skipped)"
+    )
