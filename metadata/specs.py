@@ -12,30 +12,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-Label = Mapping[str, str]
+from metadata.frozen import Label, freeze, thaw
+from metadata.rules import ValidationRuleSpec
 
 # Keys every field may carry; everything else in a field document is a type parameter.
 COMMON_FIELD_KEYS = frozenset(
     {"name", "type", "label", "help", "required", "default", "unique", "indexed", "readonly", "description"}
 )
-
-
-def freeze(value: Any) -> Any:
-    """Deep-freeze JSON data: dicts become read-only mappings, lists become tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({key: freeze(item) for key, item in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(item) for item in value)
-    return value
-
-
-def thaw(value: Any) -> Any:
-    """Turn frozen data back into plain JSON data (dicts and lists)."""
-    if isinstance(value, Mapping):
-        return {key: thaw(item) for key, item in value.items()}
-    if isinstance(value, tuple):
-        return [thaw(item) for item in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -99,6 +82,7 @@ class ObjectSpec:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     duplicate_rules: tuple[Mapping[str, Any], ...] = ()
     sharing: str = "private"
+    validation_rules: tuple[ValidationRuleSpec, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
@@ -113,6 +97,7 @@ class ObjectSpec:
             "unique_keys",
             "duplicate_rules",
             "sharing",
+            "validation_rules",
         }
         return cls(
             name=doc["name"],
@@ -123,6 +108,7 @@ class ObjectSpec:
             unique_keys=tuple(tuple(key) for key in doc.get("unique_keys", ())),
             duplicate_rules=freeze(list(doc.get("duplicate_rules", ()))),
             sharing=doc.get("sharing", "private"),
+            validation_rules=tuple(ValidationRuleSpec.from_json(v) for v in doc.get("validation_rules", ())),
             extra=freeze({key: value for key, value in doc.items() if key not in known}),
         )
 
@@ -140,6 +126,8 @@ class ObjectSpec:
             doc["sharing"] = self.sharing
         doc.update(thaw(self.extra))
         doc["fields"] = [f.to_json() for f in self.fields]
+        if self.validation_rules:
+            doc["validation_rules"] = [rule.to_json() for rule in self.validation_rules]
         return doc
 
     def field(self, name: str) -> FieldSpec:
