@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-SUITES = ["bench.expressions", "bench.records", "bench.queries", "bench.schema"]
+SUITES = ["bench.expressions", "bench.records", "bench.queries", "bench.schema", "bench.rules"]
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ class RecordEvent:
     actor: Actor
     conn: Connection
     changed: frozenset[str] = field(default_factory=frozenset)
+    registry: Any = None  # the Registry the write ran against, so handlers need not look it up again
 
     @property
     def is_new(self) -> bool:

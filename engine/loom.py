@@ -11,37 +11,70 @@ from sqlalchemy import Connection, Engine
 from engine.actors import SYSTEM, Actor
 from engine.clock import Clock
 from engine.database import open_database
+from engine.due_work import Handler
+from engine.errors import LoomError
 from engine.events import EventBus
-from engine.expressions import EvalContext, FunctionRegistry, SqlContext, default_functions
+from engine.expressions import EvalContext, FunctionRegistry, SqlContext
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.metadata_store import load_documents, metadata_version
-from engine.plugin_api import PluginContext, load_plugins
+from engine.outbox import ChannelRegistry
+from engine.plugin_api import loaded_registries
 from engine.registry import Registry
+from engine.rules.actions import ActionRegistry
+from engine.rules.engine import RulesEngine
+from engine.settings import Settings
 from engine.system_tables import system_metadata
+from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 
 
 class Loom:
     """Everything an engine call needs hangs off this object and is passed down explicitly."""
 
-    def __init__(self, database_url: str, *, clock: Clock | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        echo: bool = False,
+    ) -> None:
         self.database_url = database_url
         self.db: Engine = open_database(database_url, echo=echo)
         self.clock = clock or Clock()
+        self.settings = settings or Settings.from_env()
         self.events = EventBus()
-        self.field_types = FieldTypeRegistry()
-        self.functions: FunctionRegistry = default_functions()
-        self.plugins = load_plugins(PluginContext(self.field_types, self.functions))
+        self.registries = loaded_registries()
+        self.field_types: FieldTypeRegistry = self.registries.field_types
+        self.functions: FunctionRegistry = self.registries.functions
+        self.actions: ActionRegistry = self.registries.actions
+        self.channels: ChannelRegistry = self.registries.channels
+        # Kinds of due work → the function that runs one item (rules, flow deadlines, reminders).
+        self.due_handlers: dict[str, Handler] = {}
         self._registry: Registry | None = None
         self._registry_lock = threading.Lock()
+        self.rules = RulesEngine(self)
 
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A write transaction: everything inside commits together or not at all."""
-        with self.db.begin() as conn:
-            yield conn
+        """A write transaction: everything inside commits together or not at all.
+
+        An error may carry `after_rollback` effects (a rule's run-log entry explaining why the
+        change was refused): they are written in a transaction of their own once the change
+        has rolled back, so the explanation survives the failure it explains.
+        """
+        try:
+            with self.db.begin() as conn:
+                yield conn
+        except LoomError as error:
+            effects = getattr(error, "after_rollback", ())
+            error.after_rollback = []  # type: ignore[attr-defined]
+            for effect in effects:
+                with self.db.begin() as conn:
+                    effect(conn)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -67,7 +100,8 @@ class Loom:
         with self._registry_lock:
             if self._registry is None or self._registry.version != version:
                 objects = {doc.name: ObjectSpec.from_json(doc.body) for doc in load_documents(conn, "object")}
-                self._registry = Registry(objects, self.field_types, version)
+                rules = {doc.name: RuleSpec.from_json(doc.body) for doc in load_documents(conn, "rule")}
+                self._registry = Registry(objects, self.field_types, version, rules)
             return self._registry
 
     @property
@@ -82,8 +116,14 @@ class Loom:
         """Evaluation and SQL contexts for one call: the same moment, actor and functions in both."""
         now = self.clock.now()
         return (
-            EvalContext(now=now, actor=actor, functions=self.functions),
-            SqlContext(now=now, actor=actor, functions=self.functions, dialect=self.db.dialect.name),
+            EvalContext(now=now, actor=actor, functions=self.functions, timezone=self.clock.timezone),
+            SqlContext(
+                now=now,
+                actor=actor,
+                functions=self.functions,
+                dialect=self.db.dialect.name,
+                timezone=self.clock.timezone,
+            ),
         )
 
     # -- services ---------------------------------------------------------------------------------

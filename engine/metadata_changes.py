@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING
 from engine.actors import SYSTEM, Actor
 from engine.errors import InvalidMetadata
 from engine.metadata_store import get_document, save_document
+from engine.registry import Registry
+from engine.rules.schedules import sync_rule_schedules
 from engine.schema_sync import SyncPlan, apply_sync, plan_sync
-from engine.validation import check_objects
+from engine.validation import check_objects, check_rules
 from metadata.diff import diff_documents
+from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ def apply_objects(
     loom: Loom,
     specs: Sequence[ObjectSpec],
     *,
+    rules: Sequence[RuleSpec] = (),
     actor: Actor = SYSTEM,
     package: str | None = None,
     files: Mapping[str, str] | None = None,
@@ -44,32 +48,41 @@ def apply_objects(
     note: str | None = None,
     extra_documents: Sequence[tuple[str, dict]] = (),
 ) -> ChangePlan:
-    """Create or replace objects. Invalid metadata or a refused schema change applies nothing."""
+    """Create or replace objects and rules. Invalid metadata or a refused schema change applies nothing."""
     files = files or {}
     with loom.begin() as conn:
         registry = loom.registry_for(conn)
-        old = registry.specs()
+        old, old_rules = registry.specs(), registry.rule_specs()
         new = {**old, **{spec.name: spec for spec in specs}}
+        new_rules = {**old_rules, **{rule.name: rule for rule in rules}}
         problems = check_objects(new, loom.field_types, loom.functions, files, only={s.name for s in specs})
+        problems += check_rules(
+            new_rules, new, loom.actions, loom.functions, files, only={r.name for r in rules}
+        )
         if problems:
             raise InvalidMetadata(problems)
         plan = ChangePlan(sync=plan_sync(conn, old, new, loom.field_types))
-        for spec in specs:
-            before = get_document(conn, "object", spec.name)
-            changes = diff_documents(before.body if before else None, spec.to_json())
+        documents = [("object", spec.name, spec.to_json()) for spec in specs]
+        documents += [("rule", rule.name, rule.to_json()) for rule in rules]
+        for kind, name, body in documents:
+            before = get_document(conn, kind, name)
             if before is None:
-                plan.documents.append(f"+ object {spec.name} ({len(spec.fields)} fields)")
-            elif changes:
-                plan.documents.append(f"~ object {spec.name} ({len(changes)} change(s))")
+                plan.documents.append(f"+ {kind} {name}")
+            elif changes := diff_documents(before.body, body):
+                plan.documents.append(f"~ {kind} {name} ({len(changes)} change(s))")
         if dry_run:
             conn.rollback()
             return plan
         now = loom.clock.now()
-        for spec in specs:
-            save_document(conn, "object", spec.to_json(), actor=actor, at=now, package=package, note=note)
+        for kind, _, body in documents:
+            save_document(conn, kind, body, actor=actor, at=now, package=package, note=note)
         for kind, body in extra_documents:
             save_document(conn, kind, body, actor=actor, at=now, package=package, note=note)
         apply_sync(conn, plan.sync, new, loom.field_types, now)
+        if rules:
+            # Not cached: this registry describes a transaction that has not committed yet.
+            upcoming = Registry(new, loom.field_types, version=-1, rules=new_rules)
+            sync_rule_schedules(loom, conn, old_rules, new_rules, upcoming)
     loom.forget_registry()
     return plan
 

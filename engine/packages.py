@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from engine.actors import SYSTEM, Actor
 from engine.errors import InvalidMetadata
-from engine.expressions import FunctionRegistry
-from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.metadata_changes import ChangePlan, apply_objects
-from engine.validation import check_objects
+from engine.plugin_api import PluginContext
+from engine.validation import check_objects, check_rules
 from metadata.loading import read_package
 from metadata.problems import Problem
+from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest
 from metadata.validation import ValidationResult, validate_package
 
@@ -27,39 +27,54 @@ CRM_PACKAGE = Path(__file__).resolve().parent.parent / "metadata" / "packages" /
 class CheckedPackage:
     manifest: PackageManifest
     objects: tuple[ObjectSpec, ...]
-    files: dict[str, str]
+    rules: tuple[RuleSpec, ...]
+    files: dict[str, str]  # object name, or "rule:<name>", → the file it came from
 
 
 def check_package(
     path: str | Path,
-    field_types: FieldTypeRegistry,
-    functions: FunctionRegistry,
+    registries: PluginContext,
     installed: dict[str, ObjectSpec] | None = None,
+    installed_rules: dict[str, RuleSpec] | None = None,
 ) -> CheckedPackage:
-    """The checked package, or every problem in it: structure, references, field types, expressions."""
+    """The checked package, or every problem in it: structure, references, types, actions, expressions."""
     installed = installed or {}
     source = read_package(path)
     result: ValidationResult = validate_package(source, installed=installed)
     files = {doc.body.get("name"): doc.file for doc in source.documents if doc.kind == "object"}
+    files |= {f"rule:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "rule"}
     problems: list[Problem] = list(result.problems)
     if not problems:
         objects = {**installed, **{spec.name: spec for spec in result.objects}}
+        rules = {**(installed_rules or {}), **{rule.name: rule for rule in result.rules}}
         names = {spec.name for spec in result.objects}
-        problems += check_objects(objects, field_types, functions, files, only=names)
+        problems += check_objects(objects, registries.field_types, registries.functions, files, only=names)
+        problems += check_rules(
+            rules,
+            objects,
+            registries.actions,
+            registries.functions,
+            files,
+            only={rule.name for rule in result.rules},
+        )
     if problems or result.manifest is None:
         raise InvalidMetadata(problems)
-    return CheckedPackage(result.manifest, result.objects, files)
+    return CheckedPackage(result.manifest, result.objects, result.rules, files)
 
 
 def install_package(
     loom: Loom, path: str | Path, *, actor: Actor = SYSTEM, dry_run: bool = False
 ) -> tuple[CheckedPackage, ChangePlan]:
     """Validate the whole package first, then apply its objects and their tables together."""
-    checked = check_package(path, loom.field_types, loom.functions, installed=_installed(loom, path))
+    registry = loom.registry
+    checked = check_package(
+        path, loom.registries, installed=registry.specs(), installed_rules=registry.rule_specs()
+    )
     manifest = {"name": checked.manifest.name, "version": checked.manifest.version}
     plan = apply_objects(
         loom,
         checked.objects,
+        rules=checked.rules,
         actor=actor,
         package=checked.manifest.name,
         files=checked.files,
@@ -68,8 +83,3 @@ def install_package(
         extra_documents=[("package", manifest)],
     )
     return checked, plan
-
-
-def _installed(loom: Loom, path: str | Path) -> dict[str, ObjectSpec]:
-    """Objects already in the database that the package may refer to (its dependencies' objects)."""
-    return loom.registry.specs()

@@ -6,22 +6,32 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from engine.errors import FieldValueError
-from engine.expressions import Function, FunctionRegistry
+from engine.expressions import Function, FunctionRegistry, default_functions
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.outbox import Channel, ChannelRegistry, OutboxMessage, enqueue
+from engine.rules.actions import Action, ActionContext, ActionFailed, ActionRegistry
+from engine.settings import Settings
 from metadata.specs import FieldSpec, ObjectSpec
 
 ENTRY_POINT_GROUP = "loom.plugins"
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Action",
+    "ActionContext",
+    "ActionFailed",
+    "Channel",
     "FieldSpec",
     "FieldType",
     "FieldValueError",
     "Function",
     "ObjectSpec",
+    "OutboxMessage",
     "PluginContext",
+    "Settings",
     "Source",
+    "enqueue",
     "load_plugins",
 ]
 
@@ -32,13 +42,24 @@ class PluginContext:
 
     field_types: FieldTypeRegistry
     functions: FunctionRegistry
+    actions: ActionRegistry
+    channels: ChannelRegistry
+
+
+def loaded_registries() -> PluginContext:
+    """Fresh registries with every installed plugin (the built-ins included) registered."""
+    ctx = PluginContext(FieldTypeRegistry(), default_functions(), ActionRegistry(), ChannelRegistry())
+    load_plugins(ctx)
+    return ctx
 
 
 def register_builtins(ctx: PluginContext) -> None:
     """The built-in field types, registered through the same entry point group as any plugin."""
     from engine.fieldtypes import register_builtin
+    from engine.rules.builtin_actions import register_builtin_actions
 
     register_builtin(ctx.field_types)
+    register_builtin_actions(ctx.actions)
 
 
 def load_plugins(ctx: PluginContext) -> list[str]:

@@ -7,6 +7,7 @@ lookups happen once and the per-row loop only does what each row needs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, func, select, text, update
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, Table, func, select, text, update
 from engine.actors import Actor
 from engine.audit import audit_row, write_audit, write_creation_audit
 from engine.autonumber import reserve_numbers
+from engine.clock import utc_offset
 from engine.errors import ConflictError, ExpressionError, FieldValueError
 from engine.events import RecordEvent
 from engine.expressions import EvalContext, evaluate, parse
@@ -100,6 +102,7 @@ class RecordWriter:
         self.required = [(f.name, model.types[f.name]) for f in stored if f.required]
         self.autonumbers = [f for f in stored if f.type == "autonumber"]
         self.references = [f for f in stored if f.type in ("lookup", "user")]
+        self.validation_rules = [rule for rule in model.spec.validation_rules if rule.active]
         self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
         # Types whose JSON form is the value itself skip the call on the per-row audit path.
         self.json_writers = [
@@ -123,8 +126,12 @@ class RecordWriter:
         self._coerce_into(record, values, source, errors)
         self._apply_defaults(record, values, errors)
         if self.events.has_handlers("before_save"):
-            self.events.emit("before_save", RecordEvent(self.model.name, record, None, self.actor, self.conn))
+            self.events.emit(
+                "before_save",
+                RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry),
+            )
         self._check(record, record.keys(), errors)
+        self._check_rules(record, None, errors)
         if check_references and not errors and self.references:
             errors.update(self.reference_errors([record]).get(0, {}))
         return record, errors
@@ -142,10 +149,11 @@ class RecordWriter:
         self._coerce_into(record, changes, source, errors)
         if self.events.has_handlers("before_save"):
             changed = frozenset(n for n in self.settable if record[n] != old[n])
-            event = RecordEvent(self.model.name, record, old, self.actor, self.conn, changed)
+            event = RecordEvent(self.model.name, record, old, self.actor, self.conn, changed, self.registry)
             self.events.emit("before_save", event)
         changed_names = [name for name in record if name in self.settable and record[name] != old.get(name)]
         self._check(record, changed_names, errors)
+        self._check_rules(record, old, errors)
         if not errors and self.references:
             errors.update(self.reference_errors([record], only=set(changed_names)).get(0, {}))
         return record, errors
@@ -218,6 +226,29 @@ class RecordWriter:
             except FieldValueError as error:
                 errors.setdefault(name, []).append(str(error))
 
+    def _check_rules(self, record: dict[str, Any], old: Mapping[str, Any] | None, errors: Errors) -> None:
+        """Validation rules: each condition must hold; a broken one reports its message at its fields.
+
+        A rule reading a field that already has an error is skipped, so one bad value is not
+        reported twice in two different words.
+        """
+        if not self.validation_rules:
+            return
+        ectx = self.ectx if old is None else replace(self.ectx, old=old)
+        names = record if old is None else {**old, **record}
+        for rule in self.validation_rules:
+            if errors.keys() & parse(rule.condition).names:
+                continue
+            try:
+                applies = rule.when is None or bool(evaluate(rule.when, names, ectx))
+                holds = not applies or bool(evaluate(rule.condition, names, ectx))
+            except ExpressionError:
+                holds = False
+            if not holds:
+                message = rule.message.get("en") or next(iter(rule.message.values()), rule.name)
+                for field in rule.fields or ("_record",):
+                    errors.setdefault(field, []).append(message)
+
     def reference_errors(
         self, records: Sequence[Mapping[str, Any]], only: set[str] | None = None
     ) -> dict[int, Errors]:
@@ -277,7 +308,8 @@ class RecordWriter:
         if self.events.has_handlers("after_save"):
             for record in records:
                 self.events.emit(
-                    "after_save", RecordEvent(self.model.name, record, None, self.actor, self.conn)
+                    "after_save",
+                    RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry),
                 )
         return ids
 
@@ -292,12 +324,14 @@ class RecordWriter:
         return changes
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
+        # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.
+        local = self.now + utc_offset(self.now, self.loom.clock.timezone)
         for spec in self.autonumbers:
             pattern = spec.param("pattern")
-            period = autonumber_period(pattern, self.now)
+            period = autonumber_period(pattern, local)
             numbers = reserve_numbers(self.conn, self.model.name, spec.name, period, len(records))
             for record, number in zip(records, numbers, strict=True):
-                record[spec.name] = format_autonumber(pattern, self.now, number)
+                record[spec.name] = format_autonumber(pattern, local, number)
 
     def update(self, old: Mapping[str, Any], new: dict[str, Any]) -> bool:
         """Write the changed columns if the version still matches; returns False when nothing changed."""
@@ -327,6 +361,8 @@ class RecordWriter:
         )
         if self.events.has_handlers("after_save"):
             record = {**new, "id": old["id"], "version": old["version"] + 1}
-            event = RecordEvent(self.model.name, record, old, self.actor, self.conn, frozenset(changes))
+            event = RecordEvent(
+                self.model.name, record, old, self.actor, self.conn, frozenset(changes), self.registry
+            )
             self.events.emit("after_save", event)
         return True

@@ -178,7 +178,9 @@ class RecordService:
             write_audit(conn, [audit_row(self.actor, now, object_name, record_id, action, {})])
             record = self._get(conn, registry, model, record_id, include_deleted=True)
             event = "after_delete" if deleted else "after_restore"
-            self.loom.events.emit(event, RecordEvent(object_name, record, old, self.actor, conn))
+            self.loom.events.emit(
+                event, RecordEvent(object_name, record, old, self.actor, conn, registry=registry)
+            )
             return record
 
     def _locked(

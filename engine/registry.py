@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -14,6 +15,7 @@ from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.system_tables import NAMING_CONVENTION
 from engine.tables import build_table
+from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 
 
@@ -74,13 +76,33 @@ class Registry:
     """Immutable view of all objects at one metadata version; a change builds a new Registry."""
 
     def __init__(
-        self, objects: Mapping[str, ObjectSpec], field_types: FieldTypeRegistry, version: int
+        self,
+        objects: Mapping[str, ObjectSpec],
+        field_types: FieldTypeRegistry,
+        version: int,
+        rules: Mapping[str, RuleSpec] | None = None,
     ) -> None:
         self.version = version
         self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
         self._models = {
             name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())
         }
+        self.rules: Mapping[str, RuleSpec] = MappingProxyType(dict(rules or {}))
+        # Rules indexed by (object, trigger type) so a save looks at only the rules that can apply.
+        index: dict[tuple[str, str], list[RuleSpec]] = defaultdict(list)
+        for rule in self.rules.values():
+            if rule.active:
+                index[(rule.object, rule.trigger.type)].append(rule)
+        self._rules_by_trigger = {
+            key: tuple(sorted(found, key=lambda r: (r.order, r.name))) for key, found in index.items()
+        }
+
+    def rules_for(self, object_name: str, *trigger_types: str) -> tuple[RuleSpec, ...]:
+        """Active rules of an object with any of the trigger types, in run order (order, then name)."""
+        if len(trigger_types) == 1:
+            return self._rules_by_trigger.get((object_name, trigger_types[0]), ())
+        found = [rule for t in trigger_types for rule in self._rules_by_trigger.get((object_name, t), ())]
+        return tuple(sorted(found, key=lambda r: (r.order, r.name)))
 
     def object(self, name: str) -> ObjectModel:
         try:
@@ -94,6 +116,9 @@ class Registry:
     @property
     def objects(self) -> Mapping[str, ObjectModel]:
         return MappingProxyType(self._models)
+
+    def rule_specs(self) -> dict[str, RuleSpec]:
+        return dict(self.rules)
 
     def specs(self) -> dict[str, ObjectSpec]:
         return {name: model.spec for name, model in self._models.items()}

@@ -113,3 +113,92 @@ users = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("username"),
 )
+
+rule_runs = Table(
+    "loom_rule_runs",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("object", String(64), nullable=False),
+    Column("record_id", BigInteger),
+    Column("trigger", String(30), nullable=False),
+    Column("status", String(20), nullable=False),  # fired, skipped, failed, stopped
+    Column("condition", Text),
+    Column("condition_value", JSON),
+    Column("inputs", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("error", Text),
+    Column("actor_name", String(150), nullable=False),
+    Column("depth", Integer, nullable=False),
+    Index("ix_loom_rule_runs_record", "object", "record_id", "id"),
+    Index("ix_loom_rule_runs_rule", "rule", "id"),
+)
+
+rule_episodes = Table(
+    "loom_rule_episodes",
+    system_metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+)
+
+rule_state = Table(
+    "loom_rule_state",
+    system_metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+due_work = Table(
+    "loom_due_work",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("ref", JSON, nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # pending, running, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    UniqueConstraint("key"),
+    Index("ix_loom_due_work_due", "status", "due_at"),
+)
+
+outbox = Table(
+    "loom_outbox",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),  # the idempotency key receivers see
+    Column("channel", String(40), nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # pending, sending, delivered, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("locked_until", DateTime),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("delivered_at", DateTime),
+    Column("source", String(200)),  # what wrote it, e.g. rule:contract_expiry
+    UniqueConstraint("key"),
+    Index("ix_loom_outbox_due", "status", "next_attempt_at"),
+)
+
+notifications = Table(
+    "loom_notifications",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("body", Text),
+    Column("object", String(64)),
+    Column("record_id", BigInteger),
+    Column("source", String(200)),
+    Column("created_at", DateTime, nullable=False),
+    Column("read_at", DateTime),
+    Index("ix_loom_notifications_user", "user_id", "read_at", "id"),
+)

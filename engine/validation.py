@@ -9,10 +9,12 @@ from jsonschema import Draft202012Validator
 from engine.errors import ExpressionError
 from engine.expressions import FunctionRegistry, check, parse
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.rules.actions import ActionRegistry
 from metadata.problems import Problem, pointer
 from metadata.reserved import SYSTEM_FIELDS
+from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, thaw
-from metadata.validation import expressions_in
+from metadata.validation import expressions_in, rule_expressions_in
 
 
 def check_objects(
@@ -102,3 +104,74 @@ def _reaches(start: str, target: str, reads: dict[str, set[str]], seen: set[str]
             if _reaches(name, target, reads, seen):
                 return True
     return False
+
+
+def rule_phase(rule: RuleSpec) -> str:
+    """The phase a rule's actions run in, which decides the actions it may use."""
+    trigger = rule.trigger.type
+    if trigger in ("on_create", "on_update", "on_save"):
+        return rule.trigger.phase
+    if trigger == "on_delete":
+        return "after_save"
+    if trigger in ("on_submit", "on_approved", "on_rejected"):
+        return "flow"
+    return trigger  # schedule, date_offset, inbound
+
+
+def check_rules(
+    rules: Mapping[str, RuleSpec],
+    objects: Mapping[str, ObjectSpec],
+    actions: ActionRegistry,
+    functions: FunctionRegistry,
+    files: Mapping[str, str],
+    only: set[str] | None = None,
+) -> list[Problem]:
+    """Problems with rules that need the engine: action types and parameters, phases, expressions."""
+    problems: list[Problem] = []
+    for name, rule in sorted(rules.items()):
+        if only is not None and name not in only:
+            continue
+        file = files.get(f"rule:{name}", f"rules/{name}.json")
+        if rule.object not in objects:
+            problems.append(Problem(file, "/object", f"there is no object named {rule.object!r}"))
+            continue
+        problems += _action_problems(rule, objects, actions, file)
+        for site in rule_expressions_in(rule, objects):
+            scope = objects.get(site.scope_object)
+            if scope is None:
+                continue
+            known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
+            for message in check(site.text, known, functions):
+                problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
+    return sorted(set(problems))
+
+
+def _action_problems(rule: RuleSpec, objects, actions: ActionRegistry, file: str) -> list[Problem]:  # type: ignore[no-untyped-def]
+    problems = []
+    phase = rule_phase(rule)
+    for index, spec in enumerate(rule.actions):
+        if spec.type not in actions:
+            known = ", ".join(actions.names())
+            problems.append(
+                Problem(
+                    file,
+                    pointer("actions", index, "type"),
+                    f"unknown action type {spec.type!r}; known actions: {known}",
+                )
+            )
+            continue
+        action = actions.get(spec.type)
+        if phase not in action.phases:
+            problems.append(
+                Problem(
+                    file,
+                    pointer("actions", index, "type"),
+                    f"{spec.type} cannot run in a rule that runs {phase.replace('_', ' ')}",
+                )
+            )
+        if action.params_schema:
+            for error in Draft202012Validator(action.params_schema).iter_errors(thaw(spec.params)):
+                problems.append(Problem(file, pointer("actions", index, *error.absolute_path), error.message))
+        for message in action.check(spec, rule, objects):
+            problems.append(Problem(file, pointer("actions", index), message))
+    return problems

@@ -6,17 +6,21 @@ Pure: no database and no web framework; the engine builds on these values.
 from metadata.diff import Change, diff_documents
 from metadata.loading import Document, PackageSource, read_package, write_package
 from metadata.problems import Problem, pointer
+from metadata.rules import ActionSpec, RuleSpec, TriggerSpec, ValidationRuleSpec
 from metadata.schemas import structural_problems
 from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
 from metadata.validation import (
     ExpressionSite,
     ValidationResult,
     expressions_in,
+    rule_expressions_in,
     validate_object,
     validate_package,
+    validate_rule,
 )
 
 __all__ = [
+    "ActionSpec",
     "Change",
     "Document",
     "ExpressionSite",
@@ -25,13 +29,18 @@ __all__ = [
     "PackageManifest",
     "PackageSource",
     "Problem",
+    "RuleSpec",
+    "TriggerSpec",
     "ValidationResult",
+    "ValidationRuleSpec",
     "diff_documents",
     "expressions_in",
     "pointer",
     "read_package",
+    "rule_expressions_in",
     "structural_problems",
     "validate_object",
     "validate_package",
+    "validate_rule",
     "write_package",
 ]

@@ -1,8 +1,9 @@
 """Reading a package from a folder or a zip, and writing one back so exports diff cleanly.
 
 A package is `package.json` plus one JSON document per file in a kind folder
-(`objects/customer.json`). Reading never raises for bad content: unreadable files,
-invalid JSON and misplaced files become problems next to the documents that did load.
+(`objects/customer.json`, `rules/vip_followup_overdue.json`). Reading never raises for bad
+content: unreadable files, invalid JSON and misplaced files become problems next to the
+documents that did load.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from metadata.problems import Problem
+from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest, thaw
 
 MANIFEST_FILE = "package.json"
 
-# Folder name -> document kind. Only objects are validated today; the others are read
+# Folder name -> document kind. Objects and rules are validated today; the others are read
 # so that a package carrying them is told they are not supported yet.
 KIND_FOLDERS: Mapping[str, str] = {
     "objects": "object",
@@ -209,11 +211,13 @@ def dumps_document(body: Mapping[str, Any]) -> str:
 
 
 ManifestLike = Mapping[str, Any] | PackageManifest
-PackageContent = PackageSource | tuple[ManifestLike, Iterable[ObjectSpec | Mapping[str, Any]]]
+PackageContent = PackageSource | tuple[ManifestLike, Iterable[ObjectSpec | RuleSpec | Mapping[str, Any]]]
 
 
 def write_package(package: PackageContent, path: str | Path, *, replace: bool = False) -> list[str]:
     """Write a package to a folder (or to a .zip when `path` ends with .zip); return the files written.
+
+    `package` is a read package, or a manifest with specs (objects and rules) or object documents.
 
     An existing non-empty target is refused unless `replace`; then documents the package no
     longer has are removed so the folder equals the package, and other files are left alone.
@@ -234,13 +238,14 @@ def _files_of(package: PackageContent) -> dict[str, Mapping[str, Any]]:
         files = {MANIFEST_FILE: package.manifest}
         files.update((doc.file, doc.body) for doc in package.documents)
     else:
-        manifest, objects = package
+        manifest, specs = package
         if isinstance(manifest, PackageManifest):
             manifest = _manifest_json(manifest)
         files = {MANIFEST_FILE: manifest}
-        for obj in objects:
-            body = obj.to_json() if isinstance(obj, ObjectSpec) else obj
-            files[f"{FOLDER_OF_KIND['object']}/{body['name']}.json"] = body
+        for spec in specs:
+            folder = FOLDER_OF_KIND["rule" if isinstance(spec, RuleSpec) else "object"]
+            body = spec.to_json() if isinstance(spec, ObjectSpec | RuleSpec) else spec
+            files[f"{folder}/{body['name']}.json"] = body
     for file in files:
         parts = PurePosixPath(file).parts
         if ".." in parts or PurePosixPath(file).is_absolute():

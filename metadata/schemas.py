@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from metadata.problems import Problem, pointer
 from metadata.specs import COMMON_FIELD_KEYS
 
-KINDS = ("object", "field", "package", "label")
+KINDS = ("object", "field", "validation_rule", "rule", "package", "label")
 SCHEMA_BASE = "https://loom.dev/schema/"
 
 _TYPE_NAMES = {
@@ -175,12 +175,25 @@ def _bad_key(error: ValidationError, schema: dict[str, Any], owner: Any) -> str:
         allowed = list(error.validator_value)
         message = f"unknown key {key!r}{_did_you_mean(key, allowed)}"
         if isinstance(owner, dict) and isinstance(owner.get("type"), str):
-            own = [name for name in allowed if name not in COMMON_FIELD_KEYS]
-            field = f"a {owner['type']} field"
-            message += f"; {field} takes {', '.join(own)}" if own else f"; {field} has no settings of its own"
+            message += "; " + _keys_of(owner["type"], allowed, schema.get("keysOf", "field"))
         return message
     hint = schema.get("patternErrorMessage") or error.message
     return f"key {key!r} is not valid: {hint}"
+
+
+def _keys_of(type_name: str, allowed: Sequence[str], noun: str) -> str:
+    """What a typed thing takes: "a text field takes max_length, pattern", "a schedule trigger takes cron".
+
+    `noun` comes from the schema's `keysOf` annotation next to the allowed keys; fields share
+    common keys (name, label, …), triggers and actions only their `type`.
+    """
+    common = COMMON_FIELD_KEYS if noun == "field" else {"type"}
+    own = [name for name in allowed if name not in common]
+    article = "an" if type_name[:1] in "aeio" or type_name.startswith("up") else "a"  # a user, an update
+    owner = f"{article} {type_name} {noun}"
+    if own:
+        return f"{owner} takes {', '.join(own)}"
+    return f"{owner} has no settings of its own" if noun == "field" else f"{owner} takes no other keys"
 
 
 def _unknown_keys(

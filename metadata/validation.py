@@ -1,14 +1,14 @@
-"""Validating packages and object documents: the JSON Schema first, then what a schema cannot say.
+"""Validating packages, object and rule documents: the JSON Schema first, then what a schema cannot say.
 
 Semantic checks (names that must exist, be unique, or not be reserved) run only on
 documents that passed the schema, so one mistake is reported once, at its own path.
-Field types the core does not know (a plugin's) pass every kind check here; the
-engine judges them against its field type registry.
+Field types and action types the core does not know (a plugin's) pass every kind check
+here; the engine judges them against its registries, and checks every expression listed
+by `expressions_in` and `rule_expressions_in` against its functions.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,19 +18,21 @@ from typing import Any, Literal
 
 from metadata.loading import FOLDER_OF_KIND, MANIFEST_FILE, PackageSource
 from metadata.problems import Problem, pointer
+from metadata.references import (
+    BUILTIN_TYPES,
+    COMPUTED_TYPES,
+    MULTI_VALUE_TYPES,
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    missing_object,
+    no_field,
+    repeats,
+)
 from metadata.reserved import SYSTEM_FIELDS, field_name_reserved, object_name_reserved
+from metadata.rule_checks import rule_problems
+from metadata.rules import ActionSpec, RuleSpec
 from metadata.schemas import structural_problems
 from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
-
-BUILTIN_TYPES = frozenset(
-    {"text", "long_text", "integer", "decimal", "currency", "percent", "boolean", "date", "datetime",
-     "select", "multi_select", "email", "phone", "url", "lookup", "user", "formula", "rollup",
-     "autonumber", "tags", "attachment"}
-)  # fmt: skip
-TEXT_TYPES = frozenset({"text", "long_text", "email", "phone", "url", "autonumber"})
-NUMBER_TYPES = frozenset({"integer", "decimal", "currency", "percent"})
-COMPUTED_TYPES = frozenset({"formula", "rollup"})  # no column: computed when read
-MULTI_VALUE_TYPES = frozenset({"multi_select", "tags", "attachment"})
 
 _COUNTER = re.compile(r"\{0{1,12}\}")
 _NO_OBJECTS: Mapping[str, ObjectSpec] = MappingProxyType({})
@@ -43,6 +45,7 @@ class ValidationResult:
     manifest: PackageManifest | None
     objects: tuple[ObjectSpec, ...]  # every object whose document passed the schema
     problems: list[Problem]
+    rules: tuple[RuleSpec, ...] = ()  # every rule whose document passed the schema
 
     @property
     def ok(self) -> bool:
@@ -51,40 +54,66 @@ class ValidationResult:
 
 @dataclass(frozen=True)
 class ExpressionSite:
-    """One expression in an object document, for the engine to check against its function registry."""
+    """One expression in an object or rule document, for the engine to check against its function registry.
 
-    path: str  # JSON pointer within the object document, e.g. /fields/3/default
+    The names an expression may use are the fields of `scope_object`, the system fields, and
+    `extra_names` (an inbound rule's actions also read the call's `payload`).
+    """
+
+    path: str  # JSON pointer within the document, e.g. /fields/3/default or /actions/0/value
     text: str
-    object: str  # the object whose document holds the expression
+    object: str  # the object whose document holds the expression, or the object a rule watches
     scope_object: str  # the object whose fields the expression's names refer to
-    role: Literal["default", "formula", "rollup_filter"]
+    role: Literal[
+        "default",
+        "formula",
+        "rollup_filter",
+        "validation",
+        "validation_when",
+        "condition",
+        "action",
+        "related_filter",
+    ]
+    extra_names: frozenset[str] = frozenset()
 
 
 def validate_package(
     source: PackageSource, *, installed: Mapping[str, ObjectSpec] = _NO_OBJECTS
 ) -> ValidationResult:
-    """Validate a read package; lookups and rollups may also name objects already `installed`."""
+    """Validate a read package; lookups, rollups and rules may also name objects already `installed`."""
     problems = list(source.problems)
     manifest = _manifest(source, problems)
-    built: list[tuple[str, ObjectSpec]] = []
-    defined_in: dict[str, str] = {}
+    objects: list[tuple[str, ObjectSpec]] = []
+    rules: list[tuple[str, RuleSpec]] = []
+    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}}  # the kinds validated today
     for doc in source.documents:
-        if doc.kind != "object":
+        if doc.kind not in defined_in:
             folder = FOLDER_OF_KIND.get(doc.kind, doc.kind)
             problems.append(Problem(doc.file, "", f"{folder}/ documents are not supported yet"))
             continue
-        structural = structural_problems("object", doc.body, doc.file)
+        structural = structural_problems(doc.kind, doc.body, doc.file)
         problems += structural
         if isinstance(doc.body.get("name"), str):
-            problems += _placement_problems(doc.body["name"], doc.file, defined_in)
-        if not structural:
-            built.append((doc.file, ObjectSpec.from_json(doc.body)))
+            problems += _placement_problems(doc.kind, doc.body["name"], doc.file, defined_in[doc.kind])
+        if structural:
+            continue
+        if doc.kind == "object":
+            objects.append((doc.file, ObjectSpec.from_json(doc.body)))
+        else:
+            rules.append((doc.file, RuleSpec.from_json(doc.body)))
 
-    known = {**installed, **{spec.name: spec for _, spec in built}}
-    broken = set(defined_in) - set(known)
-    for file, spec in built:
+    known = {**installed, **{spec.name: spec for _, spec in objects}}
+    broken = set(defined_in["object"]) - set(known)
+    for file, spec in objects:
         problems += object_problems(spec, file, known, broken)
-    return ValidationResult(manifest, tuple(spec for _, spec in built), _reading_order(problems))
+    for file, rule in rules:
+        problems += rule_problems(rule, file, known, broken)
+    return ValidationResult(
+        manifest,
+        tuple(spec for _, spec in objects),
+        _reading_order(problems),
+        tuple(rule for _, rule in rules),
+    )
 
 
 def _reading_order(problems: list[Problem]) -> list[Problem]:
@@ -110,13 +139,13 @@ def _manifest(source: PackageSource, problems: list[Problem]) -> PackageManifest
     return None if found else PackageManifest.from_json(source.manifest)
 
 
-def _placement_problems(name: str, file: str, defined_in: dict[str, str]) -> list[Problem]:
-    """The file is named for its object, and no two files define the same object."""
+def _placement_problems(kind: str, name: str, file: str, defined_in: dict[str, str]) -> list[Problem]:
+    """The file is named for its object (or rule), and no two files define the same one."""
     problems = []
     if PurePosixPath(file).stem != name:
-        problems.append(Problem(file, "/name", f"object {name!r} must be in a file named {name}.json"))
+        problems.append(Problem(file, "/name", f"{kind} {name!r} must be in a file named {name}.json"))
     if name in defined_in:
-        problems.append(Problem(file, "/name", f"object {name!r} is already defined in {defined_in[name]}"))
+        problems.append(Problem(file, "/name", f"{kind} {name!r} is already defined in {defined_in[name]}"))
     else:
         defined_in[name] = file
     return problems
@@ -134,12 +163,23 @@ def validate_object(
     return ValidationResult(None, (spec,), object_problems(spec, file, known))
 
 
+def validate_rule(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one rule document against the schema and the objects it may refer to."""
+    problems = structural_problems("rule", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    rule = RuleSpec.from_json(doc)
+    return ValidationResult(None, (), rule_problems(rule, file, known_objects), (rule,))
+
+
 def object_problems(
     obj: ObjectSpec, file: str, known: Mapping[str, ObjectSpec], broken: Iterable[str] = ()
 ) -> list[Problem]:
     """Semantic problems of a schema-valid object; `broken` names objects already reported as invalid."""
     checks = _ObjectChecks(obj, file, known, frozenset(broken))
-    problems = [*checks.names(), *checks.views(), *checks.keys()]
+    problems = [*checks.names(), *checks.views(), *checks.keys(), *checks.validation_rules(), *checks.pool()]
     for index, field in enumerate(obj.fields):
         problems += checks.field(index, field)
     return problems
@@ -169,7 +209,7 @@ class _ObjectChecks:
             reason = field_name_reserved(field.name)
             if reason:
                 yield self.problem(f"{reason}; choose another field name", "fields", index, "name")
-        for index, first in _repeats(field.name for field in self.obj.fields):
+        for index, first in repeats(field.name for field in self.obj.fields):
             message = f"field {self.obj.fields[index].name!r} is already defined at /fields/{first}"
             yield self.problem(message, "fields", index, "name")
 
@@ -179,7 +219,7 @@ class _ObjectChecks:
         """The field `name` exists on this object and its type is not one of `unsuitable`."""
         field = self.fields.get(name)
         if field is None:
-            yield self.problem(f"{purpose}: {_no_field(self.obj, name)}", *parts)
+            yield self.problem(f"{purpose}: {no_field(self.obj, name)}", *parts)
         elif field.type in unsuitable:
             message = f"{purpose}: {name!r} is a {field.type} field, which cannot be used here"
             yield self.problem(message, *parts)
@@ -206,13 +246,25 @@ class _ObjectChecks:
             if name not in SYSTEM_FIELDS:
                 yield from self.refer(name, "list sort", MULTI_VALUE_TYPES, "list", "sort", index)
 
+    def pool(self) -> Iterator[Problem]:
+        """The pool's flag is a boolean field and its entry time a datetime field (named or by default)."""
+        pool = self.obj.extra.get("pool")
+        if pool is None:
+            return
+        for key, default, wanted in (
+            ("flag", "in_pool", "boolean"),
+            ("entered_at", "pool_entered_at", "datetime"),
+        ):
+            at = ("pool", key) if key in pool else ("pool",)
+            yield from self.refer(pool.get(key, default), f"pool {key}", BUILTIN_TYPES - {wanted}, *at)
+
     def keys(self) -> Iterator[Problem]:
         unindexable = COMPUTED_TYPES | MULTI_VALUE_TYPES | {"long_text"}
         for i, key in enumerate(self.obj.unique_keys):
             for j, name in enumerate(key):
                 yield from self.refer(name, "unique key", unindexable, "unique_keys", i, j)
         rules = self.obj.duplicate_rules
-        for i, first in _repeats(rule["name"] for rule in rules):
+        for i, first in repeats(rule["name"] for rule in rules):
             message = f"duplicate rule {rules[i]['name']!r} is already defined at /duplicate_rules/{first}"
             yield self.problem(message, "duplicate_rules", i, "name")
         for i, rule in enumerate(rules):
@@ -225,6 +277,15 @@ class _ObjectChecks:
                     message = f"normalizes {name!r}, which the rule does not match on; add it to match"
                     yield self.problem(message, "duplicate_rules", i, "normalize", name)
 
+    def validation_rules(self) -> Iterator[Problem]:
+        rules = self.obj.validation_rules
+        for i, first in repeats(rule.name for rule in rules):
+            message = f"validation rule {rules[i].name!r} is already defined at /validation_rules/{first}"
+            yield self.problem(message, "validation_rules", i, "name")
+        for i, rule in enumerate(rules):
+            for j, name in enumerate(rule.fields):
+                yield from self.refer(name, "validation rule", (), "validation_rules", i, "fields", j)
+
     def field(self, index: int, field: FieldSpec) -> Iterator[Problem]:
         at: Parts = ("fields", index)
         if field.type == "lookup":
@@ -233,7 +294,7 @@ class _ObjectChecks:
             yield from self.rollup_source(field, at)
         elif field.type in {"select", "multi_select"}:
             options = field.param("options", ())
-            for i, first in _repeats(option["value"] for option in options):
+            for i, first in repeats(option["value"] for option in options):
                 message = f"option value {options[i]['value']!r} is already used by option {first}"
                 yield self.problem(message, *at, "options", i, "value")
         elif field.type == "autonumber":
@@ -250,10 +311,7 @@ class _ObjectChecks:
 
     def missing_object(self, name: str) -> str | None:
         """Why `name` cannot be referred to, or None when it exists (or was already reported)."""
-        if name in self.known or name in self.broken:
-            return None
-        hint = _did_you_mean(name, self.known)
-        return f"object {name!r}, which is neither in this package nor installed{hint}"
+        return missing_object(name, self.known, self.broken)
 
     def lookup_target(self, field: FieldSpec, at: Parts) -> Iterator[Problem]:
         missing = self.missing_object(field.param("target"))
@@ -276,7 +334,7 @@ class _ObjectChecks:
 
     def rollup_via(self, field: FieldSpec, related: ObjectSpec, via: str, where: Parts) -> Iterator[Problem]:
         if not related.has_field(via):
-            yield self.problem(_no_field(related, via), *where)
+            yield self.problem(no_field(related, via), *where)
             return
         lookup = related.field(via)
         if lookup.type != "lookup":
@@ -290,7 +348,7 @@ class _ObjectChecks:
 
     def rollup_field(self, related: ObjectSpec, name: str, function: str, where: Parts) -> Iterator[Problem]:
         if not related.has_field(name):
-            yield self.problem(_no_field(related, name), *where)
+            yield self.problem(no_field(related, name), *where)
             return
         source_field = related.field(name)
         kind = _value_kind(source_field)
@@ -299,21 +357,6 @@ class _ObjectChecks:
             what = "numbers" if function in {"sum", "avg"} else "numbers or dates"
             message = f"{function} needs {what}, but {related.name}.{name} is a {source_field.type} field"
             yield self.problem(message, *where)
-
-
-def _repeats(keys: Iterable[str]) -> Iterator[tuple[int, int]]:
-    """(index, index of the first occurrence) for every key seen before."""
-    first_at: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        if key in first_at:
-            yield index, first_at[key]
-        else:
-            first_at[key] = index
-
-
-def _no_field(obj: ObjectSpec, name: str) -> str:
-    names = [spec.name for spec in obj.fields]
-    return f"object {obj.name!r} has no field {name!r}{_did_you_mean(name, names)}"
 
 
 def _value_kind(field: FieldSpec) -> str | None:
@@ -329,13 +372,8 @@ def _value_kind(field: FieldSpec) -> str | None:
     return "other" if field_type in BUILTIN_TYPES else None
 
 
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
-    """Every expression in an object's fields, with its JSON pointer and the object its names refer to."""
+    """Every expression in an object's fields and validation rules, with its pointer and scope object."""
     sites = []
     for index, field in enumerate(obj.fields):
         at = ("fields", index)
@@ -349,4 +387,75 @@ def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
         if field.type == "rollup" and isinstance(source, Mapping) and isinstance(source.get("filter"), str):
             path = pointer(*at, "source", "filter")
             sites.append(ExpressionSite(path, source["filter"], obj.name, source["object"], "rollup_filter"))
+    for index, rule in enumerate(obj.validation_rules):
+        at = ("validation_rules", index)
+        sites.append(
+            ExpressionSite(pointer(*at, "condition"), rule.condition, obj.name, obj.name, "validation")
+        )
+        if rule.when is not None:
+            path = pointer(*at, "when")
+            sites.append(ExpressionSite(path, rule.when, obj.name, obj.name, "validation_when"))
     return sites
+
+
+# The settings of each built-in action that hold expressions over the triggering record: a text is
+# one expression, a mapping (values, payload) one per key. A plugin action's settings are the engine's.
+ACTION_EXPRESSIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "set_field": ("value",),
+        "update_related": ("values",),
+        "create_record": ("values",),
+        "add_tag": ("tag",),
+        "notify": ("to", "title", "body"),
+        "send_email": ("to", "subject", "body"),
+        "call_webhook": ("payload",),
+    }
+)
+INBOUND_NAMES = frozenset({"payload"})
+
+
+def rule_expressions_in(
+    rule: RuleSpec, objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> list[ExpressionSite]:
+    """Every expression of a rule, with its JSON pointer and the object its names refer to.
+
+    The condition and the actions' settings read the triggering record, a record of the rule's
+    object (an inbound rule's also read `payload`). The filters of update_related read the
+    records it updates: `related.filter` those of `related.object`; `filter` next to `lookup`
+    the record the lookup points at, whose object is found in `objects` (no site when the
+    rule's object or the lookup is unknown: validation reports that).
+    """
+    extra = INBOUND_NAMES if rule.trigger.type == "inbound" else frozenset()
+
+    def site(text: str, role: Literal["condition", "action"], *parts: str | int) -> ExpressionSite:
+        return ExpressionSite(pointer(*parts), text, rule.object, rule.object, role, extra)
+
+    sites = [site(rule.condition, "condition", "condition")] if rule.condition is not None else []
+    for index, action in enumerate(rule.actions):
+        for key in ACTION_EXPRESSIONS.get(action.type, ()):
+            value = action.param(key)
+            if isinstance(value, str):
+                sites.append(site(value, "action", "actions", index, key))
+            elif isinstance(value, Mapping):
+                sites += [site(text, "action", "actions", index, key, name) for name, text in value.items()]
+        if action.type == "update_related":
+            sites += _update_filters(rule, index, action, objects)
+    return sites
+
+
+def _update_filters(
+    rule: RuleSpec, index: int, action: ActionSpec, objects: Mapping[str, ObjectSpec]
+) -> list[ExpressionSite]:
+    related = action.param("related")
+    if isinstance(related, Mapping):
+        if not isinstance(related.get("filter"), str):
+            return []
+        path = pointer("actions", index, "related", "filter")
+        return [ExpressionSite(path, related["filter"], rule.object, related["object"], "related_filter")]
+    obj, lookup, text = objects.get(rule.object), action.param("lookup"), action.param("filter")
+    if obj is None or not isinstance(text, str) or not obj.has_field(lookup):
+        return []
+    target = obj.field(lookup).param("target")  # None when the field is not a lookup
+    if target is None:
+        return []
+    return [ExpressionSite(pointer("actions", index, "filter"), text, rule.object, target, "related_filter")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import code
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,12 +11,12 @@ from pathlib import Path
 import click
 
 from engine.errors import InvalidMetadata, LoomError
-from engine.expressions import default_functions
-from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.loom import Loom
 from engine.metadata_changes import sync_all
 from engine.packages import CRM_PACKAGE, check_package, install_package
-from engine.plugin_api import PluginContext, load_plugins
+from engine.plugin_api import loaded_registries
+from engine.rules.explain import explain
+from runtime.worker import run_pass, run_worker
 
 DEFAULT_DATABASE = "sqlite:///instance/loom.db"
 
@@ -72,18 +73,16 @@ def init(ctx: Context) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def validate(path: Path) -> None:
     """Check a package folder or zip and report every problem with its file and JSON path."""
-    field_types = FieldTypeRegistry()
-    functions = default_functions()
-    load_plugins(PluginContext(field_types, functions))
     try:
-        checked = check_package(path, field_types, functions)
+        checked = check_package(path, loaded_registries())
     except InvalidMetadata as error:
         _report_problems(error)
         return
     fields = sum(len(obj.fields) for obj in checked.objects)
+    rules = f", {len(checked.rules)} rules" if checked.rules else ""
     click.echo(
         f"{checked.manifest.name} {checked.manifest.version}: {len(checked.objects)} objects, "
-        f"{fields} fields — valid"
+        f"{fields} fields{rules} — valid"
     )
 
 
@@ -164,6 +163,67 @@ def demo(ctx: Context) -> None:
         f"({len(plan.sync.steps)} schema step(s) applied)"
     )
     _print_objects(ctx.loom)
+
+
+@cli.group()
+def rules() -> None:
+    """Automation rules: list them, and explain why they did or did not fire."""
+
+
+@rules.command("list")
+@pass_context
+def rules_list(ctx: Context) -> None:
+    """Every rule with its object, trigger and whether it is active."""
+    registry = ctx.loom.registry
+    for rule in sorted(registry.rules.values(), key=lambda r: (r.object, r.order, r.name)):
+        state = "" if rule.active else "  (inactive)"
+        click.echo(f"{rule.object:<16} {rule.name:<32} {rule.trigger.type:<12} {rule.fire}{state}")
+
+
+@rules.command("explain")
+@click.argument("object_name")
+@click.argument("record_id", type=int)
+@pass_context
+def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
+    """Why each rule of OBJECT did or did not fire for record RECORD_ID."""
+    try:
+        explanations = explain(ctx.loom, object_name, record_id)
+    except LoomError as error:
+        _fail(error)
+        return
+    if not explanations:
+        click.echo(f"{object_name} has no rules")
+    for item in explanations:
+        click.echo(f"{item.rule} [{item.trigger}]: {item.verdict}")
+        if item.condition:
+            click.echo(f"    condition: {item.condition}  →  {item.condition_value!r}")
+            for name, value in item.inputs.items():
+                click.echo(f"      {name} = {value!r}")
+        if item.next_due:
+            click.echo(f"    next due: {item.next_due:%Y-%m-%d %H:%M} UTC")
+        for run in item.runs:
+            detail = run["error"] or ", ".join(a.get("type", "?") for a in run["actions"]) or ""
+            click.echo(f"    {run['at']:%Y-%m-%d %H:%M} {run['trigger']:<12} {run['status']:<8} {detail}")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one pass (due work, then the outbox) and exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    help="Seconds between passes (default: $LOOM_WORKER_INTERVAL or 30).",
+)
+@pass_context
+def worker(ctx: Context, once: bool, interval: float | None) -> None:
+    """Run due work and deliver the outbox; run exactly one worker per database."""
+    loom = ctx.loom
+    if once:
+        counts = run_pass(loom)
+        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per quiet pass
+    run_worker(loom, interval or loom.settings.worker_interval)
 
 
 def main() -> None:

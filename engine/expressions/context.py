@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from engine.actors import SYSTEM, Actor
+from engine.clock import UTC_ZONE
 from engine.expressions.functions import FunctionRegistry
 from engine.expressions.library import default_functions
 
@@ -17,12 +19,17 @@ DEFAULT_FUNCTIONS = default_functions()
 
 @dataclass(frozen=True, slots=True)
 class EvalContext:
-    """Context for Python evaluation; `old` holds the stored record while a save is checked."""
+    """Context for Python evaluation; `old` holds the stored record while a save is checked.
+
+    `now` is naive UTC; `timezone` is the business time zone whose calendar today() and the
+    date functions follow.
+    """
 
     now: dt.datetime
     actor: Actor = SYSTEM
     old: Mapping[str, Any] | None = None
     functions: FunctionRegistry = DEFAULT_FUNCTIONS
+    timezone: ZoneInfo = UTC_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +40,4 @@ class SqlContext:
     actor: Actor
     functions: FunctionRegistry
     dialect: Literal["sqlite", "postgresql"]
+    timezone: ZoneInfo = UTC_ZONE

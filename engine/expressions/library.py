@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from engine.clock import business_date
 from engine.errors import ExpressionError
 from engine.expressions import sql_functions as sql
 from engine.expressions.functions import Function, FunctionRegistry
@@ -19,9 +20,13 @@ MAX_DAYS = 1_000_000
 MAX_ROUND_DIGITS = 12
 
 
-def _as_date(value: Any, function: str) -> dt.date:
+def _as_date(ctx: EvalContext, value: Any, function: str) -> dt.date:
+    """A date as it is; a datetime (naive UTC) as its date in the business time zone."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        try:
+            return business_date(value, ctx.timezone)
+        except OverflowError:
+            raise ExpressionError(f"{function}() got a datetime at the edge of the range of dates") from None
     if isinstance(value, dt.date):
         return value
     raise ExpressionError(f"{function}() expects a date, got {kind_of(value)}")
@@ -48,7 +53,8 @@ def _text(value: Any, function: str) -> str:
 
 
 def today(ctx: EvalContext) -> dt.date:
-    return ctx.now.date()
+    """Today in the business time zone: at 01:30 in Beijing the date has turned, though not in UTC."""
+    return business_date(ctx.now, ctx.timezone)
 
 
 def now(ctx: EvalContext) -> dt.datetime:
@@ -56,12 +62,12 @@ def now(ctx: EvalContext) -> dt.datetime:
 
 
 def days_since(ctx: EvalContext, value: Any) -> int | None:
-    """Whole calendar days from `value` to today; a datetime counts by its date."""
-    return None if value is None else (ctx.now.date() - _as_date(value, "days_since")).days
+    """Whole calendar days from `value` to today; a datetime counts by its business date."""
+    return None if value is None else (today(ctx) - _as_date(ctx, value, "days_since")).days
 
 
 def days_until(ctx: EvalContext, value: Any) -> int | None:
-    return None if value is None else (_as_date(value, "days_until") - ctx.now.date()).days
+    return None if value is None else (_as_date(ctx, value, "days_until") - today(ctx)).days
 
 
 def add_days(ctx: EvalContext, value: Any, days: Any) -> dt.date | None:
@@ -166,15 +172,15 @@ def max_(ctx: EvalContext, *values: Any) -> Any:
 
 
 def year(ctx: EvalContext, value: Any) -> int | None:
-    return None if value is None else _as_date(value, "year").year
+    return None if value is None else _as_date(ctx, value, "year").year
 
 
 def month(ctx: EvalContext, value: Any) -> int | None:
-    return None if value is None else _as_date(value, "month").month
+    return None if value is None else _as_date(ctx, value, "month").month
 
 
 def day(ctx: EvalContext, value: Any) -> int | None:
-    return None if value is None else _as_date(value, "day").day
+    return None if value is None else _as_date(ctx, value, "day").day
 
 
 def changed(ctx: EvalContext, names: Mapping[str, Any], field: Any) -> bool:
@@ -204,7 +210,7 @@ def default_functions() -> FunctionRegistry:
     """A new registry holding the built-in functions; callers may add their own to it."""
     registry = FunctionRegistry()
     for function in (
-        Function("today", today, 0, 0, sql.today, "Today's date (UTC).", "date"),
+        Function("today", today, 0, 0, sql.today, "Today's date in the business time zone.", "date"),
         Function("now", now, 0, 0, sql.now, "The current moment (naive UTC).", "datetime"),
         Function("days_since", days_since, 1, 1, sql.days_since, "Whole days from d to today.", "number"),
         Function("days_until", days_until, 1, 1, sql.days_until, "Whole days from today to d.", "number"),

@@ -74,7 +74,9 @@ class _Compiler:
         self.source = text.strip()
         self.columns: dict[str, ColumnElement[Any]] = {}
         # Calls with only constant arguments run in Python, against the same clock and actor.
-        self.ctx = EvalContext(now=sctx.now, actor=sctx.actor, functions=sctx.functions)
+        self.ctx = EvalContext(
+            now=sctx.now, actor=sctx.actor, functions=sctx.functions, timezone=sctx.timezone
+        )
 
     def shown(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or ast.unparse(node)

@@ -1,4 +1,8 @@
-"""SQL forms of the date functions, per dialect, matching the Python ones day for day."""
+"""SQL forms of the date functions, per dialect, matching the Python ones day for day.
+
+Dates are business dates: a datetime column holds naive UTC, so its date is taken after moving
+it into the business time zone, as library._as_date does in Python.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.clock import business_date, start_of_day, utc_offset
 from engine.errors import NotCompilable
 from engine.expressions.sql_types import SqlArg, bind, is_sql, sql_kind
 
@@ -17,8 +22,8 @@ if TYPE_CHECKING:
     from engine.expressions.context import SqlContext
 
 
-def _today(sctx: SqlContext) -> ColumnElement[Any]:
-    return sa.literal(sctx.now.date(), sa.Date)
+def today(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    return sa.literal(business_date(sctx.now, sctx.timezone), sa.Date)
 
 
 def _date_kind(arg: SqlArg, function: str) -> str:
@@ -28,25 +33,51 @@ def _date_kind(arg: SqlArg, function: str) -> str:
     return kind
 
 
-def _days_between(sctx: SqlContext, start: SqlArg, end: SqlArg) -> ColumnElement[Any]:
-    """Whole calendar days from start to end; a datetime counts by its date, as in Python."""
+def _sqlite_offset_minutes(sctx: SqlContext) -> int:
+    # SQLite has no time zone database, so a datetime is shifted by the zone's offset now. That is
+    # exact for zones without daylight saving (Asia/Shanghai); for others, a datetime on the far
+    # side of a transition from now may land an hour off, on SQLite only.
+    return int(utc_offset(sctx.now, sctx.timezone).total_seconds() // 60)
+
+
+def business_date_of(sctx: SqlContext, arg: SqlArg) -> ColumnElement[Any]:
+    """A date as it is, a datetime (naive UTC) as its date in the business time zone: a SQL date."""
+    if not is_sql(arg):
+        if isinstance(arg, dt.datetime):
+            arg = business_date(arg, sctx.timezone)
+        return bind(arg, sctx.dialect)
     if sctx.dialect == "postgresql":
-        start, end = (sa.cast(bind(x, "postgresql"), sa.Date) for x in (start, end))
+        if sql_kind(arg) == "datetime":
+            zone = sctx.timezone.key
+            if zone is None:
+                raise NotCompilable("the business time zone has no IANA name, so SQL cannot use it")
+            # (arg AT TIME ZONE 'UTC') AT TIME ZONE <zone>: read as UTC, then the wall time in the
+            # zone. The function form needs no parentheses around an `arg` such as `col + interval`.
+            utc = sa.func.timezone(sa.literal("UTC", sa.String), arg)
+            arg = sa.func.timezone(sa.literal(zone, sa.String), utc)
+        return sa.cast(arg, sa.Date)
+    minutes = _sqlite_offset_minutes(sctx) if sql_kind(arg) == "datetime" else 0
+    if minutes == 0:
+        return sa.func.date(arg, type_=sa.Date)
+    return sa.func.date(arg, sa.literal(f"{minutes:+d} minutes", sa.String), type_=sa.Date)
+
+
+def _days_between(sctx: SqlContext, start: SqlArg, end: SqlArg) -> ColumnElement[Any]:
+    """Whole calendar days from start to end; a datetime counts by its business date, as in Python."""
+    start, end = business_date_of(sctx, start), business_date_of(sctx, end)
+    if sctx.dialect == "postgresql":
         return sa.type_coerce(end - start, sa.Integer)
-    days = sa.func.julianday(sa.func.date(bind(end, "sqlite"))) - sa.func.julianday(
-        sa.func.date(bind(start, "sqlite"))
-    )
-    return sa.cast(days, sa.Integer)
+    return sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)
 
 
 def days_since(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     _date_kind(args[0], "days_since")
-    return _days_between(sctx, args[0], _today(sctx))
+    return _days_between(sctx, args[0], today(sctx, []))
 
 
 def days_until(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     _date_kind(args[0], "days_until")
-    return _days_between(sctx, _today(sctx), args[0])
+    return _days_between(sctx, today(sctx, []), args[0])
 
 
 def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
@@ -75,7 +106,7 @@ def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
 def _part(name: str, sqlite_format: str) -> Callable[[SqlContext, list[SqlArg]], ColumnElement[Any]]:
     def compile_part(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
         _date_kind(args[0], name)
-        value = bind(args[0], sctx.dialect)
+        value = business_date_of(sctx, args[0])
         if sctx.dialect == "postgresql":
             return sa.cast(sa.extract(name, value), sa.Integer)
         return sa.cast(sa.func.strftime(sqlite_format, value), sa.Integer)
@@ -117,24 +148,25 @@ def date_window(
     """`days_since(col) > 15` as `col < <cutoff>`, which an index on col can serve; None if not possible.
 
     days_since(col) = today - date(col) and days_until(col) = date(col) - today, so each
-    comparison with a whole number is a range on date(col), and date(col) < D is col < D's
-    midnight for datetime columns too. `!=` is left alone: it also matches empty values.
+    comparison with a whole number is a range on date(col). For a datetime column, date(col) < D
+    is col < the UTC moment D begins in the business time zone. `!=` is left alone: it also
+    matches empty values.
     """
     kind = sql_kind(column)
     if kind not in ("date", "datetime") or op not in ("<", "<=", ">", ">=", "=="):
         return None
-    today = sctx.now.date()
+    today_ = business_date(sctx.now, sctx.timezone)
     if function == "days_since":
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}[op]
-        op, target = flipped, _shift(today, -days)
+        op, target = flipped, _shift(today_, -days)
     else:
-        target = _shift(today, days)
-    if target is None:
-        return None
-    start, after = _start(target, kind), _shift(target, 1)
+        target = _shift(today_, days)
+    after = None if target is None else _shift(target, 1)
     if after is None:
         return None
-    end = _start(after, kind)
+    start, end = _start(target, kind, sctx), _start(after, kind, sctx)
+    if start is None or end is None:
+        return None
     if op == "<":
         return column < start
     if op == "<=":
@@ -153,7 +185,16 @@ def _shift(day_: dt.date, days: int) -> dt.date | None:
         return None
 
 
-def _start(day_: dt.date, kind: str) -> ColumnElement[Any]:
-    if kind == "datetime":
-        return sa.literal(dt.datetime.combine(day_, dt.time()), sa.DateTime)
-    return sa.literal(day_, sa.Date)
+def _start(day_: dt.date, kind: str, sctx: SqlContext) -> ColumnElement[Any] | None:
+    """The first value of `kind` on that business date, or None past the range of dates."""
+    if kind == "date":
+        return sa.literal(day_, sa.Date)
+    try:
+        if sctx.dialect == "postgresql":
+            moment = start_of_day(day_, sctx.timezone)
+        else:
+            # The same fixed offset business_date_of() uses on SQLite, so both forms agree.
+            moment = dt.datetime.combine(day_, dt.time()) - dt.timedelta(minutes=_sqlite_offset_minutes(sctx))
+    except OverflowError:
+        return None
+    return sa.literal(moment, sa.DateTime)

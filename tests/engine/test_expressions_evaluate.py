@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from decimal import Decimal
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -230,6 +231,61 @@ def test_builtin_functions(text, expected):
     result = run(text)
     assert result == expected
     assert type(result) is type(expected)
+
+
+# 01:30 on 26 November in Beijing is still 25 November in UTC, where datetimes are stored.
+BEIJING = ZoneInfo("Asia/Shanghai")
+BEIJING_NIGHT = EvalContext(now=dt.datetime(2026, 11, 25, 17, 30), timezone=BEIJING)
+FOLLOWUPS = {
+    "yesterday_evening": dt.datetime(2026, 11, 25, 12, 0),  # 20:00 on the 25th in Beijing
+    "just_after_midnight": dt.datetime(2026, 11, 25, 16, 30),  # 00:30 on the 26th
+    "day_before_yesterday_late": dt.datetime(2026, 11, 24, 15, 59),  # 23:59 on the 24th
+    "tomorrow_at_midnight": dt.datetime(2026, 11, 26, 16, 0),  # 00:00 on the 27th
+    "new_year": dt.datetime(2026, 12, 31, 16, 0),  # 00:00 on 1 January 2027
+    "due": dt.date(2026, 11, 26),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("today()", dt.date(2026, 11, 26)),
+        ("now()", dt.datetime(2026, 11, 25, 17, 30)),
+        ("days_since(yesterday_evening)", 1),
+        ("days_since(just_after_midnight)", 0),
+        ("days_since(day_before_yesterday_late)", 2),
+        ("days_until(tomorrow_at_midnight)", 1),
+        ("days_until(just_after_midnight)", 0),
+        ("days_until(due)", 0),
+        ("days_since(due)", 0),
+        ("due == today()", True),
+        ("days_since(yesterday_evening) >= 1", True),
+        ("days_since(just_after_midnight) >= 1", False),
+        ("year(new_year)", 2027),
+        ("month(new_year)", 1),
+        ("day(new_year)", 1),
+        ("day(yesterday_evening)", 25),
+        ("add_days(yesterday_evening, 1)", dt.datetime(2026, 11, 26, 12, 0)),
+        ("add_days(due, 1)", dt.date(2026, 11, 27)),
+    ],
+)
+def test_dates_are_business_dates_in_the_time_zone(text, expected):
+    result = evaluate(text, FOLLOWUPS, BEIJING_NIGHT)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_without_a_time_zone_dates_are_utc_dates():
+    utc_night = EvalContext(now=BEIJING_NIGHT.now)
+    assert utc_night.timezone == ZoneInfo("UTC")
+    assert evaluate("today()", {}, utc_night) == dt.date(2026, 11, 25)
+    assert evaluate("days_since(yesterday_evening)", FOLLOWUPS, utc_night) == 0
+    assert evaluate("day(just_after_midnight)", FOLLOWUPS, utc_night) == 25
+
+
+def test_a_datetime_at_the_edge_of_the_range_of_dates_is_an_expression_error():
+    with pytest.raises(ExpressionError, match=r"days_since\(\) got a datetime at the edge"):
+        evaluate("days_since(d)", {"d": dt.datetime.max}, BEIJING_NIGHT)
 
 
 def test_changed_and_old_read_the_stored_record():

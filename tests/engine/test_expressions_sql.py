@@ -11,11 +11,13 @@ import os
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql
 
 from engine.actors import SYSTEM, Actor
 from engine.errors import ExpressionError, NotCompilable
@@ -23,6 +25,16 @@ from engine.expressions import EvalContext, Function, SqlContext, default_functi
 
 NOW = dt.datetime(2024, 5, 20, 10, 30)
 TODAY = NOW.date()
+UTC = ZoneInfo("UTC")
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The moment and business time zone each comparison runs at. At 01:30 on 21 May in Beijing it is
+# still 20 May in UTC, so the two calendars disagree about today; New York's clocks spring
+# forward that night, which PostgreSQL follows exactly and SQLite (a fixed offset) does not.
+CLOCKS = {
+    "UTC": (NOW, UTC),
+    "Asia/Shanghai": (dt.datetime(2024, 5, 20, 17, 30), BEIJING),
+    "America/New_York": (dt.datetime(2024, 3, 10, 6, 30), ZoneInfo("America/New_York")),
+}
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -53,9 +65,13 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def sql_context(self, functions=None) -> SqlContext:
+    def sql_context(self, functions=None, now=NOW, timezone=UTC) -> SqlContext:
         return SqlContext(
-            now=NOW, actor=self.actor, functions=functions or default_functions(), dialect=self.dialect
+            now=now,
+            actor=self.actor,
+            functions=functions or default_functions(),
+            dialect=self.dialect,
+            timezone=timezone,
         )
 
     def resolve(self, name: str) -> sa.ColumnElement:
@@ -69,14 +85,15 @@ class Database:
             if rows:
                 connection.execute(self.table.insert(), rows)
 
-    def selected(self, text: str) -> list[int]:
-        condition = to_sql(text, self.resolve, self.sql_context(), as_condition=True)
+    def selected(self, text: str, now=NOW, timezone=UTC) -> list[int]:
+        sctx = self.sql_context(now=now, timezone=timezone)
+        condition = to_sql(text, self.resolve, sctx, as_condition=True)
         with self.engine.connect() as connection:
             return sorted(connection.execute(sa.select(self.table.c.id).where(condition)).scalars())
 
 
-def python_selected(text: str, rows: list[dict], actor: Actor = SYSTEM) -> list[int]:
-    ctx = EvalContext(now=NOW, actor=actor)
+def python_selected(text: str, rows: list[dict], actor: Actor = SYSTEM, now=NOW, timezone=UTC) -> list[int]:
+    ctx = EvalContext(now=now, actor=actor, timezone=timezone)
     return sorted(
         row["id"] for row in rows if evaluate(text, {k: v for k, v in row.items() if k != "id"}, ctx)
     )
@@ -255,9 +272,11 @@ def loaded(database):
     return database
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai"])
 @pytest.mark.parametrize("text", FILTERS)
-def test_sql_selects_the_rows_python_selects(loaded, text):
-    assert loaded.selected(text) == python_selected(text, ROWS)
+def test_sql_selects_the_rows_python_selects(loaded, text, zone):
+    now, timezone = CLOCKS[zone]
+    assert loaded.selected(text, now, timezone) == python_selected(text, ROWS, now=now, timezone=timezone)
 
 
 def test_days_since_compiles_to_an_index_friendly_range(database):
@@ -267,6 +286,77 @@ def test_days_since_compiles_to_an_index_friendly_range(database):
         "last_followup_at < '2024-05-05 00:00:00'"
     )
     assert "julianday" not in sql and "CAST" not in sql
+
+
+def test_the_index_friendly_range_starts_at_midnight_in_the_time_zone(database):
+    sctx = database.sql_context(now=dt.datetime(2026, 11, 25, 17, 30), timezone=BEIJING)
+    condition = to_sql("days_since(last_followup_at) > 0", database.resolve, sctx)
+    sql = str(condition.compile(database.engine, compile_kwargs={"literal_binds": True}))
+    # Before 26 November began in Beijing, which was 16:00 on the 25th in UTC.
+    assert sql.endswith("last_followup_at < '2026-11-25 16:00:00.000000'") or sql.endswith(
+        "last_followup_at < '2026-11-25 16:00:00'"
+    )
+
+
+def test_a_chinese_sales_rep_sees_beijing_dates(scratch):
+    now = dt.datetime(2026, 11, 25, 17, 30)  # 01:30 on 26 November in Beijing
+    rows = [
+        row(1, "evening", last_followup_at=dt.datetime(2026, 11, 25, 12), due=dt.date(2026, 11, 26)),
+        row(
+            2, "after midnight", last_followup_at=dt.datetime(2026, 11, 25, 16, 30), due=dt.date(2026, 11, 25)
+        ),
+        row(3, "late", last_followup_at=dt.datetime(2026, 11, 24, 15, 59), due=dt.date(2026, 11, 27)),
+        row(4, "never"),
+    ]
+    scratch.replace_rows(rows)
+    expected = {
+        # Followed up at 20:00 yesterday, Beijing time: one day ago, though the same UTC date.
+        "days_since(last_followup_at) == 1": [1],
+        "days_since(last_followup_at) + 0 == 1": [1],
+        # Not followed up today: 00:30 this morning counts as today.
+        "days_since(last_followup_at) >= 1": [1, 3],
+        "days_since(last_followup_at) == 0": [2],
+        "days_since(last_followup_at) * 1 == 0": [2],
+        "days_since(last_followup_at) > 1": [3],
+        "days_until(due) == 0": [1],
+        "days_until(due) + 0 == 1": [3],
+        "due == today()": [1],
+        "due < today()": [2],
+        "day(last_followup_at) == 26": [2],
+        "day(last_followup_at) == 25": [1],
+        "day(last_followup_at) == 24": [3],
+    }
+    for text, ids in expected.items():
+        assert python_selected(text, rows, now=now, timezone=BEIJING) == ids, text
+        assert scratch.selected(text, now, BEIJING) == ids, text
+
+
+def test_postgresql_follows_daylight_saving_exactly(scratch):
+    if scratch.dialect == "sqlite":
+        pytest.skip("SQLite shifts datetimes by the offset at the moment, an hour off across daylight saving")
+    now, new_york = CLOCKS["America/New_York"]  # 01:30 on 10 March, before clocks spring forward at 02:00
+    rows = [
+        row(1, "00:30 on the 11th", last_followup_at=dt.datetime(2024, 3, 11, 4, 30)),
+        row(2, "23:30 on the 10th", last_followup_at=dt.datetime(2024, 3, 11, 3, 30)),
+    ]
+    scratch.replace_rows(rows)
+    for text, ids in {
+        "days_until(last_followup_at) == 1": [1],
+        "days_until(last_followup_at) + 0 == 1": [1],
+        "days_until(last_followup_at) < 1": [2],
+        "day(last_followup_at) == 10": [2],
+    }.items():
+        assert python_selected(text, rows, now=now, timezone=new_york) == ids, text
+        assert scratch.selected(text, now, new_york) == ids, text
+
+
+def test_the_time_zone_is_a_bound_parameter_on_postgresql():
+    sctx = SqlContext(
+        now=NOW, actor=SYSTEM, functions=default_functions(), dialect="postgresql", timezone=BEIJING
+    )
+    compiled = to_sql("day(last_followup_at) == 1", resolve, sctx).compile(dialect=postgresql.dialect())
+    assert "Asia/Shanghai" not in str(compiled)
+    assert "Asia/Shanghai" in compiled.params.values()
 
 
 def test_user_and_roles_compile_to_the_actor(loaded):
@@ -475,25 +565,80 @@ predicates = st.recursive(
 )
 bare_values = st.sampled_from(["score", "level", "name", "tags", "due", "last_followup_at", "amount"])
 conditions = st.recursive(st.one_of(predicates, bare_values), combined, max_leaves=3)
-moments = st.builds(
-    lambda days, seconds: dt.datetime.combine(TODAY, dt.time()) + dt.timedelta(days=days, seconds=seconds),
-    st.integers(-40, 40),
-    st.sampled_from([0, 1, 3600 * 10, 86399]),
+# Seconds into a UTC day: either side of midnight in New York (04:00 or 05:00 UTC, with and
+# without daylight saving) and in Beijing (16:00 UTC), and a few others.
+SECONDS = [0, 1, 14399, 14400, 17999, 18000, 3600 * 10, 57599, 57600, 86399]
+
+
+def moments_around(today: dt.date, days: st.SearchStrategy[int]) -> st.SearchStrategy[dt.datetime]:
+    midnight = dt.datetime.combine(today, dt.time())
+    return st.builds(
+        lambda day, second: midnight + dt.timedelta(days=day, seconds=second), days, st.sampled_from(SECONDS)
+    )
+
+
+def dates_around(today: dt.date, days: st.SearchStrategy[int]) -> st.SearchStrategy[dt.date]:
+    return days.map(lambda day: today + dt.timedelta(days=day))
+
+
+def random_rows(today: dt.date) -> st.SearchStrategy[list[dict]]:
+    return st.lists(
+        st.fixed_dictionaries(
+            {
+                "name": st.none() | st.text(alphabet="aAbB%_ x", max_size=5),
+                "level": st.none() | st.sampled_from(["vip", "Vip", "gold", "", "normal"]),
+                "amount": st.none() | st.integers(-20000, 20000).map(lambda cents: Decimal(cents) / 100),
+                "score": st.none() | st.integers(-20, 20),
+                "last_followup_at": st.none() | moments_around(today, st.integers(-40, 40)),
+                "due": st.none() | dates_around(today, st.integers(-40, 40)),
+                "tags": st.none() | st.lists(st.sampled_from(["a", "b", "c"]), max_size=3, unique=True),
+            }
+        ),
+        max_size=8,
+    ).map(lambda rows: [{"id": index + 1, **values} for index, values in enumerate(rows)])
+
+
+# Dates only, close to today and to midnight in each zone, where the business calendar and
+# UTC's disagree if anything does.
+near_days = st.integers(-3, 3) | st.integers(-40, 40)
+day_counts = st.sampled_from(
+    [
+        "days_since(last_followup_at)",
+        "days_until(last_followup_at)",
+        "days_since(due)",
+        "days_until(due)",
+        "days_since(add_days(last_followup_at, 1))",
+    ]
 )
-random_rows = st.lists(
-    st.fixed_dictionaries(
-        {
-            "name": st.none() | st.text(alphabet="aAbB%_ x", max_size=5),
-            "level": st.none() | st.sampled_from(["vip", "Vip", "gold", "", "normal"]),
-            "amount": st.none() | st.integers(-20000, 20000).map(lambda cents: Decimal(cents) / 100),
-            "score": st.none() | st.integers(-20, 20),
-            "last_followup_at": st.none() | moments,
-            "due": st.none() | st.integers(-40, 40).map(lambda days: TODAY + dt.timedelta(days=days)),
-            "tags": st.none() | st.lists(st.sampled_from(["a", "b", "c"]), max_size=3, unique=True),
-        }
+dated = st.sampled_from(["last_followup_at", "due", "add_days(last_followup_at, -1)"])
+date_leaves = st.one_of(
+    st.builds(lambda a, op, n: f"{a} {op} {n}", day_counts, comparisons, near_days),
+    # `+ 0` keeps days_since() itself in the SQL rather than the index-friendly range.
+    st.builds(lambda a, op, n: f"{a} + 0 {op} {n}", day_counts, comparisons, near_days),
+    st.builds(lambda a, op, b: f"{a} {op} {b}", day_counts, comparisons, day_counts),
+    st.builds(
+        lambda part, d, op, n: f"{part}({d}) {op} {part}(add_days(today(), {n}))",
+        st.sampled_from(["year", "month", "day"]),
+        dated,
+        comparisons,
+        near_days,
     ),
-    max_size=8,
-).map(lambda rows: [{"id": index + 1, **values} for index, values in enumerate(rows)])
+    st.builds(lambda op, n: f"last_followup_at {op} add_days(today(), {n})", comparisons, near_days),
+)
+date_conditions = st.recursive(date_leaves, combined, max_leaves=3)
+
+
+def rows_of_dates(today: dt.date) -> st.SearchStrategy[list[dict]]:
+    return st.lists(
+        st.builds(
+            # Every row has a follow-up: the property test above covers empty values.
+            lambda moment, due: {"last_followup_at": moment, "due": due},
+            moments_around(today, near_days),
+            st.none() | dates_around(today, near_days),
+        ),
+        min_size=4,
+        max_size=12,
+    ).map(lambda rows: [row(index + 1, **values) for index, values in enumerate(rows)])
 
 
 @pytest.fixture(scope="module")
@@ -512,7 +657,34 @@ def scratch(database):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(rows=random_rows, text=conditions)
-def test_property_sql_and_python_select_the_same_rows(scratch, rows, text):
+@pytest.mark.parametrize("zone", list(CLOCKS))
+@given(data=st.data())
+def test_property_sql_and_python_select_the_same_rows(scratch, zone, data):
+    if zone == "America/New_York" and scratch.dialect == "sqlite":
+        pytest.skip("SQLite shifts datetimes by a fixed offset, an hour off across daylight saving")
+    now, timezone = CLOCKS[zone]
+    rows = data.draw(random_rows(now.date()), label="rows")
+    text = data.draw(conditions, label="filter")
     scratch.replace_rows(rows)
-    assert scratch.selected(text) == python_selected(text, rows), text
+    assert scratch.selected(text, now, timezone) == python_selected(text, rows, now=now, timezone=timezone), (
+        text
+    )
+
+
+@settings(
+    max_examples=int(os.environ.get("LOOM_EXPR_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@pytest.mark.parametrize("zone", list(CLOCKS))
+@given(data=st.data())
+def test_property_date_functions_follow_the_same_calendar_in_sql(scratch, zone, data):
+    if zone == "America/New_York" and scratch.dialect == "sqlite":
+        pytest.skip("SQLite shifts datetimes by a fixed offset, an hour off across daylight saving")
+    now, timezone = CLOCKS[zone]
+    rows = data.draw(rows_of_dates(now.date()), label="rows")
+    text = data.draw(date_conditions, label="filter")
+    scratch.replace_rows(rows)
+    assert scratch.selected(text, now, timezone) == python_selected(text, rows, now=now, timezone=timezone), (
+        text
+    )

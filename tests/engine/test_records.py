@@ -217,3 +217,8 @@ def test_formulas_take_the_shape_of_their_result_type(crm: Loom) -> None:
     )
     assert deal["weighted_amount"] == Decimal("111000.00")  # currency: rounded to cents
     assert str(deal["weighted_amount"]) == "111000.00"
+
+
+def test_autonumber_dates_follow_the_business_calendar(sink: Loom) -> None:
+    sink.clock.set(datetime(2026, 11, 30, 23, 0))  # 07:00 on 1 December in Beijing
+    assert sink.records().create("gadget", {"title": "early bird"})["serial"] == "GX-2612-001"

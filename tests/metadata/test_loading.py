@@ -146,6 +146,13 @@ def test_documents_of_later_kinds_are_read_with_their_kind(package):
     assert source.of_kind("form") == (Document("forms/customer.json", "form", {"object": "customer"}),)
 
 
+def test_rules_are_read_from_the_rules_folder(package):
+    rule = {"name": "welcome", "object": "customer", "trigger": {"type": "on_create"}, "actions": []}
+    write_files(package, {"rules/welcome.json": rule})
+
+    assert read_package(package).of_kind("rule") == (Document("rules/welcome.json", "rule", rule),)
+
+
 def test_misplaced_documents_are_reported(package):
     write_files(package, {"customer.json": CUSTOMER, "objects/old/customer.json": CUSTOMER})
 

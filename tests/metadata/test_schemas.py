@@ -200,6 +200,7 @@ def test_object_schema_uses_the_field_and_label_schemas():
 
     assert schema["properties"]["fields"]["items"] == {"$ref": "field.schema.json"}
     assert schema["properties"]["label"]["$ref"] == "label.schema.json"
+    assert schema["properties"]["validation_rules"]["items"] == {"$ref": "validation_rule.schema.json"}
 
 
 def test_unknown_kind_is_a_programming_error():

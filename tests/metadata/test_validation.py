@@ -330,11 +330,22 @@ def test_schema_problems_stop_the_semantic_checks_of_that_document():
     assert list(problems(doc)) == [("objects/lead.json", "/fields/0/colour")]
 
 
-def test_later_document_kinds_are_not_supported_yet():
-    package = PackageSource(MANIFEST, (Document("forms/customer.json", "form", {"object": "customer"}),))
+@pytest.mark.parametrize(
+    ("folder", "kind"),
+    [
+        ("forms", "form"),
+        ("flows", "flow"),
+        ("roles", "role"),
+        ("reports", "report"),
+        ("data", "data"),
+        ("i18n", "i18n"),
+    ],
+)
+def test_later_document_kinds_are_not_supported_yet(folder, kind):
+    package = PackageSource(MANIFEST, (Document(f"{folder}/customer.json", kind, {"object": "customer"}),))
 
     assert validate_package(package).problems == [
-        Problem("forms/customer.json", "", "forms/ documents are not supported yet")
+        Problem(f"{folder}/customer.json", "", f"{folder}/ documents are not supported yet")
     ]
 
 

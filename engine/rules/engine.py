@@ -1,0 +1,151 @@
+"""The rules engine: listens to record events and flow outcomes and fires the rules that apply."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from engine.actors import SYSTEM, Actor
+from engine.events import RecordEvent
+from engine.registry import Registry
+from engine.rules import schedules
+from engine.rules.firing import fire_rule
+from engine.rules.runlog import RunEntry
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+SAVE_TRIGGERS = {True: ("on_create", "on_save"), False: ("on_update", "on_save")}
+
+
+class RulesEngine:
+    """Subscribes to the record service's events; fires rules inside the saving transaction."""
+
+    def __init__(self, loom: Loom) -> None:
+        self.loom = loom
+        loom.events.subscribe("before_save", self._before_save)
+        loom.events.subscribe("after_save", self._after_save)
+        loom.events.subscribe("after_delete", self._after_delete)
+        loom.due_handlers["rule.schedule"] = schedules.run_schedule
+        loom.due_handlers["rule.date_offset"] = schedules.run_date_offset
+
+    def _before_save(self, event: RecordEvent) -> None:
+        rules = self._save_rules(event, "before_save")
+        if rules:
+            model = event.registry.object(event.object)
+            for rule in rules:
+                fire_rule(
+                    self.loom,
+                    event.conn,
+                    event.registry,
+                    rule,
+                    model,
+                    event.record,
+                    old=event.old,
+                    phase="before_save",
+                    trigger=rule.trigger.type,
+                    triggered_by=event.actor,
+                )
+
+    def _after_save(self, event: RecordEvent) -> None:
+        registry: Registry = event.registry
+        schedules.track_date_offsets(self.loom, event.conn, registry, event)
+        rules = self._save_rules(event, "after_save")
+        if not rules:
+            return
+        model = registry.object(event.object)
+        # Conditions may read formulas and roll-ups: give them the record as a reader would see it.
+        record = self.loom.records(SYSTEM, event.conn).get(event.object, event.record["id"])
+        for rule in rules:
+            fire_rule(
+                self.loom,
+                event.conn,
+                registry,
+                rule,
+                model,
+                record,
+                old=event.old,
+                phase="after_save",
+                trigger=rule.trigger.type,
+                triggered_by=event.actor,
+            )
+
+    def _after_delete(self, event: RecordEvent) -> None:
+        registry: Registry = event.registry
+        schedules.forget_record(event.conn, registry, event.object, event.record["id"])
+        model = registry.object(event.object)
+        for rule in registry.rules_for(event.object, "on_delete"):
+            fire_rule(
+                self.loom,
+                event.conn,
+                registry,
+                rule,
+                model,
+                dict(event.record),
+                old=event.old,
+                phase="after_save",
+                trigger="on_delete",
+                triggered_by=event.actor,
+            )
+
+    def _save_rules(self, event: RecordEvent, phase: str) -> list[Any]:
+        candidates = event.registry.rules_for(event.object, *SAVE_TRIGGERS[event.is_new])
+        if not candidates:
+            return []
+        changed = event.changed if not event.is_new else _set_fields(event.record)
+        return [
+            rule
+            for rule in candidates
+            if rule.trigger.phase == phase
+            and (not rule.trigger.fields or changed.intersection(rule.trigger.fields))
+        ]
+
+    def fire_flow_event(
+        self, conn: Connection, object_name: str, record_id: int, trigger: str, actor: Actor
+    ) -> list[RunEntry]:
+        """Fire on_submit / on_approved / on_rejected rules; called by the flow engine in its transaction."""
+        registry = self.loom.registry_for(conn)
+        model = registry.object(object_name)
+        record = self.loom.records(SYSTEM, conn).get(object_name, record_id)
+        return [
+            fire_rule(
+                self.loom,
+                conn,
+                registry,
+                rule,
+                model,
+                record,
+                old=None,
+                phase="flow",
+                trigger=trigger,
+                triggered_by=actor,
+            )
+            for rule in registry.rules_for(object_name, trigger)
+        ]
+
+    def fire_inbound(self, rule_name: str, payload: Mapping[str, Any]) -> RunEntry:
+        """Run an inbound rule with the payload a webhook delivered, in one transaction."""
+        with self.loom.begin() as conn:
+            registry = self.loom.registry_for(conn)
+            rule = registry.rules[rule_name]
+            if rule.trigger.type != "inbound" or not rule.active:
+                raise LookupError(f"{rule_name} is not an active inbound rule")
+            return fire_rule(
+                self.loom,
+                conn,
+                registry,
+                rule,
+                registry.object(rule.object),
+                {},
+                old=None,
+                phase="inbound",
+                trigger="inbound",
+                triggered_by=SYSTEM,
+                payload=payload,
+            )
+
+
+def _set_fields(record: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(name for name, value in record.items() if value not in (None, "", []))

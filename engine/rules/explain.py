@@ -1,0 +1,97 @@
+"""Why each rule did or did not fire for a record: its last runs, and its condition evaluated now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from engine.actors import SYSTEM
+from engine.errors import ExpressionError
+from engine.expressions import evaluate, parse
+from engine.rules.runlog import json_safe, runs_for_record
+from engine.system_tables import due_work, rule_episodes
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+
+@dataclass
+class Explanation:
+    rule: str
+    trigger: str
+    verdict: str  # one line a person reads first
+    condition: str | None = None
+    condition_value: Any = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    next_due: datetime | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def explain(loom: Loom, object_name: str, record_id: int) -> list[Explanation]:
+    """One explanation per rule of the object, in run order."""
+    record = loom.records().get(object_name, record_id, include_deleted=True)
+    ectx, _ = loom.contexts(SYSTEM)
+    with loom.read() as conn:
+        registry = loom.registry_for(conn)
+        rules = sorted(
+            (r for r in registry.rules.values() if r.object == object_name), key=lambda r: (r.order, r.name)
+        )
+        runs = runs_for_record(conn, object_name, record_id)
+        episodes = set(
+            conn.execute(select(rule_episodes.c.rule).where(rule_episodes.c.record_id == record_id)).scalars()
+        )
+        due = {
+            row.key: row.due_at
+            for row in conn.execute(
+                select(due_work.c.key, due_work.c.due_at).where(due_work.c.status == "pending")
+            )
+        }
+    explanations = []
+    for rule in rules:
+        item = Explanation(
+            rule.name,
+            rule.trigger.type,
+            "",
+            rule.condition,
+            runs=[r for r in runs if r["rule"] == rule.name][:5],
+        )
+        item.next_due = due.get(f"rule:{rule.name}:record:{record_id}") or due.get(f"rule:{rule.name}")
+        item.verdict = _verdict(rule, record, ectx, item, rule.name in episodes)
+        explanations.append(item)
+    return explanations
+
+
+def _verdict(rule, record, ectx, item: Explanation, in_episode: bool) -> str:  # type: ignore[no-untyped-def]
+    if not rule.active:
+        return "inactive: the rule is switched off"
+    if rule.condition:
+        item.inputs = json_safe({name: record.get(name) for name in sorted(parse(rule.condition).names)})
+        try:
+            item.condition_value = json_safe(evaluate(rule.condition, record, ectx))
+        except ExpressionError as error:
+            return f"condition cannot be evaluated on this record: {error}"
+    else:
+        item.condition_value = True
+    fired = [run for run in item.runs if run["status"] == "fired"]
+    if not item.condition_value:
+        return "condition is false now, so the rule does not fire" + _last(fired)
+    if rule.fire == "once_per_episode" and in_episode:
+        return (
+            "condition is true but the rule already fired in this episode; it fires again only after "
+            "the condition has been false" + _last(fired)
+        )
+    when = {"schedule": "at its next scheduled run", "date_offset": "on its due date"}.get(
+        rule.trigger.type, f"on the next {rule.trigger.type.replace('_', ' ')}"
+    )
+    return f"condition is true now: the rule fires {when}" + _last(fired)
+
+
+def _last(fired: list[dict[str, Any]]) -> str:
+    return (
+        f" (last fired {fired[0]['at']:%Y-%m-%d %H:%M} UTC)"
+        if fired
+        else " (it has not fired for this record)"
+    )

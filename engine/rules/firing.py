@@ -1,0 +1,312 @@
+"""Firing one rule on one record: condition, episode, actions, run log — with the depth limit.
+
+Rules that change records trigger rules in turn; a context variable carries the chain of
+firings so that rules updating each other stop at the depth limit with an error a person can
+read, recorded in the run log even though the change itself rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from engine.actors import SYSTEM, Actor
+from engine.errors import ExpressionError, LoomError
+from engine.expressions import EvalContext, evaluate, parse
+from engine.registry import ObjectModel, Registry
+from engine.rules.actions import ActionContext, ActionFailed
+from engine.rules.runlog import RunEntry, json_safe, write_runs
+from engine.system_tables import rule_episodes
+from metadata.rules import RuleSpec
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+# The firings in progress in this thread of control: (rule, object, record id), outermost first.
+_chain: ContextVar[tuple[tuple[str, str, Any], ...]] = ContextVar("loom_rule_chain", default=())
+
+
+class RuleLoopError(LoomError):
+    """Rules kept triggering each other past the depth limit; the whole change was rolled back."""
+
+    code = "rule_loop"
+
+
+def rule_actor(rule: RuleSpec) -> Actor:
+    """Rules act as the system, under their own name, so the audit log says which rule did what."""
+    return Actor(user_id=None, name=f"rule:{rule.name}", roles=frozenset({"admin"}), is_system=True)
+
+
+def fire_rule(
+    loom: Loom,
+    conn: Connection,
+    registry: Registry,
+    rule: RuleSpec,
+    model: ObjectModel,
+    record: dict[str, Any],
+    *,
+    old: Mapping[str, Any] | None,
+    phase: str,
+    trigger: str,
+    triggered_by: Actor,
+    payload: Mapping[str, Any] | None = None,
+    occasion: str | None = None,
+) -> RunEntry:
+    """Evaluate the rule's condition on the record and, if it holds, run its actions in order.
+
+    `occasion` names what this firing is about for idempotency keys; by default the record's
+    version, so each save's messages are distinct and a retried one is recognised.
+    """
+    chain = _chain.get()
+    if occasion is None:
+        occasion = f"v{record['version']}" if record.get("version") is not None else ""
+    frame = (rule.name, model.name, record.get("id"))
+    now = loom.clock.now()
+    entry = RunEntry(
+        rule.name,
+        model.name,
+        record.get("id"),
+        trigger,
+        "skipped",
+        now,
+        rule_actor(rule).name,
+        len(chain) + 1,
+        condition=rule.condition,
+    )
+    if len(chain) >= loom.settings.rule_depth_limit:
+        _stop(loom, entry, (*chain, frame))
+    ectx = EvalContext(
+        now=now, actor=triggered_by, old=old, functions=loom.functions, timezone=loom.clock.timezone
+    )
+    names = record if payload is None else {**record, "payload": payload}
+    if not _condition_holds(rule, names, ectx, entry, loom):
+        if rule.fire == "once_per_episode" and record.get("id") is not None:
+            end_episode(conn, rule.name, record["id"])
+        write_runs(conn, [entry])
+        return entry
+    episodic = rule.fire == "once_per_episode" and record.get("id") is not None
+    if episodic and not start_episode(conn, rule.name, record["id"], now):
+        entry.error = "already fired while the condition has stayed true (once per episode)"
+        write_runs(conn, [entry])
+        return entry
+    token = _chain.set((*chain, frame))
+    try:
+        _run_actions(
+            loom,
+            conn,
+            registry,
+            rule,
+            model,
+            record,
+            old,
+            phase,
+            triggered_by,
+            ectx,
+            payload,
+            entry,
+            occasion,
+        )
+    finally:
+        _chain.reset(token)
+    entry.status = "fired"
+    write_runs(conn, [entry])
+    return entry
+
+
+def _condition_holds(
+    rule: RuleSpec, names: Mapping[str, Any], ectx: EvalContext, entry: RunEntry, loom: Loom
+) -> bool:
+    if not rule.condition:
+        entry.condition_value = True
+        return True
+    entry.inputs = {name: names.get(name) for name in sorted(parse(rule.condition).names)}
+    try:
+        value = evaluate(rule.condition, names, ectx)
+    except ExpressionError as error:
+        entry.status, entry.error = "failed", f"condition could not be evaluated: {error}"
+        _fail(loom, entry, ActionFailed(f"rule {rule.name!r}: {entry.error}"))
+    entry.condition_value = json_safe(value)
+    return bool(value)
+
+
+def _run_actions(
+    loom,
+    conn,
+    registry,
+    rule,
+    model,
+    record,
+    old,
+    phase,
+    triggered_by,
+    ectx,
+    payload,  # type: ignore[no-untyped-def]
+    entry: RunEntry,
+    occasion: str,
+) -> None:
+    for index, spec in enumerate(rule.actions):
+        action = loom.actions.get(spec.type)
+        ctx = ActionContext(
+            loom,
+            conn,
+            registry,
+            rule,
+            model,
+            record,
+            old,
+            phase,
+            rule_actor(rule),
+            triggered_by,
+            ectx,
+            payload,
+            index,
+            occasion=occasion,
+        )
+        try:
+            if phase not in action.phases:
+                raise ActionFailed(f"{spec.type} cannot run {phase.replace('_', ' ')}")
+            outcome = action.run(ctx, spec)
+        except RuleLoopError:
+            raise
+        except LoomError as error:
+            entry.actions.append({"type": spec.type, "error": error.message})
+            entry.status, entry.error = "failed", f"action {index + 1} ({spec.type}) failed: {error.message}"
+            _fail(
+                loom,
+                entry,
+                error
+                if _is_users_error(error)
+                else ActionFailed(f"rule {rule.name!r}, action {index + 1} ({spec.type}): {error.message}"),
+            )
+        entry.actions.append({"type": spec.type, **outcome})
+
+
+def fire_batch(
+    loom: Loom,
+    conn: Connection,
+    registry: Registry,
+    rule: RuleSpec,
+    model: ObjectModel,
+    records: list[dict[str, Any]],
+    *,
+    phase: str,
+    trigger: str,
+    occasion: str,
+) -> list[RunEntry]:
+    """Fire a rule for many records that SQL selected, running each action once for all of them.
+
+    Used by scheduled rules, where thousands of records may match: episodes and run-log rows
+    are written in one statement each, and actions that can (create_record) do so too. An
+    action failing fails the batch; the caller then fires the records one by one.
+    """
+    now = loom.clock.now()
+    chain = _chain.get()
+    ectx = EvalContext(now=now, actor=SYSTEM, functions=loom.functions, timezone=loom.clock.timezone)
+    actor = rule_actor(rule)
+    names = sorted(parse(rule.condition).names) if rule.condition else []
+    entries, chosen = [], []
+    for record in records:
+        entry = RunEntry(
+            rule.name,
+            model.name,
+            record["id"],
+            trigger,
+            "fired",
+            now,
+            actor.name,
+            len(chain) + 1,
+            condition=rule.condition,
+            condition_value=True,
+        )
+        if rule.condition:
+            entry.inputs = {name: record.get(name) for name in names}
+            entry.condition_value = json_safe(evaluate(rule.condition, record, ectx))
+            if not entry.condition_value:
+                entry.status = "skipped"
+        entries.append(entry)
+        if entry.status == "fired":
+            chosen.append((record, entry))
+    if chosen and rule.fire == "once_per_episode":
+        conn.execute(
+            insert(rule_episodes),
+            [{"rule": rule.name, "record_id": record["id"], "started_at": now} for record, _ in chosen],
+        )
+    token = _chain.set((*chain, (rule.name, model.name, None)))
+    try:
+        for index, spec in enumerate(rule.actions):
+            if not chosen:
+                break
+            action = loom.actions.get(spec.type)
+            ctxs = [
+                ActionContext(
+                    loom,
+                    conn,
+                    registry,
+                    rule,
+                    model,
+                    record,
+                    None,
+                    phase,
+                    actor,
+                    SYSTEM,
+                    ectx,
+                    None,
+                    index,
+                    occasion=occasion,
+                )
+                for record, _ in chosen
+            ]
+            outcomes = action.run_batch(ctxs, spec)
+            for (_, entry), outcome in zip(chosen, outcomes, strict=True):
+                entry.actions.append({"type": spec.type, **outcome})
+    finally:
+        _chain.reset(token)
+    write_runs(conn, entries)
+    return entries
+
+
+def _is_users_error(error: LoomError) -> bool:
+    # A before-save "reject" is the rule speaking to the user: pass its field errors through as they are.
+    return getattr(error, "fields", None) is not None and error.code == "invalid_record"
+
+
+def _fail(loom: Loom, entry: RunEntry, error: LoomError) -> None:
+    """Raise `error`, keeping the run log entry: it is written after the rollback it causes."""
+    pending = getattr(error, "after_rollback", [])
+    pending.append(lambda conn: write_runs(conn, [entry]))
+    error.after_rollback = pending  # type: ignore[attr-defined]
+    raise error
+
+
+def _stop(loom: Loom, entry: RunEntry, chain: tuple[tuple[str, str, Any], ...]) -> None:
+    steps = " → ".join(f"{rule} ({obj} {record_id})" for rule, obj, record_id in chain)
+    repeated = len({step[0] for step in chain}) < len(chain)
+    why = "the rules keep triggering each other" if repeated else "too many rules trigger one another"
+    message = (
+        f"rules stopped after {len(chain) - 1} levels: {steps}. {why.capitalize()}; change a "
+        "condition so the chain ends. Nothing was saved."
+    )
+    entry.status, entry.error = "stopped", message
+    _fail(loom, entry, RuleLoopError(message))
+
+
+def start_episode(conn: Connection, rule: str, record_id: int, now: Any) -> bool:
+    """Begin an episode for the record; False when one is already running (the rule fired already)."""
+    found = conn.execute(
+        select(rule_episodes.c.rule).where(
+            rule_episodes.c.rule == rule, rule_episodes.c.record_id == record_id
+        )
+    ).first()
+    if found is not None:
+        return False
+    conn.execute(insert(rule_episodes).values(rule=rule, record_id=record_id, started_at=now))
+    return True
+
+
+def end_episode(conn: Connection, rule: str, record_id: int) -> None:
+    conn.execute(
+        delete(rule_episodes).where(rule_episodes.c.rule == rule, rule_episodes.c.record_id == record_id)
+    )

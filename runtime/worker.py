@@ -1,0 +1,89 @@
+"""The worker: the one process that runs due work and delivers the outbox.
+
+APScheduler is only its clock. What is due lives in Loom's own tables, so a pass that did not
+happen (the worker was down, or slow) loses nothing: the next pass finds the work still due.
+Run exactly one worker per database; web processes never start a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine.due_work import run_due
+from engine.loom import Loom
+from engine.outbox import deliver_outbox
+
+JOB_ID = "loom.worker.pass"
+log = logging.getLogger("loom.worker")
+
+
+def run_pass(loom: Loom) -> dict[str, int]:
+    """Run everything due, then deliver the outbox — so mail queued by due work leaves in the same pass."""
+    ran = run_due(loom, loom.due_handlers)
+    delivered = deliver_outbox(loom)
+    return {"due": ran, **delivered}
+
+
+def build_scheduler(loom: Loom, interval: float) -> BlockingScheduler:
+    """A scheduler with one interval job that runs a pass every `interval` seconds, the first at once."""
+    # One thread: passes never overlap, and database connections stay with the thread that made them.
+    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(1)}, timezone=UTC)
+    scheduler.add_job(
+        _logged_pass,
+        "interval",
+        args=[loom],
+        seconds=interval,
+        # A fixed id with replace_existing: a restart replaces the job instead of adding a copy.
+        id=JOB_ID,
+        name="loom worker pass",
+        replace_existing=True,
+        # A pass that is still running when the next is due is not doubled; missed runs fold into one.
+        max_instances=1,
+        coalesce=True,
+        # APScheduler's default misfire_grace_time is 1 s: a run that starts more than a second after
+        # its time is dropped, not run late. That is the fate of every run missed while the worker was
+        # down (with a persistent job store), or while the host was suspended, or while a long pass
+        # held the only instance: the work those runs should have done would wait another interval or
+        # be lost with them. None: a late run always runs; coalesce folds the backlog into one, and
+        # that pass catches up everything in the due-work table that came due meanwhile, each once.
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+    return scheduler
+
+
+def run_worker(loom: Loom, interval: float) -> None:
+    """Run passes every `interval` seconds until SIGINT or SIGTERM; a pass in progress is finished first."""
+    scheduler = build_scheduler(loom, interval)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker stopping (%s); finishing the pass in progress", signal.Signals(signum).name)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        else:
+            raise SystemExit(0)  # before the scheduler got going, or a second signal: stop now
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        log.info("worker started: a pass every %ss", interval)
+        scheduler.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+    log.info("worker stopped")
+
+
+def _logged_pass(loom: Loom) -> dict[str, Any]:
+    counts = run_pass(loom)
+    if any(counts.values()):
+        log.info("pass: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
+    return counts
