@@ -8,12 +8,31 @@ import tracemalloc
 from datetime import timedelta
 
 from bench.queries import _fill
-from bench.setup import DEAL, fresh_loom, scaled
+from bench.setup import fresh_loom, scaled
 from engine.due_work import run_due
 from engine.metadata_changes import apply_objects
 from engine.rules.schedules import sync_rule_schedules
+from engine.system_tables import rule_episodes
 from metadata.rules import RuleSpec
+from metadata.specs import ObjectSpec
 
+SCHEDULED = RuleSpec.from_json(
+    {
+        "name": "big_deal_todo",
+        "object": "deal",
+        "trigger": {"type": "schedule", "cron": "0 9 * * *"},
+        # The bench amounts are spread evenly over 0 … 1,000,002, so this picks about 1% of the rows.
+        "condition": "amount >= 990000",
+        "fire": "once_per_episode",
+        "actions": [
+            {
+                "type": "create_record",
+                "object": "todo",
+                "values": {"subject": "'Call about ' + name", "deal_id": "id"},
+            }
+        ],
+    }
+)
 TASK = {
     "name": "todo",
     "label": {"en": "To-do"},
@@ -22,25 +41,31 @@ TASK = {
 
 
 def _rules(count: int, relevant: int) -> list[RuleSpec]:
-    """`relevant` rules watch `amount`; the rest watch other fields, as a busy object's rules would."""
+    """`relevant` rules react to the measured change; the rest watch other fields or other events.
+
+    The relevant ones are before-save rules whose condition holds and whose action sets a field
+    of the record being saved, so the figure is the rules machinery — choosing the rules,
+    evaluating their conditions, running their actions and logging each firing — not the cost of
+    further saves an action might cause.
+    """
     rules = []
     for i in range(count):
-        watched = "amount" if i < relevant else f"region{i % 7}"
+        if i < relevant:
+            trigger = {"type": "on_update", "fields": ["amount"], "phase": "before_save"}
+            condition, field, value = "amount > 100 and stage in ['new', 'won']", "probability", "50"
+        else:
+            trigger = {"type": ("on_update", "on_create", "on_delete")[i % 3]}
+            if i % 3 == 0:
+                trigger["fields"] = ["email"]
+            condition, field, value = "hot", "region", "'east'"
         rules.append(
             RuleSpec.from_json(
                 {
                     "name": f"rule_{i:03d}",
                     "object": "deal",
-                    "trigger": {
-                        "type": "on_update",
-                        "fields": ["amount" if watched == "amount" else "region"],
-                    }
-                    if i < relevant
-                    else {"type": "on_update", "fields": ["email"]},
-                    "condition": "amount > 100 and stage in ['new', 'won']" if i < relevant else "hot",
-                    "actions": [{"type": "set_field", "field": "probability", "value": "50"}]
-                    if i < relevant
-                    else [{"type": "set_field", "field": "hot", "value": "False"}],
+                    "trigger": trigger,
+                    "condition": condition,
+                    "actions": [{"type": "set_field", "field": field, "value": value}],
                 }
             )
         )
@@ -74,58 +99,71 @@ def _rules_on_save() -> dict:
     }
 
 
-def _scheduled_rule() -> dict:
-    n = scaled(1_000_000)
-    with fresh_loom("sqlite") as loom:
-        from metadata.specs import ObjectSpec
+def _run_rule_once(loom, *, traced: bool) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """One worker pass that runs the scheduled rule; returns seconds and peak traced bytes."""
+    with loom.begin() as conn:
+        registry = loom.registry_for(conn)
+        sync_rule_schedules(loom, conn, {}, registry.rule_specs(), registry)
+    loom.clock.set(loom.clock.now() + timedelta(days=1))
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    run_due(loom, loom.due_handlers)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    tracemalloc.stop()
+    return elapsed, peak
 
+
+def _forget_firings(loom) -> None:  # type: ignore[no-untyped-def]
+    with loom.begin() as conn:
+        conn.execute(loom.registry_for(conn).object("todo").table.delete())
+        conn.execute(rule_episodes.delete())
+
+
+def _scheduled_rule(n: int, *, timed: bool) -> dict[str, float]:
+    with fresh_loom("sqlite") as loom:
         apply_objects(loom, [ObjectSpec.from_json(TASK)])
         _fill(loom, n)
-        # The bench amounts are spread evenly over 0 … 1,000,002, so this picks about 1% of the rows.
-        rule = RuleSpec.from_json(
-            {
-                "name": "big_deal_todo",
-                "object": "deal",
-                "trigger": {"type": "schedule", "cron": "0 9 * * *"},
-                "condition": "amount >= 990000",
-                "fire": "once_per_episode",
-                "actions": [
-                    {
-                        "type": "create_record",
-                        "object": "todo",
-                        "values": {"subject": "'Call about ' + name", "deal_id": "id"},
-                    }
-                ],
-            }
-        )
-        apply_objects(loom, [], rules=[rule])
-        matching = loom.queries().count("deal", filter=rule.condition)
-        with loom.begin() as conn:
-            registry = loom.registry_for(conn)
-            sync_rule_schedules(loom, conn, {}, registry.rule_specs(), registry)
-        loom.clock.set(loom.clock.now() + timedelta(days=1))
-        tracemalloc.start()
-        started = time.perf_counter()
-        run_due(loom, loom.due_handlers)
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        created = loom.queries().count("todo")
-        started = time.perf_counter()
-        loom.queries().count("deal", filter=rule.condition)
-        select_only = time.perf_counter() - started
-    return {
-        "name": f"scheduled rule over {n:,} rows, {matching:,} matching → {created:,} to-dos (SQLite)",
-        "value": elapsed,
-        "unit": "s",
-        "baseline_name": "the SQL selection alone",
-        "baseline": select_only,
-        "ratio": elapsed / select_only,
-        "note": f"peak traced memory {peak / 1e6:.1f} MB",
-        "target": "≤ 2 s, memory flat",
-    }
+        apply_objects(loom, [], rules=[SCHEDULED])
+        figures: dict[str, float] = {"matching": loom.queries().count("deal", filter=SCHEDULED.condition)}
+        if timed:
+            figures["seconds"], _ = _run_rule_once(loom, traced=False)
+            figures["created"] = loom.queries().count("todo")
+            started = time.perf_counter()
+            loom.queries().count("deal", filter=SCHEDULED.condition)
+            figures["select"] = time.perf_counter() - started
+            _forget_firings(loom)
+        _, figures["peak"] = _run_rule_once(loom, traced=True)
+        return figures
+
+
+def _scheduled_rule_figures() -> list[dict]:
+    n = scaled(1_000_000)
+    big = _scheduled_rule(n, timed=True)
+    small = _scheduled_rule(n // 10, timed=False)
+    return [
+        {
+            "name": f"scheduled rule over {n:,} rows, {big['matching']:,.0f} matching → "
+            f"{big['created']:,.0f} to-dos (SQLite)",
+            "value": big["seconds"],
+            "unit": "s",
+            "baseline_name": "the SQL selection alone",
+            "baseline": big["select"],
+            "ratio": big["seconds"] / big["select"],
+            "target": "≤ 2 s",
+        },
+        {
+            "name": f"peak memory of that run ({n:,} rows)",
+            "value": big["peak"] / 1e6,
+            "unit": "MB",
+            "baseline_name": f"same rule over {n // 10:,} rows",
+            "baseline": small["peak"] / 1e6,
+            "ratio": big["peak"] / small["peak"],
+            "target": "flat (ratio ≈ 1 for 10× the rows)",
+        },
+    ]
 
 
 def run() -> list[dict]:
-    assert DEAL.name == "deal"
-    return [_rules_on_save(), _scheduled_rule()]
+    return [_rules_on_save(), *_scheduled_rule_figures()]

@@ -193,7 +193,12 @@ class _RuleChecks:
         yield from self.refer(self.obj, action.param("field"), "add_tag", tags, *at, "field")
 
     def move_to_pool(self, action: ActionSpec, at: Parts) -> Iterator[Problem]:
-        settings = (("flag", "in_pool", "boolean"), ("entered_at", "pool_entered_at", "datetime"))
+        # The object's own pool settings name its fields first; the action may name others.
+        pool = self.obj.extra.get("pool", {}) if self.obj is not None else {}
+        settings = (
+            ("flag", pool.get("flag", "in_pool"), "boolean"),
+            ("entered_at", pool.get("entered_at", "pool_entered_at"), "datetime"),
+        )
         for key, default, wanted in settings:
             kind = _one_of({wanted}, f"a {wanted}")
             if key in action.params:

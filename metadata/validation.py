@@ -73,6 +73,7 @@ class ExpressionSite:
         "condition",
         "action",
         "related_filter",
+        "pool",
     ]
     extra_names: frozenset[str] = frozenset()
 
@@ -395,6 +396,11 @@ def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
         if rule.when is not None:
             path = pointer(*at, "when")
             sites.append(ExpressionSite(path, rule.when, obj.name, obj.name, "validation_when"))
+    pool = obj.extra.get("pool")
+    if isinstance(pool, Mapping) and isinstance(pool.get("cap_filter"), str):
+        sites.append(
+            ExpressionSite(pointer("pool", "cap_filter"), pool["cap_filter"], obj.name, obj.name, "pool")
+        )
     return sites
 
 

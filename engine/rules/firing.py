@@ -178,7 +178,7 @@ def _run_actions(
                 loom,
                 entry,
                 error
-                if _is_users_error(error)
+                if _is_users_error(error, phase, model.name)
                 else ActionFailed(f"rule {rule.name!r}, action {index + 1} ({spec.type}): {error.message}"),
             )
         entry.actions.append({"type": spec.type, **outcome})
@@ -268,9 +268,14 @@ def fire_batch(
     return entries
 
 
-def _is_users_error(error: LoomError) -> bool:
-    # A before-save "reject" is the rule speaking to the user: pass its field errors through as they are.
-    return getattr(error, "fields", None) is not None and error.code == "invalid_record"
+def _is_users_error(error: LoomError, phase: str, object_name: str) -> bool:
+    """A before-save rule refusing the record being saved speaks to the user: its field errors pass
+    through as they are. Any other failure is wrapped so the message names the rule."""
+    return (
+        phase == "before_save"
+        and error.code == "invalid_record"
+        and getattr(error, "object_name", None) == object_name
+    )
 
 
 def _fail(loom: Loom, entry: RunEntry, error: LoomError) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import ExpressionError, FieldValueError, RecordInvalid
+from engine.errors import BulkInvalid, ExpressionError, FieldValueError, RecordInvalid
 from engine.expressions import evaluate, to_sql
 from engine.record_sql import name_resolver
 from engine.registry import ObjectModel
@@ -208,6 +208,23 @@ class CreateRecord(Action):
         except RecordInvalid as error:
             raise ActionFailed(f"could not create the {object_name}: {describe(error)}") from None
         return {"object": object_name, "id": created["id"]}
+
+    def run_batch(self, ctxs: list[ActionContext], spec: ActionSpec) -> list[dict[str, Any]]:
+        """One bulk create for a whole batch of a scheduled rule's records."""
+        if not ctxs:
+            return []
+        object_name = spec.param("object")
+        texts = spec.param("values").items()
+        rows = [{name: ctx.evaluate(text) for name, text in texts} for ctx in ctxs]
+        try:
+            ids = ctxs[0].records().bulk_create(object_name, rows)
+        except BulkInvalid as error:
+            index, fields = next(iter(error.rows.items()))
+            detail = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in fields.items())
+            raise ActionFailed(
+                f"could not create the {object_name} for record {ctxs[index].record.get('id')}: {detail}"
+            ) from None
+        return [{"object": object_name, "id": record_id} for record_id in ids]
 
 
 class AddTag(Action):
