@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from engine.clock import business_date
@@ -206,6 +207,46 @@ def has_role(ctx: EvalContext, role: Any) -> bool:
     return _text(role, "has_role") in ctx.actor.roles
 
 
+def get(ctx: EvalContext, container: Any, key: Any, default: Any = None) -> Any:
+    """One entry of a mapping (an inbound webhook's payload) or list, or `default` when absent."""
+    if container is None:
+        return default
+    if isinstance(container, Mapping):
+        if not isinstance(key, str):
+            raise ExpressionError(f"get() on a mapping expects a text key, got {kind_of(key)}")
+        value = container.get(key, default)
+    elif isinstance(container, list | tuple):
+        index = _as_whole_number(key, "get")
+        value = container[index] if -len(container) <= index < len(container) else default
+    else:
+        raise ExpressionError(f"get() expects a mapping or a list, got {kind_of(container)}")
+    return _readonly(value)
+
+
+def _readonly(value: Any) -> Any:
+    # What an expression gets back must not let it change the payload it was handed.
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def text(ctx: EvalContext, value: Any) -> str:
+    """A value as text: numbers without float noise, dates as ISO, empty as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    if isinstance(value, int | float | str):
+        return check_text(str(value), "text()")
+    raise ExpressionError(f"text() cannot show {kind_of(value)}")
+
+
 def default_functions() -> FunctionRegistry:
     """A new registry holding the built-in functions; callers may add their own to it."""
     registry = FunctionRegistry()
@@ -232,6 +273,8 @@ def default_functions() -> FunctionRegistry:
         Function("user", user, 0, 0, sql.user, "The acting user's id.", "id"),
         Function("has_role", has_role, 1, 1, sql.has_role, "Whether the actor has a role.", "boolean"),
         Function("old", old, 1, 1, None, "The stored value of a field while saving.", field_name_arg=True),
+        Function("get", get, 2, 3, None, "An entry of a mapping or list, e.g. get(payload, 'phone')."),
+        Function("text", text, 1, 1, None, "A value as text, e.g. 'score: ' + text(score).", "text"),
         Function(
             "changed",
             changed,

@@ -360,3 +360,21 @@ def test_a_function_may_evaluate_another_expression():
     functions.register(Function("inner", lambda ctx, x: evaluate("x + 1", {"x": x}, ctx), 1, 1))
     ctx = EvalContext(now=NOW, functions=functions)
     assert evaluate("inner(score) * 10 + score", RECORD, ctx) == 87
+
+
+def test_get_reads_one_entry_of_an_inbound_payload():
+    ctx = EvalContext(now=NOW)
+    payload = {"company": "深圳华强电子", "phone": "13800138000", "tags": ["展会", "华南"]}
+    assert evaluate("get(payload, 'company')", {"payload": payload}, ctx) == "深圳华强电子"
+    assert evaluate("get(payload, 'email', 'none')", {"payload": payload}, ctx) == "none"
+    assert evaluate("get(get(payload, 'tags'), 1)", {"payload": payload}, ctx) == "华南"
+    assert evaluate("get(payload, 'missing')", {"payload": payload}, ctx) is None
+
+
+def test_text_shows_numbers_and_dates_the_way_people_write_them():
+    ctx = EvalContext(now=NOW)
+    record = {"score": 85, "amount": Decimal("120000.50"), "due": dt.date(2026, 12, 1), "flag": None}
+    assert evaluate("'评分 ' + text(score)", record, ctx) == "评分 85"
+    assert evaluate("text(amount)", record, ctx) == "120000.50"
+    assert evaluate("text(due)", record, ctx) == "2026-12-01"
+    assert evaluate("text(flag)", record, ctx) == ""
