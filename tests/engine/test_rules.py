@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.actors import SYSTEM
 from engine.due_work import run_due
 from engine.errors import RecordInvalid
 from engine.loom import Loom
@@ -295,3 +296,66 @@ def test_every_firing_is_in_the_run_log_with_its_inputs(crm_at_t0: Loom) -> None
     assert run["inputs"]["status"] == "received"
     assert run["actions"][0]["type"] == "update_related"
     assert total == 0
+
+
+def test_approval_outcomes_fire_their_rules_in_the_callers_transaction(crm_at_t0: Loom) -> None:
+    loom = crm_at_t0
+    approved = RuleSpec.from_json(
+        {
+            "name": "contract_approved_activates",
+            "object": "contract",
+            "trigger": {"type": "on_approved"},
+            "actions": [{"type": "set_field", "field": "status", "value": "'active'"}],
+        }
+    )
+    apply_objects(loom, [], rules=[approved])
+    customer = loom.records().create("customer", {"name": "苏州精工"})
+    contract = loom.records().create(
+        "contract", {"name": "设备采购", "customer": customer["id"], "amount": "1"}
+    )
+    with loom.begin() as conn:
+        [run] = loom.rules.fire_flow_event(conn, "contract", contract["id"], "on_approved", SYSTEM)
+        assert run.status == "fired"
+        conn.rollback()  # the flow decision failed after all: the rule's change goes with it
+    assert loom.records().get("contract", contract["id"])["status"] == "draft"
+    with loom.begin() as conn:
+        loom.rules.fire_flow_event(conn, "contract", contract["id"], "on_approved", SYSTEM)
+    assert loom.records().get("contract", contract["id"])["status"] == "active"
+
+
+def test_an_inbound_rule_turns_a_webhook_payload_into_a_lead(crm_at_t0: Loom) -> None:
+    loom = crm_at_t0
+    inbound = RuleSpec.from_json(
+        {
+            "name": "website_contact_form",
+            "object": "lead",
+            "trigger": {"type": "inbound"},
+            "condition": "not isblank(get(payload, 'phone'))",
+            "actions": [
+                {
+                    "type": "create_record",
+                    "object": "lead",
+                    "values": {
+                        "name": "coalesce(get(payload, 'name'), '官网留言')",
+                        "company": "get(payload, 'company')",
+                        "phone": "get(payload, 'phone')",
+                        "source": "'website'",
+                    },
+                }
+            ],
+        }
+    )
+    apply_objects(loom, [], rules=[inbound])
+    run = loom.rules.fire_inbound(
+        "website_contact_form", {"name": "陈静", "company": "宁波港航物流", "phone": "13912345678"}
+    )
+    assert run.status == "fired"
+    [lead] = loom.queries().find("lead").records
+    assert (lead["name"], lead["company"], lead["phone"], lead["source"]) == (
+        "陈静",
+        "宁波港航物流",
+        "13912345678",
+        "website",
+    )
+    skipped = loom.rules.fire_inbound("website_contact_form", {"name": "没有电话"})
+    assert skipped.status == "skipped" and loom.queries().count("lead") == 1

@@ -88,3 +88,20 @@ def test_the_console_script_runs_against_the_env_database(tmp_path: Path) -> Non
     )
     assert bad.returncode == 1
     assert "objects/widget.json: /fields/1/name" in bad.stderr
+
+
+def test_rules_explain_tells_a_user_why_a_rule_fired_or_not(database_url: str) -> None:
+    from engine.loom import Loom
+
+    assert run("install", str(CRM), database=database_url).exit_code == 0
+    loom = Loom(database_url)
+    customer = loom.records().create("customer", {"name": "上海云杉科技", "level": "normal"})
+    loom.close()
+    listing = run("rules", "list", database=database_url)
+    assert "vip_followup_overdue" in listing.output and "schedule" in listing.output
+    result = run("rules", "explain", "customer", str(customer["id"]), database=database_url)
+    assert result.exit_code == 0, result.output
+    assert "vip_followup_overdue [schedule]: condition is false now" in result.output
+    assert "level = 'normal'" in result.output
+    missing = run("rules", "explain", "customer", "999999", database=database_url)
+    assert missing.exit_code == 1 and "does not exist" in missing.output
