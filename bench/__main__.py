@@ -7,7 +7,14 @@ import os
 import sys
 import time
 
-SUITES = ["bench.expressions", "bench.records", "bench.queries", "bench.schema", "bench.rules"]
+SUITES = [
+    "bench.expressions",
+    "bench.records",
+    "bench.queries",
+    "bench.schema",
+    "bench.rules",
+    "bench.permissions",
+]
 
 
 def main() -> int:

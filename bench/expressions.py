@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.expressions import EvalContext, evaluate, parse
 
@@ -47,8 +48,8 @@ def _baseline(count: int) -> float:
 
 
 def run(count: int = 100_000) -> list[dict]:
-    """Measure evaluations/s from the parse cache, by Expression and by text, and the baseline."""
-    ctx = EvalContext(now=NOW)
+    """Evaluations/s from the parse cache, by Expression and by text, against CPython's own eval."""
+    ctx = EvalContext(now=NOW, timezone=ZoneInfo("Asia/Shanghai"))
     expression = parse(CONDITION)
     assert evaluate(expression, NAMES, ctx) is True
     baseline = _baseline(count)
@@ -57,14 +58,14 @@ def run(count: int = 100_000) -> list[dict]:
         rate = _best_rate(lambda subject=subject: evaluate(subject, NAMES, ctx), count)
         rows.append(
             {
-                "benchmark": "expressions.evaluate",
-                "mode": mode,
-                "condition": CONDITION,
-                "evaluations_per_second": round(rate),
-                "baseline_cpython_eval_per_second": round(baseline),
-                "ratio_to_baseline": round(rate / baseline, 3),
-                "target_per_second": TARGET_PER_SECOND,
-                "meets_target": rate >= TARGET_PER_SECOND,
+                "name": f"evaluate {CONDITION!r} ({mode})",
+                "value": rate,
+                "unit": "evals/s",
+                "baseline_name": "CPython eval of compiled code (unsafe)",
+                "baseline": baseline,
+                "ratio": baseline / rate,
+                "target": f"≥ {TARGET_PER_SECOND:,}/s",
+                "note": "ratio = times slower than unsandboxed eval",
             }
         )
     return rows
@@ -72,10 +73,4 @@ def run(count: int = 100_000) -> list[dict]:
 
 if __name__ == "__main__":
     for row in run():
-        verdict = "meets" if row["meets_target"] else "MISSES"
-        baseline = row["baseline_cpython_eval_per_second"]
-        print(
-            f"{row['mode']}: {row['evaluations_per_second']:,}/s "
-            f"({row['ratio_to_baseline']:.2f}x CPython eval at {baseline:,}/s); "
-            f"{verdict} the {row['target_per_second']:,}/s target"
-        )
+        print(f"{row['name']}: {row['value']:,.0f}/s (CPython eval {row['baseline']:,.0f}/s)")

@@ -13,10 +13,30 @@ class Actor:
     name: str
     roles: frozenset[str] = frozenset()
     is_system: bool = False
+    department_id: int | None = None
+    #: The department's materialized path ("/1/4/9/"), for "department and below" scopes.
+    department_path: str | None = None
+    locale: str = "zh_CN"
 
     @classmethod
-    def user(cls, user_id: int, name: str, roles: frozenset[str] = frozenset()) -> Actor:
-        return cls(user_id=user_id, name=name, roles=roles)
+    def user(
+        cls,
+        user_id: int,
+        name: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        *,
+        department_id: int | None = None,
+        department_path: str | None = None,
+        locale: str = "zh_CN",
+    ) -> Actor:
+        return cls(
+            user_id=user_id,
+            name=name,
+            roles=frozenset(roles),
+            department_id=department_id,
+            department_path=department_path,
+            locale=locale,
+        )
 
 
 SYSTEM = Actor(user_id=None, name="system", roles=frozenset({"admin"}), is_system=True)

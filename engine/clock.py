@@ -8,6 +8,7 @@ morning even though it is the same UTC date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,8 +37,13 @@ def time_zone(name: str) -> ZoneInfo:
         ) from None
 
 
+@functools.lru_cache(maxsize=8192)
 def business_date(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    """The date in `zone` at a naive UTC moment; OverflowError past the range of dates."""
+    """The date in `zone` at a naive UTC moment; OverflowError past the range of dates.
+
+    Cached: conditions ask for today's date, and for the same stored moments, over and over, and
+    the time-zone conversion costs more than the rest of a typical condition put together.
+    """
     return moment.replace(tzinfo=dt.UTC).astimezone(zone).date()
 
 

@@ -24,6 +24,7 @@ from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
 from engine.settings import Settings
 from engine.system_tables import system_metadata
+from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 
@@ -101,7 +102,8 @@ class Loom:
             if self._registry is None or self._registry.version != version:
                 objects = {doc.name: ObjectSpec.from_json(doc.body) for doc in load_documents(conn, "object")}
                 rules = {doc.name: RuleSpec.from_json(doc.body) for doc in load_documents(conn, "rule")}
-                self._registry = Registry(objects, self.field_types, version, rules)
+                roles = {doc.name: RoleSpec.from_json(doc.body) for doc in load_documents(conn, "role")}
+                self._registry = Registry(objects, self.field_types, version, rules, roles)
             return self._registry
 
     @property

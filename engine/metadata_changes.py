@@ -14,6 +14,7 @@ from engine.rules.schedules import sync_rule_schedules
 from engine.schema_sync import SyncPlan, apply_sync, plan_sync
 from engine.validation import check_objects, check_rules
 from metadata.diff import diff_documents
+from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 
@@ -41,6 +42,7 @@ def apply_objects(
     specs: Sequence[ObjectSpec],
     *,
     rules: Sequence[RuleSpec] = (),
+    roles: Sequence[RoleSpec] = (),
     actor: Actor = SYSTEM,
     package: str | None = None,
     files: Mapping[str, str] | None = None,
@@ -48,7 +50,7 @@ def apply_objects(
     note: str | None = None,
     extra_documents: Sequence[tuple[str, dict]] = (),
 ) -> ChangePlan:
-    """Create or replace objects and rules. Invalid metadata or a refused schema change applies nothing."""
+    """Create or replace objects, rules and roles; bad metadata or a refused schema change applies nothing."""
     files = files or {}
     with loom.begin() as conn:
         registry = loom.registry_for(conn)
@@ -64,6 +66,7 @@ def apply_objects(
         plan = ChangePlan(sync=plan_sync(conn, old, new, loom.field_types))
         documents = [("object", spec.name, spec.to_json()) for spec in specs]
         documents += [("rule", rule.name, rule.to_json()) for rule in rules]
+        documents += [("role", role.name, role.to_json()) for role in roles]
         for kind, name, body in documents:
             before = get_document(conn, kind, name)
             if before is None:
@@ -81,7 +84,7 @@ def apply_objects(
         apply_sync(conn, plan.sync, new, loom.field_types, now)
         if rules:
             # Not cached: this registry describes a transaction that has not committed yet.
-            upcoming = Registry(new, loom.field_types, version=-1, rules=new_rules)
+            upcoming = Registry(new, loom.field_types, version=-1, rules=new_rules, roles=registry.roles)
             sync_rule_schedules(loom, conn, old_rules, new_rules, upcoming)
     loom.forget_registry()
     return plan

@@ -13,6 +13,7 @@ from engine.plugin_api import PluginContext
 from engine.validation import check_objects, check_rules
 from metadata.loading import read_package
 from metadata.problems import Problem
+from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest
 from metadata.validation import ValidationResult, validate_package
@@ -28,6 +29,7 @@ class CheckedPackage:
     manifest: PackageManifest
     objects: tuple[ObjectSpec, ...]
     rules: tuple[RuleSpec, ...]
+    roles: tuple[RoleSpec, ...]
     files: dict[str, str]  # object name, or "rule:<name>", → the file it came from
 
 
@@ -59,7 +61,7 @@ def check_package(
         )
     if problems or result.manifest is None:
         raise InvalidMetadata(problems)
-    return CheckedPackage(result.manifest, result.objects, result.rules, files)
+    return CheckedPackage(result.manifest, result.objects, result.rules, getattr(result, "roles", ()), files)
 
 
 def install_package(
@@ -75,6 +77,7 @@ def install_package(
         loom,
         checked.objects,
         rules=checked.rules,
+        roles=checked.roles,
         actor=actor,
         package=checked.manifest.name,
         files=checked.files,

@@ -20,8 +20,10 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
 from engine.expressions import EvalContext, SqlContext, to_sql
+from engine.permissions import ObjectAccess, access_for, scope_condition
 from engine.record_sql import name_resolver, row_to_record, select_columns
-from engine.registry import ObjectModel
+from engine.records import shown
+from engine.registry import ObjectModel, Registry
 from engine.tables import SYSTEM_COLUMNS
 
 if TYPE_CHECKING:
@@ -84,27 +86,35 @@ class QueryService:
         limit: int = 50,
         cursor: str | None = None,
         include_deleted: bool = False,
+        operation: str = "read",
     ) -> Page:
-        """A page of records matching `filter`, ordered by `sort` then id, continuing after `cursor`."""
+        """A page of records matching `filter`, ordered by `sort` then id, continuing after `cursor`.
+
+        Only records in the actor's scope for `operation` ("read", or "export" for exports) are
+        considered, and fields hidden from the actor are neither shown nor usable in filters or sorts.
+        """
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidQuery(f"limit must be between 1 and {MAX_PAGE} (got {limit})")
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
+            access = self._access(registry, model, operation)
             ectx, sctx = self._contexts()
-            resolve = name_resolver(model, registry, sctx)
+            resolve = visible_resolver(model, registry, sctx, access)
             keys = parse_sort(sort)
-            order = [(self._sort_column(model, resolve, key), key.descending) for key in keys]
+            order = [(self._sort_column(model, resolve, key, access), key.descending) for key in keys]
             # The id breaks ties in the last key's direction, so a one-key sort pages with a
             # row-value comparison that walks the key's index: page 10,000 costs what page 1 does.
             order.append((model.table.c.id, keys[-1].descending))
             sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
             query = select(*select_columns(model, registry, sctx), *sort_labels)
-            query = query.where(*self._conditions(model, resolve, sctx, filter, include_deleted))
+            query = query.where(
+                *self._conditions(model, resolve, sctx, filter, include_deleted, access, operation)
+            )
             query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
             after = decode_cursor(cursor, len(order)) if cursor else None
             rows = _page_rows(conn, query, order, after, limit + 1)
-            records = [row_to_record(model, row, ectx) for row in rows[:limit]]
+            records = [shown(access, row_to_record(model, row, ectx)) for row in rows[:limit]]
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]._mapping
@@ -115,11 +125,19 @@ class QueryService:
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
+            access = self._access(registry, model, "read")
             _, sctx = self._contexts()
-            resolve = name_resolver(model, registry, sctx)
+            resolve = visible_resolver(model, registry, sctx, access)
             query = select(func.count()).select_from(model.table)
-            query = query.where(*self._conditions(model, resolve, sctx, filter, include_deleted))
+            query = query.where(
+                *self._conditions(model, resolve, sctx, filter, include_deleted, access, "read")
+            )
             return int(conn.execute(query).scalar_one())
+
+    def _access(self, registry: Registry, model: ObjectModel, operation: str) -> ObjectAccess:
+        access = access_for(registry, self.actor, model.name)
+        access.require(operation)
+        return access
 
     def related(
         self, object_name: str, record_id: int, child_object: str, *, via: str | None = None, **options: Any
@@ -137,27 +155,51 @@ class QueryService:
     def titles(self, object_name: str, ids: Sequence[int]) -> dict[int, str]:
         """Display titles of records by id (for lookup values), in one query."""
         with self._transaction() as conn:
-            model = self.loom.registry_for(conn).object(object_name)
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
             title = model.spec.title_field
-            column = model.table.c[title] if title and title in model.table.c else model.table.c.id
-            rows = conn.execute(select(model.table.c.id, column).where(model.table.c.id.in_(list(ids))))
+            shown_title = title and title in model.table.c and access.visible(title)
+            column = model.table.c[title] if shown_title else model.table.c.id
+            query = select(model.table.c.id, column).where(model.table.c.id.in_(list(ids)))
+            if (scope := scope_condition(model, access, "read", self.actor)) is not None:
+                query = query.where(scope)
+            rows = conn.execute(query)
             return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
 
-    def _conditions(self, model, resolve, sctx, filter, include_deleted) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
+    def _conditions(
+        self, model, resolve, sctx, filter, include_deleted, access, operation
+    ) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
         conditions: list[ColumnElement] = []
         if not include_deleted:
             conditions.append(model.table.c.deleted_at.is_(None))
+        if (scope := scope_condition(model, access, operation, self.actor)) is not None:
+            conditions.append(scope)
         if filter:
             conditions.append(to_sql(filter, resolve, sctx))
         return conditions
 
-    def _sort_column(self, model: ObjectModel, resolve, key: SortKey) -> ColumnElement:  # type: ignore[no-untyped-def]
-        if key.name not in SYSTEM_COLUMNS and key.name not in model.fields:
+    def _sort_column(self, model: ObjectModel, resolve, key: SortKey, access: ObjectAccess) -> ColumnElement:  # type: ignore[no-untyped-def]
+        if (key.name not in SYSTEM_COLUMNS and key.name not in model.fields) or not access.visible(key.name):
             raise InvalidQuery(f"cannot sort by {key.name!r}: {model.name} has no such field")
         try:
             return resolve(key.name)
         except ExpressionError as error:
             raise InvalidQuery(f"cannot sort by {key.name!r}: {error}") from None
+
+
+def visible_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext, access: ObjectAccess):  # type: ignore[no-untyped-def]
+    """Names as SQL, except fields hidden from the actor, which read as fields that do not exist."""
+    resolve = name_resolver(model, registry, sctx)
+    if not access.hidden:
+        return resolve
+
+    def visible(name: str) -> ColumnElement:
+        if name in access.hidden:
+            raise ExpressionError(f"{model.name} has no field {name!r}")
+        return resolve(name)
+
+    return visible
 
 
 def _only_lookup(child: ObjectModel, parent: str) -> str:

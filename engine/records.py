@@ -15,6 +15,7 @@ from engine.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFo
 from engine.events import RecordEvent
 from engine.expressions import EvalContext, SqlContext
 from engine.fieldtypes.base import Source
+from engine.permissions import ObjectAccess, PermissionDenied, access_for, owner_allowed, scope_condition
 from engine.record_sql import row_to_record, select_columns
 from engine.record_writer import RecordWriter
 from engine.registry import ObjectModel, Registry
@@ -23,6 +24,34 @@ if TYPE_CHECKING:
     from engine.loom import Loom
 
 BULK_BATCH = 1000
+_VERBS = {"update": "change", "delete": "delete"}
+HIDDEN_FIELD_ERROR = "a field you cannot see needs a value or holds a bad one; ask an administrator"
+
+
+def shown(access: ObjectAccess, record: dict[str, Any]) -> dict[str, Any]:
+    """The record without the fields hidden from the actor."""
+    if not access.hidden:
+        return record
+    return {name: value for name, value in record.items() if name not in access.hidden}
+
+
+def visible_errors(access: ObjectAccess, errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Field errors with hidden fields folded into one record-level message that does not name them."""
+    visible = {
+        name: messages
+        for name, messages in errors.items()
+        if name not in access.hidden or messages == [f"is not a field of {access.object}"]
+    }
+    if len(visible) < len(errors):
+        visible.setdefault("_record", []).append(HIDDEN_FIELD_ERROR)
+    return visible
+
+
+def _as_id(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 class RecordService:
@@ -47,9 +76,13 @@ class RecordService:
     # -- reads ------------------------------------------------------------------------------------
 
     def get(self, object_name: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
+        """One record the actor may read, without the fields hidden from them."""
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
-            return self._get(conn, registry, registry.object(object_name), record_id, include_deleted)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
+            record = self._get(conn, registry, model, record_id, include_deleted, access=access)
+            return shown(access, record)
 
     def _get(
         self,
@@ -58,20 +91,42 @@ class RecordService:
         model: ObjectModel,
         record_id: int,
         include_deleted: bool = False,
+        *,
+        access: ObjectAccess | None = None,
+        operation: str = "read",
     ) -> dict[str, Any]:
         ectx, sctx = self._contexts()
         query = select(*select_columns(model, registry, sctx)).where(model.table.c.id == record_id)
         if not include_deleted:
             query = query.where(model.table.c.deleted_at.is_(None))
+        if (
+            access is not None
+            and (scope := scope_condition(model, access, operation, self.actor)) is not None
+        ):
+            query = query.where(scope)
         row = conn.execute(query).first()
         if row is None:
             raise RecordNotFound(model.name, record_id)
         return row_to_record(model, row, ectx)
 
     def history(self, object_name: str, record_id: int) -> list[dict[str, Any]]:
-        """The record's audit trail, oldest first."""
+        """The record's audit trail, oldest first, without the changes of fields hidden from the actor."""
         with self._transaction() as conn:
-            return record_history(conn, object_name, record_id)
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
+            self._get(conn, registry, model, record_id, include_deleted=True, access=access)
+            rows = record_history(conn, object_name, record_id)
+            for row in rows:
+                row["changes"] = {
+                    name: change for name, change in row["changes"].items() if access.visible(name)
+                }
+            return rows
+
+    def _access(self, registry: Registry, model: ObjectModel, operation: str) -> ObjectAccess:
+        access = access_for(registry, self.actor, model.name)
+        access.require(operation)
+        return access
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -82,12 +137,14 @@ class RecordService:
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
+            access = self._access(registry, model, "create")
+            values, refused = self._permitted(conn, access, model, values)
             writer = self._writer(conn, registry, model)
             prepared, errors = writer.prepare_new(values, source)
-            if errors:
-                raise RecordInvalid(object_name, errors)
+            if errors or refused:
+                raise RecordInvalid(object_name, visible_errors(access, {**errors, **refused}))
             [record_id] = writer.insert([prepared])
-            return self._get(conn, registry, model, record_id)
+            return shown(access, self._get(conn, registry, model, record_id))
 
     def bulk_create(
         self, object_name: str, rows: Iterable[Mapping[str, Any]], *, source: Source = "json"
@@ -96,6 +153,7 @@ class RecordService:
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
+            access = self._access(registry, model, "create")
             writer = self._writer(conn, registry, model)
             ids: list[int] = []
             failures: dict[int, dict[str, list[str]]] = {}
@@ -103,10 +161,11 @@ class RecordService:
             iterator = iter(rows)
             while batch := list(islice(iterator, BULK_BATCH)):
                 prepared: list[tuple[int, dict[str, Any]]] = []
-                for index, values in enumerate(batch, start=offset):
+                for index, raw in enumerate(batch, start=offset):
+                    values, refused = self._permitted(conn, access, model, raw)
                     record, errors = writer.prepare_new(values, source, check_references=False)
-                    if errors:
-                        failures[index] = errors
+                    if errors or refused:
+                        failures[index] = visible_errors(access, {**errors, **refused})
                     else:
                         prepared.append((index, record))
                 offset += len(batch)
@@ -132,15 +191,17 @@ class RecordService:
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            old = self._locked(conn, registry, model, record_id)
+            access = self._access(registry, model, "update")
+            old = self._locked(conn, registry, model, record_id, access=access, operation="update")
             if version is not None and old["version"] != version:
                 raise ConflictError(object_name, record_id, version, old["version"])
+            changes, refused = self._permitted(conn, access, model, changes)
             writer = self._writer(conn, registry, model)
             new, errors = writer.prepare_change(old, changes, source)
-            if errors:
-                raise RecordInvalid(object_name, errors)
+            if errors or refused:
+                raise RecordInvalid(object_name, visible_errors(access, {**errors, **refused}))
             writer.update(old, new)
-            return self._get(conn, registry, model, record_id)
+            return shown(access, self._get(conn, registry, model, record_id))
 
     def delete(self, object_name: str, record_id: int, *, version: int | None = None) -> None:
         """Move a record to the recycle bin; `restore` brings it back unchanged."""
@@ -155,7 +216,10 @@ class RecordService:
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            old = self._locked(conn, registry, model, record_id, include_deleted=True)
+            access = self._access(registry, model, "delete")
+            old = self._locked(
+                conn, registry, model, record_id, include_deleted=True, access=access, operation="delete"
+            )
             if (old["deleted_at"] is not None) != (not deleted):
                 raise RecordNotFound(object_name, record_id)
             if version is not None and old["version"] != version:
@@ -181,7 +245,7 @@ class RecordService:
             self.loom.events.emit(
                 event, RecordEvent(object_name, record, old, self.actor, conn, registry=registry)
             )
-            return record
+            return shown(access, record)
 
     def _locked(
         self,
@@ -190,18 +254,48 @@ class RecordService:
         model: ObjectModel,
         record_id: int,
         include_deleted: bool = False,
+        *,
+        access: ObjectAccess | None = None,
+        operation: str = "update",
     ) -> dict[str, Any]:
-        """Read a record and hold its row lock (PostgreSQL) until the transaction ends."""
+        """Read a record in the actor's scope for `operation` and hold its row lock (PostgreSQL)."""
         ectx, sctx = self._contexts()
         query = select(*select_columns(model, registry, sctx)).where(model.table.c.id == record_id)
         if not include_deleted:
             query = query.where(model.table.c.deleted_at.is_(None))
+        if (
+            access is not None
+            and (scope := scope_condition(model, access, operation, self.actor)) is not None
+        ):
+            query = query.where(scope)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(of=model.table)
         row = conn.execute(query).first()
         if row is None:
+            if access is not None and operation != "read":
+                # Readable but not changeable says so; invisible stays invisible.
+                self._get(conn, registry, model, record_id, include_deleted, access=access)
+                raise PermissionDenied(f"you may see this {model.name} but not {_VERBS[operation]} it")
             raise RecordNotFound(model.name, record_id)
         return row_to_record(model, row, ectx)
+
+    def _permitted(
+        self, conn: Connection, access: ObjectAccess, model: ObjectModel, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The values the actor may set, and an error for each one they may not."""
+        if access.unrestricted:
+            return dict(values), {}
+        allowed, refused = {}, {}
+        for name, value in values.items():
+            if name in access.hidden:
+                refused[name] = [f"is not a field of {model.name}"]
+            elif name in access.read_only:
+                refused[name] = ["is read-only"]
+            elif name == "owner" and not owner_allowed(conn, access, self.actor, _as_id(value)):
+                refused[name] = ["you may not give this record to that user"]
+            else:
+                allowed[name] = value
+        return allowed, refused
 
     def _writer(self, conn: Connection, registry: Registry, model: ObjectModel) -> RecordWriter:
         ectx, _ = self._contexts()

@@ -15,6 +15,7 @@ from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.system_tables import NAMING_CONVENTION
 from engine.tables import build_table
+from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 
@@ -81,8 +82,12 @@ class Registry:
         field_types: FieldTypeRegistry,
         version: int,
         rules: Mapping[str, RuleSpec] | None = None,
+        roles: Mapping[str, RoleSpec] | None = None,
     ) -> None:
         self.version = version
+        self.roles: Mapping[str, RoleSpec] = MappingProxyType(dict(roles or {}))
+        # Resolved permissions per (actor kind, roles, object); filled by engine.permissions.
+        self.access_cache: dict[tuple, object] = {}
         self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
         self._models = {
             name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())
@@ -116,6 +121,9 @@ class Registry:
     @property
     def objects(self) -> Mapping[str, ObjectModel]:
         return MappingProxyType(self._models)
+
+    def role_specs(self) -> dict[str, RoleSpec]:
+        return dict(self.roles)
 
     def rule_specs(self) -> dict[str, RuleSpec]:
         return dict(self.rules)

@@ -90,6 +90,7 @@ audit_log = Table(
     Column("record_id", BigInteger, nullable=False),
     Column("action", String(20), nullable=False),
     Column("changes", JSON, nullable=False),
+    Column("batch", String(64)),  # one id for every row of a bulk change (a handover, an import)
     Index("ix_loom_audit_record", "object", "record_id", "id"),
 )
 
@@ -111,7 +112,76 @@ users = Table(
     Column("email", String(255)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    Column("password_hash", String(255)),  # argon2id; never the password itself
+    Column("locale", String(10), nullable=False, default="zh_CN"),
+    Column("department_id", BigInteger),
+    Column("manager_id", BigInteger),
+    Column("disabled_at", DateTime),
     UniqueConstraint("username"),
+    Index("ix_loom_users_department", "department_id"),
+)
+
+departments = Table(
+    "loom_departments",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(150), nullable=False),
+    Column("parent_id", BigInteger),
+    Column("head_id", BigInteger),  # the user who heads the department
+    # Materialized path of ids ("/1/4/9/") so "this department and below" is one indexed prefix match.
+    Column("path", String(500), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # text_pattern_ops lets PostgreSQL use the index for the "/1/4/%" prefix match in any collation.
+    Index("ix_loom_departments_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+)
+
+user_roles = Table(
+    "loom_user_roles",
+    system_metadata,
+    Column("user_id", BigInteger, primary_key=True),
+    Column("role", String(64), primary_key=True),
+)
+
+api_tokens = Table(
+    "loom_api_tokens",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("name", String(150), nullable=False),
+    Column("token_hash", String(64), nullable=False),  # SHA-256 of the token; the token is shown once
+    Column("prefix", String(12), nullable=False),  # the first characters, so people can tell tokens apart
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    UniqueConstraint("token_hash"),
+)
+
+login_attempts = Table(
+    "loom_login_attempts",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False),
+    Column("remote", String(64)),
+    Column("at", DateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_loom_login_attempts_user", "username", "at"),
+    Index("ix_loom_login_attempts_remote", "remote", "at"),
+)
+
+record_shares = Table(
+    "loom_record_shares",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("object", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger),
+    Column("department_id", BigInteger),
+    Column("access", String(10), nullable=False),  # read, edit
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", BigInteger),
+    Index("ix_loom_record_shares_user", "object", "user_id", "record_id"),
+    Index("ix_loom_record_shares_department", "object", "department_id", "record_id"),
+    Index("ix_loom_record_shares_record", "object", "record_id"),
 )
 
 rule_runs = Table(

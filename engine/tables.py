@@ -56,8 +56,9 @@ def expected_indexes(
     def want(columns: tuple[str, ...], unique: bool = False) -> None:
         wanted[index_name(table, columns, unique)] = (columns, unique)
 
-    # Lists filter out the recycle bin and page by (sort key, id); owner scopes every rep's list.
-    want(("owner_id",))
+    # Lists page by (sort key, id) and a rep's list is scoped by owner: (owner_id, created_at, id)
+    # serves "my records, newest first" without reading anyone else's rows, and owner lookups too.
+    want(("owner_id", "created_at", "id"))
     want(("created_at", "id"))
     want(("updated_at", "id"))
     stored = {f.name: f for f in obj.fields if field_types.get(f.type).stored}
@@ -72,6 +73,10 @@ def expected_indexes(
             want((name,))
     for key in obj.unique_keys:
         want(tuple(key), unique=True)
+    pool = obj.extra.get("pool")
+    if pool and pool.get("flag", "in_pool") in stored:
+        # Everyone with read access sees the pool, so the pool test is part of every scoped list.
+        want((pool.get("flag", "in_pool"),))
     return wanted
 
 

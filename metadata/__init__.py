@@ -6,6 +6,7 @@ Pure: no database and no web framework; the engine builds on these values.
 from metadata.diff import Change, diff_documents
 from metadata.loading import Document, PackageSource, read_package, write_package
 from metadata.problems import Problem, pointer
+from metadata.roles import ObjectGrant, RoleSpec
 from metadata.rules import ActionSpec, RuleSpec, TriggerSpec, ValidationRuleSpec
 from metadata.schemas import structural_problems
 from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
@@ -16,6 +17,7 @@ from metadata.validation import (
     rule_expressions_in,
     validate_object,
     validate_package,
+    validate_role,
     validate_rule,
 )
 
@@ -25,10 +27,12 @@ __all__ = [
     "Document",
     "ExpressionSite",
     "FieldSpec",
+    "ObjectGrant",
     "ObjectSpec",
     "PackageManifest",
     "PackageSource",
     "Problem",
+    "RoleSpec",
     "RuleSpec",
     "TriggerSpec",
     "ValidationResult",
@@ -41,6 +45,7 @@ __all__ = [
     "structural_problems",
     "validate_object",
     "validate_package",
+    "validate_role",
     "validate_rule",
     "write_package",
 ]

@@ -1,9 +1,9 @@
 """Reading a package from a folder or a zip, and writing one back so exports diff cleanly.
 
 A package is `package.json` plus one JSON document per file in a kind folder
-(`objects/customer.json`, `rules/vip_followup_overdue.json`). Reading never raises for bad
-content: unreadable files, invalid JSON and misplaced files become problems next to the
-documents that did load.
+(`objects/customer.json`, `rules/vip_followup_overdue.json`, `roles/sales_rep.json`).
+Reading never raises for bad content: unreadable files, invalid JSON and misplaced files
+become problems next to the documents that did load.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from metadata.problems import Problem
+from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest, thaw
 
 MANIFEST_FILE = "package.json"
 
-# Folder name -> document kind. Objects and rules are validated today; the others are read
+# Folder name -> document kind. Objects, rules and roles are validated today; the others are read
 # so that a package carrying them is told they are not supported yet.
 KIND_FOLDERS: Mapping[str, str] = {
     "objects": "object",
@@ -211,13 +212,16 @@ def dumps_document(body: Mapping[str, Any]) -> str:
 
 
 ManifestLike = Mapping[str, Any] | PackageManifest
-PackageContent = PackageSource | tuple[ManifestLike, Iterable[ObjectSpec | RuleSpec | Mapping[str, Any]]]
+Spec = ObjectSpec | RuleSpec | RoleSpec
+PackageContent = PackageSource | tuple[ManifestLike, Iterable[Spec | Mapping[str, Any]]]
+# The kind of each spec class, for the folder its document is written to.
+_KIND_OF_SPEC: Mapping[type, str] = {ObjectSpec: "object", RuleSpec: "rule", RoleSpec: "role"}
 
 
 def write_package(package: PackageContent, path: str | Path, *, replace: bool = False) -> list[str]:
     """Write a package to a folder (or to a .zip when `path` ends with .zip); return the files written.
 
-    `package` is a read package, or a manifest with specs (objects and rules) or object documents.
+    `package` is a read package, or a manifest with specs (objects, rules, roles) or object documents.
 
     An existing non-empty target is refused unless `replace`; then documents the package no
     longer has are removed so the folder equals the package, and other files are left alone.
@@ -243,8 +247,8 @@ def _files_of(package: PackageContent) -> dict[str, Mapping[str, Any]]:
             manifest = _manifest_json(manifest)
         files = {MANIFEST_FILE: manifest}
         for spec in specs:
-            folder = FOLDER_OF_KIND["rule" if isinstance(spec, RuleSpec) else "object"]
-            body = spec.to_json() if isinstance(spec, ObjectSpec | RuleSpec) else spec
+            folder = FOLDER_OF_KIND[_KIND_OF_SPEC.get(type(spec), "object")]
+            body = spec.to_json() if isinstance(spec, Spec) else spec
             files[f"{folder}/{body['name']}.json"] = body
     for file in files:
         parts = PurePosixPath(file).parts

@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from metadata.problems import Problem, pointer
 from metadata.specs import COMMON_FIELD_KEYS
 
-KINDS = ("object", "field", "validation_rule", "rule", "package", "label")
+KINDS = ("object", "field", "validation_rule", "rule", "role", "package", "label")
 SCHEMA_BASE = "https://loom.dev/schema/"
 
 _TYPE_NAMES = {
@@ -201,10 +201,12 @@ def _unknown_keys(
 ) -> Iterator[tuple[list[str | int], str]]:
     known = list(schema.get("properties", {}))
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    # A schema may say what its keys are (a role's grant: "the operations are create, read, …").
+    hint = f"; {schema['knownKeys']}" if isinstance(schema.get("knownKeys"), str) else ""
     for key in error.instance:
         if key in known or any(p.search(key) for p in patterns):
             continue
-        yield [*path, key], f"unknown key {key!r}{_did_you_mean(key, known)}"
+        yield [*path, key], f"unknown key {key!r}{_did_you_mean(key, known)}{hint}"
 
 
 def _repeated_items(items: list[Any], path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:

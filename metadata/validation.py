@@ -1,4 +1,4 @@
-"""Validating packages, object and rule documents: the JSON Schema first, then what a schema cannot say.
+"""Validating packages, objects, rules and roles: the JSON Schema first, then what a schema cannot say.
 
 Semantic checks (names that must exist, be unique, or not be reserved) run only on
 documents that passed the schema, so one mistake is reported once, at its own path.
@@ -29,6 +29,8 @@ from metadata.references import (
     repeats,
 )
 from metadata.reserved import SYSTEM_FIELDS, field_name_reserved, object_name_reserved
+from metadata.role_checks import role_problems
+from metadata.roles import RoleSpec
 from metadata.rule_checks import rule_problems
 from metadata.rules import ActionSpec, RuleSpec
 from metadata.schemas import structural_problems
@@ -46,6 +48,7 @@ class ValidationResult:
     objects: tuple[ObjectSpec, ...]  # every object whose document passed the schema
     problems: list[Problem]
     rules: tuple[RuleSpec, ...] = ()  # every rule whose document passed the schema
+    roles: tuple[RoleSpec, ...] = ()  # every role whose document passed the schema
 
     @property
     def ok(self) -> bool:
@@ -81,12 +84,14 @@ class ExpressionSite:
 def validate_package(
     source: PackageSource, *, installed: Mapping[str, ObjectSpec] = _NO_OBJECTS
 ) -> ValidationResult:
-    """Validate a read package; lookups, rollups and rules may also name objects already `installed`."""
+    """Validate a read package; lookups, rollups, rules and roles may also name `installed` objects."""
     problems = list(source.problems)
     manifest = _manifest(source, problems)
     objects: list[tuple[str, ObjectSpec]] = []
     rules: list[tuple[str, RuleSpec]] = []
-    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}}  # the kinds validated today
+    roles: list[tuple[str, RoleSpec]] = []
+    # The kinds validated today, each with the files that define its names.
+    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}, "role": {}}
     for doc in source.documents:
         if doc.kind not in defined_in:
             folder = FOLDER_OF_KIND.get(doc.kind, doc.kind)
@@ -100,8 +105,10 @@ def validate_package(
             continue
         if doc.kind == "object":
             objects.append((doc.file, ObjectSpec.from_json(doc.body)))
-        else:
+        elif doc.kind == "rule":
             rules.append((doc.file, RuleSpec.from_json(doc.body)))
+        else:
+            roles.append((doc.file, RoleSpec.from_json(doc.body)))
 
     known = {**installed, **{spec.name: spec for _, spec in objects}}
     broken = set(defined_in["object"]) - set(known)
@@ -109,11 +116,14 @@ def validate_package(
         problems += object_problems(spec, file, known, broken)
     for file, rule in rules:
         problems += rule_problems(rule, file, known, broken)
+    for file, role in roles:
+        problems += role_problems(role, file, known, broken)
     return ValidationResult(
         manifest,
         tuple(spec for _, spec in objects),
         _reading_order(problems),
         tuple(rule for _, rule in rules),
+        tuple(role for _, role in roles),
     )
 
 
@@ -141,7 +151,7 @@ def _manifest(source: PackageSource, problems: list[Problem]) -> PackageManifest
 
 
 def _placement_problems(kind: str, name: str, file: str, defined_in: dict[str, str]) -> list[Problem]:
-    """The file is named for its object (or rule), and no two files define the same one."""
+    """The file is named for its object (rule, role), and no two files define the same one."""
     problems = []
     if PurePosixPath(file).stem != name:
         problems.append(Problem(file, "/name", f"{kind} {name!r} must be in a file named {name}.json"))
@@ -173,6 +183,17 @@ def validate_rule(
         return ValidationResult(None, (), problems)
     rule = RuleSpec.from_json(doc)
     return ValidationResult(None, (), rule_problems(rule, file, known_objects), (rule,))
+
+
+def validate_role(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one role document against the schema and the objects it grants access to."""
+    problems = structural_problems("role", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    role = RoleSpec.from_json(doc)
+    return ValidationResult(None, (), role_problems(role, file, known_objects), roles=(role,))
 
 
 def object_problems(

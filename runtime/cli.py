@@ -1,4 +1,7 @@
-"""The `loom` command line: init, validate, install, migrate, objects, shell, demo."""
+"""The `loom` command line: init, validate, install, migrate, objects, shell, demo, rules, worker.
+
+Users, roles, departments, handover and tokens are in runtime/cli_people.py.
+"""
 
 from __future__ import annotations
 
@@ -226,9 +229,15 @@ def worker(ctx: Context, once: bool, interval: float | None) -> None:
     run_worker(loom, interval or loom.settings.worker_interval)
 
 
+# -- users, roles, departments, handover and API tokens ----------------------------------------------
+
+
 def main() -> None:
     cli(prog_name="loom")
 
+
+# Command groups kept in their own modules register themselves on `cli` when imported.
+from runtime import cli_people  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""The documentation stays true: every complete rule and object example in docs/packages.md validates."""
+"""The documentation stays true: every complete rule, object and role example in docs/packages.md is valid."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from engine.validation import check_rules
 from metadata.loading import read_package
 from metadata.rules import RuleSpec
 from metadata.schemas import structural_problems
-from metadata.validation import validate_package, validate_rule
+from metadata.validation import validate_package, validate_role, validate_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "packages.md"
@@ -33,8 +33,10 @@ def json_examples(kind: str) -> list[tuple[int, dict]]:
         if not isinstance(doc, dict) or "name" not in doc:
             continue
         is_rule = "trigger" in doc and "actions" in doc
-        is_object = "fields" in doc and "label" in doc and not is_rule
-        if (kind == "rule" and is_rule) or (kind == "object" and is_object):
+        # An object's "fields" is a list; a role's is a mapping of field restrictions, next to "objects".
+        is_role = "objects" in doc and not isinstance(doc.get("fields"), list) and not is_rule
+        is_object = isinstance(doc.get("fields"), list) and "label" in doc and not is_rule
+        if (kind, True) in {("rule", is_rule), ("object", is_object), ("role", is_role)}:
             found.append((text[: match.start()].count("\n") + 1, doc))
     return found
 
@@ -42,6 +44,7 @@ def json_examples(kind: str) -> list[tuple[int, dict]]:
 def test_the_doc_has_examples_to_check() -> None:
     assert len(json_examples("rule")) >= 10
     assert len(json_examples("object")) >= 1
+    assert len(json_examples("role")) >= 2
 
 
 @pytest.mark.parametrize(
@@ -65,3 +68,11 @@ def test_every_rule_example_is_valid_against_the_crm(line: int, doc: dict) -> No
 def test_every_object_example_matches_the_object_schema(line: int, doc: dict) -> None:
     # Object examples are abridged (a customer with two of its fields), so only their shape is checked.
     assert structural_problems("object", doc, f"docs/packages.md:{line}") == []
+
+
+@pytest.mark.parametrize(
+    ("line", "doc"), json_examples("role"), ids=lambda v: str(v) if isinstance(v, int) else ""
+)
+def test_every_role_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
+    result = validate_role(doc, f"docs/packages.md:{line}", known_objects=CRM_OBJECTS)
+    assert result.problems == []

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import insert
 
 from engine.actors import Actor
-from engine.errors import RecordInvalid
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
 from engine.packages import CRM_PACKAGE
+from engine.permissions import PermissionDenied
 from engine.pool import PoolRefused, claim, release
 from engine.system_tables import users
 from metadata.rules import RuleSpec
@@ -27,7 +27,7 @@ def add_rep(loom: Loom, username: str) -> Actor:
         result = conn.execute(
             insert(users).values(username=username, display_name=username, created_at=loom.clock.now())
         )
-    return Actor.user(result.inserted_primary_key[0], username)
+    return Actor.user(result.inserted_primary_key[0], username, {"sales_rep"})
 
 
 def configure_pool(loom: Loom, **pool: Any) -> None:
@@ -92,7 +92,7 @@ def test_reps_claim_through_the_pool_even_when_they_cannot_edit_the_flag(crm: Lo
     apply_objects(crm, [ObjectSpec.from_json(lead)])
     rep = add_rep(crm, "li.na")
     lead_id = pooled_lead(crm)
-    with pytest.raises(RecordInvalid, match="read-only"):
+    with pytest.raises(PermissionDenied, match="may see this lead but not change it"):
         crm.records(rep).update("lead", lead_id, {"in_pool": False, "owner": rep.user_id})
     [claimed] = claim(crm, rep, "lead", [lead_id])
     assert (claimed["owner"], claimed["in_pool"]) == (rep.user_id, False)

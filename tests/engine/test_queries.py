@@ -65,7 +65,7 @@ def test_filters_compile_to_sql(customers: Loom, filter: str, expected: set[str]
 
 
 def test_owner_is_me_uses_the_acting_user(customers: Loom) -> None:
-    rep = Actor.user(7, "rep")
+    rep = Actor.user(7, "rep", {"sales_rep"})
     with customers.db.begin() as conn:
         from engine.system_tables import users
 

@@ -33,7 +33,7 @@ def add_user(loom: Loom, username: str) -> Actor:
         result = conn.execute(
             insert(users).values(username=username, display_name=username, created_at=loom.clock.now())
         )
-    return Actor.user(result.inserted_primary_key[0], username)
+    return Actor.user(result.inserted_primary_key[0], username, {"sales_rep"})
 
 
 def only_run(loom: Loom, name: str) -> dict[str, Any]:

@@ -335,7 +335,6 @@ def test_schema_problems_stop_the_semantic_checks_of_that_document():
     [
         ("forms", "form"),
         ("flows", "flow"),
-        ("roles", "role"),
         ("reports", "report"),
         ("data", "data"),
         ("i18n", "i18n"),
