@@ -95,7 +95,14 @@ class RecordService:
         access: ObjectAccess | None = None,
         operation: str = "read",
     ) -> dict[str, Any]:
-        ectx, sctx = self._contexts()
+        row = self._row(conn, registry, model, record_id, include_deleted, access, operation, lock=False)
+        if row is None:
+            raise RecordNotFound(model.name, record_id)
+        return row_to_record(model, row, self._contexts()[0])
+
+    def _row(self, conn, registry, model, record_id, include_deleted, access, operation, *, lock):  # type: ignore[no-untyped-def]
+        """One record's row, limited to the actor's scope for `operation` when `access` is given."""
+        _, sctx = self._contexts()
         query = select(*select_columns(model, registry, sctx)).where(model.table.c.id == record_id)
         if not include_deleted:
             query = query.where(model.table.c.deleted_at.is_(None))
@@ -104,10 +111,9 @@ class RecordService:
             and (scope := scope_condition(model, access, operation, self.actor)) is not None
         ):
             query = query.where(scope)
-        row = conn.execute(query).first()
-        if row is None:
-            raise RecordNotFound(model.name, record_id)
-        return row_to_record(model, row, ectx)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=model.table)
+        return conn.execute(query).first()
 
     def history(self, object_name: str, record_id: int) -> list[dict[str, Any]]:
         """The record's audit trail, oldest first, without the changes of fields hidden from the actor."""
@@ -259,25 +265,14 @@ class RecordService:
         operation: str = "update",
     ) -> dict[str, Any]:
         """Read a record in the actor's scope for `operation` and hold its row lock (PostgreSQL)."""
-        ectx, sctx = self._contexts()
-        query = select(*select_columns(model, registry, sctx)).where(model.table.c.id == record_id)
-        if not include_deleted:
-            query = query.where(model.table.c.deleted_at.is_(None))
-        if (
-            access is not None
-            and (scope := scope_condition(model, access, operation, self.actor)) is not None
-        ):
-            query = query.where(scope)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=model.table)
-        row = conn.execute(query).first()
+        row = self._row(conn, registry, model, record_id, include_deleted, access, operation, lock=True)
         if row is None:
             if access is not None and operation != "read":
                 # Readable but not changeable says so; invisible stays invisible.
                 self._get(conn, registry, model, record_id, include_deleted, access=access)
                 raise PermissionDenied(f"you may see this {model.name} but not {_VERBS[operation]} it")
             raise RecordNotFound(model.name, record_id)
-        return row_to_record(model, row, ectx)
+        return row_to_record(model, row, self._contexts()[0])
 
     def _permitted(
         self, conn: Connection, access: ObjectAccess, model: ObjectModel, values: Mapping[str, Any]
