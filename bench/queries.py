@@ -78,7 +78,7 @@ def run() -> list[dict]:
             raw_samples.append(time.perf_counter() - started)
 
         cursor, first_page, deep_page = None, [], []
-        pages = min(10_000, n // 50 // 3)
+        pages = min(10_000, n // 50 - 1)
         for page_number in range(1, pages + 1):
             started = time.perf_counter()
             page = queries.find("deal", sort=SORT, limit=50, cursor=cursor)

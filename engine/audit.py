@@ -52,7 +52,7 @@ def write_creation_audit(
     at_value = at_param(at) if at_param else at
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     columns = "at, actor_id, actor_name, object, record_id, action, changes"
-    statement = f"INSERT INTO loom_audit ({columns}) VALUES ({', '.join([marker] * 7)})"
+    row = f"({', '.join([marker] * 7)})"
     dumps = json.dumps
     params = [
         (
@@ -66,7 +66,16 @@ def write_creation_audit(
         )
         for record_id, changes in entries
     ]
-    conn.exec_driver_sql(statement, params)
+    if conn.dialect.name == "postgresql":
+        # One multi-row INSERT per chunk: a network round trip per row would dominate.
+        for start in range(0, len(params), 500):
+            chunk = params[start : start + 500]
+            flat = [value for values in chunk for value in values]
+            conn.exec_driver_sql(
+                f"INSERT INTO loom_audit ({columns}) VALUES {', '.join([row] * len(chunk))}", tuple(flat)
+            )
+    else:
+        conn.exec_driver_sql(f"INSERT INTO loom_audit ({columns}) VALUES {row}", params)
 
 
 def record_history(conn: Connection, object_name: str, record_id: int) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
 from engine.expressions import EvalContext, SqlContext, to_sql
-from engine.permissions import ObjectAccess, access_for, scope_condition
+from engine.permissions import ObjectAccess, access_for, has_shares, scope_condition
 from engine.record_sql import name_resolver, row_to_record, select_columns
 from engine.records import shown
 from engine.registry import ObjectModel, Registry
@@ -109,7 +109,7 @@ class QueryService:
             sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
             query = select(*select_columns(model, registry, sctx), *sort_labels)
             query = query.where(
-                *self._conditions(model, resolve, sctx, filter, include_deleted, access, operation)
+                *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, operation)
             )
             query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
             after = decode_cursor(cursor, len(order)) if cursor else None
@@ -130,7 +130,7 @@ class QueryService:
             resolve = visible_resolver(model, registry, sctx, access)
             query = select(func.count()).select_from(model.table)
             query = query.where(
-                *self._conditions(model, resolve, sctx, filter, include_deleted, access, "read")
+                *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, "read")
             )
             return int(conn.execute(query).scalar_one())
 
@@ -168,13 +168,15 @@ class QueryService:
             return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
 
     def _conditions(
-        self, model, resolve, sctx, filter, include_deleted, access, operation
+        self, conn, model, resolve, sctx, filter, include_deleted, access, operation
     ) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
         conditions: list[ColumnElement] = []
         if not include_deleted:
             conditions.append(model.table.c.deleted_at.is_(None))
-        if (scope := scope_condition(model, access, operation, self.actor)) is not None:
-            conditions.append(scope)
+        if not access.unrestricted:
+            shares = has_shares(conn, model, self.actor)
+            if (scope := scope_condition(model, access, operation, self.actor, shares=shares)) is not None:
+                conditions.append(scope)
         if filter:
             conditions.append(to_sql(filter, resolve, sctx))
         return conditions
