@@ -14,6 +14,7 @@ SUITES = [
     "bench.schema",
     "bench.rules",
     "bench.permissions",
+    "bench.flows",
 ]
 
 

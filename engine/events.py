@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from engine.actors import Actor
 
-EVENTS = ("before_save", "after_save", "after_delete", "after_restore")
+EVENTS = ("before_save", "after_save", "before_delete", "after_delete", "after_restore")
 
 
 @dataclass

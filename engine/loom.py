@@ -16,6 +16,7 @@ from engine.errors import LoomError
 from engine.events import EventBus
 from engine.expressions import EvalContext, FunctionRegistry, SqlContext
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.flows import FlowEngine
 from engine.metadata_store import load_documents, metadata_version
 from engine.outbox import ChannelRegistry
 from engine.plugin_api import loaded_registries
@@ -24,6 +25,7 @@ from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
 from engine.settings import Settings
 from engine.system_tables import system_metadata
+from metadata.flows import FlowSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
@@ -54,6 +56,7 @@ class Loom:
         self.due_handlers: dict[str, Handler] = {}
         self._registry: Registry | None = None
         self._registry_lock = threading.Lock()
+        self.flows = FlowEngine(self)  # first: a locked record is refused before any rule runs
         self.rules = RulesEngine(self)
 
     # -- transactions -------------------------------------------------------------------------
@@ -103,7 +106,8 @@ class Loom:
                 objects = {doc.name: ObjectSpec.from_json(doc.body) for doc in load_documents(conn, "object")}
                 rules = {doc.name: RuleSpec.from_json(doc.body) for doc in load_documents(conn, "rule")}
                 roles = {doc.name: RoleSpec.from_json(doc.body) for doc in load_documents(conn, "role")}
-                self._registry = Registry(objects, self.field_types, version, rules, roles)
+                flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
+                self._registry = Registry(objects, self.field_types, version, rules, roles, flows)
             return self._registry
 
     @property

@@ -12,8 +12,10 @@ from engine.metadata_store import get_document, save_document
 from engine.registry import Registry
 from engine.rules.schedules import sync_rule_schedules
 from engine.schema_sync import SyncPlan, apply_sync, plan_sync
-from engine.validation import check_objects, check_rules
+from engine.validation import check_flows, check_objects, check_rules
 from metadata.diff import diff_documents
+from metadata.flow_checks import flow_problems
+from metadata.flows import FlowSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
@@ -43,6 +45,7 @@ def apply_objects(
     *,
     rules: Sequence[RuleSpec] = (),
     roles: Sequence[RoleSpec] = (),
+    flows: Sequence[FlowSpec] = (),
     actor: Actor = SYSTEM,
     package: str | None = None,
     files: Mapping[str, str] | None = None,
@@ -50,7 +53,11 @@ def apply_objects(
     note: str | None = None,
     extra_documents: Sequence[tuple[str, dict]] = (),
 ) -> ChangePlan:
-    """Create or replace objects, rules and roles; bad metadata or a refused schema change applies nothing."""
+    """Create or replace objects, rules, roles and flows; bad metadata or a refused schema change applies
+    nothing.
+
+    A changed flow applies to instances submitted from now on: running ones keep their version.
+    """
     files = files or {}
     with loom.begin() as conn:
         registry = loom.registry_for(conn)
@@ -61,12 +68,16 @@ def apply_objects(
         problems += check_rules(
             new_rules, new, loom.actions, loom.functions, files, only={r.name for r in rules}
         )
+        for flow in flows:  # the graph checks a package install has already run, for flows given directly
+            problems += flow_problems(flow, files.get(f"flow:{flow.name}", f"flows/{flow.name}.json"), new)
+        problems += check_flows({flow.name: flow for flow in flows}, new, loom.actions, loom.functions, files)
         if problems:
             raise InvalidMetadata(problems)
         plan = ChangePlan(sync=plan_sync(conn, old, new, loom.field_types))
         documents = [("object", spec.name, spec.to_json()) for spec in specs]
         documents += [("rule", rule.name, rule.to_json()) for rule in rules]
         documents += [("role", role.name, role.to_json()) for role in roles]
+        documents += [("flow", flow.name, flow.to_json()) for flow in flows]
         for kind, name, body in documents:
             before = get_document(conn, kind, name)
             if before is None:

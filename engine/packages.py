@@ -10,7 +10,8 @@ from engine.actors import SYSTEM, Actor
 from engine.errors import InvalidMetadata
 from engine.metadata_changes import ChangePlan, apply_objects
 from engine.plugin_api import PluginContext
-from engine.validation import check_objects, check_rules
+from engine.validation import check_flows, check_objects, check_rules
+from metadata.flows import FlowSpec
 from metadata.loading import read_package
 from metadata.problems import Problem
 from metadata.roles import RoleSpec
@@ -30,7 +31,8 @@ class CheckedPackage:
     objects: tuple[ObjectSpec, ...]
     rules: tuple[RuleSpec, ...]
     roles: tuple[RoleSpec, ...]
-    files: dict[str, str]  # object name, or "rule:<name>", → the file it came from
+    files: dict[str, str]  # object name, or "rule:<name>" / "flow:<name>", → the file it came from
+    flows: tuple[FlowSpec, ...] = ()
 
 
 def check_package(
@@ -45,6 +47,8 @@ def check_package(
     result: ValidationResult = validate_package(source, installed=installed)
     files = {doc.body.get("name"): doc.file for doc in source.documents if doc.kind == "object"}
     files |= {f"rule:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "rule"}
+    files |= {f"flow:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "flow"}
+    flows: tuple[FlowSpec, ...] = tuple(getattr(result, "flows", ()))
     problems: list[Problem] = list(result.problems)
     if not problems:
         objects = {**installed, **{spec.name: spec for spec in result.objects}}
@@ -59,9 +63,14 @@ def check_package(
             files,
             only={rule.name for rule in result.rules},
         )
+        problems += check_flows(
+            {flow.name: flow for flow in flows}, objects, registries.actions, registries.functions, files
+        )
     if problems or result.manifest is None:
         raise InvalidMetadata(problems)
-    return CheckedPackage(result.manifest, result.objects, result.rules, getattr(result, "roles", ()), files)
+    return CheckedPackage(
+        result.manifest, result.objects, result.rules, getattr(result, "roles", ()), files, flows
+    )
 
 
 def install_package(
@@ -78,6 +87,7 @@ def install_package(
         checked.objects,
         rules=checked.rules,
         roles=checked.roles,
+        flows=checked.flows,
         actor=actor,
         package=checked.manifest.name,
         files=checked.files,

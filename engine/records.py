@@ -230,6 +230,10 @@ class RecordService:
                 raise RecordNotFound(object_name, record_id)
             if version is not None and old["version"] != version:
                 raise ConflictError(object_name, record_id, version, old["version"])
+            if deleted and self.loom.events.has_handlers("before_delete"):
+                self.loom.events.emit(
+                    "before_delete", RecordEvent(object_name, old, old, self.actor, conn, registry=registry)
+                )
             now = self.loom.clock.now()
             table = model.table
             result = conn.execute(

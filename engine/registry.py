@@ -15,6 +15,7 @@ from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.system_tables import NAMING_CONVENTION
 from engine.tables import build_table
+from metadata.flows import FlowSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
@@ -83,9 +84,15 @@ class Registry:
         version: int,
         rules: Mapping[str, RuleSpec] | None = None,
         roles: Mapping[str, RoleSpec] | None = None,
+        flows: Mapping[str, FlowSpec] | None = None,
     ) -> None:
         self.version = version
         self.roles: Mapping[str, RoleSpec] = MappingProxyType(dict(roles or {}))
+        self.flows: Mapping[str, FlowSpec] = MappingProxyType(dict(flows or {}))
+        by_object: dict[str, list[FlowSpec]] = defaultdict(list)
+        for _, flow in sorted(self.flows.items()):
+            by_object[flow.object].append(flow)
+        self._flows_by_object = {name: tuple(found) for name, found in by_object.items()}
         # Resolved permissions per (actor kind, roles, object); filled by engine.permissions.
         self.access_cache: dict[tuple, object] = {}
         self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -121,6 +128,10 @@ class Registry:
     @property
     def objects(self) -> Mapping[str, ObjectModel]:
         return MappingProxyType(self._models)
+
+    def flows_for(self, object_name: str) -> tuple[FlowSpec, ...]:
+        """The flows bound to an object (active or not), by name."""
+        return self._flows_by_object.get(object_name, ())
 
     def role_specs(self) -> dict[str, RoleSpec]:
         return dict(self.roles)

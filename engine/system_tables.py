@@ -272,3 +272,58 @@ notifications = Table(
     Column("read_at", DateTime),
     Index("ix_loom_notifications_user", "user_id", "read_at", "id"),
 )
+
+flow_instances = Table(
+    "loom_flow_instances",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("flow", String(64), nullable=False),
+    Column("flow_revision", BigInteger),  # the metadata revision of the definition it started with
+    Column("definition", JSON, nullable=False),  # that definition itself: an instance keeps its version
+    Column("object", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # running, approved, rejected, withdrawn
+    Column("submitter_id", BigInteger),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("snapshot", JSON, nullable=False),  # the record's values when it was submitted
+    Column("active_nodes", JSON, nullable=False),
+    Column("state", JSON, nullable=False),  # parallel joins, task order, vote counts, chosen approvers
+    Index("ix_loom_flow_instances_record", "object", "record_id", "id"),
+    Index("ix_loom_flow_instances_submitter", "submitter_id", "status"),
+)
+
+flow_tasks = Table(
+    "loom_flow_tasks",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("node", String(64), nullable=False),
+    Column("assignee_id", BigInteger, nullable=False),
+    # pending, waiting (its turn has not come), approved, rejected, transferred, cancelled, skipped
+    Column("status", String(20), nullable=False),
+    Column("position", Integer, nullable=False, default=0),  # order among the node's approvers
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("due_at", DateTime),
+    Column("comment", Text),
+    Column("added_by", BigInteger),  # who transferred it or added the approver (加签)
+    Index("ix_loom_flow_tasks_inbox", "assignee_id", "status", "id"),
+    Index("ix_loom_flow_tasks_instance", "instance_id", "node", "id"),
+)
+
+flow_history = Table(
+    "loom_flow_history",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor_id", BigInteger),
+    Column("actor_name", String(150), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("node", String(64)),
+    Column("comment", Text),
+    Column("detail", JSON),
+    Column("snapshot", JSON),  # the record's values at a decision: what was approved or rejected
+    Index("ix_loom_flow_history_instance", "instance_id", "id"),
+)

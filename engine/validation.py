@@ -10,9 +10,11 @@ from engine.errors import ExpressionError
 from engine.expressions import FunctionRegistry, check, parse
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.rules.actions import ActionRegistry
+from metadata.expression_sites import flow_expressions_in
+from metadata.flows import FlowSpec
 from metadata.problems import Problem, pointer
 from metadata.reserved import SYSTEM_FIELDS
-from metadata.rules import RuleSpec
+from metadata.rules import ActionSpec, RuleSpec, TriggerSpec
 from metadata.specs import ObjectSpec, thaw
 from metadata.validation import expressions_in, rule_expressions_in
 
@@ -147,15 +149,30 @@ def check_rules(
 
 
 def _action_problems(rule: RuleSpec, objects, actions: ActionRegistry, file: str) -> list[Problem]:  # type: ignore[no-untyped-def]
-    problems = []
+    found = [(spec, ("actions", index)) for index, spec in enumerate(rule.actions)]
     phase = rule_phase(rule)
-    for index, spec in enumerate(rule.actions):
+    return _actions_problems(
+        found, phase, f"a rule that runs {phase.replace('_', ' ')}", rule, objects, actions, file
+    )
+
+
+def _actions_problems(
+    found: list[tuple[ActionSpec, tuple[str | int, ...]]],
+    phase: str,
+    where: str,
+    rule: RuleSpec,
+    objects,  # type: ignore[no-untyped-def]
+    actions: ActionRegistry,
+    file: str,
+) -> list[Problem]:
+    problems = []
+    for spec, at in found:
         if spec.type not in actions:
             known = ", ".join(actions.names())
             problems.append(
                 Problem(
                     file,
-                    pointer("actions", index, "type"),
+                    pointer(*at, "type"),
                     f"unknown action type {spec.type!r}; known actions: {known}",
                 )
             )
@@ -165,13 +182,58 @@ def _action_problems(rule: RuleSpec, objects, actions: ActionRegistry, file: str
             problems.append(
                 Problem(
                     file,
-                    pointer("actions", index, "type"),
-                    f"{spec.type} cannot run in a rule that runs {phase.replace('_', ' ')}",
+                    pointer(*at, "type"),
+                    f"{spec.type} cannot run in {where}",
                 )
             )
         if action.params_schema:
             for error in Draft202012Validator(action.params_schema).iter_errors(thaw(spec.params)):
-                problems.append(Problem(file, pointer("actions", index, *error.absolute_path), error.message))
+                problems.append(Problem(file, pointer(*at, *error.absolute_path), error.message))
         for message in action.check(spec, rule, objects):
-            problems.append(Problem(file, pointer("actions", index), message))
+            problems.append(Problem(file, pointer(*at), message))
     return problems
+
+
+def flow_rule(flow: FlowSpec, actions: tuple[ActionSpec, ...] = ()) -> RuleSpec:
+    """A flow's actions seen as a rule fired by the flow's outcome, so rule actions run and check as usual."""
+    return RuleSpec(
+        name=flow.name,
+        object=flow.object,
+        trigger=TriggerSpec("on_approved"),
+        actions=actions,
+        label=flow.label,
+    )
+
+
+def check_flows(
+    flows: Mapping[str, FlowSpec],
+    objects: Mapping[str, ObjectSpec],
+    actions: ActionRegistry,
+    functions: FunctionRegistry,
+    files: Mapping[str, str],
+    only: set[str] | None = None,
+) -> list[Problem]:
+    """Problems with flows that need the engine: action types and parameters, and every expression."""
+    problems: list[Problem] = []
+    for name, flow in sorted(flows.items()):
+        if only is not None and name not in only:
+            continue
+        file = files.get(f"flow:{name}", f"flows/{name}.json")
+        if flow.object not in objects:
+            problems.append(Problem(file, "/object", f"there is no object named {flow.object!r}"))
+            continue
+        found = [
+            (spec, ("nodes", node.name, "actions", index))
+            for node in flow.nodes.values()
+            for index, spec in enumerate(node.actions)
+        ]
+        found += [(spec, ("on_reject", "actions", index)) for index, spec in enumerate(flow.reject_actions)]
+        problems += _actions_problems(found, "flow", "a flow", flow_rule(flow), objects, actions, file)
+        for site in flow_expressions_in(flow, objects):
+            scope = objects.get(site.scope_object)
+            if scope is None:
+                continue
+            known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
+            for message in check(site.text, known, functions):
+                problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
+    return sorted(set(problems))

@@ -4,6 +4,8 @@ Pure: no database and no web framework; the engine builds on these values.
 """
 
 from metadata.diff import Change, diff_documents
+from metadata.flow_graph import FlowGraph
+from metadata.flows import ApproverSpec, BranchSpec, DeadlineSpec, FlowSpec, NodeSpec
 from metadata.loading import Document, PackageSource, read_package, write_package
 from metadata.problems import Problem, pointer
 from metadata.roles import ObjectGrant, RoleSpec
@@ -14,7 +16,9 @@ from metadata.validation import (
     ExpressionSite,
     ValidationResult,
     expressions_in,
+    flow_expressions_in,
     rule_expressions_in,
+    validate_flow,
     validate_object,
     validate_package,
     validate_role,
@@ -23,10 +27,16 @@ from metadata.validation import (
 
 __all__ = [
     "ActionSpec",
+    "ApproverSpec",
+    "BranchSpec",
     "Change",
+    "DeadlineSpec",
     "Document",
     "ExpressionSite",
     "FieldSpec",
+    "FlowGraph",
+    "FlowSpec",
+    "NodeSpec",
     "ObjectGrant",
     "ObjectSpec",
     "PackageManifest",
@@ -39,10 +49,12 @@ __all__ = [
     "ValidationRuleSpec",
     "diff_documents",
     "expressions_in",
+    "flow_expressions_in",
     "pointer",
     "read_package",
     "rule_expressions_in",
     "structural_problems",
+    "validate_flow",
     "validate_object",
     "validate_package",
     "validate_role",

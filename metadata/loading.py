@@ -1,7 +1,8 @@
 """Reading a package from a folder or a zip, and writing one back so exports diff cleanly.
 
 A package is `package.json` plus one JSON document per file in a kind folder
-(`objects/customer.json`, `rules/vip_followup_overdue.json`, `roles/sales_rep.json`).
+(`objects/customer.json`, `rules/vip_followup_overdue.json`, `roles/sales_rep.json`,
+`flows/contract_approval.json`).
 Reading never raises for bad content: unreadable files, invalid JSON and misplaced files
 become problems next to the documents that did load.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from metadata.flows import FlowSpec
 from metadata.problems import Problem
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
@@ -23,7 +25,7 @@ from metadata.specs import ObjectSpec, PackageManifest, thaw
 
 MANIFEST_FILE = "package.json"
 
-# Folder name -> document kind. Objects, rules and roles are validated today; the others are read
+# Folder name -> document kind. Objects, rules, roles and flows are validated today; the others are read
 # so that a package carrying them is told they are not supported yet.
 KIND_FOLDERS: Mapping[str, str] = {
     "objects": "object",
@@ -212,16 +214,22 @@ def dumps_document(body: Mapping[str, Any]) -> str:
 
 
 ManifestLike = Mapping[str, Any] | PackageManifest
-Spec = ObjectSpec | RuleSpec | RoleSpec
+Spec = ObjectSpec | RuleSpec | RoleSpec | FlowSpec
 PackageContent = PackageSource | tuple[ManifestLike, Iterable[Spec | Mapping[str, Any]]]
 # The kind of each spec class, for the folder its document is written to.
-_KIND_OF_SPEC: Mapping[type, str] = {ObjectSpec: "object", RuleSpec: "rule", RoleSpec: "role"}
+_KIND_OF_SPEC: Mapping[type, str] = {
+    ObjectSpec: "object",
+    RuleSpec: "rule",
+    RoleSpec: "role",
+    FlowSpec: "flow",
+}
 
 
 def write_package(package: PackageContent, path: str | Path, *, replace: bool = False) -> list[str]:
     """Write a package to a folder (or to a .zip when `path` ends with .zip); return the files written.
 
-    `package` is a read package, or a manifest with specs (objects, rules, roles) or object documents.
+    `package` is a read package, or a manifest with specs (objects, rules, roles, flows) or object
+    documents.
 
     An existing non-empty target is refused unless `replace`; then documents the package no
     longer has are removed so the folder equals the package, and other files are left alone.

@@ -19,7 +19,7 @@ from metadata.references import (
     missing_object,
     no_field,
 )
-from metadata.rules import ActionSpec, RuleSpec
+from metadata.rules import ActionSpec, RuleSpec, TriggerSpec
 from metadata.specs import FieldSpec, ObjectSpec
 
 BEFORE_SAVE_TRIGGERS = frozenset({"on_create", "on_update", "on_save"})
@@ -35,10 +35,33 @@ def rule_problems(
     """Semantic problems of a schema-valid rule; `broken` names objects already reported as invalid."""
     checks = _RuleChecks(rule, file, known, frozenset(broken))
     problems = [*checks.watched_object(), *checks.trigger()]
-    for index, action in enumerate(rule.actions):
+    return problems + _actions(
+        checks, ((action, ("actions", index)) for index, action in enumerate(rule.actions))
+    )
+
+
+def action_problems(
+    object_name: str,
+    actions: Iterable[tuple[ActionSpec, Parts]],
+    file: str,
+    known: Mapping[str, ObjectSpec],
+    broken: Iterable[str] = (),
+) -> list[Problem]:
+    """Problems of rule actions that run outside a rule, on records of `object_name`, each at its place.
+
+    A flow's actions run as an approval moves on, like those of an on_approved rule, and are
+    checked the same way; the caller has already reported an object that is missing.
+    """
+    bound = RuleSpec(name="", object=object_name, trigger=TriggerSpec("on_approved"), actions=())
+    return _actions(_RuleChecks(bound, file, known, frozenset(broken)), actions)
+
+
+def _actions(checks: _RuleChecks, actions: Iterable[tuple[ActionSpec, Parts]]) -> list[Problem]:
+    problems: list[Problem] = []
+    for action, at in actions:
         check = _ACTION_CHECKS.get(action.type)
         if check is not None:
-            problems += check(checks, action, ("actions", index))
+            problems += check(checks, action, at)
     return problems
 
 

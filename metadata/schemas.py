@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from metadata.problems import Problem, pointer
 from metadata.specs import COMMON_FIELD_KEYS
 
-KINDS = ("object", "field", "validation_rule", "rule", "role", "package", "label")
+KINDS = ("object", "field", "validation_rule", "rule", "role", "flow", "package", "label")
 SCHEMA_BASE = "https://loom.dev/schema/"
 
 _TYPE_NAMES = {
@@ -108,6 +108,9 @@ def _explain(error: ValidationError, doc: Any) -> Iterator[tuple[list[str | int]
         yield [*path, error.instance], _bad_key(error, schema, _at(doc, path))
     elif keyword == "additionalProperties" and error.validator_value is False:
         yield from _unknown_keys(error, schema, path)
+    elif keyword == "required" and isinstance(schema.get("errorMessage"), str):
+        # A schema may say why the keys are needed ("vote mode needs share: …").
+        yield path, schema["errorMessage"]
     elif keyword == "required":
         for key in error.validator_value:
             if isinstance(error.instance, dict) and key not in error.instance:

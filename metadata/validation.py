@@ -1,10 +1,10 @@
-"""Validating packages, objects, rules and roles: the JSON Schema first, then what a schema cannot say.
+"""Validating packages, objects, rules, roles and flows: the JSON Schema first, then what a schema cannot say.
 
 Semantic checks (names that must exist, be unique, or not be reserved) run only on
 documents that passed the schema, so one mistake is reported once, at its own path.
 Field types and action types the core does not know (a plugin's) pass every kind check
 here; the engine judges them against its registries, and checks every expression listed
-by `expressions_in` and `rule_expressions_in` against its functions.
+by `expressions_in`, `rule_expressions_in` and `flow_expressions_in` against its functions.
 """
 
 from __future__ import annotations
@@ -14,8 +14,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
+from metadata.expression_sites import (
+    ACTION_EXPRESSIONS,
+    INBOUND_NAMES,
+    ExpressionSite,
+    expressions_in,
+    flow_expressions_in,
+    rule_expressions_in,
+)
+from metadata.flow_checks import flow_problems
+from metadata.flows import FlowSpec
 from metadata.loading import FOLDER_OF_KIND, MANIFEST_FILE, PackageSource
 from metadata.problems import Problem, pointer
 from metadata.references import (
@@ -32,7 +42,7 @@ from metadata.reserved import SYSTEM_FIELDS, field_name_reserved, object_name_re
 from metadata.role_checks import role_problems
 from metadata.roles import RoleSpec
 from metadata.rule_checks import rule_problems
-from metadata.rules import ActionSpec, RuleSpec
+from metadata.rules import RuleSpec
 from metadata.schemas import structural_problems
 from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
 
@@ -49,49 +59,25 @@ class ValidationResult:
     problems: list[Problem]
     rules: tuple[RuleSpec, ...] = ()  # every rule whose document passed the schema
     roles: tuple[RoleSpec, ...] = ()  # every role whose document passed the schema
+    flows: tuple[FlowSpec, ...] = ()  # every flow whose document passed the schema
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-@dataclass(frozen=True)
-class ExpressionSite:
-    """One expression in an object or rule document, for the engine to check against its function registry.
-
-    The names an expression may use are the fields of `scope_object`, the system fields, and
-    `extra_names` (an inbound rule's actions also read the call's `payload`).
-    """
-
-    path: str  # JSON pointer within the document, e.g. /fields/3/default or /actions/0/value
-    text: str
-    object: str  # the object whose document holds the expression, or the object a rule watches
-    scope_object: str  # the object whose fields the expression's names refer to
-    role: Literal[
-        "default",
-        "formula",
-        "rollup_filter",
-        "validation",
-        "validation_when",
-        "condition",
-        "action",
-        "related_filter",
-        "pool",
-    ]
-    extra_names: frozenset[str] = frozenset()
-
-
 def validate_package(
     source: PackageSource, *, installed: Mapping[str, ObjectSpec] = _NO_OBJECTS
 ) -> ValidationResult:
-    """Validate a read package; lookups, rollups, rules and roles may also name `installed` objects."""
+    """Validate a read package; lookups, rollups, rules, roles and flows may also name `installed` objects."""
     problems = list(source.problems)
     manifest = _manifest(source, problems)
     objects: list[tuple[str, ObjectSpec]] = []
     rules: list[tuple[str, RuleSpec]] = []
     roles: list[tuple[str, RoleSpec]] = []
+    flows: list[tuple[str, FlowSpec]] = []
     # The kinds validated today, each with the files that define its names.
-    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}, "role": {}}
+    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}, "role": {}, "flow": {}}
     for doc in source.documents:
         if doc.kind not in defined_in:
             folder = FOLDER_OF_KIND.get(doc.kind, doc.kind)
@@ -107,8 +93,10 @@ def validate_package(
             objects.append((doc.file, ObjectSpec.from_json(doc.body)))
         elif doc.kind == "rule":
             rules.append((doc.file, RuleSpec.from_json(doc.body)))
-        else:
+        elif doc.kind == "role":
             roles.append((doc.file, RoleSpec.from_json(doc.body)))
+        else:
+            flows.append((doc.file, FlowSpec.from_json(doc.body)))
 
     known = {**installed, **{spec.name: spec for _, spec in objects}}
     broken = set(defined_in["object"]) - set(known)
@@ -118,12 +106,15 @@ def validate_package(
         problems += rule_problems(rule, file, known, broken)
     for file, role in roles:
         problems += role_problems(role, file, known, broken)
+    for file, flow in flows:
+        problems += flow_problems(flow, file, known, broken)
     return ValidationResult(
         manifest,
         tuple(spec for _, spec in objects),
         _reading_order(problems),
         tuple(rule for _, rule in rules),
         tuple(role for _, role in roles),
+        tuple(flow for _, flow in flows),
     )
 
 
@@ -151,7 +142,7 @@ def _manifest(source: PackageSource, problems: list[Problem]) -> PackageManifest
 
 
 def _placement_problems(kind: str, name: str, file: str, defined_in: dict[str, str]) -> list[Problem]:
-    """The file is named for its object (rule, role), and no two files define the same one."""
+    """The file is named for its object (rule, role, flow), and no two files define the same one."""
     problems = []
     if PurePosixPath(file).stem != name:
         problems.append(Problem(file, "/name", f"{kind} {name!r} must be in a file named {name}.json"))
@@ -194,6 +185,17 @@ def validate_role(
         return ValidationResult(None, (), problems)
     role = RoleSpec.from_json(doc)
     return ValidationResult(None, (), role_problems(role, file, known_objects), roles=(role,))
+
+
+def validate_flow(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one flow document against the schema, its own graph and the object it is bound to."""
+    problems = structural_problems("flow", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    flow = FlowSpec.from_json(doc)
+    return ValidationResult(None, (), flow_problems(flow, file, known_objects), flows=(flow,))
 
 
 def object_problems(
@@ -394,95 +396,18 @@ def _value_kind(field: FieldSpec) -> str | None:
     return "other" if field_type in BUILTIN_TYPES else None
 
 
-def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
-    """Every expression in an object's fields and validation rules, with its pointer and scope object."""
-    sites = []
-    for index, field in enumerate(obj.fields):
-        at = ("fields", index)
-        if field.default is not None:
-            path = pointer(*at, "default")
-            sites.append(ExpressionSite(path, field.default, obj.name, obj.name, "default"))
-        if field.type == "formula" and isinstance(field.param("expression"), str):
-            text = field.param("expression")
-            sites.append(ExpressionSite(pointer(*at, "expression"), text, obj.name, obj.name, "formula"))
-        source = field.param("source")
-        if field.type == "rollup" and isinstance(source, Mapping) and isinstance(source.get("filter"), str):
-            path = pointer(*at, "source", "filter")
-            sites.append(ExpressionSite(path, source["filter"], obj.name, source["object"], "rollup_filter"))
-    for index, rule in enumerate(obj.validation_rules):
-        at = ("validation_rules", index)
-        sites.append(
-            ExpressionSite(pointer(*at, "condition"), rule.condition, obj.name, obj.name, "validation")
-        )
-        if rule.when is not None:
-            path = pointer(*at, "when")
-            sites.append(ExpressionSite(path, rule.when, obj.name, obj.name, "validation_when"))
-    pool = obj.extra.get("pool")
-    if isinstance(pool, Mapping) and isinstance(pool.get("cap_filter"), str):
-        sites.append(
-            ExpressionSite(pointer("pool", "cap_filter"), pool["cap_filter"], obj.name, obj.name, "pool")
-        )
-    return sites
-
-
-# The settings of each built-in action that hold expressions over the triggering record: a text is
-# one expression, a mapping (values, payload) one per key. A plugin action's settings are the engine's.
-ACTION_EXPRESSIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "set_field": ("value",),
-        "update_related": ("values",),
-        "create_record": ("values",),
-        "add_tag": ("tag",),
-        "notify": ("to", "title", "body"),
-        "send_email": ("to", "subject", "body"),
-        "call_webhook": ("payload",),
-    }
-)
-INBOUND_NAMES = frozenset({"payload"})
-
-
-def rule_expressions_in(
-    rule: RuleSpec, objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
-) -> list[ExpressionSite]:
-    """Every expression of a rule, with its JSON pointer and the object its names refer to.
-
-    The condition and the actions' settings read the triggering record, a record of the rule's
-    object (an inbound rule's also read `payload`). The filters of update_related read the
-    records it updates: `related.filter` those of `related.object`; `filter` next to `lookup`
-    the record the lookup points at, whose object is found in `objects` (no site when the
-    rule's object or the lookup is unknown: validation reports that).
-    """
-    extra = INBOUND_NAMES if rule.trigger.type == "inbound" else frozenset()
-
-    def site(text: str, role: Literal["condition", "action"], *parts: str | int) -> ExpressionSite:
-        return ExpressionSite(pointer(*parts), text, rule.object, rule.object, role, extra)
-
-    sites = [site(rule.condition, "condition", "condition")] if rule.condition is not None else []
-    for index, action in enumerate(rule.actions):
-        for key in ACTION_EXPRESSIONS.get(action.type, ()):
-            value = action.param(key)
-            if isinstance(value, str):
-                sites.append(site(value, "action", "actions", index, key))
-            elif isinstance(value, Mapping):
-                sites += [site(text, "action", "actions", index, key, name) for name, text in value.items()]
-        if action.type == "update_related":
-            sites += _update_filters(rule, index, action, objects)
-    return sites
-
-
-def _update_filters(
-    rule: RuleSpec, index: int, action: ActionSpec, objects: Mapping[str, ObjectSpec]
-) -> list[ExpressionSite]:
-    related = action.param("related")
-    if isinstance(related, Mapping):
-        if not isinstance(related.get("filter"), str):
-            return []
-        path = pointer("actions", index, "related", "filter")
-        return [ExpressionSite(path, related["filter"], rule.object, related["object"], "related_filter")]
-    obj, lookup, text = objects.get(rule.object), action.param("lookup"), action.param("filter")
-    if obj is None or not isinstance(text, str) or not obj.has_field(lookup):
-        return []
-    target = obj.field(lookup).param("target")  # None when the field is not a lookup
-    if target is None:
-        return []
-    return [ExpressionSite(pointer("actions", index, "filter"), text, rule.object, target, "related_filter")]
+__all__ = [
+    "ACTION_EXPRESSIONS",
+    "INBOUND_NAMES",
+    "ExpressionSite",
+    "ValidationResult",
+    "expressions_in",
+    "flow_expressions_in",
+    "object_problems",
+    "rule_expressions_in",
+    "validate_flow",
+    "validate_object",
+    "validate_package",
+    "validate_role",
+    "validate_rule",
+]

@@ -237,7 +237,7 @@ def main() -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
-from runtime import cli_people  # noqa: E402, F401
+from runtime import cli_flows, cli_people, cli_web  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""The documentation stays true: every complete rule, object and role example in docs/packages.md is valid."""
+"""The documentation stays true: every complete rule, object, role and flow example in the docs is valid."""
 
 from __future__ import annotations
 
@@ -8,16 +8,26 @@ from pathlib import Path
 
 import pytest
 
+from engine.expressions import check
 from engine.plugin_api import loaded_registries
 from engine.validation import check_rules
+from metadata.flows import FlowSpec
 from metadata.loading import read_package
+from metadata.reserved import SYSTEM_FIELDS
 from metadata.rules import RuleSpec
 from metadata.schemas import structural_problems
-from metadata.validation import validate_package, validate_role, validate_rule
+from metadata.validation import (
+    flow_expressions_in,
+    validate_flow,
+    validate_package,
+    validate_role,
+    validate_rule,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "packages.md"
-CRM = validate_package(read_package(ROOT / "metadata" / "packages" / "crm"))
+CRM_PACKAGE = ROOT / "metadata" / "packages" / "crm"
+CRM = validate_package(read_package(CRM_PACKAGE))
 CRM_OBJECTS = {spec.name: spec for spec in CRM.objects}
 
 
@@ -36,7 +46,9 @@ def json_examples(kind: str) -> list[tuple[int, dict]]:
         # An object's "fields" is a list; a role's is a mapping of field restrictions, next to "objects".
         is_role = "objects" in doc and not isinstance(doc.get("fields"), list) and not is_rule
         is_object = isinstance(doc.get("fields"), list) and "label" in doc and not is_rule
-        if (kind, True) in {("rule", is_rule), ("object", is_object), ("role", is_role)}:
+        is_flow = "nodes" in doc and "start" in doc
+        kinds = {("rule", is_rule), ("object", is_object), ("role", is_role), ("flow", is_flow)}
+        if (kind, True) in kinds:
             found.append((text[: match.start()].count("\n") + 1, doc))
     return found
 
@@ -45,6 +57,7 @@ def test_the_doc_has_examples_to_check() -> None:
     assert len(json_examples("rule")) >= 10
     assert len(json_examples("object")) >= 1
     assert len(json_examples("role")) >= 2
+    assert len(json_examples("flow")) >= 3
 
 
 @pytest.mark.parametrize(
@@ -76,3 +89,25 @@ def test_every_object_example_matches_the_object_schema(line: int, doc: dict) ->
 def test_every_role_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
     result = validate_role(doc, f"docs/packages.md:{line}", known_objects=CRM_OBJECTS)
     assert result.problems == []
+
+
+@pytest.mark.parametrize(
+    ("line", "doc"), json_examples("flow"), ids=lambda v: str(v) if isinstance(v, int) else ""
+)
+def test_every_flow_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
+    where = f"docs/packages.md:{line}"
+    result = validate_flow(doc, where, known_objects=CRM_OBJECTS)
+    assert result.problems == []
+    registries = loaded_registries()
+    flow = FlowSpec.from_json(doc)
+    action_types = [action.type for node in flow.nodes.values() for action in node.actions]
+    assert [name for name in action_types if name not in registries.actions] == []
+    for site in flow_expressions_in(flow, CRM_OBJECTS):
+        known = {field.name for field in CRM_OBJECTS[site.scope_object].fields} | set(SYSTEM_FIELDS)
+        assert check(site.text, known, registries.functions) == [], f"{where}: {site.path}"
+
+
+def test_the_contract_approval_example_is_the_crm_flow() -> None:
+    crm = json.loads((CRM_PACKAGE / "flows" / "contract_approval.json").read_text(encoding="utf-8"))
+
+    assert [doc for _, doc in json_examples("flow") if doc["name"] == "contract_approval"] == [crm]

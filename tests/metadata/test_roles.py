@@ -355,6 +355,7 @@ def test_the_crm_package_defines_its_roles_and_they_validate():
         "service_agent",
         "finance",
         "legal",
+        "ceo",
     }
     rep = next(role for role in result.roles if role.name == "sales_rep")
     assert rep.objects["customer"].scope("read") == "department"  # 客户归公司所有: the department sees them

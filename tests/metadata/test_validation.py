@@ -334,7 +334,6 @@ def test_schema_problems_stop_the_semantic_checks_of_that_document():
     ("folder", "kind"),
     [
         ("forms", "form"),
-        ("flows", "flow"),
         ("reports", "report"),
         ("data", "data"),
         ("i18n", "i18n"),

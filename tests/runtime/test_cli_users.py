@@ -61,7 +61,7 @@ def test_bad_input_fails_with_the_reason_and_creates_nobody(database: str, engin
     assert "error: the password must be at least 8 characters long" in short.output
     unknown_role = run(database, "user", "create", "li.na", "--no-password", "--role", "boss")
     assert unknown_role.exit_code == 1
-    assert "unknown role(s) boss; the roles are: admin, finance," in unknown_role.output
+    assert "unknown role(s) boss; the roles are: admin, ceo, finance," in unknown_role.output
     bad_name = run(database, "user", "create", "李娜")  # refused before any password prompt
     assert bad_name.exit_code == 1 and "Password" not in bad_name.output
     assert "li.na" not in run(database, "user", "list").output

@@ -1,0 +1,277 @@
+"""The flow engine: `loom.flows` — submit, decide, hand on, withdraw, remind, comment, and read.
+
+Every operation is one transaction that locks the instance first (PostgreSQL) and claims a task
+only if it is still pending, so of two people deciding one task at the same moment exactly one
+counts; the other gets a "conflict" error and nothing of theirs is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection
+
+from engine.actors import Actor
+from engine.errors import RecordNotFound
+from engine.flows.approvers import ApproverResolvers, builtin_resolvers
+from engine.flows.deadlines import run_deadline
+from engine.flows.decisions import decide
+from engine.flows.delegation import add_approver, transfer_task
+from engine.flows.errors import FlowConflict, FlowError
+from engine.flows.history import history_of
+from engine.flows.inbox import INBOX_LIMIT, pending_for
+from engine.flows.instances import (
+    Instance,
+    Task,
+    instances_of_record,
+    latest_instance,
+    load_instance,
+    load_task,
+    tasks_of,
+)
+from engine.flows.locking import lock_records
+from engine.flows.messages import tell
+from engine.flows.runs import Run
+from engine.flows.submission import require_submit_right, start_instance
+from engine.flows.tasks import DEADLINE_KIND, close_tasks
+from engine.permissions import PermissionDenied, access_for
+from metadata.flows import FlowSpec
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+T = TypeVar("T")
+DEFINITION_CACHE = 256
+
+
+class FlowEngine:
+    """Approval flows over the records of one Loom instance."""
+
+    def __init__(self, loom: Loom) -> None:
+        self.loom = loom
+        self.approvers: ApproverResolvers = builtin_resolvers()
+        self._definitions: dict[tuple[str, int], FlowSpec] = {}
+        loom.due_handlers[DEADLINE_KIND] = run_deadline
+        lock_records(loom)
+
+    def definition(self, instance: Instance) -> FlowSpec:
+        """The definition an instance runs on: the one it started with, parsed once per revision."""
+        if instance.flow_revision is None:
+            return FlowSpec.from_json(instance.definition)
+        key = (instance.flow, instance.flow_revision)
+        found = self._definitions.get(key)
+        if found is None:
+            if len(self._definitions) >= DEFINITION_CACHE:
+                self._definitions.clear()
+            found = self._definitions[key] = FlowSpec.from_json(instance.definition)
+        return found
+
+    # -- submitting ---------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        object_name: str,
+        record_id: int,
+        flow_name: str | None = None,
+        *,
+        actor: Actor,
+        chosen_approvers: Mapping[str, Iterable[int | str]] | None = None,
+        comment: str | None = None,
+    ) -> Instance:
+        """Send a record for approval. Without a flow name, the object's one active flow is used.
+
+        `chosen_approvers` maps each node whose approvers the submitter chooses to user ids or
+        usernames. Refused (nothing written) when the actor may not change the record, it is
+        already being approved, `submit_when` does not hold, or a node reached has no approvers
+        and the flow says to refuse.
+        """
+        with self.loom.begin() as conn:
+            require_submit_right(self.loom, conn, actor, object_name, record_id)
+            return start_instance(
+                self.loom,
+                conn,
+                object_name,
+                record_id,
+                flow_name,
+                actor,
+                chosen_approvers=chosen_approvers,
+                comment=comment,
+            )
+
+    def start(
+        self, conn: Connection, object_name: str, record_id: int, flow_name: str, actor: Actor
+    ) -> Instance:
+        """Start an approval in the caller's transaction (the start_flow rule action): no permission check."""
+        return start_instance(self.loom, conn, object_name, record_id, flow_name, actor)
+
+    # -- deciding -----------------------------------------------------------------------------------
+
+    def approve(self, task_id: int, *, actor: Actor, comment: str | None = None) -> Instance:
+        return self._on_task(task_id, actor, lambda run, task: decide(run, task, "approved", comment))
+
+    def reject(self, task_id: int, *, actor: Actor, comment: str, to_node: str | None = None) -> Instance:
+        """Reject with a reason: back to the submitter (the flow ends rejected), or to an earlier
+        approval node, which then runs again."""
+        if not isinstance(comment, str) or not comment.strip():
+            raise FlowError("a rejection needs a reason: say why in the comment")
+        target = None if to_node in (None, "", "submitter") else to_node
+        return self._on_task(task_id, actor, lambda run, task: decide(run, task, "rejected", comment, target))
+
+    def transfer(
+        self, task_id: int, to_user_id: int, *, actor: Actor, comment: str | None = None
+    ) -> Instance:
+        """转交: the task goes to another user (its approver, or an administrator, may do this)."""
+        return self._on_task(
+            task_id,
+            actor,
+            lambda run, task: transfer_task(run, task, to_user_id, comment),
+            administrators_too=True,
+        )
+
+    def add_approver(
+        self,
+        task_id: int,
+        user_id: int,
+        *,
+        position: str = "before",
+        actor: Actor,
+        comment: str | None = None,
+    ) -> Instance:
+        """加签: ask `user_id` to approve before this task's approver, or after them."""
+        return self._on_task(
+            task_id, actor, lambda run, task: add_approver(run, task, user_id, position, comment)
+        )
+
+    def _on_task(
+        self,
+        task_id: int,
+        actor: Actor,
+        operation: Callable[[Run, Task], Any],
+        *,
+        administrators_too: bool = False,
+    ) -> Instance:
+        with self.loom.begin() as conn:
+            first = load_task(conn, task_id)
+            run = self._open(conn, first.instance_id, actor)
+            task = load_task(conn, task_id)  # as it is now that the instance is ours
+            if task.status == "waiting":
+                raise FlowError(f"task {task_id} is not its approver's turn yet")
+            if task.status != "pending":
+                raise FlowConflict(
+                    f"task {task_id} has already been decided ({task.status}); nothing was changed"
+                )
+            if not (
+                actor.is_system
+                or actor.user_id == task.assignee_id
+                or (administrators_too and self._administrator(run, actor))
+            ):
+                raise PermissionDenied(f"task {task_id} is not yours to decide")
+            operation(run, task)
+            run.save()
+            return run.instance
+
+    def _open(self, conn: Connection, instance_id: int, actor: Actor) -> Run:
+        instance = load_instance(conn, instance_id, lock=True)
+        if not instance.running:
+            raise FlowConflict(
+                f"the approval of {instance.object} {instance.record_id} has ended ({instance.status}); "
+                "nothing was changed"
+            )
+        return Run.of(self.loom, conn, instance, actor)
+
+    @staticmethod
+    def _administrator(run: Run, actor: Actor) -> bool:
+        return access_for(run.registry, actor, run.instance.object).unrestricted
+
+    # -- the submitter's and everyone's operations ----------------------------------------------------
+
+    def withdraw(self, instance_id: int, *, actor: Actor, comment: str | None = None) -> Instance:
+        """撤回: the submitter takes the record back while it is being approved; it is editable again."""
+        with self.loom.begin() as conn:
+            run = self._open(conn, instance_id, actor)
+            if not actor.is_system and actor.user_id != run.instance.submitter_id:
+                raise PermissionDenied("only the submitter can withdraw an approval")
+            cancelled = close_tasks(run, "cancelled")
+            run.instance.status, run.instance.ended_at = "withdrawn", run.now
+            run.instance.active_nodes = []
+            run.state.pop("joins", None)
+            run.note("withdraw", comment=comment, detail={"cancelled": [task.id for task in cancelled]})
+            run.save()
+            return run.instance
+
+    def remind(self, task_id: int | None = None, *, instance_id: int | None = None, actor: Actor) -> int:
+        """催办: notify the approvers a task (or a whole approval) waits for; returns how many were told."""
+        if (task_id is None) == (instance_id is None):
+            raise FlowError("remind about one task or one approval: give task_id or instance_id")
+        with self.loom.begin() as conn:
+            if task_id is not None:
+                task = load_task(conn, task_id)
+                run = self._open(conn, task.instance_id, actor)
+                waiting_on = [task] if task.status == "pending" else []
+            else:
+                run = self._open(conn, int(instance_id), actor)  # type: ignore[arg-type]
+                waiting_on = tasks_of(conn, run.instance.id, statuses=["pending"])
+            if not (actor.user_id == run.instance.submitter_id or self._administrator(run, actor)):
+                raise PermissionDenied("only the submitter or an administrator can send reminders")
+            if not waiting_on:
+                raise FlowError("nobody is waiting to decide: there is no one to remind")
+            people = [task.assignee_id for task in waiting_on]
+            tell(run, people, "remind")
+            run.note("remind", detail={"to": people, "tasks": [task.id for task in waiting_on]})
+            return len(set(people))
+
+    def comment(self, instance_id: int, text: str, *, actor: Actor) -> None:
+        """Add a comment to the approval's history; anyone taking part or able to see the record may."""
+        if not isinstance(text, str) or not text.strip():
+            raise FlowError("a comment needs some text")
+        with self.loom.begin() as conn:
+            instance = load_instance(conn, instance_id, lock=True)
+            run = Run.of(self.loom, conn, instance, actor)
+            if not self._takes_part(run, actor):
+                raise PermissionDenied("you may not comment on this approval")
+            run.note("comment", comment=text.strip())
+
+    def _takes_part(self, run: Run, actor: Actor) -> bool:
+        if actor.is_system or actor.user_id == run.instance.submitter_id:
+            return True
+        if any(task.assignee_id == actor.user_id for task in tasks_of(run.conn, run.instance.id)):
+            return True
+        try:
+            self.loom.records(actor, run.conn).get(run.instance.object, run.instance.record_id)
+        except (RecordNotFound, PermissionDenied):
+            return False
+        return True
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def pending_for(
+        self, user_id: int, *, limit: int | None = INBOX_LIMIT, locale: str = "zh_CN"
+    ) -> list[dict[str, Any]]:
+        """The user's approvals inbox: pending tasks, newest first, with flow, step, record and submitter."""
+        return pending_for(self.loom, user_id, limit=limit, locale=locale)
+
+    def instance_of(self, object_name: str, record_id: int) -> Instance | None:
+        """The record's latest approval (running or ended), or None if it was never submitted."""
+        with self.loom.read() as conn:
+            return latest_instance(conn, object_name, record_id)
+
+    def instances_of(self, object_name: str, record_id: int) -> list[Instance]:
+        """Every approval of the record, oldest first (the record's approval timeline)."""
+        with self.loom.read() as conn:
+            return instances_of_record(conn, object_name, record_id)
+
+    def get(self, instance_id: int) -> Instance:
+        with self.loom.read() as conn:
+            return load_instance(conn, instance_id)
+
+    def tasks(self, instance_id: int) -> list[Task]:
+        """Every task of an approval, in node order then position."""
+        with self.loom.read() as conn:
+            return tasks_of(conn, instance_id)
+
+    def history(self, instance_id: int) -> list[dict[str, Any]]:
+        """Every step of an approval, oldest first: who, what, when, comment, detail and snapshot."""
+        with self.loom.read() as conn:
+            load_instance(conn, instance_id)
+            return history_of(conn, instance_id)
