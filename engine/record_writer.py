@@ -109,7 +109,8 @@ class RecordWriter:
             (name, spec, None if type(ftype).to_json is FieldType.to_json else ftype.to_json)
             for name, spec, ftype in self.to_db
         ]
-        self.events = loom.events
+        self.before_save = loom.events.handlers_for("before_save", registry, model.name)
+        self.after_save = loom.events.handlers_for("after_save", registry, model.name)
 
     # -- preparing ---------------------------------------------------------------------------------
 
@@ -125,11 +126,10 @@ class RecordWriter:
         record["owner"] = self.actor.user_id
         self._coerce_into(record, values, source, errors)
         self._apply_defaults(record, values, errors)
-        if self.events.has_handlers("before_save"):
-            self.events.emit(
-                "before_save",
-                RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry),
-            )
+        if self.before_save:
+            event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
+            for handler in self.before_save:
+                handler(event)
         self._check(record, record.keys(), errors)
         self._check_rules(record, None, errors)
         if check_references and not errors and self.references:
@@ -147,10 +147,11 @@ class RecordWriter:
             if spec is not None and spec.readonly and not self.actor.is_system:
                 errors[name] = ["is read-only"]
         self._coerce_into(record, changes, source, errors)
-        if self.events.has_handlers("before_save"):
+        if self.before_save:
             changed = frozenset(n for n in self.settable if record[n] != old[n])
             event = RecordEvent(self.model.name, record, old, self.actor, self.conn, changed, self.registry)
-            self.events.emit("before_save", event)
+            for handler in self.before_save:
+                handler(event)
         changed_names = [name for name in record if name in self.settable and record[name] != old.get(name)]
         self._check(record, changed_names, errors)
         self._check_rules(record, old, errors)
@@ -305,12 +306,10 @@ class RecordWriter:
             record["id"] = record_id
             entries.append((record_id, self._created(record)))
         write_creation_audit(self.conn, self.actor, now, self.model.name, entries)
-        if self.events.has_handlers("after_save"):
-            for record in records:
-                self.events.emit(
-                    "after_save",
-                    RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry),
-                )
+        for record in records if self.after_save else ():
+            event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
+            for handler in self.after_save:
+                handler(event)
         return ids
 
     def _created(self, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -359,10 +358,11 @@ class RecordWriter:
         write_audit(
             self.conn, [audit_row(self.actor, self.now, self.model.name, old["id"], "update", changes)]
         )
-        if self.events.has_handlers("after_save"):
+        if self.after_save:
             record = {**new, "id": old["id"], "version": old["version"] + 1}
             event = RecordEvent(
                 self.model.name, record, old, self.actor, self.conn, frozenset(changes), self.registry
             )
-            self.events.emit("after_save", event)
+            for handler in self.after_save:
+                handler(event)
         return True

@@ -41,5 +41,8 @@ def lock_records(loom: Loom) -> None:
         if (row.definition or {}).get("lock_record", True):
             raise RecordLocked(event.object, event.old["id"], row.flow, row.status)
 
-    loom.events.subscribe("before_save", refuse_if_locked)
-    loom.events.subscribe("before_delete", refuse_if_locked)
+    def has_flows(registry, object_name: str) -> bool:  # type: ignore[no-untyped-def]
+        return bool(registry.flows_for(object_name))
+
+    loom.events.subscribe("before_save", refuse_if_locked, has_flows)
+    loom.events.subscribe("before_delete", refuse_if_locked, has_flows)

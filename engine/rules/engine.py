@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from engine.loom import Loom
 
 SAVE_TRIGGERS = {True: ("on_create", "on_save"), False: ("on_update", "on_save")}
+SAVE_TRIGGER_TYPES = ("on_create", "on_update", "on_save")
+
+
+def _watches(trigger_types: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Whether any active rule of the object has one of these triggers."""
+
+    def applies(registry: Registry, object_name: str) -> bool:
+        return bool(registry.rules_for(object_name, *trigger_types))
+
+    return applies
 
 
 class RulesEngine:
@@ -25,9 +35,9 @@ class RulesEngine:
 
     def __init__(self, loom: Loom) -> None:
         self.loom = loom
-        loom.events.subscribe("before_save", self._before_save)
-        loom.events.subscribe("after_save", self._after_save)
-        loom.events.subscribe("after_delete", self._after_delete)
+        loom.events.subscribe("before_save", self._before_save, _watches(SAVE_TRIGGER_TYPES))
+        loom.events.subscribe("after_save", self._after_save, _watches((*SAVE_TRIGGER_TYPES, "date_offset")))
+        loom.events.subscribe("after_delete", self._after_delete, _watches(("on_delete", "date_offset")))
         loom.due_handlers["rule.schedule"] = schedules.run_schedule
         loom.due_handlers["rule.date_offset"] = schedules.run_date_offset
 
