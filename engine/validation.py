@@ -65,12 +65,17 @@ def _field_type_problems(obj, objects, field_types, file) -> list[Problem]:  # t
 
 
 def _expression_problems(obj, objects, functions, file) -> list[Problem]:  # type: ignore[no-untyped-def]
+    return _site_problems(expressions_in(obj), objects, functions, file)
+
+
+def _site_problems(sites, objects, functions: FunctionRegistry, file: str) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """Every expression checked against the fields of the object it reads and the function registry."""
     problems = []
-    for site in expressions_in(obj):
+    for site in sites:
         scope = objects.get(site.scope_object)
         if scope is None:
             continue  # the missing object is reported by the structural checks
-        known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS)
+        known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
         for message in check(site.text, known, functions):
             problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
     return problems
@@ -138,13 +143,7 @@ def check_rules(
             problems.append(Problem(file, "/object", f"there is no object named {rule.object!r}"))
             continue
         problems += _action_problems(rule, objects, actions, file)
-        for site in rule_expressions_in(rule, objects):
-            scope = objects.get(site.scope_object)
-            if scope is None:
-                continue
-            known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
-            for message in check(site.text, known, functions):
-                problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
+        problems += _site_problems(rule_expressions_in(rule, objects), objects, functions, file)
     return sorted(set(problems))
 
 
@@ -229,11 +228,5 @@ def check_flows(
         ]
         found += [(spec, ("on_reject", "actions", index)) for index, spec in enumerate(flow.reject_actions)]
         problems += _actions_problems(found, "flow", "a flow", flow_rule(flow), objects, actions, file)
-        for site in flow_expressions_in(flow, objects):
-            scope = objects.get(site.scope_object)
-            if scope is None:
-                continue
-            known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
-            for message in check(site.text, known, functions):
-                problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
+        problems += _site_problems(flow_expressions_in(flow, objects), objects, functions, file)
     return sorted(set(problems))
