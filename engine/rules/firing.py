@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -93,22 +94,23 @@ def fire_rule(
         write_runs(conn, [entry])
         return entry
     token = _chain.set((*chain, frame))
+    context = ActionContext(
+        loom,
+        conn,
+        registry,
+        rule,
+        model,
+        record,
+        old,
+        phase,
+        rule_actor(rule),
+        triggered_by,
+        ectx,
+        payload,
+        occasion=occasion,
+    )
     try:
-        _run_actions(
-            loom,
-            conn,
-            registry,
-            rule,
-            model,
-            record,
-            old,
-            phase,
-            triggered_by,
-            ectx,
-            payload,
-            entry,
-            occasion,
-        )
+        _run_actions(context, entry)
     finally:
         _chain.reset(token)
     entry.status = "fired"
@@ -132,39 +134,12 @@ def _condition_holds(
     return bool(value)
 
 
-def _run_actions(
-    loom,
-    conn,
-    registry,
-    rule,
-    model,
-    record,
-    old,
-    phase,
-    triggered_by,
-    ectx,
-    payload,  # type: ignore[no-untyped-def]
-    entry: RunEntry,
-    occasion: str,
-) -> None:
+def _run_actions(context: ActionContext, entry: RunEntry) -> None:
+    """Run the rule's actions in order; the first failure fails the firing (and its transaction)."""
+    loom, rule, phase = context.loom, context.rule, context.phase
     for index, spec in enumerate(rule.actions):
         action = loom.actions.get(spec.type)
-        ctx = ActionContext(
-            loom,
-            conn,
-            registry,
-            rule,
-            model,
-            record,
-            old,
-            phase,
-            rule_actor(rule),
-            triggered_by,
-            ectx,
-            payload,
-            index,
-            occasion=occasion,
-        )
+        ctx = replace(context, index=index)
         try:
             if phase not in action.phases:
                 raise ActionFailed(f"{spec.type} cannot run {phase.replace('_', ' ')}")
@@ -178,7 +153,7 @@ def _run_actions(
                 loom,
                 entry,
                 error
-                if _is_users_error(error, phase, model.name)
+                if _is_users_error(error, phase, context.model.name)
                 else ActionFailed(f"rule {rule.name!r}, action {index + 1} ({spec.type}): {error.message}"),
             )
         entry.actions.append({"type": spec.type, **outcome})
