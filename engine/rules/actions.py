@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection
@@ -45,7 +45,6 @@ class ActionContext:
     #: What this firing is about, stable if it is retried: the record's version for a save, the
     #: due time for scheduled and date-offset work. Part of every outgoing message's key.
     occasion: str = ""
-    notes: dict[str, Any] = field(default_factory=dict)
 
     def evaluate(self, text: str) -> Any:
         """Evaluate one of the action's expressions against the triggering record (and payload)."""
