@@ -85,6 +85,22 @@ def add_days(ctx: EvalContext, value: Any, days: Any) -> dt.date | None:
         raise ExpressionError("add_days() went past the range of dates") from None
 
 
+def add_hours(ctx: EvalContext, value: Any, hours: Any) -> dt.datetime | None:
+    """The moment n hours after a datetime; a date counts from its midnight."""
+    if value is None or hours is None:
+        return None
+    if not isinstance(value, dt.date):
+        raise ExpressionError(f"add_hours() expects a datetime, got {kind_of(value)}")
+    count = _as_whole_number(hours, "add_hours")
+    if abs(count) > MAX_DAYS * 24:
+        raise ExpressionError(f"add_hours() can add at most {MAX_DAYS * 24} hours")
+    start = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    try:
+        return start + dt.timedelta(hours=count)
+    except OverflowError:
+        raise ExpressionError("add_hours() went past the range of dates") from None
+
+
 def isblank(ctx: EvalContext, value: Any) -> bool:
     return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
 
@@ -256,6 +272,7 @@ def default_functions() -> FunctionRegistry:
         Function("days_since", days_since, 1, 1, sql.days_since, "Whole days from d to today.", "number"),
         Function("days_until", days_until, 1, 1, sql.days_until, "Whole days from today to d.", "number"),
         Function("add_days", add_days, 2, 2, sql.add_days, "The date n days after d.", "date"),
+        Function("add_hours", add_hours, 2, 2, sql.add_hours, "The datetime n hours after t.", "datetime"),
         Function("isblank", isblank, 1, 1, sql.isblank, "True for empty, '' or [].", "boolean"),
         Function("coalesce", coalesce, 1, None, sql.coalesce, "The first non-empty value."),
         Function("contains", contains, 2, 2, sql.contains, "Substring or list membership.", "boolean"),

@@ -90,13 +90,35 @@ def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     value = bind(value, sctx.dialect)
     if sctx.dialect == "postgresql":
         if kind == "date":
-            return sa.type_coerce(value + bind(days, "postgresql"), sa.Date)
-        interval = sa.func.make_interval(0, 0, 0, bind(days, "postgresql"))
+            # PostgreSQL adds only an integer to a date, and integer fields are bigint columns.
+            return sa.type_coerce(value + sa.cast(bind(days, "postgresql"), sa.Integer), sa.Date)
+        interval = sa.func.make_interval(0, 0, 0, sa.cast(bind(days, "postgresql"), sa.Integer))
         return sa.type_coerce(value + interval, sa.DateTime)
     modifier = sa.func.printf("%+d days", days) if is_sql(days) else sa.literal(f"{days:+d} days", sa.String)
     if kind == "date":
         return sa.type_coerce(sa.func.date(value, modifier), sa.Date)
     # datetime() drops the microseconds SQLAlchemy stores on SQLite; keep the stored suffix.
+    shifted = sa.func.datetime(value, modifier, type_=sa.String).concat(
+        sa.func.substr(sa.type_coerce(value, sa.String), 20)
+    )
+    return sa.type_coerce(shifted, sa.DateTime)
+
+
+def add_hours(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    value, hours = args
+    if hours is None:
+        return sa.null()
+    if _date_kind(value, "add_hours") != "datetime":
+        raise NotCompilable("add_hours() in a filter needs a datetime")
+    if not is_sql(hours) and not (isinstance(hours, int) and not isinstance(hours, bool)):
+        raise NotCompilable("add_hours() in a filter needs a whole number of hours")
+    value = bind(value, sctx.dialect)
+    if sctx.dialect == "postgresql":
+        interval = sa.func.make_interval(0, 0, 0, 0, sa.cast(bind(hours, "postgresql"), sa.Integer))
+        return sa.type_coerce(value + interval, sa.DateTime)
+    modifier = (
+        sa.func.printf("%+d hours", hours) if is_sql(hours) else sa.literal(f"{hours:+d} hours", sa.String)
+    )
     shifted = sa.func.datetime(value, modifier, type_=sa.String).concat(
         sa.func.substr(sa.type_coerce(value, sa.String), 20)
     )

@@ -51,7 +51,7 @@ def build_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("name", sa.String(100)),
         sa.Column("level", sa.String(20)),
         sa.Column("amount", sa.Numeric(12, 2)),
-        sa.Column("score", sa.Integer),
+        sa.Column("score", sa.BigInteger),  # as the engine makes integer fields
         sa.Column("last_followup_at", sa.DateTime),
         sa.Column("due", sa.Date),
         # none_as_null: an empty list field is SQL NULL, not the JSON text 'null'.
@@ -242,6 +242,9 @@ FILTERS = [
     "add_days(due, 5) > add_days(today(), 7)",
     "add_days(last_followup_at, 19) > now()",
     "add_days(due, score) > today()",
+    "add_hours(last_followup_at, 30) > now()",
+    "add_hours(last_followup_at, -5) < now()",
+    "add_hours(last_followup_at, score) > now()",
     "year(due) == 2024",
     "month(last_followup_at) == 5",
     "day(due) > 20",
