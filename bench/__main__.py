@@ -15,6 +15,8 @@ SUITES = [
     "bench.rules",
     "bench.permissions",
     "bench.flows",
+    "bench.web",
+    "bench.imports",
 ]
 
 

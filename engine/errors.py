@@ -63,6 +63,14 @@ class UnknownObject(LoomError):
         super().__init__(f"there is no object named {object_name!r}")
 
 
+class UnknownReport(LoomError):
+    code = "not_found"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"there is no report named {name!r}")
+
+
 class ConflictError(LoomError):
     """The record changed since the caller read it (optimistic locking)."""
 
@@ -112,4 +120,22 @@ class BulkInvalid(LoomError):
         first = ", ".join(str(index) for index in list(self.rows)[:10])
         super().__init__(
             f"{len(self.rows)} {object_name} row(s) are invalid (rows {first}…); nothing was saved"
+        )
+
+
+class PackageRefused(LoomError):
+    """A package operation was refused: a dependency missing or out of range, a dependent package, records."""
+
+    code = "package_refused"
+
+
+class MergeConflicts(LoomError):
+    """An upgrade's three-way merge left conflicts; nothing was applied."""
+
+    code = "merge_conflict"
+
+    def __init__(self, conflicts: Sequence[object]) -> None:
+        self.conflicts = list(conflicts)
+        super().__init__(
+            f"{len(self.conflicts)} conflict(s) between your changes and the new version; nothing was applied"
         )

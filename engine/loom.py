@@ -26,6 +26,8 @@ from engine.rules.engine import RulesEngine
 from engine.settings import Settings
 from engine.system_tables import system_metadata
 from metadata.flows import FlowSpec
+from metadata.forms import FormSpec
+from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
@@ -107,7 +109,11 @@ class Loom:
                 rules = {doc.name: RuleSpec.from_json(doc.body) for doc in load_documents(conn, "rule")}
                 roles = {doc.name: RoleSpec.from_json(doc.body) for doc in load_documents(conn, "role")}
                 flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
-                self._registry = Registry(objects, self.field_types, version, rules, roles, flows)
+                forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
+                reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
+                self._registry = Registry(
+                    objects, self.field_types, version, rules, roles, flows, forms=forms, reports=reports
+                )
             return self._registry
 
     @property

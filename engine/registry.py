@@ -9,13 +9,15 @@ from types import MappingProxyType
 
 from sqlalchemy import MetaData, Table
 
-from engine.errors import UnknownObject
+from engine.errors import UnknownObject, UnknownReport
 from engine.expressions import parse
 from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.system_tables import NAMING_CONVENTION
 from engine.tables import build_table
 from metadata.flows import FlowSpec
+from metadata.forms import FormSpec, default_form
+from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
@@ -85,8 +87,17 @@ class Registry:
         rules: Mapping[str, RuleSpec] | None = None,
         roles: Mapping[str, RoleSpec] | None = None,
         flows: Mapping[str, FlowSpec] | None = None,
+        forms: Mapping[str, FormSpec] | None = None,
+        reports: Mapping[str, ReportSpec] | None = None,
     ) -> None:
         self.version = version
+        self._forms: Mapping[str, FormSpec] = MappingProxyType(dict(forms or {}))
+        self._reports: Mapping[str, ReportSpec] = MappingProxyType(dict(reports or {}))
+        # An object's form: the one named after it, else the first bound to it by name.
+        self._form_of: dict[str, FormSpec] = {}
+        for _, form in sorted(self._forms.items()):
+            if form.name == form.object or form.object not in self._form_of:
+                self._form_of[form.object] = form
         self.roles: Mapping[str, RoleSpec] = MappingProxyType(dict(roles or {}))
         self.flows: Mapping[str, FlowSpec] = MappingProxyType(dict(flows or {}))
         by_object: dict[str, list[FlowSpec]] = defaultdict(list)
@@ -132,6 +143,25 @@ class Registry:
     def flows_for(self, object_name: str) -> tuple[FlowSpec, ...]:
         """The flows bound to an object (active or not), by name."""
         return self._flows_by_object.get(object_name, ())
+
+    def forms(self) -> Mapping[str, FormSpec]:
+        return self._forms
+
+    def reports(self) -> Mapping[str, ReportSpec]:
+        return self._reports
+
+    def report(self, name: str) -> ReportSpec:
+        try:
+            return self._reports[name]
+        except KeyError:
+            raise UnknownReport(name) from None
+
+    def form_for(self, object_name: str) -> FormSpec:
+        """The object's form: the one named after it, else the first bound to it, else a generated one."""
+        form = self._form_of.get(object_name)
+        if form is None:
+            form = self._form_of[object_name] = default_form(self.object(object_name).spec)
+        return form
 
     def role_specs(self) -> dict[str, RoleSpec]:
         return dict(self.roles)

@@ -79,6 +79,41 @@ archived_columns = Table(
     Index("ix_loom_archived_columns_field", "object", "field"),
 )
 
+# Installed packages, and each one's documents as it shipped them: the base of the customisation
+# layer (current document minus base) and of three-way upgrades.
+packages = Table(
+    "loom_packages",
+    system_metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", String(100), nullable=False),
+    Column("depends", JSON, nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("installed_at", DateTime, nullable=False),
+    Column("upgraded_at", DateTime),
+)
+
+package_documents = Table(
+    "loom_package_documents",
+    system_metadata,
+    Column("package", String(100), primary_key=True),
+    Column("kind", String(40), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("file", String(300), nullable=False),
+    Column("body", JSON, nullable=False),  # an extension's body says "extends"
+)
+
+# Record tables of removed objects, renamed so their data survives.
+archived_tables = Table(
+    "loom_archived_tables",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("object", String(64), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("archived_at", DateTime, nullable=False),
+)
+
 audit_log = Table(
     "loom_audit",
     system_metadata,
@@ -326,4 +361,75 @@ flow_history = Table(
     Column("detail", JSON),
     Column("snapshot", JSON),  # the record's values at a decision: what was approved or rejected
     Index("ix_loom_flow_history_instance", "instance_id", "id"),
+)
+
+saved_views = Table(
+    "loom_saved_views",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("object", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", JSON, nullable=False),  # the list page's own parameters: filters, search, sort
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "object", "name"),
+    Index("ix_loom_saved_views_owner", "user_id", "object"),
+)
+
+imports = Table(
+    "loom_imports",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("object", String(64), nullable=False),
+    Column("file_name", String(500), nullable=False),
+    Column("file_path", Text, nullable=False),  # where resume reads the file again
+    Column("file_digest", String(64), nullable=False),  # SHA-256: resume refuses a file that changed
+    Column("mapping", JSON, nullable=False),  # column → field
+    Column("options", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # running, done, failed, reverted
+    Column("rows_done", Integer, nullable=False),  # data rows consumed, committed with their batch
+    Column("counts", JSON, nullable=False),
+    Column("error", Text),
+    Column("created_by", BigInteger),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("reverted_at", DateTime),
+    Index("ix_loom_imports_object", "object", "id"),
+)
+
+import_items = Table(
+    "loom_import_items",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("import_id", BigInteger, nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("action", String(20), nullable=False),  # created, updated
+    Column("before", JSON),  # updated: each changed field's value before the import, in JSON form
+    Column("version_after", Integer, nullable=False),  # revert leaves a record alone if it moved on
+    Index("ix_loom_import_items_record", "import_id", "record_id", "id"),
+)
+
+import_problems = Table(
+    "loom_import_problems",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("import_id", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # invalid, duplicate
+    Column("cells", JSON, nullable=False),  # the row as it was in the file
+    Column("reasons", JSON, nullable=False),  # field → messages
+    Index("ix_loom_import_problems_import", "import_id", "id"),
+)
+
+# Normalised duplicate-rule keys of every record, so finding duplicates is an indexed lookup.
+dedupe_keys = Table(
+    "loom_dedupe_keys",
+    system_metadata,
+    Column("object", String(64), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("key", String(32), nullable=False),  # a digest of the normalised match values
+    Index("ix_loom_dedupe_keys_lookup", "object", "rule", "key"),
 )

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
+from datetime import datetime
 
 from jsonschema import Draft202012Validator
 
+from engine.actors import SYSTEM
 from engine.errors import ExpressionError
-from engine.expressions import FunctionRegistry, check, parse
+from engine.expressions import FunctionRegistry, SqlContext, check, parse
+from engine.expressions.sql_truth import is_predicate
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.registry import Registry
+from engine.reports import report_sql_problems
 from engine.rules.actions import ActionRegistry
-from metadata.expression_sites import flow_expressions_in
+from metadata.expression_sites import flow_expressions_in, form_expressions_in, report_expressions_in
 from metadata.flows import FlowSpec
+from metadata.forms import FormSpec
 from metadata.problems import Problem, pointer
+from metadata.reports import ReportSpec
 from metadata.reserved import SYSTEM_FIELDS
 from metadata.rules import ActionSpec, RuleSpec, TriggerSpec
 from metadata.specs import ObjectSpec, thaw
@@ -230,3 +238,69 @@ def check_flows(
         problems += _actions_problems(found, "flow", "a flow", flow_rule(flow), objects, actions, file)
         problems += _site_problems(flow_expressions_in(flow, objects), objects, functions, file)
     return sorted(set(problems))
+
+
+def check_forms(
+    forms: Mapping[str, FormSpec],
+    objects: Mapping[str, ObjectSpec],
+    functions: FunctionRegistry,
+    files: Mapping[str, str],
+) -> list[Problem]:
+    """Problems with forms that need the engine: every condition against the functions and fields."""
+    problems: list[Problem] = []
+    for name, form in sorted(forms.items()):
+        file = files.get(f"form:{name}", f"forms/{name}.json")
+        if form.object not in objects:
+            problems.append(Problem(file, "/object", f"there is no object named {form.object!r}"))
+            continue
+        problems += _site_problems(form_expressions_in(form), objects, functions, file)
+    return sorted(set(problems))
+
+
+def check_reports(
+    reports: Mapping[str, ReportSpec],
+    objects: Mapping[str, ObjectSpec],
+    field_types: FieldTypeRegistry,
+    functions: FunctionRegistry,
+    files: Mapping[str, str],
+) -> list[Problem]:
+    """Problems with reports that need the engine: the filter is a condition over known fields and
+    functions, and every part of the report compiles to SQL on both databases."""
+    problems: list[Problem] = []
+    registry: Registry | None = None
+    for name, report in sorted(reports.items()):
+        file = files.get(f"report:{name}", f"reports/{name}.json")
+        obj = objects.get(report.object)
+        if obj is None:
+            problems.append(Problem(file, "/object", f"there is no object named {report.object!r}"))
+            continue
+        found = _site_problems(report_expressions_in(report), objects, functions, file)
+        probe = SqlContext(datetime(2000, 1, 1), SYSTEM, functions, "sqlite")
+        condition = None if found or report.filter is None else parse(report.filter).tree.body
+        if condition is not None and not _is_condition(condition, obj, probe):
+            message = f"must be true or false for each record, e.g. status == 'won'; got {report.filter!r}"
+            found.append(Problem(file, "/filter", message))
+        if not found and _fields_exist(report, obj):
+            registry = registry or Registry(dict(objects), field_types, version=-1)
+            for dialect in ("sqlite", "postgresql"):
+                sctx = SqlContext(probe.now, SYSTEM, functions, dialect)  # type: ignore[arg-type]
+                sql_problems = report_sql_problems(report, registry, sctx)
+                found += [Problem(file, at, message) for at, message in sql_problems]
+        problems += found
+    return sorted(set(problems))
+
+
+def _is_condition(node: ast.AST, obj: ObjectSpec, probe: SqlContext) -> bool:
+    """Whether an expression gives True or False: a comparison, and/or/not, a boolean function or field."""
+    if isinstance(node, ast.Name) and obj.has_field(node.id):
+        field = obj.field(node.id)
+        return (field.param("result") if field.type == "formula" else field.type) == "boolean"
+    if isinstance(node, ast.BoolOp):
+        return all(_is_condition(value, obj, probe) for value in node.values)
+    return is_predicate(node, probe)
+
+
+def _fields_exist(report: ReportSpec, obj: ObjectSpec) -> bool:
+    """Whether the fields a report names exist (those that do not are reported by the metadata checks)."""
+    named = [group.field for group in report.group_by] + [m.field for m in report.measures if m.field]
+    return all(obj.has_field(name) for name in named)

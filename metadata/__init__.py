@@ -6,8 +6,10 @@ Pure: no database and no web framework; the engine builds on these values.
 from metadata.diff import Change, diff_documents
 from metadata.flow_graph import FlowGraph
 from metadata.flows import ApproverSpec, BranchSpec, DeadlineSpec, FlowSpec, NodeSpec
+from metadata.forms import FormField, FormSection, FormSpec
 from metadata.loading import Document, PackageSource, read_package, write_package
 from metadata.problems import Problem, pointer
+from metadata.reports import GroupBy, Measure, ReportSpec
 from metadata.roles import ObjectGrant, RoleSpec
 from metadata.rules import ActionSpec, RuleSpec, TriggerSpec, ValidationRuleSpec
 from metadata.schemas import structural_problems
@@ -19,8 +21,10 @@ from metadata.validation import (
     flow_expressions_in,
     rule_expressions_in,
     validate_flow,
+    validate_form,
     validate_object,
     validate_package,
+    validate_report,
     validate_role,
     validate_rule,
 )
@@ -36,12 +40,18 @@ __all__ = [
     "FieldSpec",
     "FlowGraph",
     "FlowSpec",
+    "FormField",
+    "FormSection",
+    "FormSpec",
+    "GroupBy",
+    "Measure",
     "NodeSpec",
     "ObjectGrant",
     "ObjectSpec",
     "PackageManifest",
     "PackageSource",
     "Problem",
+    "ReportSpec",
     "RoleSpec",
     "RuleSpec",
     "TriggerSpec",
@@ -55,8 +65,10 @@ __all__ = [
     "rule_expressions_in",
     "structural_problems",
     "validate_flow",
+    "validate_form",
     "validate_object",
     "validate_package",
+    "validate_report",
     "validate_role",
     "validate_rule",
     "write_package",

@@ -13,7 +13,9 @@ from types import MappingProxyType
 from typing import Literal
 
 from metadata.flows import FlowSpec
+from metadata.forms import CONDITIONS, FormSpec
 from metadata.problems import pointer
+from metadata.reports import ReportSpec
 from metadata.rules import ActionSpec, RuleSpec
 from metadata.specs import ObjectSpec
 
@@ -32,6 +34,8 @@ SiteRole = Literal[
     "pool",
     "submit_when",
     "branch",
+    "form_condition",
+    "report_filter",
 ]
 
 
@@ -139,6 +143,30 @@ def flow_expressions_in(
                 sites.append(ExpressionSite(path, branch.when, obj, obj, "branch"))
         sites += action_expressions_in(obj, node.actions, (*at, "actions"), objects)
     return sites + action_expressions_in(obj, flow.reject_actions, ("on_reject", "actions"), objects)
+
+
+def form_expressions_in(form: FormSpec) -> list[ExpressionSite]:
+    """Every condition of a form, sections first then their fields, each over the values being typed."""
+    obj = form.object
+    sites = []
+    for i, section in enumerate(form.sections):
+        if section.visible_if is not None:
+            path = pointer("sections", i, "visible_if")
+            sites.append(ExpressionSite(path, section.visible_if, obj, obj, "form_condition"))
+        for j, entry in enumerate(section.fields):
+            for key in CONDITIONS:
+                text = getattr(entry, key)
+                if text is not None:
+                    path = pointer("sections", i, "fields", j, key)
+                    sites.append(ExpressionSite(path, text, obj, obj, "form_condition"))
+    return sites
+
+
+def report_expressions_in(report: ReportSpec) -> list[ExpressionSite]:
+    """A report's filter, over the records of its object."""
+    if report.filter is None:
+        return []
+    return [ExpressionSite("/filter", report.filter, report.object, report.object, "report_filter")]
 
 
 def action_expressions_in(

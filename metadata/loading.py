@@ -18,15 +18,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from metadata.flows import FlowSpec
+from metadata.forms import FormSpec
 from metadata.problems import Problem
+from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest, thaw
 
 MANIFEST_FILE = "package.json"
 
-# Folder name -> document kind. Objects, rules, roles and flows are validated today; the others are read
-# so that a package carrying them is told they are not supported yet.
+# Folder name -> document kind. Data and i18n documents are not validated yet: they are read so that a
+# package carrying them is told they are not supported yet.
 KIND_FOLDERS: Mapping[str, str] = {
     "objects": "object",
     "forms": "form",
@@ -214,7 +216,7 @@ def dumps_document(body: Mapping[str, Any]) -> str:
 
 
 ManifestLike = Mapping[str, Any] | PackageManifest
-Spec = ObjectSpec | RuleSpec | RoleSpec | FlowSpec
+Spec = ObjectSpec | RuleSpec | RoleSpec | FlowSpec | FormSpec | ReportSpec
 PackageContent = PackageSource | tuple[ManifestLike, Iterable[Spec | Mapping[str, Any]]]
 # The kind of each spec class, for the folder its document is written to.
 _KIND_OF_SPEC: Mapping[type, str] = {
@@ -222,6 +224,8 @@ _KIND_OF_SPEC: Mapping[type, str] = {
     RuleSpec: "rule",
     RoleSpec: "role",
     FlowSpec: "flow",
+    FormSpec: "form",
+    ReportSpec: "report",
 }
 
 

@@ -22,10 +22,14 @@ from metadata.expression_sites import (
     ExpressionSite,
     expressions_in,
     flow_expressions_in,
+    form_expressions_in,
+    report_expressions_in,
     rule_expressions_in,
 )
 from metadata.flow_checks import flow_problems
 from metadata.flows import FlowSpec
+from metadata.form_checks import form_problems
+from metadata.forms import FormSpec
 from metadata.loading import FOLDER_OF_KIND, MANIFEST_FILE, PackageSource
 from metadata.problems import Problem, pointer
 from metadata.references import (
@@ -38,6 +42,8 @@ from metadata.references import (
     no_field,
     repeats,
 )
+from metadata.report_checks import report_problems
+from metadata.reports import ReportSpec
 from metadata.reserved import SYSTEM_FIELDS, field_name_reserved, object_name_reserved
 from metadata.role_checks import role_problems
 from metadata.roles import RoleSpec
@@ -60,6 +66,8 @@ class ValidationResult:
     rules: tuple[RuleSpec, ...] = ()  # every rule whose document passed the schema
     roles: tuple[RoleSpec, ...] = ()  # every role whose document passed the schema
     flows: tuple[FlowSpec, ...] = ()  # every flow whose document passed the schema
+    forms: tuple[FormSpec, ...] = ()  # every form whose document passed the schema
+    reports: tuple[ReportSpec, ...] = ()  # every report whose document passed the schema
 
     @property
     def ok(self) -> bool:
@@ -76,8 +84,12 @@ def validate_package(
     rules: list[tuple[str, RuleSpec]] = []
     roles: list[tuple[str, RoleSpec]] = []
     flows: list[tuple[str, FlowSpec]] = []
+    forms: list[tuple[str, FormSpec]] = []
+    reports: list[tuple[str, ReportSpec]] = []
     # The kinds validated today, each with the files that define its names.
-    defined_in: dict[str, dict[str, str]] = {"object": {}, "rule": {}, "role": {}, "flow": {}}
+    defined_in: dict[str, dict[str, str]] = {
+        "object": {}, "rule": {}, "role": {}, "flow": {}, "form": {}, "report": {}
+    }  # fmt: skip
     for doc in source.documents:
         if doc.kind not in defined_in:
             folder = FOLDER_OF_KIND.get(doc.kind, doc.kind)
@@ -95,6 +107,10 @@ def validate_package(
             rules.append((doc.file, RuleSpec.from_json(doc.body)))
         elif doc.kind == "role":
             roles.append((doc.file, RoleSpec.from_json(doc.body)))
+        elif doc.kind == "form":
+            forms.append((doc.file, FormSpec.from_json(doc.body)))
+        elif doc.kind == "report":
+            reports.append((doc.file, ReportSpec.from_json(doc.body)))
         else:
             flows.append((doc.file, FlowSpec.from_json(doc.body)))
 
@@ -108,6 +124,10 @@ def validate_package(
         problems += role_problems(role, file, known, broken)
     for file, flow in flows:
         problems += flow_problems(flow, file, known, broken)
+    for file, form in forms:
+        problems += form_problems(form, file, known, broken)
+    for file, report in reports:
+        problems += report_problems(report, file, known, broken)
     return ValidationResult(
         manifest,
         tuple(spec for _, spec in objects),
@@ -115,6 +135,8 @@ def validate_package(
         tuple(rule for _, rule in rules),
         tuple(role for _, role in roles),
         tuple(flow for _, flow in flows),
+        tuple(form for _, form in forms),
+        tuple(report for _, report in reports),
     )
 
 
@@ -196,6 +218,28 @@ def validate_flow(
         return ValidationResult(None, (), problems)
     flow = FlowSpec.from_json(doc)
     return ValidationResult(None, (), flow_problems(flow, file, known_objects), flows=(flow,))
+
+
+def validate_form(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one form document against the schema and the object it lays out."""
+    problems = structural_problems("form", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    form = FormSpec.from_json(doc)
+    return ValidationResult(None, (), form_problems(form, file, known_objects), forms=(form,))
+
+
+def validate_report(
+    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+) -> ValidationResult:
+    """Validate one report document against the schema and the object it counts."""
+    problems = structural_problems("report", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    report = ReportSpec.from_json(doc)
+    return ValidationResult(None, (), report_problems(report, file, known_objects), reports=(report,))
 
 
 def object_problems(
@@ -403,11 +447,15 @@ __all__ = [
     "ValidationResult",
     "expressions_in",
     "flow_expressions_in",
+    "form_expressions_in",
     "object_problems",
+    "report_expressions_in",
     "rule_expressions_in",
     "validate_flow",
+    "validate_form",
     "validate_object",
     "validate_package",
+    "validate_report",
     "validate_role",
     "validate_rule",
 ]

@@ -1,27 +1,36 @@
-"""The REST API under /api/v1: issuing and revoking API tokens, and who the caller is.
+"""The REST API under /api/v1 (JSON only): issuing and revoking API tokens, and who the caller is.
 
-Integrations authenticate with `Authorization: Bearer loom_…`; see runtime/auth.py.
+Integrations authenticate with `Authorization: Bearer loom_…`; see runtime/auth.py. The other
+parts of the API (records, metadata, approvals, notifications, rules, the OpenAPI document) live
+in the runtime/api_*.py modules and register their routes on this blueprint.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import BadRequest
+from flask.blueprints import BlueprintSetupState
 
 from engine import identity
+from runtime.api_requests import IdConverter, json_object, refuse_unstorable_text, texts
 from runtime.auth import current_actor, current_loom
-from runtime.errors import RequestInvalid
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.record_once
+def _add_id_converter(state: BlueprintSetupState) -> None:
+    # Before any route of the blueprint is added, so `<id:…>` is known when they are.
+    state.app.url_map.converters.setdefault("id", IdConverter)
+
+
+blueprint.before_request(refuse_unstorable_text)
 
 
 @blueprint.post("/auth/token")
 def issue_token() -> Response:
     """Exchange a username and password for a new API token, shown in this response only."""
-    body = _json_object()
-    username, password, name = _texts(body, "username", "password", "name")
+    body = json_object()
+    username, password, name = texts(body, "username", "password", "name")
     loom = current_loom()
     actor = identity.authenticate(loom, username, password, request.remote_addr)
     token, row = identity.create_token(loom, actor.user_id, name, actor=actor)
@@ -64,19 +73,22 @@ def revoke_token(token_id: int) -> tuple[str, int]:
     return "", 204
 
 
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object sent as application/json")
-    return body
+# Each part of the API adds its routes to `blueprint` when imported; imported last, as they import it.
+from runtime import (  # noqa: E402
+    api_approvals,
+    api_meta,
+    api_notifications,
+    api_records,
+    api_rules,
+    openapi,
+)
 
-
-def _texts(body: dict[str, Any], *names: str) -> list[str]:
-    missing = {name: ["required, as a non-empty string"] for name in names if not _is_text(body.get(name))}
-    if missing:
-        raise RequestInvalid(f"missing or not a string: {', '.join(missing)}", missing)
-    return [body[name] for name in names]
-
-
-def _is_text(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+__all__ = [
+    "api_approvals",
+    "api_meta",
+    "api_notifications",
+    "api_records",
+    "api_rules",
+    "blueprint",
+    "openapi",
+]

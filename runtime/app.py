@@ -14,6 +14,7 @@ from engine.loom import Loom
 from runtime import api, pages
 from runtime.auth import init_auth
 from runtime.errors import register_error_handlers
+from runtime.i18n import init_i18n
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in responses
     app.extensions["loom"] = loom or _open_loom(app.config)
     csrf = init_auth(app)
+    init_i18n(app)
     csrf.exempt(api.blueprint)  # the API authenticates by token; see runtime/auth.py for its cookies
     register_error_handlers(app)
     app.register_blueprint(pages.blueprint)

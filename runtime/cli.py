@@ -1,4 +1,6 @@
-"""The `loom` command line: init, validate, install, migrate, objects, shell, demo, rules, worker.
+"""The `loom` command line: init, validate, install, migrate, objects, shell, rules, worker.
+
+`loom demo` and `loom demo-data` are in runtime/cli_demo.py.
 
 Users, roles, departments, handover and tokens are in runtime/cli_people.py.
 """
@@ -16,7 +18,7 @@ import click
 from engine.errors import InvalidMetadata, LoomError
 from engine.loom import Loom
 from engine.metadata_changes import sync_all
-from engine.packages import CRM_PACKAGE, check_package, install_package
+from engine.packages import check_package, install_package
 from engine.plugin_api import loaded_registries
 from engine.rules.explain import explain
 from runtime.worker import run_pass, run_worker
@@ -151,23 +153,6 @@ def shell(ctx: Context) -> None:
     code.interact(banner=banner, local={"loom": loom, "records": loom.records(), "queries": loom.queries()})
 
 
-@cli.command()
-@pass_context
-def demo(ctx: Context) -> None:
-    """Set up a database with the standard CRM package installed and show what it holds."""
-    try:
-        checked, plan = install_package(ctx.loom, CRM_PACKAGE)
-    except InvalidMetadata as error:
-        _report_problems(error)
-        return
-    click.echo(f"database: {ctx.url}")
-    click.echo(
-        f"package:  {checked.manifest.name} {checked.manifest.version} "
-        f"({len(plan.sync.steps)} schema step(s) applied)"
-    )
-    _print_objects(ctx.loom)
-
-
 @cli.group()
 def rules() -> None:
     """Automation rules: list them, and explain why they did or did not fire."""
@@ -237,7 +222,7 @@ def main() -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
-from runtime import cli_flows, cli_people, cli_web  # noqa: E402, F401
+from runtime import cli_demo, cli_flows, cli_import, cli_packages, cli_people, cli_web  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

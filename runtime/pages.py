@@ -1,7 +1,9 @@
-"""The pages: signing in and out, and the home page of a signed-in user.
+"""The pages: one blueprint, `pages`, with signing in and out here and each area in its own module
+(pages_home, pages_list, pages_kanban, pages_detail, pages_forms, pages_approvals,
+pages_notifications, pages_locale), imported at the bottom so they add their views to it.
 
-Pages speak Chinese (zh_CN) or English: `?lang=` first, then the signed-in user's locale, then
-the browser's Accept-Language; Chinese when none of them says.
+Everything a page shows or changes goes through the engine as the signed-in actor, so roles,
+hidden fields and record scopes apply exactly as they do in the API.
 """
 
 from __future__ import annotations
@@ -9,61 +11,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import identity
-from engine.actors import Actor
 from engine.identity import AuthenticationFailed, LoginThrottled
+from engine.notifications import unread_count
 from runtime.auth import current_actor, current_loom, sign_in, sign_out
+from runtime.i18n import SESSION_KEY, page_locale
+from runtime.pages_format import ValueFormatter
+from runtime.pages_objects import nav_objects
 
 blueprint = Blueprint("pages", __name__)
-
-DEFAULT_LOCALE = "zh_CN"
-STRINGS: dict[str, dict[str, str]] = {
-    "zh_CN": {
-        "sign_in": "登录",
-        "username": "用户名",
-        "password": "密码",
-        "sign_out": "退出登录",
-        "hello": "你好, {name}",
-        "unauthenticated": "用户名或密码错误",
-        "throttled": "登录失败次数过多，请在 {time} 之后再试",
-        "csrf_failed": "表单已过期，或来自其他网站。请返回并刷新页面后重试。",
-        "error": "出错了",
-        "home": "返回首页",
-        "other_locale": "en",
-        "other_locale_name": "English",
-    },
-    "en": {
-        "sign_in": "Sign in",
-        "username": "Username",
-        "password": "Password",
-        "sign_out": "Sign out",
-        "hello": "Hello, {name}",
-        "csrf_failed": "The form has expired or came from another site. "
-        "Go back, reload the page and try again.",
-        "error": "Something went wrong",
-        "home": "Home",
-        "other_locale": "zh_CN",
-        "other_locale_name": "中文",
-    },
-}
-
-
-def page_locale(actor: Actor | None = None) -> str:
-    for wanted in (request.args.get("lang"), actor.locale if actor else None):
-        if supported := _supported(wanted):
-            return supported
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    return _supported(best) or DEFAULT_LOCALE
-
-
-@blueprint.app_context_processor
-def _page_strings() -> dict[str, Any]:
-    # Values a view passes to render_template win over these, as Flask merges them.
-    locale = page_locale(g.get("loom_actor"))
-    return {"locale": locale, "t": STRINGS[locale], "asked_locale": request.args.get("lang")}
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -83,8 +53,11 @@ def login() -> Response | str | tuple[str, int]:
         return response
     except AuthenticationFailed as error:
         return render_template("login.html", username=username, failure=_failure_text(error))
-    sign_in(actor)
-    return redirect(url_for(".home", lang=request.args.get("lang")))  # type: ignore[return-value]
+    locale = page_locale()
+    sign_in(actor)  # a fresh session: the language chosen before signing in is carried over by hand
+    if request.args.get("lang"):
+        session[SESSION_KEY] = locale
+    return redirect(url_for(".home"))  # type: ignore[return-value]
 
 
 @blueprint.post("/logout")
@@ -93,27 +66,56 @@ def logout() -> Response:
     return redirect(url_for(".login", lang=request.args.get("lang")))  # type: ignore[return-value]
 
 
-@blueprint.get("/")
-def home() -> str:
-    actor = current_actor()  # not signed in: the error handler sends the browser to /login
-    return render_template("home.html", name=actor.name)
+@blueprint.app_context_processor
+def _layout() -> dict[str, Any]:
+    """The navigation and counters of the layout, for a signed-in user (none on the sign-in page)."""
+    if not current_user.is_authenticated:
+        return {"me": None}
+    actor = current_actor()
+    loom = current_loom()
+    with loom.read() as conn:
+        unread = unread_count(conn, actor.user_id) if actor.user_id else 0
+    pending = len(loom.flows.pending_for(actor.user_id)) if actor.user_id else 0
+    return {
+        "me": actor,
+        "nav": nav_objects(),
+        "unread_count": unread,
+        "pending_count": pending,
+        "has_endpoint": lambda name: name in current_app.view_functions,
+        "formatter": ValueFormatter(loom, actor, page_locale()),  # views with their own one pass it
+    }
 
 
 def _failure_text(error: AuthenticationFailed | LoginThrottled) -> str:
     """The engine's one message for a failed sign-in, in the page's language."""
-    locale = page_locale()
-    if locale == "en":
-        return error.message
     if isinstance(error, LoginThrottled):
         local = error.retry_at.replace(tzinfo=dt.UTC).astimezone(current_loom().clock.timezone)
-        return STRINGS[locale]["throttled"].format(time=f"{local:%Y-%m-%d %H:%M:%S}")
-    return STRINGS[locale]["unauthenticated"]
+        return _("Too many failed sign-ins: try again after %(time)s", time=f"{local:%Y-%m-%d %H:%M:%S}")
+    return _("The username or password is wrong")
 
 
-def _supported(tag: str | None) -> str | None:
-    tag = (tag or "").replace("-", "_").lower()
-    if tag.startswith("zh"):
-        return "zh_CN"
-    if tag.startswith("en"):
-        return "en"
-    return None
+# The areas add their views to the blueprint above.
+from runtime import (  # noqa: E402
+    pages_approvals,
+    pages_detail,
+    pages_export,
+    pages_forms,
+    pages_home,
+    pages_kanban,
+    pages_list,
+    pages_locale,
+    pages_notifications,
+)
+
+__all__ = [
+    "blueprint",
+    "pages_approvals",
+    "pages_detail",
+    "pages_export",
+    "pages_forms",
+    "pages_home",
+    "pages_kanban",
+    "pages_list",
+    "pages_locale",
+    "pages_notifications",
+]

@@ -10,16 +10,20 @@ import pytest
 
 from engine.expressions import check
 from engine.plugin_api import loaded_registries
-from engine.validation import check_rules
+from engine.validation import check_forms, check_reports, check_rules
 from metadata.flows import FlowSpec
+from metadata.forms import FormSpec
 from metadata.loading import read_package
+from metadata.reports import ReportSpec
 from metadata.reserved import SYSTEM_FIELDS
 from metadata.rules import RuleSpec
 from metadata.schemas import structural_problems
 from metadata.validation import (
     flow_expressions_in,
     validate_flow,
+    validate_form,
     validate_package,
+    validate_report,
     validate_role,
     validate_rule,
 )
@@ -47,7 +51,10 @@ def json_examples(kind: str) -> list[tuple[int, dict]]:
         is_role = "objects" in doc and not isinstance(doc.get("fields"), list) and not is_rule
         is_object = isinstance(doc.get("fields"), list) and "label" in doc and not is_rule
         is_flow = "nodes" in doc and "start" in doc
+        is_form = "sections" in doc and "object" in doc
+        is_report = "measures" in doc and "object" in doc
         kinds = {("rule", is_rule), ("object", is_object), ("role", is_role), ("flow", is_flow)}
+        kinds |= {("form", is_form), ("report", is_report)}
         if (kind, True) in kinds:
             found.append((text[: match.start()].count("\n") + 1, doc))
     return found
@@ -58,6 +65,8 @@ def test_the_doc_has_examples_to_check() -> None:
     assert len(json_examples("object")) >= 1
     assert len(json_examples("role")) >= 2
     assert len(json_examples("flow")) >= 3
+    assert len(json_examples("form")) >= 1
+    assert len(json_examples("report")) >= 1
 
 
 @pytest.mark.parametrize(
@@ -111,3 +120,34 @@ def test_the_contract_approval_example_is_the_crm_flow() -> None:
     crm = json.loads((CRM_PACKAGE / "flows" / "contract_approval.json").read_text(encoding="utf-8"))
 
     assert [doc for _, doc in json_examples("flow") if doc["name"] == "contract_approval"] == [crm]
+
+
+@pytest.mark.parametrize(
+    ("line", "doc"), json_examples("form"), ids=lambda v: str(v) if isinstance(v, int) else ""
+)
+def test_every_form_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
+    where = f"docs/packages.md:{line}"
+    assert validate_form(doc, where, known_objects=CRM_OBJECTS).problems == []
+    registries = loaded_registries()
+    problems = check_forms({doc["name"]: FormSpec.from_json(doc)}, CRM_OBJECTS, registries.functions, {})
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("line", "doc"), json_examples("report"), ids=lambda v: str(v) if isinstance(v, int) else ""
+)
+def test_every_report_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
+    where = f"docs/packages.md:{line}"
+    assert validate_report(doc, where, known_objects=CRM_OBJECTS).problems == []
+    registries = loaded_registries()
+    report = ReportSpec.from_json(doc)
+    problems = check_reports(
+        {report.name: report}, CRM_OBJECTS, registries.field_types, registries.functions, {}
+    )
+    assert problems == []
+
+
+def test_the_funnel_example_is_the_crm_report() -> None:
+    crm = json.loads((CRM_PACKAGE / "reports" / "opportunity_funnel.json").read_text(encoding="utf-8"))
+
+    assert [doc for _, doc in json_examples("report") if doc["name"] == "opportunity_funnel"] == [crm]

@@ -114,10 +114,13 @@ def test_a_won_opportunity_makes_its_customer_a_customer(crm: Loom) -> None:
         ),
     )
     customer = crm.records().create("customer", {"name": "深圳前海贸易", "lifecycle": "prospect"})
+    buyer = crm.records().create("contact", {"name": "王芳", "customer": customer["id"]})
     deal = crm.records().create("opportunity", {"name": "年度采购", "customer": customer["id"]})
     assert crm.records().get("customer", customer["id"])["lifecycle"] == "prospect"
 
-    crm.records().update("opportunity", deal["id"], {"stage": "won"})
+    crm.records().update(
+        "opportunity", deal["id"], {"stage": "won", "amount": "80000", "contact": buyer["id"]}
+    )
     assert crm.records().get("customer", customer["id"])["lifecycle"] == "customer"
     change = crm.records().history("customer", customer["id"])[-1]
     assert change["actor_name"] == "rule:won_makes_customer"
@@ -323,7 +326,10 @@ def test_reject_refuses_the_save_with_its_message_next_to_the_fields(crm: Loom) 
         ),
     )
     customer = crm.records().create("customer", {"name": "北京华信"})
-    deal = crm.records().create("opportunity", {"name": "年度采购", "customer": customer["id"]})
+    buyer = crm.records().create("contact", {"name": "王芳", "customer": customer["id"]})
+    deal = crm.records().create(
+        "opportunity", {"name": "年度采购", "customer": customer["id"], "contact": buyer["id"]}
+    )
     with pytest.raises(RecordInvalid) as refused:
         crm.records().update("opportunity", deal["id"], {"stage": "won"})
     assert refused.value.fields == {"amount": ["A won opportunity needs an amount"]}

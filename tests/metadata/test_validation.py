@@ -333,8 +333,6 @@ def test_schema_problems_stop_the_semantic_checks_of_that_document():
 @pytest.mark.parametrize(
     ("folder", "kind"),
     [
-        ("forms", "form"),
-        ("reports", "report"),
         ("data", "data"),
         ("i18n", "i18n"),
     ],

@@ -1,4 +1,4 @@
-"""The `loom` command as a user runs it: validate, install, migrate, objects."""
+"""The `loom` command as a user runs it: validate, install, migrate, objects, demo."""
 
 from __future__ import annotations
 
@@ -76,9 +76,15 @@ def test_install_plan_writes_nothing_then_install_creates_tables(database_url: s
 def test_the_console_script_runs_against_the_env_database(tmp_path: Path) -> None:
     env = {**os.environ, "LOOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     loom = Path(sys.executable).parent / "loom"
-    done = subprocess.run([str(loom), "demo"], env=env, capture_output=True, text=True, timeout=120)
+    demo = [str(loom), "demo", "--no-serve", "--customers", "5", "--password", "s3cret-demo"]
+    done = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "obj_customer" in done.stdout and "客户" in done.stdout
+    assert "demo data loaded (seed 7): 5 customer" in done.stdout
+    assert "manager1   s3cret-demo    sales_manager" in done.stdout
+    again = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "demo data not loaded: the database already holds data (5 customers" in again.stdout
+    assert "manager1   s3cret-demo    sales_manager" in again.stdout  # the sign-ins are shown again
     bad = subprocess.run(
         [str(loom), "validate", str(PACKAGES / "bad_identifier")],
         env=env,

@@ -1,0 +1,352 @@
+"""One batch of rows in one transaction: validate, find duplicates, then create, update or merge.
+
+Rows are matched against existing records (through the key index) and against the rows before
+them in the batch. A row whose duplicate is still being created in this batch, or whose record
+another row of this batch is already changing, waits for the next round; rounds repeat inside
+the same transaction until every row is settled, so a chain of duplicates applies in file order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from engine.actors import Actor
+from engine.errors import LoomError
+from engine.imports.dedupe import FieldKeyIndex, KeyIndex
+from engine.imports.inserts import insert_tuples
+from engine.imports.options import Counts, ImportOptions, Problem
+from engine.imports.rows import ImportRow, json_cell
+from engine.imports.uniqueness import UniqueValues
+from engine.permissions import ObjectAccess, scope_condition
+from engine.record_sql import row_to_record, select_columns
+from engine.record_writer import RecordWriter
+from engine.records import visible_errors
+from engine.registry import ObjectModel, Registry
+from engine.system_tables import import_items, import_problems
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+
+@dataclass
+class BatchOutcome:
+    counts: Counts = field(default_factory=Counts)
+    problems: list[Problem] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Change:
+    row: ImportRow
+    target: int
+    why: str
+
+
+class BatchImporter:
+    """Imports batches of one file into one object as one actor, within the caller's transaction."""
+
+    def __init__(
+        self,
+        loom: Loom,
+        conn: Connection,
+        registry: Registry,
+        model: ObjectModel,
+        actor: Actor,
+        access: ObjectAccess,
+        options: ImportOptions,
+        import_id: int | None,
+    ) -> None:
+        self.loom, self.conn, self.registry, self.model = loom, conn, registry, model
+        self.actor, self.access, self.options, self.import_id = actor, access, options, import_id
+        self.ectx, self.sctx = loom.contexts(actor)
+        self.writer = RecordWriter(loom, conn, registry, model, actor, self.ectx)
+        self.keys = KeyIndex(model)
+        self.by_field = FieldKeyIndex(model, options.key) if options.key else None
+        self.unique = UniqueValues(model)
+
+    def run(self, rows: Sequence[ImportRow]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        pending = self._keyed(rows, outcome)
+        while pending:
+            pending = self._round(pending, outcome)
+        self._settle_versions(outcome.items)
+        if self.import_id is not None:
+            self._store(outcome)
+        return outcome
+
+    # -- validating ---------------------------------------------------------------------------------
+
+    def _keyed(self, rows: Sequence[ImportRow], outcome: BatchOutcome) -> list[ImportRow]:
+        """Each row's match keys, from its own cells: a row that updates a record need not be a whole one."""
+        keyed = []
+        for row in rows:
+            if self.by_field is not None:
+                try:
+                    row.key = self.by_field.key_value(row.values.get(self.by_field.field))
+                except ValueError as error:
+                    self._invalid(outcome, row, {self.by_field.field: [str(error)]})
+                    continue
+                row.keys = [(self.by_field.rule, row.key)] if row.key is not None else []
+            else:
+                row.keys = self.keys.keys(self._match_values(row.values))
+            keyed.append(row)
+        return keyed
+
+    def _match_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The duplicate-rule fields of a row as their types read them; a bad value matches nothing."""
+        found = {}
+        for name in self.keys.fields:
+            raw = values.get(name)
+            if raw is None:
+                continue
+            if type(raw) is str and self.model.types[name].value_kind == "text":
+                found[name] = raw  # the normalisers read text as typed; coercing it twice costs
+                continue
+            try:
+                found[name] = self.model.types[name].coerce(raw, self.model.fields[name], "csv")
+            except ValueError:
+                continue
+        return found
+
+    def _validated(self, rows: list[ImportRow], outcome: BatchOutcome) -> set[int]:
+        """Prepare rows as new records, reporting every error of each bad one; returns the bad rows' ids."""
+        prepared: list[ImportRow] = []
+        bad: set[int] = set()
+        for row in rows:
+            record, errors = self.writer.prepare_new(self._new_values(row), "csv", check_references=False)
+            if errors:
+                self._invalid(outcome, row, errors)
+                bad.add(id(row))
+            else:
+                row.record = record
+                prepared.append(row)
+        missing = self.writer.reference_errors([row.record for row in prepared])  # type: ignore[misc]
+        for position, errors in missing.items():
+            self._invalid(outcome, prepared[position], errors)
+            bad.add(id(prepared[position]))
+        return bad
+
+    def _new_values(self, row: ImportRow) -> dict[str, Any]:
+        if self.by_field is not None and self.by_field.spec.type == "autonumber":
+            return {n: v for n, v in row.values.items() if n != self.by_field.field}
+        return row.values
+
+    def _invalid(self, outcome: BatchOutcome, row: ImportRow, errors: Mapping[str, list[str]]) -> None:
+        outcome.counts.invalid += 1
+        reasons = visible_errors(self.access, errors)
+        outcome.problems.append(Problem(row.line, "invalid", [json_cell(c) for c in row.cells], reasons))
+
+    def _duplicate(self, outcome: BatchOutcome, row: ImportRow, why: str) -> None:
+        outcome.counts.skipped += 1
+        outcome.problems.append(
+            Problem(row.line, "duplicate", [json_cell(c) for c in row.cells], {"_record": [why]})
+        )
+
+    # -- matching -----------------------------------------------------------------------------------
+
+    def _round(self, pending: list[ImportRow], outcome: BatchOutcome) -> list[ImportRow]:
+        """Settle every row that does not wait on another; return the rows that wait."""
+        existing = self._existing([key for row in pending for key in row.keys])
+        unmatched = [r for r in pending if r.record is None and not any(k in existing for k in r.keys)]
+        dropped: set[int] = set()
+        if self.by_field is not None and self.by_field.spec.type == "autonumber":
+            # A number the system draws cannot come from the file: an unknown one matches nothing.
+            for row in [r for r in unmatched if r.key is not None]:
+                message = f"no {self.model.name} has {self.by_field.field} {row.key}"
+                self._invalid(outcome, row, {self.by_field.field: [message]})
+                dropped.add(id(row))
+            unmatched = [r for r in unmatched if id(r) not in dropped]
+        dropped |= self._validated(unmatched, outcome)
+        pending = [r for r in pending if id(r) not in dropped]
+        skip = self.options.on_duplicate == "skip" and self.by_field is None
+        waiting: list[ImportRow] = []
+        creates: list[ImportRow] = []
+        changes: list[_Change] = []
+        new_keys: dict[tuple[str, Any], ImportRow] = {}
+        claimed: set[int] = set()
+        for row in pending:
+            target = next(((existing[k], k[0]) for k in row.keys if k in existing), None)
+            if target is not None:
+                record_id, rule = target
+                why = f"duplicates {self.model.name} {record_id} ({self._rule_label(rule)})"
+                if skip:
+                    self._duplicate(outcome, row, why)
+                elif record_id in claimed:
+                    waiting.append(row)
+                else:
+                    claimed.add(record_id)
+                    changes.append(_Change(row, record_id, why))
+                continue
+            twin = next(((new_keys[k], k[0]) for k in row.keys if k in new_keys), None)
+            if twin is not None:
+                if skip:
+                    self._duplicate(
+                        outcome, row, f"duplicates line {twin[0].line} ({self._rule_label(twin[1])})"
+                    )
+                else:
+                    waiting.append(row)
+                continue
+            for key in row.keys:
+                new_keys[key] = row
+            creates.append(row)
+        self._create(creates, outcome)
+        self._change(changes, outcome)
+        return waiting
+
+    def _rule_label(self, rule: str) -> str:
+        return f"same {rule[4:]}" if rule.startswith("key:") else rule
+
+    def _existing(self, keys: list[tuple[str, Any]]) -> dict[tuple[str, Any], int]:
+        if not keys:
+            return {}
+        if self.by_field is None:
+            return self.keys.lookup(self.conn, keys)
+        found = self.by_field.lookup(self.conn, [value for _, value in keys])
+        return {(self.by_field.rule, value): record_id for value, record_id in found.items()}
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def _create(self, rows: list[ImportRow], outcome: BatchOutcome) -> None:
+        clashes = self.unique.clashes(self.conn, [(row.record, None) for row in rows])  # type: ignore[misc]
+        for position, errors in clashes.items():
+            self._invalid(outcome, rows[position], errors)
+        rows = [row for position, row in enumerate(rows) if position not in clashes]
+        if not rows:
+            return
+        records = [row.record for row in rows]
+        ids = self.writer.insert(records)  # type: ignore[arg-type]
+        if self.by_field is None:
+            self.keys.write_keys(
+                self.conn, [(record_id, row.keys) for record_id, row in zip(ids, rows, strict=True)]
+            )
+        outcome.counts.created += len(ids)
+        outcome.items += [
+            {"record_id": record_id, "line": row.line, "action": "created", "before": None}
+            for record_id, row in zip(ids, rows, strict=True)
+        ]
+
+    def _change(self, changes: list[_Change], outcome: BatchOutcome) -> None:
+        if not changes:
+            return
+        olds, allowed = self._targets([change.target for change in changes])
+        merge = self.options.on_duplicate == "merge"
+        planned: list[tuple[_Change, dict[str, Any], dict[str, Any]]] = []
+        for change in changes:
+            old = olds[change.target]
+            if change.target not in allowed:
+                self._invalid(outcome, change.row, {"_record": [f"{change.why}, which you may not change"]})
+                continue
+            values = self._changed_values(change.row)
+            if merge:
+                values = {n: v for n, v in values.items() if self.model.types[n].is_empty(old.get(n))}
+            if not values:
+                outcome.counts.unchanged += 1
+                continue
+            try:
+                new, errors = self.writer.prepare_change(old, values, "csv")
+            except LoomError as error:  # a before-save handler refused (e.g. a record locked in approval)
+                new, errors = {}, {"_record": [error.message]}
+            if errors:
+                errors.setdefault("_record", []).insert(0, f"{change.why}; updating it failed")
+                self._invalid(outcome, change.row, errors)
+                continue
+            planned.append((change, old, new))
+        clashes = self.unique.clashes(self.conn, [(new, old["id"]) for _, old, new in planned])
+        for position, errors in clashes.items():
+            self._invalid(outcome, planned[position][0].row, errors)
+        rekeyed = []
+        for position, (change, old, new) in enumerate(planned):
+            if position in clashes:
+                continue
+            before = self._before(old, new)
+            if not self.writer.update(old, new):
+                outcome.counts.unchanged += 1
+                continue
+            if merge:
+                outcome.counts.merged += 1
+            else:
+                outcome.counts.updated += 1
+            rekeyed.append((old["id"], new))
+            outcome.items.append(
+                {"record_id": old["id"], "line": change.row.line, "action": "updated", "before": before}
+            )
+        self.keys.write(self.conn, rekeyed)
+
+    def _changed_values(self, row: ImportRow) -> dict[str, Any]:
+        return dict(self._new_values(row))
+
+    def _targets(self, ids: list[int]) -> tuple[dict[int, dict[str, Any]], set[int]]:
+        """The records rows will change (one query), and which of them the actor may change."""
+        table = self.model.table
+        query = select(*select_columns(self.model, self.registry, self.sctx)).where(table.c.id.in_(ids))
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=table)
+        olds = {row.id: row_to_record(self.model, row, self.ectx) for row in self.conn.execute(query)}
+        if self.access.unrestricted:
+            return olds, set(olds)
+        allowed = select(table.c.id).where(table.c.id.in_(ids))
+        for operation in ("update", "import"):
+            scope = scope_condition(self.model, self.access, operation, self.actor)
+            if scope is not None:
+                allowed = allowed.where(scope)
+        return olds, set(self.conn.execute(allowed).scalars())
+
+    def _before(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """Each field the change touches, with its value before, in JSON form."""
+        before = {}
+        for name, spec, ftype in self.writer.to_db:
+            if name in self.writer.settable and new[name] != old[name]:
+                before[name] = ftype.to_json(old[name], spec) if old[name] is not None else None
+        return before
+
+    # -- bookkeeping --------------------------------------------------------------------------------
+
+    def _settle_versions(self, items: list[dict[str, Any]]) -> None:
+        """Each touched record's version once the batch (and any rule it fired) is done with it."""
+        if not items:
+            return
+        table = self.model.table
+        ids = list({item["record_id"] for item in items})
+        versions = dict(
+            self.conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all()
+        )
+        for item in items:
+            item["version_after"] = versions[item["record_id"]]
+
+    def _store(self, outcome: BatchOutcome) -> None:
+        dumps = json.dumps
+        insert_tuples(
+            self.conn,
+            import_items,
+            ("import_id", "record_id", "line", "action", "before", "version_after"),
+            [
+                (
+                    self.import_id,
+                    item["record_id"],
+                    item["line"],
+                    item["action"],
+                    None if item["before"] is None else dumps(item["before"], ensure_ascii=False),
+                    item["version_after"],
+                )
+                for item in outcome.items
+            ],
+        )
+        if outcome.problems:
+            self.conn.execute(
+                import_problems.insert(),
+                [
+                    {
+                        "import_id": self.import_id,
+                        "line": p.line,
+                        "kind": p.kind,
+                        "cells": p.cells,
+                        "reasons": p.reasons,
+                    }
+                    for p in outcome.problems
+                ],
+            )

@@ -1,0 +1,132 @@
+"""Cleaning cell values before they are stored, and the normalisers duplicate rules compare with.
+
+Storage cleaning is deliberately light: it trims, turns full-width digits and Latin letters (as
+Chinese input methods type them) into half-width ones and writes mainland mobile numbers as
+their eleven digits. Chinese punctuation in names and notes is left as typed. The duplicate-rule
+normalisers go further, because two spellings of one company must compare equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.fieldtypes.halfwidth import half_width
+
+# Full-width digits, Latin letters and the few signs that appear in numbers and addresses.
+_LIGHT = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}  # ０-９
+_LIGHT.update({code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
+_LIGHT.update({code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_LIGHT.update({0x3000: 0x20, 0xFF20: 0x40, 0xFF0E: 0x2E, 0xFF0D: 0x2D, 0xFF0B: 0x2B})  # 　＠．－＋
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_SPACE = re.compile(r"\s+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+
+# Longest first, so 股份有限公司 is not left as 股份 after stripping 有限公司.
+COMPANY_SUFFIXES = (
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd.",
+    "co.ltd",
+    "company",
+    "limited",
+    "ltd.",
+    "ltd",
+    "inc.",
+    "inc",
+    "llc",
+)
+
+
+_COMPANY_SUFFIX = re.compile("(?:" + "|".join(re.escape(s) for s in COMPANY_SUFFIXES) + r")[.,]*$")
+
+
+def clean_text(value: str) -> str:
+    """Trim a cell and make full-width digits and letters half-width."""
+    value = value.strip()
+    return value if value.isascii() else value.translate(_LIGHT).strip()
+
+
+def clean_phone(value: str) -> str:
+    """A mainland mobile number in any common spelling becomes its 11 digits; others stay as typed."""
+    value = clean_text(value)
+    key = phone_key(value)
+    return key if key and _MOBILE.fullmatch(key) else value
+
+
+def clean_cell(value: Any, field_type: str) -> Any:
+    """The value an import hands to the field type, after the light cleaning above."""
+    if type(value) is not str:
+        return value
+    if field_type == "phone":
+        return clean_phone(value)
+    return clean_text(value)
+
+
+# -- duplicate-rule normalisers ------------------------------------------------------------------
+
+
+def trim_key(value: str) -> str:
+    return _SPACE.sub(" ", half_width(value)).strip()
+
+
+def lower_key(value: str) -> str:
+    return trim_key(value).lower()
+
+
+def phone_key(value: str) -> str:
+    """Digits only, without the mainland country code: +86 138-0013-8000 and 13800138000 are one number."""
+    digits = _NOT_DIGIT.sub("", half_width(value))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+        national = True
+    elif (
+        digits.startswith("86")
+        and len(digits) in (12, 13)
+        and (value.lstrip().startswith("+") or len(digits) == 13)
+    ):
+        digits = digits[2:]
+        national = True
+    else:
+        national = False
+    if national and digits and not _MOBILE.fullmatch(digits) and not digits.startswith("0"):
+        digits = "0" + digits  # +86 10 6212 3456 is dialled 010-6212 3456 at home
+    return digits
+
+
+def company_key(value: str) -> str:
+    """A company name without spaces, case, width and legal-form suffix: X有限公司, X公司 and X match."""
+    name = _SPACE.sub("", half_width(value)).lower()
+    while (stripped := _COMPANY_SUFFIX.sub("", name)) != name and stripped:
+        name = stripped
+    return name
+
+
+NORMALISERS: Mapping[str, Callable[[str], str]] = {
+    "trim": trim_key,
+    "lower": lower_key,
+    "phone": phone_key,
+    "company_name": company_key,
+}
+
+
+def match_key(values: Sequence[Any], normalisers: Sequence[Callable[[str], str]]) -> str | None:
+    """The digest two records share when a rule calls them duplicates; None if any value is empty."""
+    parts = []
+    for value, normalise in zip(values, normalisers, strict=True):
+        if value is None:
+            return None
+        text = normalise(value if type(value) is str else str(value))
+        if not text:
+            return None
+        parts.append(text)
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()

@@ -1,0 +1,225 @@
+"""Running an import: a dry run on a sample, a real run in committed batches, and resuming one.
+
+Each batch commits its records, their audit rows, the import's items and problems and the
+import's progress in one transaction. A crash loses at most the batch in flight, and resuming
+skips exactly the rows already committed, so nothing is imported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.actors import SYSTEM, Actor
+from engine.errors import LoomError
+from engine.imports.batch import BatchImporter
+from engine.imports.dedupe import KeyIndex
+from engine.imports.mapping import auto_mapping, checked_mapping
+from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport
+from engine.imports.rows import ImportRow, RowMapper
+from engine.imports.sources import file_digest, inspect_file, open_rows
+from engine.imports.store import (
+    create_import,
+    finish,
+    get_import,
+    record_progress,
+    unfinished_import,
+)
+from engine.imports.store import list_imports as stored_imports
+from engine.permissions import ObjectAccess, PermissionDenied, access_for
+from engine.registry import ObjectModel
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+#: Called after each committed batch with (rows done, estimated rows in the file).
+Progress = Callable[[int, int], None]
+DRY_RUN_SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An import's checked request: the object, the actor's rights, the header and mapping."""
+
+    model: ObjectModel
+    access: ObjectAccess
+    header: list[str]
+    mapping: dict[str, str]
+    options: ImportOptions
+
+
+def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, actor: Actor) -> _Plan:
+    """Check the permissions, the mapping and the key before any row is read; ImportRefused if wrong."""
+    registry = loom.registry
+    model = registry.object(object_name)
+    access = access_for(registry, actor, object_name)
+    access.require("import")
+    access.require("create")
+    if options.on_duplicate != "skip" or options.key:
+        access.require("update")
+    with open_rows(path) as (header, _):
+        pass
+    mapping = options.mapping if options.mapping is not None else auto_mapping(model, header, access)
+    checked = checked_mapping(model, access, header, mapping, options.key)
+    if options.key:
+        spec = model.fields.get(options.key)
+        unique = spec is not None and (
+            spec.unique or spec.type == "autonumber" or (options.key,) in model.spec.unique_keys
+        )
+        if not unique:
+            raise ImportRefused([f"key field {options.key!r} must be unique (unique: true or a unique key)"])
+    elif options.on_duplicate != "skip" and not model.spec.duplicate_rules:
+        raise ImportRefused([f"{object_name} has no duplicate rules; use a key field to update records"])
+    return _Plan(model, access, header, checked, options)
+
+
+def _batches(plan: _Plan, rows: Iterator[Any], size: int) -> Iterator[list[ImportRow]]:
+    mapper = RowMapper(plan.model, plan.header, plan.mapping, plan.options.normalise)
+    while batch := list(islice(rows, size)):
+        yield [mapper.row(row) for row in batch]
+
+
+def _catch_up(loom: Loom, model: ObjectModel) -> None:
+    with loom.begin() as conn:
+        KeyIndex(model).catch_up(conn, loom.clock.now())
+
+
+def dry_run(
+    loom: Loom,
+    object_name: str,
+    path: Path | str,
+    options: ImportOptions | None = None,
+    actor: Actor = SYSTEM,
+    sample: int = DRY_RUN_SAMPLE,
+) -> ImportReport:
+    """Import the first `sample` rows in a transaction that is rolled back: the report, nothing saved."""
+    path = Path(path)
+    plan = _plan(loom, object_name, path, options or ImportOptions(), actor)
+    _catch_up(loom, plan.model)
+    report = ImportReport(object_name, None, "dry_run", 0)
+    with loom.db.connect() as conn, open_rows(path) as (_, rows):
+        transaction = conn.begin()
+        try:
+            registry = loom.registry_for(conn)
+            importer = BatchImporter(
+                loom, conn, registry, registry.object(object_name), actor, plan.access, plan.options, None
+            )
+            for batch in _batches(plan, islice(rows, sample), plan.options.batch_rows):
+                outcome = importer.run(batch)
+                report.rows += len(batch)
+                report.counts.add(outcome.counts)
+                report.problems += outcome.problems
+        finally:
+            transaction.rollback()
+    report.problems.sort(key=lambda problem: problem.line)
+    return report
+
+
+def start_import(
+    loom: Loom,
+    object_name: str,
+    path: Path | str,
+    options: ImportOptions | None = None,
+    actor: Actor = SYSTEM,
+    *,
+    progress: Progress | None = None,
+    resume: bool = True,
+) -> ImportReport:
+    """Import a whole file; with `resume`, an unfinished import of the same file and request continues."""
+    path = Path(path).resolve()
+    options = options or ImportOptions()
+    plan = _plan(loom, object_name, path, options, actor)
+    digest = file_digest(path)
+    stored_options = {**options.to_json(), "header": plan.header}
+    with loom.begin() as conn:
+        found = unfinished_import(conn, object_name, digest, actor.user_id) if resume else None
+        if found is not None and (found["mapping"], found["options"]) != (plan.mapping, stored_options):
+            found = None  # the same file asked differently is a new import
+        if found is None:
+            import_id = create_import(
+                conn,
+                object_name=object_name,
+                path=str(path),
+                digest=digest,
+                mapping=plan.mapping,
+                options=stored_options,
+                actor_id=actor.user_id,
+                now=loom.clock.now(),
+            )
+        else:
+            import_id = found["id"]
+    return _run(loom, import_id, plan, actor, progress)
+
+
+def resume_import(
+    loom: Loom, import_id: int, actor: Actor = SYSTEM, *, progress: Progress | None = None
+) -> ImportReport:
+    """Continue an import that stopped (a crash, a killed process) after its last committed batch."""
+    with loom.read() as conn:
+        row = get_import(conn, import_id)
+    if row["status"] not in ("running", "failed"):
+        raise ImportRefused([f"import {import_id} is {row['status']}; only an unfinished import resumes"])
+    if not actor.is_system and actor.user_id != row["created_by"]:
+        raise PermissionDenied(f"import {import_id} was started by someone else")
+    path = Path(row["file_path"])
+    if not path.exists():
+        raise ImportRefused([f"{path} is gone; put the same file back to resume import {import_id}"])
+    if file_digest(path) != row["file_digest"]:
+        raise ImportRefused([f"{path} changed since import {import_id} started; it cannot resume"])
+    stored = dict(row["options"])
+    options = ImportOptions.from_json(stored, row["mapping"])
+    plan = _plan(loom, row["object"], path, options, actor)
+    if plan.header != stored.get("header"):
+        raise ImportRefused([f"{path.name} no longer has the columns import {import_id} started with"])
+    return _run(loom, import_id, plan, actor, progress)
+
+
+def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progress | None) -> ImportReport:
+    with loom.read() as conn:
+        row = get_import(conn, import_id)
+    path = Path(row["file_path"])
+    object_name = row["object"]
+    done, counts = row["rows_done"], Counts.from_json(row["counts"])
+    estimate = max(inspect_file(path, sample=0).row_count_estimate, done) if progress else 0
+    _catch_up(loom, plan.model)
+    try:
+        with open_rows(path) as (_, rows):
+            for batch in _batches(plan, islice(rows, done, None), plan.options.batch_rows):
+                with loom.begin() as conn:
+                    registry = loom.registry_for(conn)
+                    model = registry.object(object_name)
+                    importer = BatchImporter(
+                        loom, conn, registry, model, actor, plan.access, plan.options, import_id
+                    )
+                    outcome = importer.run(batch)
+                    done += len(batch)
+                    counts.add(outcome.counts)
+                    record_progress(conn, import_id, done, counts, loom.clock.now())
+                if progress is not None:
+                    progress(done, max(estimate, done))
+    except BaseException as error:
+        message = error.message if isinstance(error, LoomError) else f"{type(error).__name__}: {error}"
+        with loom.begin() as conn:
+            finish(conn, import_id, "failed", loom.clock.now(), message)
+        raise
+    with loom.begin() as conn:
+        finish(conn, import_id, "done", loom.clock.now())
+    return ImportReport(object_name, import_id, "done", done, counts)
+
+
+def import_report(loom: Loom, import_id: int) -> ImportReport:
+    """The state of an import as stored: status, rows done and counts (its problems: `bad_rows_report`)."""
+    with loom.read() as conn:
+        row = get_import(conn, import_id)
+    return ImportReport(
+        row["object"], import_id, row["status"], row["rows_done"], Counts.from_json(row["counts"])
+    )
+
+
+def list_imports(loom: Loom, object_name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest imports first, optionally of one object."""
+    with loom.read() as conn:
+        return stored_imports(conn, object_name, limit)

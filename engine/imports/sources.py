@@ -1,0 +1,202 @@
+"""Reading import files one row at a time: CSV in any common encoding, and XLSX through openpyxl.
+
+Nothing here holds more than one row (and a small sample) in memory, so a file of any size
+imports in flat memory. Each row carries its line: the CSV line it starts on, or the sheet row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from engine.errors import LoomError
+
+SNIFF_BYTES = 64 * 1024
+SAMPLE_ROWS = 20
+
+
+class UnreadableFile(LoomError):
+    """The file is not a CSV or XLSX file Loom can read."""
+
+    code = "invalid_import_file"
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    line: int  # the line (CSV) or sheet row (XLSX) a person finds the row at
+    cells: list[Any]
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the import wizard shows before anything is mapped."""
+
+    columns: list[str]
+    sample_rows: list[list[Any]]
+    row_count_estimate: int
+    encoding: str | None = None  # CSV only
+    kind: str = "csv"
+
+
+def file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    raise UnreadableFile(f"{path.name}: expected a .csv or .xlsx file")
+
+
+def sniff_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else GB18030 (a superset of GBK and GB2312)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # The sample may end inside a character; an incremental decoder forgives only that.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def open_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+    """The header (column names) and an iterator over the data rows, skipping blank rows."""
+    if not path.exists():
+        raise UnreadableFile(f"{path}: no such file")
+    if file_kind(path) == "xlsx":
+        with _xlsx_rows(path) as opened:
+            yield opened
+    else:
+        with _csv_rows(path) as opened:
+            yield opened
+
+
+@contextmanager
+def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+    with path.open("rb") as raw:
+        head = raw.read(SNIFF_BYTES)
+    encoding = sniff_encoding(head)
+    with path.open(encoding=encoding, newline="", errors="strict") as handle:
+        reader = csv.reader(handle, dialect=_dialect(head, encoding))
+        try:
+            header = [name.strip() for name in next(reader, [])]
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise UnreadableFile(f"{path.name}: cannot read the header row: {error}") from None
+        if not any(header):
+            raise UnreadableFile(f"{path.name}: the first row must name the columns")
+
+        def rows() -> Iterator[SourceRow]:
+            line = reader.line_num + 1
+            try:
+                for cells in reader:
+                    if any(cell.strip() for cell in cells):
+                        yield SourceRow(line, cells)
+                    line = reader.line_num + 1
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise UnreadableFile(f"{path.name} line {line}: {error}") from None
+
+        yield header, rows()
+
+
+def _dialect(head: bytes, encoding: str) -> type[csv.Dialect] | csv.Dialect:
+    text = head.decode(encoding, errors="ignore")
+    first = text.splitlines()[0] if text else ""
+    # Tabs or semicolons only when the header clearly uses them: a comma file is the usual case.
+    for delimiter in ("\t", ";"):
+        if first.count(delimiter) > first.count(","):
+            return _with_delimiter(delimiter)
+    return csv.excel
+
+
+def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
+    return type("ImportDialect", (csv.excel,), {"delimiter": delimiter})
+
+
+@contextmanager
+def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+    import openpyxl  # imported here: only XLSX imports pay for loading it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise UnreadableFile(f"{path.name}: not a readable XLSX file ({error})") from None
+    try:
+        sheet = book.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = [_header_text(value) for value in next(values, ())]
+        while header and not header[-1]:
+            header.pop()
+        if not any(header):
+            raise UnreadableFile(f"{path.name}: the first row must name the columns")
+
+        def rows() -> Iterator[SourceRow]:
+            for line, cells in enumerate(values, start=2):
+                if any(cell is not None and cell != "" for cell in cells):
+                    yield SourceRow(line, [_cell(cell) for cell in cells])
+
+        yield header, rows()
+    finally:
+        book.close()
+
+
+def _header_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _cell(value: Any) -> Any:
+    # A date-only cell comes back as midnight; a date field wants the date.
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date()
+    return value
+
+
+def inspect_file(path: Path | str, sample: int = SAMPLE_ROWS) -> FileInfo:
+    """The columns, the first rows and an estimate of the row count, read without loading the file."""
+    path = Path(path)
+    kind = file_kind(path)
+    with open_rows(path) as (header, rows):
+        sample_rows = [row.cells for _, row in zip(range(sample), rows, strict=False)]
+        estimate = _xlsx_estimate(path) if kind == "xlsx" else _csv_estimate(path, len(sample_rows))
+    encoding = None
+    if kind == "csv":
+        with path.open("rb") as handle:
+            encoding = sniff_encoding(handle.read(SNIFF_BYTES))
+    return FileInfo(header, sample_rows, estimate, encoding, kind)
+
+
+def _csv_estimate(path: Path, sampled: int) -> int:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    lines = max(head.count(b"\n"), 1)
+    if len(head) >= size:
+        return max(lines - 1, sampled)
+    return int(size / (len(head) / lines)) - 1
+
+
+def _xlsx_estimate(path: Path) -> int:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return max((book.worksheets[0].max_row or 1) - 1, 0)
+    finally:
+        book.close()

@@ -1,0 +1,126 @@
+"""Reading API requests: JSON bodies, query parameters and ids, refused with a clear 4xx when malformed.
+
+Nothing a client sends may reach the database in a form it cannot store: text with a NUL
+character or a lone surrogate (which PostgreSQL refuses outright) is turned away up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import BaseConverter, ValidationError
+
+from engine.errors import LoomError
+from runtime.errors import RequestInvalid
+
+MAX_ID = 2**63 - 1
+
+
+class BadQuery(LoomError):
+    """A query parameter (filter, sort, fields, limit, cursor) cannot be used as given."""
+
+    code = "bad_query"
+
+
+class IdConverter(BaseConverter):
+    """`<id:record_id>`: a positive 64-bit id; anything else is a 404 rather than a database error."""
+
+    regex = r"[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+def json_object() -> dict[str, Any]:
+    """The request's JSON object body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object sent as application/json")
+    return body
+
+
+def texts(body: Mapping[str, Any], *names: str) -> list[str]:
+    """Required non-empty string members of a body, all reported at once when missing."""
+    missing = {name: ["required, as a non-empty string"] for name in names if not is_text(body.get(name))}
+    if missing:
+        raise RequestInvalid(f"missing or not a string: {', '.join(missing)}", missing)
+    return [body[name] for name in names]
+
+
+def optional_text(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestInvalid(f"{name} must be a string", {name: ["must be a string"]})
+    return value
+
+
+def required_id(body: Mapping[str, Any], name: str) -> int:
+    value = body.get(name)
+    if type(value) is not int or not 0 < value <= MAX_ID:
+        raise RequestInvalid(f"{name} must be a positive id", {name: ["required, as a positive integer id"]})
+    return value
+
+
+def is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"{name} must be a whole number from {low} to {high} (got {raw!r})") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name} must be a whole number from {low} to {high} (got {value})")
+    return value
+
+
+def refuse_unstorable_text() -> None:
+    """Refuse a request whose path, query or JSON body holds text no database can store."""
+    where = _unstorable(request.path, "path")
+    for name, value in request.args.items(multi=True):
+        where = where or _unstorable(name, "query") or _unstorable(value, f"query parameter {name}")
+    if where is None and request.is_json:
+        where = _unstorable(request.get_json(silent=True), "body")
+    if where is not None:
+        raise BadRequest(
+            f"the {where} holds a NUL character or an unpaired surrogate, which cannot be stored"
+        )
+
+
+def _unstorable(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if "\x00" in value or not _encodable(value) else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _unstorable(key, where) or _unstorable(item, f"{where} member {key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _unstorable(item, where)
+            if found:
+                return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

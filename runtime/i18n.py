@@ -1,0 +1,72 @@
+"""Which language a page speaks: `?lang=`, then the session's choice, then the signed-in user's
+preference, then the browser's Accept-Language; Chinese (zh_CN) when none of them says.
+
+Page text goes through Flask-Babel (runtime/translations); labels of objects, fields and options
+come from the metadata's own bilingual labels through `label_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+DEFAULT_LOCALE = "zh_CN"
+SUPPORTED = ("zh_CN", "en")
+LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
+SESSION_KEY = "locale"
+
+
+def supported(tag: str | None) -> str | None:
+    """A language tag (zh-CN, zh, en-US, en_GB …) as one of the supported locales, or None."""
+    tag = (tag or "").replace("-", "_").lower()
+    if tag.startswith("zh"):
+        return "zh_CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    if asked := supported(request.args.get("lang")):
+        session[SESSION_KEY] = asked
+        return asked
+    if chosen := supported(session.get(SESSION_KEY)):
+        return chosen
+    if current_user and current_user.is_authenticated and (preferred := supported(current_user.actor.locale)):
+        return preferred
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return supported(best) or DEFAULT_LOCALE
+
+
+def page_locale() -> str:
+    """The locale of the page being rendered, as Loom names it (zh_CN or en)."""
+    return supported(str(get_locale())) or DEFAULT_LOCALE
+
+
+def label_text(label: Mapping[str, str] | None, fallback: str = "", locale: str | None = None) -> str:
+    """A metadata label in the page's language, else in the other one, else `fallback`."""
+    if not label:
+        return fallback
+    locale = locale or page_locale()
+    for wanted in (locale, *SUPPORTED):
+        if label.get(wanted):
+            return label[wanted]
+    return next(iter(label.values()), fallback) or fallback
+
+
+def _timezone() -> str:
+    return str(current_app.extensions["loom"].clock.timezone)
+
+
+def init_i18n(app: Flask) -> None:
+    """Flask-Babel with Loom's locale selection, and `label` / `locale` for every template."""
+    Babel(app, locale_selector=select_locale, timezone_selector=_timezone, default_locale=DEFAULT_LOCALE)
+
+    @app.context_processor
+    def _locale_context() -> dict[str, Any]:
+        locale = page_locale()
+        return {"locale": locale, "locale_names": LOCALE_NAMES, "label": label_text}

@@ -1,0 +1,139 @@
+"""What a page needs to know about objects for the signed-in actor: which they may open, what they
+may do with them, and what the navigation lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, g, request
+from flask_babel import gettext as _
+
+from engine.actors import Actor
+from engine.errors import UnknownObject
+from engine.loom import Loom
+from engine.permissions import ObjectAccess, PermissionDenied, access_for
+from engine.registry import ObjectModel
+from runtime.auth import current_actor, current_loom
+from runtime.i18n import label_text
+
+# Where the standard CRM's objects sit in the navigation; other objects follow by name.
+NAV_ORDER = (
+    "lead",
+    "customer",
+    "contact",
+    "opportunity",
+    "contract",
+    "sales_order",
+    "payment",
+    "service_ticket",
+    "followup",
+    "task",
+    "product",
+)
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """One object as the actor sees it: its model, their access, and its labels in the page's language."""
+
+    model: ObjectModel
+    access: ObjectAccess
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def label(self) -> str:
+        return label_text(self.model.spec.label, self.name)
+
+    @property
+    def plural(self) -> str:
+        return label_text(self.model.spec.extra.get("plural_label"), self.label)
+
+    def visible(self, field: str) -> bool:
+        return self.access.visible(field)
+
+    def editable(self, field: str) -> bool:
+        spec = self.model.fields.get(field)
+        return (
+            spec is not None
+            and self.model.types[field].stored
+            and spec.type != "autonumber"
+            and not spec.readonly
+            and field not in self.access.read_only
+            and self.access.visible(field)
+        )
+
+
+def object_page(object_name: str, operation: str = "read") -> ObjectPage:
+    """The object for this request, or 404 (unknown) / 403 (the actor may not do `operation`)."""
+    loom = current_loom()
+    try:
+        model = loom.registry.object(object_name)
+    except UnknownObject:
+        abort(404)
+    access = access_for(loom.registry, current_actor(), object_name)
+    access.require(operation)
+    return ObjectPage(model, access)
+
+
+def may(actor: Actor, loom: Loom, object_name: str, operation: str) -> bool:
+    try:
+        return access_for(loom.registry, actor, object_name).allows(operation)
+    except UnknownObject:
+        return False
+
+
+def may_change_record(object_name: str, record_id: int, operation: str = "update") -> bool:
+    """Whether the actor's scope for `operation` (update, delete) covers this very record."""
+    try:
+        page = (
+            current_loom()
+            .queries(current_actor())
+            .find(object_name, filter=f"id == {int(record_id)}", operation=operation, limit=1)
+        )
+    except PermissionDenied:
+        return False
+    return bool(page.records)
+
+
+def nav_objects() -> list[dict[str, Any]]:
+    """The objects the actor may read, in navigation order."""
+    if "loom_nav" in g:
+        return g.loom_nav
+    loom, actor = current_loom(), current_actor()
+    registry = loom.registry
+    order = {name: index for index, name in enumerate(NAV_ORDER)}
+    names = sorted(registry.objects, key=lambda name: (order.get(name, len(order)), name))
+    g.loom_nav = [
+        {
+            "name": name,
+            "label": label_text(registry.object(name).spec.extra.get("plural_label"))
+            or label_text(registry.object(name).spec.label, name),
+            "icon": registry.object(name).spec.extra.get("icon", ""),
+        }
+        for name in names
+        if access_for(registry, actor, name).allows("read")
+    ]
+    return g.loom_nav
+
+
+def safe_next(default: str) -> str:
+    """The `next` page to return to, only when it is a path on this site."""
+    wanted = request.values.get("next", "")
+    parts = urlsplit(wanted)
+    if wanted.startswith("/") and not wanted.startswith("//") and not parts.scheme and not parts.netloc:
+        return wanted
+    return default
+
+
+def flash_errors(errors: dict[str, list[str]], page: ObjectPage) -> list[str]:
+    """Record errors as sentences naming each field by its label (hidden fields are never named)."""
+    lines = []
+    for field, messages in errors.items():
+        name = label_text(page.model.fields[field].label, field) if field in page.model.fields else ""
+        lines += [f"{name}: {message}" if name else message for message in messages]
+    return lines or [_("The record could not be saved")]

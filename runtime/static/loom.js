@@ -1,0 +1,190 @@
+// Loom CRM pages: a little hand-written script on top of pages that work without it.
+"use strict";
+
+(function () {
+  document.body.classList.replace("no-js", "js");
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+  async function postJson(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (error) { data = {}; }
+    return { ok: response.ok, data };
+  }
+
+  // -- navigation on phones ----------------------------------------------------------------
+  function initMenu() {
+    const button = document.querySelector("[data-menu]");
+    const sidebar = document.getElementById("sidebar");
+    if (!button || !sidebar) return;
+    button.addEventListener("click", () => {
+      const open = sidebar.classList.toggle("open");
+      button.setAttribute("aria-expanded", String(open));
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && sidebar.classList.contains("open")) {
+        sidebar.classList.remove("open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+
+  // -- lists ---------------------------------------------------------------------------------
+  function initLists() {
+    document.querySelectorAll("[data-select-all]").forEach((all) => {
+      all.addEventListener("change", () => {
+        all.closest("form").querySelectorAll('input[name="id"]').forEach((box) => { box.checked = all.checked; });
+      });
+    });
+    if (window.matchMedia("(max-width: 760px)").matches) {
+      document.querySelectorAll("details[data-fold-on-phone]").forEach((panel) => { panel.open = false; });
+    }
+    document.querySelectorAll("[data-autosubmit]").forEach((select) => {
+      select.addEventListener("change", () => select.form.requestSubmit());
+    });
+  }
+
+  // -- forms: visible_if / required_if / readonly_if, evaluated by the server as the user types --
+  function formValues(form) {
+    const values = {};
+    form.querySelectorAll("[data-field]").forEach((wrapper) => {
+      const name = wrapper.dataset.field;
+      const input = wrapper.querySelector(`[name="${name}"]`);
+      if (!input) return;
+      if (input.type === "checkbox") values[name] = input.checked ? "true" : "false";
+      else if (input.multiple) values[name] = Array.from(input.selectedOptions).map((o) => o.value);
+      else values[name] = input.value;
+    });
+    return values;
+  }
+
+  function applyStates(form, fields) {
+    Object.entries(fields).forEach(([name, state]) => {
+      const wrapper = form.querySelector(`[data-field="${name}"]`);
+      if (!wrapper) return;
+      wrapper.hidden = !state.visible;
+      const mark = wrapper.querySelector(".required-mark");
+      if (mark) mark.hidden = !state.required;
+      const input = wrapper.querySelector(`[name="${name}"]`);
+      if (!input || input.type === "hidden") return;
+      input.required = state.required;
+      input.setAttribute("aria-required", String(state.required));
+      if (input.tagName === "SELECT" || input.type === "checkbox") input.disabled = state.readonly;
+      else input.readOnly = state.readonly;
+    });
+    form.querySelectorAll("fieldset.form-section").forEach((section) => {
+      section.hidden = !Array.from(section.querySelectorAll("[data-field]")).some((wrapper) => !wrapper.hidden);
+    });
+  }
+
+  function initForms() {
+    document.querySelectorAll("form[data-form-state]").forEach((form) => {
+      let timer = null;
+      let asked = 0;
+      const refresh = () => {
+        clearTimeout(timer);
+        timer = setTimeout(async () => {
+          const mine = ++asked;
+          const body = { values: formValues(form), record_id: form.dataset.recordId || null };
+          const { ok, data } = await postJson(form.dataset.formState, body);
+          if (ok && mine === asked && data.fields) applyStates(form, data.fields);
+        }, 250);
+      };
+      form.addEventListener("input", refresh);
+      form.addEventListener("change", refresh);
+      const errors = form.querySelector("#form-errors");
+      const firstBad = form.querySelector('[aria-invalid="true"]');
+      if (firstBad) firstBad.focus();
+      else if (errors) errors.focus();
+    });
+  }
+
+  // -- kanban: drag a card to a column, or pick the column in its "Move to" list -------------------
+  function initBoards() {
+    document.querySelectorAll("[data-board]").forEach((board) => {
+      const toast = document.querySelector("[data-toast]");
+      let dragged = null;
+
+      const say = (message) => {
+        if (!toast) return;
+        toast.textContent = message;
+        toast.hidden = false;
+        clearTimeout(toast.timer);
+        toast.timer = setTimeout(() => { toast.hidden = true; }, 6000);
+      };
+      const recount = () => board.querySelectorAll("[data-column]").forEach((column) => {
+        const count = column.querySelector("[data-count]");
+        if (count) count.textContent = String(column.querySelectorAll(".kanban-card").length);
+      });
+
+      async function move(card, column) {
+        const from = card.closest("[data-column]");
+        if (!column || column === from) return;
+        const list = column.querySelector("[data-drop]");
+        list.prepend(card);
+        card.classList.add("saving");
+        const url = card.querySelector("form.move").action;
+        const { ok, data } = await postJson(url, {
+          field: board.dataset.field, value: column.dataset.column, version: card.dataset.version,
+        });
+        card.classList.remove("saving");
+        if (ok && data.ok) {
+          card.dataset.version = data.version;
+          card.querySelector("form.move input[name=version]").value = data.version;
+          card.querySelector("form.move select").value = column.dataset.column;
+        } else {
+          from.querySelector("[data-drop]").prepend(card);
+          card.querySelector("form.move select").value = from.dataset.column;
+          say(`${board.dataset.moveError}: ${(data.errors || []).join("; ")}`);
+        }
+        recount();
+      }
+
+      board.querySelectorAll(".kanban-card[draggable]").forEach((card) => {
+        card.addEventListener("dragstart", (event) => {
+          dragged = card;
+          card.classList.add("dragging");
+          event.dataTransfer.effectAllowed = "move";
+          event.dataTransfer.setData("text/plain", card.dataset.id);
+        });
+        card.addEventListener("dragend", () => {
+          card.classList.remove("dragging");
+          board.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
+        });
+        const select = card.querySelector("form.move select");
+        select.addEventListener("change", () => {
+          move(card, board.querySelector(`[data-column="${CSS.escape(select.value)}"]`));
+        });
+      });
+      board.querySelectorAll("[data-column]").forEach((column) => {
+        column.addEventListener("dragover", (event) => {
+          if (!dragged) return;
+          event.preventDefault();
+          column.querySelector("[data-drop]").classList.add("drop-target");
+        });
+        column.addEventListener("dragleave", (event) => {
+          if (!column.contains(event.relatedTarget)) column.querySelector("[data-drop]").classList.remove("drop-target");
+        });
+        column.addEventListener("drop", (event) => {
+          event.preventDefault();
+          column.querySelector("[data-drop]").classList.remove("drop-target");
+          if (dragged) move(dragged, column);
+          dragged = null;
+        });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    initMenu();
+    initLists();
+    initForms();
+    initBoards();
+  });
+})();

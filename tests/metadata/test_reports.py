@@ -1,0 +1,154 @@
+"""Reports as metadata: the JSON round trip, result column names, and every check with its path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from metadata.reports import GroupBy, Measure, ReportSpec
+from metadata.specs import ObjectSpec
+from metadata.validation import validate_report
+
+CRM = Path(__file__).resolve().parents[2] / "metadata" / "packages" / "crm"
+PAYMENT = ObjectSpec.from_json(
+    {
+        "name": "payment",
+        "label": {"zh_CN": "回款", "en": "Payment"},
+        "fields": [
+            {"name": "amount", "type": "currency"},
+            {"name": "installment", "type": "integer"},
+            {"name": "received_at", "type": "date"},
+            {"name": "method", "type": "select", "options": [{"value": "cash"}, {"value": "bank_transfer"}]},
+            {"name": "remark", "type": "long_text"},
+            {"name": "tags", "type": "tags"},
+            {"name": "code", "type": "text"},
+            {"name": "double", "type": "formula", "result": "currency", "expression": "amount * 2"},
+        ],
+    }
+)
+KNOWN = {"payment": PAYMENT}
+
+
+def report(**keys: object) -> dict:
+    return {
+        "name": "payments",
+        "object": "payment",
+        "measures": [{"function": "count"}],
+        "chart": "table",
+        **keys,
+    }
+
+
+def problems_of(doc: dict) -> list[tuple[str, str]]:
+    return [
+        (p.path, p.message)
+        for p in validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems
+    ]
+
+
+@pytest.mark.parametrize("file", sorted((CRM / "reports").glob("*.json")), ids=lambda p: p.stem)
+def test_every_crm_report_writes_back_exactly_as_it_was_written(file: Path) -> None:
+    doc = json.loads(file.read_text(encoding="utf-8"))
+    doc.pop("$schema")
+
+    assert ReportSpec.from_json(doc).to_json() == doc
+
+
+def test_groups_and_measures_read_and_name_their_columns() -> None:
+    doc = report(
+        group_by=["method", {"field": "received_at", "bucket": "month"}],
+        measures=[
+            {"function": "count"},
+            {"function": "sum", "field": "amount"},
+            {"function": "max", "field": "amount", "name": "largest"},
+        ],
+        sort=["-sum_amount"],
+        limit=10,
+    )
+    spec = ReportSpec.from_json(doc)
+
+    assert spec.group_by == (GroupBy("method"), GroupBy("received_at", "month"))
+    assert spec.measures[1] == Measure("sum", "amount")
+    assert spec.columns == ("method", "received_at", "count", "sum_amount", "largest")
+    assert spec.to_json() == doc
+    assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (
+            {"object": "paymnet"},
+            [
+                (
+                    "/object",
+                    "report 'payments' counts object 'paymnet', which is neither in this package nor"
+                    " installed (did you mean 'payment'?)",
+                )
+            ],
+        ),
+        (
+            {"group_by": ["methd"]},
+            [("/group_by/0", "object 'payment' has no field 'methd' (did you mean 'method'?)")],
+        ),
+        (
+            {"group_by": [{"field": "methd"}]},
+            [("/group_by/0/field", "object 'payment' has no field 'methd' (did you mean 'method'?)")],
+        ),
+        (
+            {"group_by": ["tags"]},
+            [("/group_by/0", "cannot group by 'tags': a tags field has no single value to group on")],
+        ),
+        ({"group_by": ["method", "method"]}, [("/group_by/1", "'method' is already a group at /group_by/0")]),
+        (
+            {"group_by": [{"field": "method", "bucket": "month"}]},
+            [("/group_by/0/bucket", "a month bucket needs a date or datetime field, but 'method' is select")],
+        ),
+        (
+            {"measures": [{"function": "sum", "field": "code"}]},
+            [("/measures/0/field", "sum needs numbers, but 'code' is a text field")],
+        ),
+        (
+            {"measures": [{"function": "avg", "field": "received_at"}]},
+            [("/measures/0/field", "avg needs numbers, but 'received_at' is a date field")],
+        ),
+        (
+            {"measures": [{"function": "min", "field": "method"}]},
+            [("/measures/0/field", "min needs numbers or dates, but 'method' is a select field")],
+        ),
+        (
+            {"measures": [{"function": "sum", "field": "amout"}]},
+            [("/measures/0/field", "object 'payment' has no field 'amout' (did you mean 'amount'?)")],
+        ),
+        (
+            {"measures": [{"function": "count", "field": "amount"}]},
+            [("/measures/0", "count counts records: it takes no field")],
+        ),
+        (
+            {"measures": [{"function": "sum"}]},
+            [("/measures/0", "sum, avg, min and max need the field they measure")],
+        ),
+        (
+            {"measures": [{"function": "count"}, {"function": "count"}]},
+            [("/measures/1", "a second column named 'count' (first at /measures/0): give it a name")],
+        ),
+        ({"chart": "pie"}, [("/chart", "a pie chart draws 1 group, but the report has 0")]),
+        (
+            {"chart": "number", "group_by": ["method"]},
+            [("/chart", "a number chart draws no groups, but the report has 1")],
+        ),
+        (
+            {"sort": ["-total"]},
+            [("/sort/0", "sorts by 'total', which is not a column; the columns are count")],
+        ),
+        ({"limit": 0}, [("/limit", "must be at least 1, not 0")]),
+    ],
+)
+def test_each_problem_is_reported_at_its_path(keys: dict, expected: list[tuple[str, str]]) -> None:
+    assert problems_of(report(**keys)) == expected
+
+
+def test_sum_and_avg_accept_number_formulas() -> None:
+    assert problems_of(report(measures=[{"function": "avg", "field": "double"}])) == []

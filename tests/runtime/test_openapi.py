@@ -1,0 +1,189 @@
+"""The OpenAPI document: generated from the live metadata, and true to what the API sends.
+
+The fuzzing test runs schemathesis in-process against the WSGI app with the CRM installed, as
+an administrator with a bearer token: no request it makes may get a 5xx, an undocumented status
+or a response that breaks the document. It is bounded (a fixed seed, few examples, a handful of
+objects standing for every field type) so it runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from engine import identity
+from engine.actors import SYSTEM
+from engine.loom import Loom
+from runtime.app import create_app
+
+PASSWORD = "a-long-admin-password"
+# Between them these objects hold every field type of the CRM: text, select, multi_select, tags,
+# decimals and currency, dates and datetimes, lookups, users, formulas, roll-ups and attachments.
+FUZZED_OBJECTS = ("customer", "followup", "contract")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def app(crm: Loom) -> Flask:
+    return create_app(crm, config={"SECRET_KEY": "a-test-secret", "TESTING": True})
+
+
+@pytest.fixture
+def admin_headers(crm: Loom, app: Flask) -> dict[str, str]:
+    identity.create_user(crm, "admin.li", "李管理", PASSWORD, roles=["admin"], actor=SYSTEM)
+    body = {"username": "admin.li", "password": PASSWORD, "name": "fuzzing"}
+    token = app.test_client().post("/api/v1/auth/token", json=body).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _fuzzed(path: str) -> bool:
+    if "/records/" not in path:
+        return True
+    return path.split("/records/", 1)[1].split("/", 1)[0] in FUZZED_OBJECTS
+
+
+@pytest.fixture
+def api_schema(crm: Loom, app: Flask, admin_headers: dict[str, str]) -> schemathesis.BaseSchema:
+    # A few records with small ids, so generated ids find something to read, change and delete.
+    records = crm.records(SYSTEM)
+    customer = records.create("customer", {"name": "上海云杉科技有限公司", "level": "vip"})
+    records.create("followup", {"subject": "电话", "content": "首次沟通", "customer": customer["id"]})
+    records.create("contract", {"name": "框架合同", "customer": customer["id"], "amount": "120000.50"})
+    config = schemathesis.Config()
+    config.update(seed=20261126, max_failures=None)
+    project = config.projects.default
+    project.update(headers=dict(admin_headers))
+    project.generation.update(max_examples=4, deterministic=True, database="none", no_shrink=True)
+    project.phases.update(phases=["examples", "fuzzing"])
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/v1/openapi.json", app, config=config, headers=dict(admin_headers)
+    )
+    return schema.include(lambda ctx: _fuzzed(ctx.operation.path))
+
+
+def test_no_request_gets_a_server_error_or_an_answer_the_document_does_not_describe(
+    api_schema: schemathesis.BaseSchema, admin_headers: dict[str, str]
+) -> None:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) > 30
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=int(os.environ.get("LOOM_FUZZ_EXAMPLES", "4")),
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=admin_headers, checks=CHECKS)
+
+        call()
+
+
+# -- the document follows the metadata ----------------------------------------------------------------
+
+
+def test_a_field_added_through_the_meta_api_is_in_the_next_document(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    before = client.get("/api/v1/openapi.json", headers=admin_headers).get_json()
+    assert "wechat_id" not in before["components"]["schemas"]["customer.read"]["properties"]
+    customer = client.get("/api/v1/meta/objects/customer", headers=admin_headers).get_json()["document"]
+    customer["fields"].append(
+        {
+            "name": "wechat_id",
+            "type": "text",
+            "label": {"zh_CN": "微信号", "en": "WeChat ID"},
+            "max_length": 64,
+        }
+    )
+    changed = client.put("/api/v1/meta/objects/customer", json=customer, headers=admin_headers)
+    assert changed.status_code == 200
+    after = client.get("/api/v1/openapi.json", headers=admin_headers).get_json()
+    assert after["components"]["schemas"]["customer.read"]["properties"]["wechat_id"] == {
+        "type": ["string", "null"],
+        "maxLength": 64,
+    }
+    assert "wechat_id" in after["components"]["schemas"]["customer.create"]["properties"]
+
+
+def test_field_types_are_described_as_the_api_sends_them(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    document = client.get("/api/v1/openapi.json", headers=admin_headers).get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    contract = document["components"]["schemas"]["contract.read"]["properties"]
+    assert contract["amount"]["type"] == ["string", "null"]
+    assert contract["amount"]["format"] == "decimal"
+    assert contract["signed_at"] == {"type": ["string", "null"], "format": "date"}
+    assert contract["customer"] == {"type": ["integer", "null"], "minimum": 1}
+    assert contract["status"]["enum"][-1] is None
+    assert "draft" in contract["status"]["enum"]
+    error = document["components"]["schemas"]["Error"]
+    assert set(error["properties"]["error"]["required"]) == {"code", "message"}
+    created = client.post(
+        "/api/v1/records/customer", json={"name": "杭州青禾贸易有限公司"}, headers=admin_headers
+    ).get_json()
+    contract_body = {
+        "name": "年度框架合同",
+        "customer": created["id"],
+        "amount": 120000.5,
+        "signed_at": "2026-11-20",
+    }
+    sent = client.post("/api/v1/records/contract", json=contract_body, headers=admin_headers).get_json()
+    assert sent["amount"] == "120000.50"
+    assert sent["signed_at"] == "2026-11-20"
+    assert sent["_titles"] == {"customer": "杭州青禾贸易有限公司"}
+
+
+def test_hidden_fields_are_not_in_the_document_of_a_role_that_cannot_see_them(
+    crm: Loom, client: FlaskClient
+) -> None:
+    from engine.permissions import access_for
+
+    registry = crm.registry
+    hidden = next(
+        (role, name, sorted(access_for(registry, identity_actor(role), name).hidden))
+        for role in registry.roles
+        for name in registry.objects
+        if access_for(registry, identity_actor(role), name).hidden
+    )
+    role, object_name, fields = hidden
+    identity.create_user(crm, "someone", "某人", PASSWORD, roles=[role], actor=SYSTEM)
+    body = {"username": "someone", "password": PASSWORD, "name": "t"}
+    token = client.post("/api/v1/auth/token", json=body).get_json()["token"]
+    document = client.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"}).get_json()
+    properties = document["components"]["schemas"][f"{object_name}.read"]["properties"]
+    assert not set(fields) & set(properties)
+
+
+def identity_actor(role: str):  # type: ignore[no-untyped-def]
+    from engine.actors import Actor
+
+    return Actor.user(999_999, "probe", {role})
+
+
+def test_the_document_needs_a_token(client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthenticated"
