@@ -185,3 +185,25 @@ def test_a_field_engineer_sees_contracts_but_not_their_fees(plant: Loom) -> None
                 "end_date": "2027-01-01",
             },
         )
+
+
+def test_the_customer_gains_a_service_level_and_counts_its_equipment_and_open_tickets(plant: Loom) -> None:
+    customer_id = plant.ids["customer"]  # type: ignore[attr-defined]
+    ticket(plant)
+    ticket(plant, status="dispatched", engineer=plant.ids["manager"])  # type: ignore[attr-defined]
+    customer = plant.records().get("customer", customer_id)
+    assert (customer["service_level"], customer["equipment_count"], customer["open_field_tickets"]) == (
+        "standard",
+        1,
+        2,
+    )
+    assert "service_level" in {f.name for f in plant.registry.object("customer").spec.fields}
+
+
+def test_uninstalling_the_template_with_its_data_kept_leaves_the_crm_whole(plant: Loom) -> None:
+    from engine.uninstall import uninstall_package
+
+    uninstall_package(plant, "manufacturing_service", keep_data=True)
+    customer = plant.records().get("customer", plant.ids["customer"])  # type: ignore[attr-defined]
+    assert customer["name"] == "苏州精工机械有限公司" and "service_level" not in customer
+    assert not plant.registry.has_object("field_ticket")

@@ -168,3 +168,15 @@ def test_a_won_renewal_extends_the_subscription(company: World) -> None:
     )
     sub = loom.records().get("subscription", sub_id)
     assert (sub["current_period_end"], sub["status"]) == (date(2028, 6, 30), "active")
+
+
+def test_the_customer_sums_the_mrr_of_its_live_subscriptions(company: World) -> None:
+    subscribe(company, mrr="4950")
+    subscribe(company, mrr="990", status="past_due")
+    subscribe(company, mrr="10000", status="cancelled")
+    customer = company.loom.records().get("customer", company.customer_id)
+    assert (customer["mrr_total"], customer["active_subscriptions"]) == (Decimal("5940.00"), 2)
+    option_values = [
+        o["value"] for o in company.loom.registry.object("customer").field("source").param("options")
+    ]
+    assert option_values[-1] == "product_trial"
