@@ -17,6 +17,7 @@ SUITES = [
     "bench.flows",
     "bench.web",
     "bench.imports",
+    "bench.api_cpu",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine
 
@@ -58,6 +59,8 @@ class Loom:
         self.due_handlers: dict[str, Handler] = {}
         self._registry: Registry | None = None
         self._registry_lock = threading.Lock()
+        # Within `one_registry_check()`: the registry already checked against the store, if any.
+        self._checked: ContextVar[list[Registry] | None] = ContextVar("loom_checked_registry", default=None)
         self.flows = FlowEngine(self)  # first: a locked record is refused before any rule runs
         self.rules = RulesEngine(self)
 
@@ -97,8 +100,31 @@ class Loom:
 
     # -- registry -------------------------------------------------------------------------------
 
+    @contextmanager
+    def one_registry_check(self) -> Iterator[None]:
+        """Inside the block (one web request) read transactions reuse the registry checked first.
+
+        A write transaction still checks the store's version itself, so it never plans or writes
+        against metadata another process has changed; forgetting the registry ends the reuse too.
+        """
+        token = self._checked.set([])
+        try:
+            yield
+        finally:
+            self._checked.reset(token)
+
     def registry_for(self, conn: Connection) -> Registry:
         """The registry at the store's current version, rebuilt when another process changed metadata."""
+        checked = self._checked.get()
+        reading = conn.get_execution_options().get("loom_readonly", False)
+        if checked and reading and checked[0] is self._registry:
+            return checked[0]
+        registry = self._current_registry(conn)
+        if checked is not None:
+            checked[:] = [registry]
+        return registry
+
+    def _current_registry(self, conn: Connection) -> Registry:
         version = metadata_version(conn)
         registry = self._registry
         if registry is not None and registry.version == version:

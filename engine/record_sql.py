@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, select
 
 from engine.errors import ExpressionError, FieldValueError
-from engine.expressions import EvalContext, SqlContext, evaluate, to_sql
+from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
 from engine.registry import ObjectModel, Registry
 from engine.tables import SYSTEM_COLUMNS
 from metadata.specs import FieldSpec
@@ -59,12 +59,55 @@ def rollup_subquery(
 
 
 def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> list[ColumnElement]:
-    """Every stored column plus one labelled subquery per rollup field."""
+    """Every stored column plus one labelled subquery per rollup field.
+
+    Built once per object and registry when no rollup reads the clock or the actor: compiling the
+    roll-up filters is most of the cost of reading one record.
+    """
+    if not model.rollups:
+        return list(model.table.c)
+    key = (model.name, sctx.dialect, sctx.timezone)
+    cached = registry.select_cache.get(key)
+    if cached is not None:
+        return list(cached)
     columns: list[ColumnElement] = list(model.table.c)
     columns += [
         rollup_subquery(model, spec, registry, sctx).label(f"rollup__{spec.name}") for spec in model.rollups
     ]
+    if key not in registry.select_cache:
+        # None remembers that this object's roll-ups must be built again for every read.
+        registry.select_cache[key] = tuple(columns) if _rollups_fixed(model, registry) else None
     return columns
+
+
+def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
+    """Whether the roll-ups compile to the same SQL at any moment, for any actor.
+
+    Only a function call can read the clock or the actor (today(), user(), a plugin's function),
+    so a filter is fixed when neither it nor any formula or roll-up it reads calls one.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def fixed(text: str, owner: ObjectModel) -> bool:
+        expression = parse(text)
+        if expression.functions:
+            return False
+        for name in expression.names:
+            spec = owner.fields.get(name)
+            if spec is None or (owner.name, name) in seen:
+                continue
+            seen.add((owner.name, name))
+            if spec.type == "formula" and not fixed(spec.param("expression"), owner):
+                return False
+            if spec.type == "rollup" and not filter_fixed(spec):
+                return False
+        return True
+
+    def filter_fixed(spec: FieldSpec) -> bool:
+        source = spec.param("source")
+        return not source.get("filter") or fixed(source["filter"], registry.object(source["object"]))
+
+    return all(filter_fixed(spec) for spec in model.rollups)
 
 
 def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:

@@ -70,6 +70,15 @@ class RecordService:
             with self.loom.begin() as conn:
                 yield conn
 
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        # A read takes no write lock, so on SQLite it does not queue behind writes.
+        if self.conn is not None:
+            yield self.conn
+        else:
+            with self.loom.read() as conn:
+                yield conn
+
     def _contexts(self) -> tuple[EvalContext, SqlContext]:
         return self.loom.contexts(self.actor)
 
@@ -77,7 +86,7 @@ class RecordService:
 
     def get(self, object_name: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
         """One record the actor may read, without the fields hidden from them."""
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, "read")
@@ -117,7 +126,7 @@ class RecordService:
 
     def history(self, object_name: str, record_id: int) -> list[dict[str, Any]]:
         """The record's audit trail, oldest first, without the changes of fields hidden from the actor."""
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, "read")

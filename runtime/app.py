@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from engine.loom import Loom
-from runtime import api, pages
+from runtime import api, pages, pages_public
 from runtime.auth import init_auth
 from runtime.errors import register_error_handlers
 from runtime.i18n import init_i18n
@@ -48,6 +48,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     register_error_handlers(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(pages_public.blueprint)
     return app
 
 

@@ -9,6 +9,7 @@ out on their next request.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 
 from flask import Flask, current_app, g, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -48,7 +49,21 @@ def init_auth(app: Flask) -> CSRFProtect:
     manager = LoginManager(app)
     manager.user_loader(_load_user)
     manager.unauthorized_handler(_unauthorized)
+    app.before_request(_check_registry_once)
+    app.teardown_request(_end_registry_check)
     return CSRFProtect(app)
+
+
+def _check_registry_once() -> None:
+    # Reading the metadata version once per request rather than once per transaction in it.
+    scope = g.loom_request_scope = ExitStack()
+    scope.enter_context(current_loom().one_registry_check())
+
+
+def _end_registry_check(_error: BaseException | None) -> None:
+    scope = g.pop("loom_request_scope", None)
+    if scope is not None:
+        scope.close()
 
 
 def current_actor() -> Actor:

@@ -24,7 +24,7 @@ from engine.actors import Actor
 from engine.audit import audit_row, write_audit
 from engine.identity.errors import AuthenticationFailed, IdentityInvalid, TokenNotFound, UserDisabled
 from engine.identity.transactions import reading, writing
-from engine.identity.users import actor_for, user_row
+from engine.identity.users import ACTOR_COLUMNS, actor_from_rows, user_row, with_actor_details
 from engine.system_tables import api_tokens, users
 
 if TYPE_CHECKING:
@@ -79,26 +79,25 @@ def verify_token(loom: Loom, token: str) -> Actor:
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > _MAX_TOKEN_LENGTH:
         raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
     now = loom.clock.now()
+    # One statement finds the token, its user, their department and roles (a row per role).
     query = (
-        select(api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.last_used_at)
-        .join(users, users.c.id == api_tokens.c.user_id)
+        select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, *ACTOR_COLUMNS)
+        .select_from(with_actor_details(api_tokens.join(users, users.c.id == api_tokens.c.user_id)))
         .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None), users.c.active)
     )
     with loom.read() as conn:
-        found = conn.execute(query).first()
-        if found is None:
-            raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
-        try:
-            actor = actor_for(loom, found.user_id, conn=conn)
-        except UserDisabled:  # disabled in between the two reads: same answer as any bad token
-            raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE) from None
+        rows = conn.execute(query).all()
+    if not rows:
+        raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
+    actor = actor_from_rows(rows)
+    found = rows[0]
     stale = now - LAST_USED_RESOLUTION
     if found.last_used_at is None or found.last_used_at <= stale:
         with loom.begin() as conn:
             conn.execute(
                 update(api_tokens)
                 .where(
-                    api_tokens.c.id == found.id,
+                    api_tokens.c.id == found.token_id,
                     or_(api_tokens.c.last_used_at.is_(None), api_tokens.c.last_used_at <= stale),
                 )
                 .values(last_used_at=now)

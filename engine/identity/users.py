@@ -7,10 +7,10 @@ what they are asked to; whether the acting user may manage users is checked by t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, FromClause, Row, delete, func, insert, select, update
 
 from engine.actors import Actor
 from engine.audit import audit_row, write_audit
@@ -119,24 +119,48 @@ def actor_for(loom: Loom, user_id: int, *, conn: Connection | None = None) -> Ac
     A disabled user is refused (UserDisabled), so a session or token that outlived the
     disabling cannot act.
     """
+    query = select(*ACTOR_COLUMNS).select_from(with_actor_details(users)).where(users.c.id == user_id)
     with reading(loom, conn) as conn:
-        row = user_row(conn, user_id)
-        if not row.active:
-            raise UserDisabled(row.username, "sign in or act")
-        roles = conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id)).scalars()
-        path = None
-        if row.department_id is not None:
-            path = conn.execute(
-                select(departments.c.path).where(departments.c.id == row.department_id)
-            ).scalar()
-        return Actor.user(
-            row.id,
-            row.display_name,
-            frozenset(roles),
-            department_id=row.department_id if path is not None else None,
-            department_path=path,
-            locale=row.locale,
-        )
+        rows = conn.execute(query).all()
+    if not rows:
+        raise UserNotFound(user_id)
+    if not rows[0].active:
+        raise UserDisabled(rows[0].username, "sign in or act")
+    return actor_from_rows(rows)
+
+
+# What an Actor is built from, read in one statement: a user row per role (or one with no role).
+ACTOR_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.active,
+    users.c.display_name,
+    users.c.department_id,
+    users.c.locale,
+    departments.c.path.label("department_path"),
+    user_roles.c.role,
+)
+
+
+def with_actor_details(source: FromClause) -> FromClause:
+    """`source` (which holds loom_users) joined to the user's department and roles for ACTOR_COLUMNS."""
+    return source.outerjoin(departments, departments.c.id == users.c.department_id).outerjoin(
+        user_roles, user_roles.c.user_id == users.c.id
+    )
+
+
+def actor_from_rows(rows: Sequence[Row]) -> Actor:
+    """The Actor of one user from their ACTOR_COLUMNS rows."""
+    first = rows[0]
+    path = first.department_path
+    return Actor.user(
+        first.id,
+        first.display_name,
+        frozenset(row.role for row in rows if row.role is not None),
+        department_id=first.department_id if path is not None else None,
+        department_path=path,
+        locale=first.locale,
+    )
 
 
 # -- creating and changing --------------------------------------------------------------------------

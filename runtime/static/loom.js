@@ -188,3 +188,55 @@
     initBoards();
   });
 })();
+
+// The import wizard: confirm a revert, and follow a running import until it is done.
+(() => {
+  "use strict";
+
+  function initConfirms() {
+    document.querySelectorAll("form[data-confirm]").forEach((form) => {
+      form.addEventListener("submit", (event) => {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
+  function followImport(box) {
+    const state = box.querySelector("[data-import-state]");
+    const bar = box.querySelector("[data-import-bar]");
+    const poll = () => {
+      fetch(box.dataset.importStatus, { headers: { Accept: "application/json" } })
+        .then((response) => response.json())
+        .then((status) => {
+          Object.entries(status.counts || {}).forEach(([name, count]) => {
+            const cell = box.querySelector(`[data-count="${name}"]`);
+            if (cell) cell.textContent = count;
+          });
+          if (status.status === "done" || status.status === "failed") {
+            state.textContent = status.status === "done" ? box.dataset.textDone : box.dataset.textFailed;
+            bar.value = 1;
+            if (status.error) {
+              const error = box.querySelector("[data-import-error]");
+              error.textContent = status.error;
+              error.hidden = false;
+            }
+            if (status.import_id) {
+              box.querySelector("[data-problems-csv]").href = box.dataset.problems.replace("/0/", `/${status.import_id}/`);
+            }
+            box.querySelector("[data-import-links]").hidden = false;
+            return;
+          }
+          state.textContent = `${box.dataset.textRunning} ${status.rows}`;
+          bar.removeAttribute("value");
+          window.setTimeout(poll, 700);
+        })
+        .catch(() => window.setTimeout(poll, 2000));
+    };
+    poll();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    initConfirms();
+    document.querySelectorAll("[data-import-status]").forEach(followImport);
+  });
+})();

@@ -12,6 +12,8 @@ from engine.actors import SYSTEM
 from engine.identity import (
     AuthenticationFailed,
     UserDisabled,
+    actor_for,
+    create_department,
     create_token,
     create_user,
     disable_user,
@@ -20,7 +22,9 @@ from engine.identity import (
     verify_token,
 )
 from engine.loom import Loom
+from engine.metadata_changes import apply_objects
 from engine.system_tables import api_tokens, audit_log
+from metadata.roles import RoleSpec
 
 
 @pytest.fixture
@@ -34,6 +38,31 @@ def test_a_token_identifies_its_user(loom: Loom, user: dict) -> None:
     assert row["prefix"] == token[5:13] and "token_hash" not in row
     actor = verify_token(loom, token)
     assert (actor.user_id, actor.name) == (user["id"], "ERP 同步")
+
+
+def test_a_tokens_actor_has_every_role_and_the_department_of_its_user(loom: Loom) -> None:
+    apply_objects(
+        loom, [], roles=[RoleSpec.from_json({"name": n, "label": {"en": n}}) for n in ("sales", "finance")]
+    )
+    team = create_department(
+        loom, "上海销售一部", create_department(loom, "华东大区", actor=SYSTEM)["id"], actor=SYSTEM
+    )
+    bot = create_user(
+        loom,
+        "erp.bot",
+        "ERP 同步",
+        locale="en",
+        department_id=team["id"],
+        roles=["sales", "finance"],
+        actor=SYSTEM,
+    )
+    token, _ = create_token(loom, bot["id"], "ERP sync", actor=SYSTEM)
+
+    actor = verify_token(loom, token)
+
+    assert actor == actor_for(loom, bot["id"])
+    assert actor.roles == {"sales", "finance"}
+    assert (actor.department_id, actor.department_path, actor.locale) == (team["id"], team["path"], "en")
 
 
 def test_the_token_itself_is_stored_nowhere(loom: Loom, user: dict) -> None:

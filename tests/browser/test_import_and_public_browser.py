@@ -1,0 +1,57 @@
+"""A manager importing leads through the wizard, and a visitor sending the public lead form, in Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, Site
+
+CSV = "姓名,公司名称,手机\n陈明,杭州星河科技,13800138000\n,无名公司,13900139000\n"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "375px"])
+def test_a_manager_imports_leads_after_a_dry_run(
+    open_browser, site: Site, viewport: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LOOM_UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    source = tmp_path / "线索.csv"
+    source.write_text(CSV, encoding="utf-8")
+    tab = open_browser(f"{viewport['width']}", viewport)
+    tab.sign_in("zhang.jingli")
+    tab.open("/app/import")
+    tab.page.get_by_label("导入到").select_option("lead")
+    tab.page.get_by_label("CSV 或 Excel (.xlsx) 文件").set_input_files(str(source))
+    tab.page.get_by_role("button", name="上传并对应列").click()
+    expect(tab.page.get_by_label("姓名")).to_have_value("name")
+    tab.page.get_by_role("button", name="试运行").click()
+    expect(tab.page.locator('[data-count="invalid"]')).to_have_text("1")
+    expect(tab.page.locator(".bad-rows")).to_contain_text("为必填项")
+    tab.screenshot("dry-run")
+    tab.page.get_by_role("button", name="导入", exact=True).click()
+    expect(tab.page.get_by_text("导入完成")).to_be_visible()
+    expect(tab.page.locator('[data-count="created"]')).to_have_text("1")
+    tab.screenshot("done")
+    assert site.loom.queries().count("lead") == 1
+    assert tab.errors == []
+
+
+def test_a_visitor_sends_the_public_lead_form_on_a_phone(
+    open_browser, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LOOM_PUBLIC_FORMS", "lead:name,company,phone,email,notes")
+    tab = open_browser("375", PHONE)
+    tab.open("/public/forms/lead")
+    tab.page.get_by_role("button", name="提交").click()
+    expect(tab.page.locator('[data-field="name"] .field-error')).to_contain_text("为必填项")
+    tab.page.get_by_label("姓名").fill("陈明")
+    tab.page.get_by_label("公司名称").fill("杭州星河科技")
+    tab.page.get_by_role("button", name="提交").click()
+    expect(tab.page.get_by_role("heading", name="感谢您的提交！")).to_be_visible()
+    tab.screenshot("thanks")
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    assert site.loom.queries().count("lead") == 1
+    assert tab.errors == []

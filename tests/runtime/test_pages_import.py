@@ -1,0 +1,103 @@
+"""The import wizard: upload, auto-mapping by Chinese headers, a dry run's bad rows, import, revert."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.loom import Loom
+from tests.runtime.pages_world import Team, build_team, csrf, text
+
+CSV = (
+    "姓名,公司名称,手机,电子邮箱\n"
+    "陈明,杭州星河科技,13800138000,chen@xinghe.example.com\n"
+    ",无名公司,13900139000,\n"  # line 3: no name
+    "刘洋,苏州远航,13700137000,liu@yuanhang.example.com\n"
+)
+
+
+@pytest.fixture
+def team(crm: Loom, tmp_path: Path) -> Team:
+    team = build_team(crm)
+    team.app.config["LOOM_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    return team
+
+
+def _upload(client, object_name: str = "lead"):  # type: ignore[no-untyped-def]
+    data = {
+        "csrf_token": csrf(client, "/app/import"),
+        "object": object_name,
+        "file": (io.BytesIO(CSV.encode("utf-8")), "线索.csv"),
+    }
+    return client.post("/app/import", data=data, content_type="multipart/form-data")
+
+
+def test_a_csv_with_chinese_headers_is_mapped_dry_run_imported_and_reverted(team: Team) -> None:
+    client = team.client("zhang.jingli")
+    uploaded = _upload(client)
+    assert uploaded.status_code == 302
+    mapping_url = uploaded.headers["Location"]
+    page = text(client.get(mapping_url))
+    for index, field in enumerate(("name", "company", "phone", "email")):
+        select = page[page.index(f'name="map-{index}"') :]
+        select = select[: select.index("</select>")]
+        assert f'value="{field}" selected' in select
+
+    token = mapping_url.split("/app/import/")[1].split("?")[0]
+    form = {
+        "csrf_token": csrf(client, mapping_url),
+        "object": "lead",
+        "map-0": "name",
+        "map-1": "company",
+        "map-2": "phone",
+        "map-3": "email",
+        "on_duplicate": "skip",
+        "key": "",
+    }
+    dry = text(client.post(f"/app/import/{token}/dry-run", data=form))
+    assert 'data-count="created">2<' in dry and 'data-count="invalid">1<' in dry
+    bad = dry[dry.index('class="records compact bad-rows"') :]
+    assert "<td>3</td>" in bad and "姓名" in bad and "为必填项" in bad
+    assert team.loom.queries().count("lead") == 0
+
+    report = client.post(f"/app/import/{token}/report.csv", data=form)
+    assert report.status_code == 200 and "无名公司" in report.get_data().decode("utf-8-sig")
+
+    ran = client.post(f"/app/import/{token}/run", data=form)
+    assert ran.status_code == 302
+    status_url = f"/app/import/{token}/status?object=lead"
+    for _ in range(200):
+        status = client.get(status_url).get_json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert (
+        status["status"] == "done" and status["counts"]["created"] == 2 and status["counts"]["invalid"] == 1
+    )
+    names = {lead["name"] for lead in team.loom.queries().find("lead").records}
+    assert names == {"陈明", "刘洋"}
+
+    listing = text(client.get("/app/import"))
+    assert f'data-import="{status["import_id"]}"' in listing
+    reverted = client.post(
+        f"/app/import/{status['import_id']}/revert", data={"csrf_token": csrf(client, "/app/import")}
+    )
+    assert reverted.status_code == 302
+    assert team.loom.queries().count("lead") == 0
+    assert "已撤销" in text(client.get("/app/import"))
+
+
+def test_someone_without_the_import_permission_is_refused(team: Team) -> None:
+    client = team.client("wang.fang")  # a sales rep may create leads but not import them
+    assert "lead" not in [
+        line for line in text(client.get("/app/import")).split('value="') if line.startswith("lead")
+    ]
+    refused = _upload(client)
+    assert refused.status_code == 422 and team.loom.queries().count("lead") == 0
+
+    manager = team.client("zhang.jingli")
+    token = _upload(manager).headers["Location"].split("/app/import/")[1].split("?")[0]
+    assert client.get(f"/app/import/{token}?object=lead").status_code == 403
