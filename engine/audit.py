@@ -12,6 +12,9 @@ from sqlalchemy import Connection, select
 from engine.actors import Actor
 from engine.system_tables import audit_log
 
+# One encoder for every audit row: json.dumps with options builds a new one per call.
+_encode_changes = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def audit_row(
     actor: Actor, at: datetime, object_name: str, record_id: int, action: str, changes: dict[str, Any]
@@ -53,7 +56,6 @@ def write_creation_audit(
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     columns = "at, actor_id, actor_name, object, record_id, action, changes"
     row = f"({', '.join([marker] * 7)})"
-    dumps = json.dumps
     params = [
         (
             at_value,
@@ -62,7 +64,7 @@ def write_creation_audit(
             object_name,
             record_id,
             "create",
-            dumps(changes, ensure_ascii=False),
+            _encode_changes(changes),
         )
         for record_id, changes in entries
     ]

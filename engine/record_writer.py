@@ -6,7 +6,7 @@ lookups happen once and the per-row loop only does what each row needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,10 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
+def _bound(coerce: Callable[[Any, Any, Source], Any], spec: Any, source: Source) -> Callable[[Any], Any]:
+    return lambda value: coerce(value, spec, source)
+
+
 class RecordWriter:
     """Prepares and writes rows of one object within one transaction."""
 
@@ -104,6 +108,17 @@ class RecordWriter:
         self.references = [f for f in stored if f.type in ("lookup", "user")]
         self.validation_rules = [rule for rule in model.spec.validation_rules if rule.active]
         self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
+        # Resolved once per call: the per-row loops below skip the base class's no-op methods.
+        self._coercers: dict[str, dict[str, Callable[[Any], Any]]] = {}
+        self.validators = [
+            (name, check)
+            for name, (spec, ftype) in self.settable.items()
+            if (check := ftype.validator(spec)) is not None
+        ]
+        self.converters = [
+            (name, spec, None if type(ftype).to_db is FieldType.to_db else ftype.to_db)
+            for name, spec, ftype in self.to_db
+        ]
         # Types whose JSON form is the value itself skip the call on the per-row audit path.
         self.json_writers = [
             (name, spec, None if type(ftype).to_json is FieldType.to_json else ftype.to_json)
@@ -130,7 +145,7 @@ class RecordWriter:
             event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
             for handler in self.before_save:
                 handler(event)
-        self._check(record, record.keys(), errors)
+        self._check(record, None, errors)
         self._check_rules(record, None, errors)
         if check_references and not errors and self.references:
             errors.update(self.reference_errors([record]).get(0, {}))
@@ -162,19 +177,26 @@ class RecordWriter:
     def _coerce_into(
         self, record: dict[str, Any], values: Mapping[str, Any], source: Source, errors: Errors
     ) -> None:
-        settable = self.settable
+        coercers = self._coercers.get(source) or self._coercers_for(source)
         for name, raw in values.items():
-            entry = settable.get(name)
-            if entry is not None:
-                spec, ftype = entry
+            coerce = coercers.get(name)
+            if coerce is not None:
                 try:
-                    record[name] = ftype.coerce(raw, spec, source)
+                    record[name] = coerce(raw)
                 except FieldValueError as error:
                     errors.setdefault(name, []).append(str(error))
             elif name == "owner":
                 record["owner"] = self._owner(raw, errors)
             else:
                 errors.setdefault(name, []).append(self._why_not_settable(name))
+
+    def _coercers_for(self, source: Source) -> dict[str, Callable[[Any], Any]]:
+        """Each settable field's coercion from one source, resolved once per writer."""
+        coercers = {}
+        for name, (spec, ftype) in self.settable.items():
+            coercers[name] = ftype.coercer(spec, source) or _bound(ftype.coerce, spec, source)
+        self._coercers[source] = coercers
+        return coercers
 
     def _why_not_settable(self, name: str) -> str:
         if name in SYSTEM_COLUMNS:
@@ -210,9 +232,13 @@ class RecordWriter:
                 constants[spec.name] = value
 
     def _check(self, record: dict[str, Any], names: Any, errors: Errors) -> None:
+        """Required fields, then each named field's own checks (every field when `names` is None)."""
         for name, ftype in self.required:
             if ftype.is_empty(record.get(name)) and name not in errors:
                 errors[name] = ["is required"]
+        if names is None:
+            self._check_all(record, errors)
+            return
         settable = self.settable
         for name in names:
             entry = settable.get(name)
@@ -224,6 +250,17 @@ class RecordWriter:
             spec, ftype = entry
             try:
                 ftype.validate(value, spec)
+            except FieldValueError as error:
+                errors.setdefault(name, []).append(str(error))
+
+    def _check_all(self, record: dict[str, Any], errors: Errors) -> None:
+        """Every field's own checks on a new record; fields of a type with no checks are skipped."""
+        for name, check in self.validators:
+            value = record[name]
+            if value is None or name in errors:
+                continue
+            try:
+                check(value)
             except FieldValueError as error:
                 errors.setdefault(name, []).append(str(error))
 
@@ -284,11 +321,36 @@ class RecordWriter:
         if not records:
             return []
         self._assign_autonumbers(records)
+        ids = allocate_ids(self.conn, self.model.table, len(records))
+        if self.conn.dialect.name == "sqlite":
+            self._insert_tuples(ids, records)
+        else:
+            self.conn.execute(self.model.table.insert(), self._insert_dicts(ids, records))
+        entries = []
+        for record_id, record in zip(ids, records, strict=True):
+            record["id"] = record_id
+            entries.append((record_id, self._created(record)))
+        write_creation_audit(self.conn, self.actor, self.now, self.model.name, entries)
+        for record in records if self.after_save else ():
+            event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
+            for handler in self.after_save:
+                handler(event)
+        return ids
+
+    def _database_values(self, record: Mapping[str, Any]) -> list[Any]:
+        return [
+            convert(record[name], spec) if convert else record[name]
+            for name, spec, convert in self.converters
+        ]
+
+    def _insert_dicts(self, ids: Sequence[int], records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         now, actor_id = self.now, self.actor.user_id
+        names = [name for name, _, _ in self.converters]
         rows = []
-        for record in records:
-            row = {name: ftype.to_db(record[name], spec) for name, spec, ftype in self.to_db}
+        for record_id, record in zip(ids, records, strict=True):
+            row = dict(zip(names, self._database_values(record), strict=True))
             row.update(
+                id=record_id,
                 created_at=now,
                 created_by=actor_id,
                 updated_at=now,
@@ -297,20 +359,47 @@ class RecordWriter:
                 version=1,
             )
             rows.append(row)
-        ids = allocate_ids(self.conn, self.model.table, len(rows))
-        for record_id, row in zip(ids, rows, strict=True):
-            row["id"] = record_id
-        self.conn.execute(self.model.table.insert(), rows)
-        entries = []
+        return rows
+
+    def _insert_tuples(self, ids: Sequence[int], records: Sequence[dict[str, Any]]) -> None:
+        """One driver-level executemany of plain tuples, each column's bind conversion applied here.
+
+        SQLAlchemy's per-row parameter processing costs as much as SQLite's insert itself; the
+        conversions are the ones it would apply, looked up once per call.
+        """
+        conn, table = self.conn, self.model.table
+        dialect = conn.dialect
+        fields = [name for name, _, _ in self.converters]
+        columns = [
+            "id",
+            *fields,
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "owner_id",
+            "version",
+        ]
+
+        def processor(name: str) -> Any:
+            return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+        converted = [
+            (position, process) for position, name in enumerate(fields) if (process := processor(name))
+        ]
+        stamp = processor("created_at")
+        now = stamp(self.now) if stamp else self.now
+        actor_id = self.actor.user_id
+        params = []
         for record_id, record in zip(ids, records, strict=True):
-            record["id"] = record_id
-            entries.append((record_id, self._created(record)))
-        write_creation_audit(self.conn, self.actor, now, self.model.name, entries)
-        for record in records if self.after_save else ():
-            event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
-            for handler in self.after_save:
-                handler(event)
-        return ids
+            values = self._database_values(record)
+            for position, process in converted:
+                values[position] = process(values[position])
+            params.append((record_id, *values, now, actor_id, now, actor_id, record["owner"], 1))
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(name) for name in columns)
+        markers = ", ".join(["?"] * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})", params)
 
     def _created(self, record: Mapping[str, Any]) -> dict[str, Any]:
         changes = {}

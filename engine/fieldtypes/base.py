@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from sqlalchemy.types import TypeEngine
@@ -44,6 +44,17 @@ class FieldType:
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         """Check a coerced, non-empty value against the field's settings; raise FieldValueError."""
+
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        """`coerce` for one field and source, its settings read once; None where the type has no such path."""
+        return None
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        """`validate` for one field, its settings read once (bulk writes call it per row); None: no checks."""
+        if type(self).validate is FieldType.validate:
+            return None
+        validate = self.validate
+        return lambda value: validate(value, field)
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
         return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import String
@@ -126,6 +126,30 @@ class SelectType(_ChoiceType):
         if not text:
             return None
         return self.options(field).resolve(text, source)
+
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        if type(self).coerce is not SelectType.coerce:
+            return None
+        options, coerce = self.options(field), self.coerce
+
+        def chosen(value: Any) -> Any:
+            if type(value) is str:
+                text = value.strip()
+                return options.resolve(text, source) if text else None
+            return coerce(value, field, source)
+
+        return chosen
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        if type(self).validate is not SelectType.validate:
+            return super().validator(field)
+        position = self.options(field).position
+
+        def check(value: Any) -> None:
+            if value not in position:
+                raise self.refuse(field, value)
+
+        return check
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         if value not in self.options(field).position:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -74,6 +75,29 @@ class TextType(FieldType):
             value = value.strip()
         return value or None
 
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        if type(self).coerce is not TextType.coerce or source == "json":
+            return None
+        coerce = self.coerce
+
+        def trimmed(value: Any) -> Any:
+            if type(value) is str:
+                return value.strip() or None
+            return coerce(value, field, source)
+
+        return trimmed
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        if type(self).validate is not TextType.validate or field.params.get("pattern") is not None:
+            return super().validator(field)
+        limit = self.max_length(field)
+
+        def check(value: Any) -> None:
+            if len(value) > limit:
+                raise FieldValueError(f"must be at most {limit} characters (got {len(value)})")
+
+        return check
+
     def validate(self, value: Any, field: FieldSpec) -> None:
         limit = self.max_length(field)
         if len(value) > limit:
@@ -141,6 +165,15 @@ class _ShortTextType(FieldType):
         """Turn trimmed, half-width, non-empty text into the stored value, or raise FieldValueError."""
         raise NotImplementedError
 
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        if type(self).validate is not _ShortTextType.validate:
+            return super().validator(field)
+        return self._check_length
+
+    def _check_length(self, value: Any) -> None:
+        if len(value) > _SHORT_TEXT:
+            raise FieldValueError(f"must be at most {_SHORT_TEXT} characters (got {len(value)})")
+
     def validate(self, value: Any, field: FieldSpec) -> None:
         if len(value) > _SHORT_TEXT:
             raise FieldValueError(f"must be at most {_SHORT_TEXT} characters (got {len(value)})")
@@ -184,7 +217,7 @@ class PhoneType(_ShortTextType):
             raise FieldValueError(
                 f"must be a phone number of digits, +, -, spaces and parentheses (got {shown(text)})"
             )
-        digits = sum(char.isdigit() for char in text)
+        digits = sum(map(text.count, "0123456789"))  # the pattern allows ASCII digits only
         if not 5 <= digits <= 20:
             raise FieldValueError(f"must have 5 to 20 digits (got {digits} in {shown(text)})")
         return text

@@ -319,7 +319,7 @@ class BatchImporter:
             item["version_after"] = versions[item["record_id"]]
 
     def _store(self, outcome: BatchOutcome) -> None:
-        dumps = json.dumps
+        encode = json.JSONEncoder(ensure_ascii=False).encode
         insert_tuples(
             self.conn,
             import_items,
@@ -330,7 +330,7 @@ class BatchImporter:
                     item["record_id"],
                     item["line"],
                     item["action"],
-                    None if item["before"] is None else dumps(item["before"], ensure_ascii=False),
+                    None if item["before"] is None else encode(item["before"]),
                     item["version_after"],
                 )
                 for item in outcome.items

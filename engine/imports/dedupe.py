@@ -149,24 +149,32 @@ class KeyIndex:
         by_rule: dict[str, set[str]] = {}
         for rule, digest in wanted:
             by_rule.setdefault(rule, set()).add(digest)
-        table = self.model.table
         found: dict[Key, int] = {}
         for rule, digests in by_rule.items():
-            query = (
-                select(dedupe_keys.c.key, dedupe_keys.c.record_id)
-                .join(table, table.c.id == dedupe_keys.c.record_id)
-                .where(
-                    dedupe_keys.c.object == self.model.name,
-                    dedupe_keys.c.rule == rule,
-                    dedupe_keys.c.key.in_(digests),
-                    table.c.deleted_at.is_(None),
-                )
-            )
-            for digest, record_id in conn.execute(query):
-                current = found.get((rule, digest))
-                if current is None or record_id < current:
-                    found[(rule, digest)] = record_id
+            wanted_digests = list(digests)
+            for start in range(0, len(wanted_digests), CHUNK):
+                for digest, record_id in self._holders(conn, rule, wanted_digests[start : start + CHUNK]):
+                    current = found.get((rule, digest))
+                    if current is None or record_id < current:
+                        found[(rule, digest)] = record_id
         return found
+
+    def _holders(self, conn: Connection, rule: str, digests: list[str]) -> list[tuple[str, int]]:
+        """(digest, record id) of live records holding one of `digests` under `rule`.
+
+        Written for the driver: SQLAlchemy renders an expanding IN list one parameter at a time,
+        which costs more than the indexed lookup itself.
+        """
+        quote = conn.dialect.identifier_preparer.quote
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        key, object_, rule_ = quote("key"), quote("object"), quote("rule")
+        query = (
+            f"SELECT k.{key}, k.record_id FROM {quote(dedupe_keys.name)} k"
+            f" JOIN {quote(self.model.table.name)} r ON r.id = k.record_id"
+            f" WHERE k.{object_} = {marker} AND k.{rule_} = {marker}"
+            f" AND k.{key} IN ({', '.join([marker] * len(digests))}) AND r.deleted_at IS NULL"
+        )
+        return conn.exec_driver_sql(query, (self.model.name, rule, *digests)).all()
 
 
 class FieldKeyIndex:

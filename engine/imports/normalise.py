@@ -21,8 +21,10 @@ _LIGHT.update({code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)})  # Ａ-�
 _LIGHT.update({code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _LIGHT.update({0x3000: 0x20, 0xFF20: 0x40, 0xFF0E: 0x2E, 0xFF0D: 0x2D, 0xFF0B: 0x2B})  # 　＠．－＋
 
+# Finding whether a text holds any of them is a fast scan; translating looks up every character.
+_WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\uff20\uff0e\uff0d\uff0b]")
+
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_SPACE = re.compile(r"\s+")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 # Longest first, so 股份有限公司 is not left as 股份 after stripping 有限公司.
@@ -47,13 +49,16 @@ COMPANY_SUFFIXES = (
 )
 
 
-_COMPANY_SUFFIX = re.compile("(?:" + "|".join(re.escape(s) for s in COMPANY_SUFFIXES) + r")[.,]*$")
+# The suffixes as they end a name once its trailing dots and commas are gone.
+_BARE_SUFFIXES = tuple(dict.fromkeys(suffix.rstrip(".,") for suffix in COMPANY_SUFFIXES))
 
 
 def clean_text(value: str) -> str:
     """Trim a cell and make full-width digits and letters half-width."""
     value = value.strip()
-    return value if value.isascii() else value.translate(_LIGHT).strip()
+    if value.isascii() or _WIDE.search(value) is None:
+        return value
+    return value.translate(_LIGHT).strip()
 
 
 def clean_phone(value: str) -> str:
@@ -76,7 +81,8 @@ def clean_cell(value: Any, field_type: str) -> Any:
 
 
 def trim_key(value: str) -> str:
-    return _SPACE.sub(" ", half_width(value)).strip()
+    # split() breaks at the same (Unicode) whitespace as \s+, and drops it at both ends.
+    return " ".join(half_width(value).split())
 
 
 def lower_key(value: str) -> str:
@@ -85,7 +91,8 @@ def lower_key(value: str) -> str:
 
 def phone_key(value: str) -> str:
     """Digits only, without the mainland country code: +86 138-0013-8000 and 13800138000 are one number."""
-    digits = _NOT_DIGIT.sub("", half_width(value))
+    plain = value.isascii() and value.isdecimal()
+    digits = value if plain else _NOT_DIGIT.sub("", half_width(value))
     if digits.startswith("0086"):
         digits = digits[4:]
         national = True
@@ -105,9 +112,24 @@ def phone_key(value: str) -> str:
 
 def company_key(value: str) -> str:
     """A company name without spaces, case, width and legal-form suffix: X有限公司, X公司 and X match."""
-    name = _SPACE.sub("", half_width(value)).lower()
-    while (stripped := _COMPANY_SUFFIX.sub("", name)) != name and stripped:
+    name = "".join(half_width(value).split()).lower()
+    while (stripped := _without_suffix(name)) != name and stripped:
         name = stripped
+    return name
+
+
+def _without_suffix(name: str) -> str:
+    """`name` without one legal-form suffix and the dots and commas after it (unchanged if it has none).
+
+    The suffixes are listed longest first, so the first that ends the name is the longest one
+    (one suffix never ends in a longer one listed after it).
+    """
+    bare = name.rstrip(".,")
+    if not bare.endswith(_BARE_SUFFIXES):
+        return name
+    for suffix in _BARE_SUFFIXES:
+        if bare.endswith(suffix):
+            return bare[: -len(suffix)]
     return name
 
 

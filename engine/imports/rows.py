@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from engine.imports.normalise import clean_cell
+from engine.imports.normalise import clean_phone, clean_text
 from engine.imports.sources import SourceRow
 from engine.registry import ObjectModel
 
@@ -29,23 +29,30 @@ class RowMapper:
     def __init__(self, model: ObjectModel, header: list[str], mapping: Mapping[str, str], normalise: bool):
         position = {column: index for index, column in enumerate(header)}
         self.columns = [
-            (position[column], field, model.fields[field].type) for column, field in mapping.items()
+            (position[column], field, _cleaner(model.fields[field].type, normalise))
+            for column, field in mapping.items()
         ]
-        self.normalise = normalise
 
     def row(self, source: SourceRow) -> ImportRow:
         cells = source.cells
         width = len(cells)
         values: dict[str, Any] = {}
-        for index, field_name, field_type in self.columns:
+        for index, field_name, clean in self.columns:
             value = cells[index] if index < width else None
-            if self.normalise:
-                value = clean_cell(value, field_type)
-            elif type(value) is str:
-                value = value.strip()
-            if value is not None and value != "":
+            if type(value) is str:
+                value = clean(value)
+                if value:
+                    values[field_name] = value
+            elif value is not None:
                 values[field_name] = value
         return ImportRow(source.line, cells, values)
+
+
+def _cleaner(field_type: str, normalise: bool) -> Callable[[str], str]:
+    """How a text cell of a field is cleaned: the light cleaning, or only trimmed when asked not to."""
+    if not normalise:
+        return str.strip
+    return clean_phone if field_type == "phone" else clean_text
 
 
 def json_cell(value: Any) -> Any:

@@ -185,6 +185,7 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     done, counts = row["rows_done"], Counts.from_json(row["counts"])
     estimate = max(inspect_file(path, sample=0).row_count_estimate, done) if progress else 0
     _catch_up(loom, plan.model)
+    batches = 0
     try:
         with open_rows(path) as (_, rows):
             for batch in _batches(plan, islice(rows, done, None), plan.options.batch_rows):
@@ -198,6 +199,9 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
                     done += len(batch)
                     counts.add(outcome.counts)
                     record_progress(conn, import_id, done, counts, loom.clock.now())
+                batches += 1
+                if batches & (batches - 1) == 0:  # after batch 1, 2, 4, 8…
+                    _refresh_statistics(loom, plan.model)
                 if progress is not None:
                     progress(done, max(estimate, done))
     except BaseException as error:
@@ -208,6 +212,17 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     with loom.begin() as conn:
         finish(conn, import_id, "done", loom.clock.now())
     return ImportReport(object_name, import_id, "done", done, counts)
+
+
+def _refresh_statistics(loom: Loom, model: ObjectModel) -> None:
+    """PostgreSQL plans the duplicate and uniqueness lookups from table statistics, which autovacuum
+    refreshes only a minute or so later: an import into a small table would otherwise go on
+    scanning it sequentially as it grows. Analysing as the table doubles keeps the indexes in use."""
+    if loom.db.dialect.name != "postgresql":
+        return
+    with loom.begin() as conn:
+        conn.exec_driver_sql(f'ANALYZE "{model.table.name}"')
+        conn.exec_driver_sql("ANALYZE loom_dedupe_keys")
 
 
 def import_report(loom: Loom, import_id: int) -> ImportReport:

@@ -107,7 +107,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
             line = reader.line_num + 1
             try:
                 for cells in reader:
-                    if any(cell.strip() for cell in cells):
+                    if "".join(cells).strip():  # any cell with more than blanks
                         yield SourceRow(line, cells)
                     line = reader.line_num + 1
             except (UnicodeDecodeError, csv.Error) as error:
