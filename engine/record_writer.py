@@ -98,6 +98,8 @@ class RecordWriter:
             ectx,
         )
         self.now = ectx.now
+        # People read validation messages in their own language; system actors write logs, in English.
+        self.locale = "en" if actor.is_system else actor.locale
         stored = model.stored
         self.settable = {f.name: (f, model.types[f.name]) for f in stored if f.type != "autonumber"}
         self.defaults = [(f, model.types[f.name]) for f in stored if f.default is not None]
@@ -283,7 +285,8 @@ class RecordWriter:
             except ExpressionError:
                 holds = False
             if not holds:
-                message = rule.message.get("en") or next(iter(rule.message.values()), rule.name)
+                message = rule.message.get(self.locale) or rule.message.get("en")
+                message = message or next(iter(rule.message.values()), rule.name)
                 for field in rule.fields or ("_record",):
                     errors.setdefault(field, []).append(message)
 

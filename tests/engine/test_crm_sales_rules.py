@@ -238,3 +238,18 @@ def test_a_follow_up_marks_a_new_lead_contacted(crm: Loom) -> None:
     crm.records().create("followup", {"subject": "首次电话联系", "content": "有需求", "lead": lead["id"]})
     followed = crm.records().get("lead", lead["id"])
     assert (followed["status"], followed["last_followup_at"]) == ("contacted", crm.clock.now())
+
+
+def test_people_read_validation_messages_in_their_own_language(crm: Loom, buyer: dict) -> None:
+    from engine.identity import actor_for
+
+    messages = {}
+    for username, locale in (("li.xiaoshou", "zh_CN"), ("amy.sales", "en")):
+        user = create_user(crm, username, username, roles=["admin"], locale=locale, actor=SYSTEM)
+        records = crm.records(actor_for(crm, user["id"]))
+        deal = records.create("opportunity", {"name": "数据看板项目", **buyer})
+        messages[locale] = refused(lambda: records.update("opportunity", deal["id"], {"stage": "lost"}))  # noqa: B023
+    assert messages == {
+        "zh_CN": {"lost_reason": ["输单须选择输单原因"]},
+        "en": {"lost_reason": ["A lost opportunity needs the reason it was lost"]},
+    }
