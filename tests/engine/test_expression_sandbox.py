@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
@@ -21,7 +20,6 @@ RECORD = {
     "due": dt.date(2024, 5, 25),
 }
 CTX = EvalContext(now=dt.datetime(2024, 5, 20, 10, 30), old={"level": "normal"})
-TIME_LIMIT = 0.1  # seconds, per expression: the sandbox's budget
 
 HOSTILE = {
     # Escapes through attributes, dunders and the object graph.
@@ -111,13 +109,11 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
-def test_hostile_expression_is_refused_quickly(text):
+def test_hostile_expression_is_refused(text):
+    # Bounded by the sandbox's size, depth and value limits, not by a clock: speed lives in bench/.
     record = copy.deepcopy(RECORD)
-    started = time.perf_counter()
     with pytest.raises(ExpressionError):
         evaluate(text, record, CTX)
-    elapsed = time.perf_counter() - started
-    assert elapsed < TIME_LIMIT, f"took {elapsed * 1000:.1f} ms"
     assert record == RECORD, "the record given to the expression was changed"
 
 
