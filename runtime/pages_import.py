@@ -3,7 +3,7 @@
 An uploaded file is kept in the instance's upload folder under a random name, which the later
 steps carry in their address. The import itself runs in a background thread of the web process,
 and the page polls `import_status` (the engine's stored progress) until it is done; the engine
-commits each batch, so a process that stops mid-way leaves an import that `loom import --resume`
+commits each batch, so a process that stops mid-way leaves an import that `loom import resume ID`
 continues. Every step runs as the signed-in actor: the engine refuses anyone without the import
 permission on the object.
 """
