@@ -24,6 +24,7 @@ from engine.fieldtypes.base import FieldType, Source
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import users
 from engine.tables import SYSTEM_COLUMNS
+from engine.uniqueness import UniqueValues
 
 if TYPE_CHECKING:
     from engine.loom import Loom
@@ -109,6 +110,7 @@ class RecordWriter:
         self.autonumbers = [f for f in stored if f.type == "autonumber"]
         self.references = [f for f in stored if f.type in ("lookup", "user")]
         self.validation_rules = [rule for rule in model.spec.validation_rules if rule.active]
+        self.unique = UniqueValues(model)
         self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
         # Resolved once per call: the per-row loops below skip the base class's no-op methods.
         self._coercers: dict[str, dict[str, Callable[[Any], Any]]] = {}
@@ -151,6 +153,8 @@ class RecordWriter:
         self._check_rules(record, None, errors)
         if check_references and not errors and self.references:
             errors.update(self.reference_errors([record]).get(0, {}))
+        if check_references and not errors and self.unique.keys:
+            errors.update(self.unique.clashes(self.conn, [(record, None)]).get(0, {}))
         return record, errors
 
     def prepare_change(
@@ -174,6 +178,8 @@ class RecordWriter:
         self._check_rules(record, old, errors)
         if not errors and self.references:
             errors.update(self.reference_errors([record], only=set(changed_names)).get(0, {}))
+        if not errors and any(set(key) & set(changed_names) for key in self.unique.keys):
+            errors.update(self.unique.clashes(self.conn, [(record, old["id"])]).get(0, {}))
         return record, errors
 
     def _coerce_into(

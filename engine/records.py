@@ -185,6 +185,10 @@ class RecordService:
                         prepared.append((index, record))
                 offset += len(batch)
                 missing = writer.reference_errors([record for _, record in prepared])
+                if writer.unique.keys:
+                    clashes = writer.unique.clashes(conn, [(record, None) for _, record in prepared])
+                    for position, errors in clashes.items():
+                        missing.setdefault(position, {}).update(errors)
                 for position, errors in missing.items():
                     failures[prepared[position][0]] = errors
                 if not failures:

@@ -21,13 +21,13 @@ from engine.imports.dedupe import FieldKeyIndex, KeyIndex
 from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
 from engine.imports.rows import ImportRow, json_cell
-from engine.imports.uniqueness import UniqueValues
 from engine.permissions import ObjectAccess, scope_condition
 from engine.record_sql import row_to_record, select_columns
 from engine.record_writer import RecordWriter
 from engine.records import visible_errors
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import import_items, import_problems
+from engine.uniqueness import UniqueValues
 
 if TYPE_CHECKING:
     from engine.loom import Loom

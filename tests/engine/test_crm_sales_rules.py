@@ -253,3 +253,21 @@ def test_people_read_validation_messages_in_their_own_language(crm: Loom, buyer:
         "zh_CN": {"lost_reason": ["输单须选择输单原因"]},
         "en": {"lost_reason": ["A lost opportunity needs the reason it was lost"]},
     }
+
+
+def test_a_taken_product_code_is_a_field_error_on_create_update_and_bulk(crm: Loom) -> None:
+    from engine.errors import BulkInvalid
+
+    records = crm.records()
+    first = records.create("product", {"code": "CNC-850", "name": "立式加工中心"})
+    second = records.create("product", {"code": "CNC-1060", "name": "龙门加工中心"})
+    taken = [f"CNC-850 is already used by product {first['id']}"]
+    assert refused(lambda: records.create("product", {"code": "CNC-850", "name": "复制品"})) == {
+        "code": taken
+    }
+    assert refused(lambda: records.update("product", second["id"], {"code": "CNC-850"})) == {"code": taken}
+    assert records.update("product", first["id"], {"name": "立式加工中心 V2"})["code"] == "CNC-850"
+    with pytest.raises(BulkInvalid) as bulk:
+        records.bulk_create("product", [{"code": "NEW-1", "name": "甲"}, {"code": "NEW-1", "name": "乙"}])
+    assert bulk.value.rows == {1: {"code": ["NEW-1 is also in an earlier row"]}}
+    assert crm.queries().count("product") == 2

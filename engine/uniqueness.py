@@ -1,4 +1,4 @@
-"""Unique fields and keys checked for a whole batch before writing, so a clash is a bad row, not a crash."""
+"""Unique fields and keys checked before writing, so a clash is a field error, not a database crash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ CHUNK = 500
 
 
 class UniqueValues:
-    """The object's unique fields and unique keys that an import can write."""
+    """The object's unique fields and unique keys that a write can set."""
 
     def __init__(self, model: ObjectModel) -> None:
         self.model = model
@@ -37,7 +37,7 @@ class UniqueValues:
                 if any(part is None for part in value):
                     continue
                 if value in wanted:
-                    message = f"{_shown(value)} is also in an earlier row of this file"
+                    message = f"{_shown(value)} is also in an earlier row"
                     found.setdefault(position, {}).setdefault(key[0], []).append(message)
                 else:
                     wanted[value] = position
