@@ -411,11 +411,11 @@ class RecordWriter:
         conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})", params)
 
     def _created(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        changes = {}
-        for name, spec, to_json in self.json_writers:
-            value = record[name]
-            if value is not None and value != "" and value != []:
-                changes[name] = [None, to_json(value, spec) if to_json else value]
+        changes = {
+            name: [None, to_json(value, spec) if to_json else value]
+            for name, spec, to_json in self.json_writers
+            if (value := record[name]) is not None and value != "" and value != []
+        }
         if record["owner"] is not None:
             changes["owner"] = [None, record["owner"]]
         return changes

@@ -424,12 +424,15 @@ import_problems = Table(
 )
 
 # Normalised duplicate-rule keys of every record, so finding duplicates is an indexed lookup.
-dedupe_keys = Table(
-    "loom_dedupe_keys",
+# The primary key is the lookup itself, and SQLite stores the table without a rowid: each key is
+# one entry in one B-tree, plus the record index that replacing a record's keys goes through.
+match_keys = Table(
+    "loom_match_keys",
     system_metadata,
     Column("object", String(64), primary_key=True),
-    Column("record_id", BigInteger, primary_key=True),
     Column("rule", String(64), primary_key=True),
-    Column("key", String(32), nullable=False),  # a digest of the normalised match values
-    Index("ix_loom_dedupe_keys_lookup", "object", "rule", "key"),
+    Column("key", BigInteger, primary_key=True),  # 64 bits of a digest of the normalised values
+    Column("record_id", BigInteger, primary_key=True),
+    Index("ix_loom_match_keys_record", "object", "record_id"),
+    sqlite_with_rowid=False,
 )

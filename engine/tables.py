@@ -77,7 +77,20 @@ def expected_indexes(
     if pool and pool.get("flag", "in_pool") in stored:
         # Everyone with read access sees the pool, so the pool test is part of every scoped list.
         want((pool.get("flag", "in_pool"),))
-    return wanted
+    return _without_covered(wanted)
+
+
+def _without_covered(
+    wanted: dict[str, tuple[tuple[str, ...], bool]],
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Drop a plain one-column index when another index starts with that column (a unique key on
+    `code`, say): it would serve no query the other cannot, and every insert would pay for both."""
+    leading = {columns[0] for name, (columns, unique) in wanted.items() if unique or len(columns) > 1}
+    return {
+        name: (columns, unique)
+        for name, (columns, unique) in wanted.items()
+        if unique or len(columns) > 1 or columns[0] not in leading
+    }
 
 
 def build_table(obj: ObjectSpec, field_types: FieldTypeRegistry, metadata: MetaData | None = None) -> Table:

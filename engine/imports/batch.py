@@ -68,9 +68,11 @@ class BatchImporter:
         self.keys = KeyIndex(model)
         self.by_field = FieldKeyIndex(model, options.key) if options.key else None
         self.unique = UniqueValues(model)
+        self.versions: dict[int, int] = {}  # each record this batch wrote: its version after the write
 
     def run(self, rows: Sequence[ImportRow]) -> BatchOutcome:
         outcome = BatchOutcome()
+        self.versions = {}
         pending = self._keyed(rows, outcome)
         while pending:
             pending = self._round(pending, outcome)
@@ -225,6 +227,7 @@ class BatchImporter:
                 self.conn, [(record_id, row.keys) for record_id, row in zip(ids, rows, strict=True)]
             )
         outcome.counts.created += len(ids)
+        self.versions.update(dict.fromkeys(ids, 1))
         outcome.items += [
             {"record_id": record_id, "line": row.line, "action": "created", "before": None}
             for record_id, row in zip(ids, rows, strict=True)
@@ -272,6 +275,7 @@ class BatchImporter:
             else:
                 outcome.counts.updated += 1
             rekeyed.append((old["id"], new))
+            self.versions[old["id"]] = old["version"] + 1
             outcome.items.append(
                 {"record_id": old["id"], "line": change.row.line, "action": "updated", "before": before}
             )
@@ -307,14 +311,20 @@ class BatchImporter:
     # -- bookkeeping --------------------------------------------------------------------------------
 
     def _settle_versions(self, items: list[dict[str, Any]]) -> None:
-        """Each touched record's version once the batch (and any rule it fired) is done with it."""
+        """Each touched record's version once the batch (and any rule it fired) is done with it.
+
+        Without after-save handlers nothing but the batch itself wrote the records, so the versions
+        it wrote are the answer; a rule may have saved a record again, so then they are read back.
+        """
         if not items:
             return
-        table = self.model.table
-        ids = list({item["record_id"] for item in items})
-        versions = dict(
-            self.conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all()
-        )
+        versions = self.versions
+        if self.writer.after_save:
+            table = self.model.table
+            ids = list({item["record_id"] for item in items})
+            versions = dict(
+                self.conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all()
+            )
         for item in items:
             item["version_after"] = versions[item["record_id"]]
 

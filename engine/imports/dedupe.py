@@ -1,7 +1,7 @@
 """Finding the record a row duplicates, in batches, through indexed keys — never a query per row.
 
 An object's duplicate rules ("same phone", "same company and contact") compare normalised values,
-which no column index can serve, so every record's normalised keys live in `loom_dedupe_keys`.
+which no column index can serve, so every record's normalised keys live in `loom_match_keys`.
 The table is brought up to date from the records' `updated_at` index before each import (a
 catch-up that reads only what changed since the last one), and an import writes the keys of
 the records it creates or changes in the same transaction as the records themselves.
@@ -21,14 +21,14 @@ from sqlalchemy import Connection, delete, select
 from engine.imports.inserts import insert_tuples
 from engine.imports.normalise import NORMALISERS, match_key, trim_key
 from engine.registry import ObjectModel
-from engine.system_tables import dedupe_keys, state
+from engine.system_tables import match_keys, state
 
 # Writes stamped before a catch-up may commit after it (a long transaction on PostgreSQL), so
 # each catch-up reads again what changed in the minutes before the previous one.
 CATCH_UP_MARGIN = timedelta(minutes=10)
 CHUNK = 2000
 
-Key = tuple[str, str]  # (rule name, digest)
+Key = tuple[str, int]  # (rule name, digest)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class RuleMatcher:
     fields: tuple[str, ...]
     normalisers: tuple[Callable[[str], str], ...]
 
-    def key(self, record: Mapping[str, Any]) -> str | None:
+    def key(self, record: Mapping[str, Any]) -> int | None:
         return match_key([record.get(name) for name in self.fields], self.normalisers)
 
 
@@ -69,7 +69,7 @@ class KeyIndex:
                 [[r.name, list(r.fields), [n.__name__ for n in r.normalisers]] for r in self.rules]
             ).encode()
         ).hexdigest()[:16]
-        self._state_key = f"dedupe_keys:{model.name}"
+        self._state_key = f"match_keys:{model.name}"
 
     def keys(self, record: Mapping[str, Any]) -> list[Key]:
         found = []
@@ -92,7 +92,7 @@ class KeyIndex:
             if doc.get("rules") == self.fingerprint and doc.get("since"):
                 since = datetime.fromisoformat(doc["since"])
         if since is None:
-            conn.execute(delete(dedupe_keys).where(dedupe_keys.c.object == self.model.name))
+            conn.execute(delete(match_keys).where(match_keys.c.object == self.model.name))
         table = self.model.table
         query = select(table.c.id, table.c.deleted_at, *(table.c[name] for name in self.fields))
         if since is not None:
@@ -130,15 +130,15 @@ class KeyIndex:
         """Store keys already computed for new records (they have none to replace)."""
         name = self.model.name
         rows = [(name, record_id, rule, digest) for record_id, keys in keyed for rule, digest in keys]
-        insert_tuples(conn, dedupe_keys, ("object", "record_id", "rule", "key"), rows)
+        insert_tuples(conn, match_keys, ("object", "record_id", "rule", "key"), rows)
 
     def forget(self, conn: Connection, record_ids: Iterable[int]) -> None:
         ids = list(record_ids)
         for start in range(0, len(ids), CHUNK):
             conn.execute(
-                delete(dedupe_keys).where(
-                    dedupe_keys.c.object == self.model.name,
-                    dedupe_keys.c.record_id.in_(ids[start : start + CHUNK]),
+                delete(match_keys).where(
+                    match_keys.c.object == self.model.name,
+                    match_keys.c.record_id.in_(ids[start : start + CHUNK]),
                 )
             )
 
@@ -146,7 +146,7 @@ class KeyIndex:
 
     def lookup(self, conn: Connection, wanted: Iterable[Key]) -> dict[Key, int]:
         """The oldest live record holding each key: one indexed query per rule for the whole batch."""
-        by_rule: dict[str, set[str]] = {}
+        by_rule: dict[str, set[int]] = {}
         for rule, digest in wanted:
             by_rule.setdefault(rule, set()).add(digest)
         found: dict[Key, int] = {}
@@ -159,7 +159,7 @@ class KeyIndex:
                         found[(rule, digest)] = record_id
         return found
 
-    def _holders(self, conn: Connection, rule: str, digests: list[str]) -> list[tuple[str, int]]:
+    def _holders(self, conn: Connection, rule: str, digests: list[int]) -> list[tuple[int, int]]:
         """(digest, record id) of live records holding one of `digests` under `rule`.
 
         Written for the driver: SQLAlchemy renders an expanding IN list one parameter at a time,
@@ -169,7 +169,7 @@ class KeyIndex:
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         key, object_, rule_ = quote("key"), quote("object"), quote("rule")
         query = (
-            f"SELECT k.{key}, k.record_id FROM {quote(dedupe_keys.name)} k"
+            f"SELECT k.{key}, k.record_id FROM {quote(match_keys.name)} k"
             f" JOIN {quote(self.model.table.name)} r ON r.id = k.record_id"
             f" WHERE k.{object_} = {marker} AND k.{rule_} = {marker}"
             f" AND k.{key} IN ({', '.join([marker] * len(digests))}) AND r.deleted_at IS NULL"

@@ -9,7 +9,7 @@ from typing import Any
 from engine.errors import LoomError
 
 ON_DUPLICATE = ("skip", "update", "merge")
-BATCH_ROWS = 1000
+BATCH_ROWS = 2000
 
 
 class ImportRefused(LoomError):

@@ -222,7 +222,7 @@ def _refresh_statistics(loom: Loom, model: ObjectModel) -> None:
         return
     with loom.begin() as conn:
         conn.exec_driver_sql(f'ANALYZE "{model.table.name}"')
-        conn.exec_driver_sql("ANALYZE loom_dedupe_keys")
+        conn.exec_driver_sql("ANALYZE loom_match_keys")
 
 
 def import_report(loom: Loom, import_id: int) -> ImportReport:
