@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -33,11 +33,20 @@ if TYPE_CHECKING:
     from engine.loom import Loom
 
 
+class Item(NamedTuple):
+    """A record the import created or updated: enough to revert it (the field values it had before)."""
+
+    record_id: int
+    line: int
+    action: str  # created, updated
+    before: dict[str, Any] | None  # updated: each changed field's value before, in JSON form
+
+
 @dataclass
 class BatchOutcome:
     counts: Counts = field(default_factory=Counts)
     problems: list[Problem] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
 
 @dataclass
@@ -76,9 +85,8 @@ class BatchImporter:
         pending = self._keyed(rows, outcome)
         while pending:
             pending = self._round(pending, outcome)
-        self._settle_versions(outcome.items)
         if self.import_id is not None:
-            self._store(outcome)
+            self._store(outcome, self._settled_versions(outcome.items))
         return outcome
 
     # -- validating ---------------------------------------------------------------------------------
@@ -229,8 +237,7 @@ class BatchImporter:
         outcome.counts.created += len(ids)
         self.versions.update(dict.fromkeys(ids, 1))
         outcome.items += [
-            {"record_id": record_id, "line": row.line, "action": "created", "before": None}
-            for record_id, row in zip(ids, rows, strict=True)
+            Item(record_id, row.line, "created", None) for record_id, row in zip(ids, rows, strict=True)
         ]
 
     def _change(self, changes: list[_Change], outcome: BatchOutcome) -> None:
@@ -276,9 +283,7 @@ class BatchImporter:
                 outcome.counts.updated += 1
             rekeyed.append((old["id"], new))
             self.versions[old["id"]] = old["version"] + 1
-            outcome.items.append(
-                {"record_id": old["id"], "line": change.row.line, "action": "updated", "before": before}
-            )
+            outcome.items.append(Item(old["id"], change.row.line, "updated", before))
         self.keys.write(self.conn, rekeyed)
 
     def _changed_values(self, row: ImportRow) -> dict[str, Any]:
@@ -310,25 +315,19 @@ class BatchImporter:
 
     # -- bookkeeping --------------------------------------------------------------------------------
 
-    def _settle_versions(self, items: list[dict[str, Any]]) -> None:
+    def _settled_versions(self, items: list[Item]) -> dict[int, int]:
         """Each touched record's version once the batch (and any rule it fired) is done with it.
 
         Without after-save handlers nothing but the batch itself wrote the records, so the versions
         it wrote are the answer; a rule may have saved a record again, so then they are read back.
         """
-        if not items:
-            return
-        versions = self.versions
-        if self.writer.after_save:
-            table = self.model.table
-            ids = list({item["record_id"] for item in items})
-            versions = dict(
-                self.conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all()
-            )
-        for item in items:
-            item["version_after"] = versions[item["record_id"]]
+        if not items or not self.writer.after_save:
+            return self.versions
+        table = self.model.table
+        ids = list({item.record_id for item in items})
+        return dict(self.conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
 
-    def _store(self, outcome: BatchOutcome) -> None:
+    def _store(self, outcome: BatchOutcome, versions: Mapping[int, int]) -> None:
         encode = json.JSONEncoder(ensure_ascii=False).encode
         insert_tuples(
             self.conn,
@@ -337,11 +336,11 @@ class BatchImporter:
             [
                 (
                     self.import_id,
-                    item["record_id"],
-                    item["line"],
-                    item["action"],
-                    None if item["before"] is None else encode(item["before"]),
-                    item["version_after"],
+                    item.record_id,
+                    item.line,
+                    item.action,
+                    None if item.before is None else encode(item.before),
+                    versions[item.record_id],
                 )
                 for item in outcome.items
             ],
