@@ -132,15 +132,9 @@ def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
 
 @contextmanager
 def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
-    import openpyxl  # imported here: only XLSX imports pay for loading it
-
+    sheet = _open_sheet(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise UnreadableFile(f"{path.name}: not a readable XLSX file ({error})") from None
-    try:
-        sheet = book.worksheets[0]
-        values = sheet.iter_rows(values_only=True)
+        values = sheet.rows()
         header = [_header_text(value) for value in next(values, ())]
         while header and not header[-1]:
             header.pop()
@@ -154,7 +148,16 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
 
         yield header, rows()
     finally:
-        book.close()
+        sheet.close()
+
+
+def _open_sheet(path: Path) -> Any:
+    from engine.imports.xlsx_sheet import XlsxSheet  # only XLSX imports pay for loading openpyxl
+
+    try:
+        return XlsxSheet(path)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise UnreadableFile(f"{path.name}: not a readable XLSX file ({error})") from None
 
 
 def _header_text(value: Any) -> str:
@@ -193,10 +196,8 @@ def _csv_estimate(path: Path, sampled: int) -> int:
 
 
 def _xlsx_estimate(path: Path) -> int:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    sheet = _open_sheet(path)
     try:
-        return max((book.worksheets[0].max_row or 1) - 1, 0)
+        return sheet.estimate_rows()
     finally:
-        book.close()
+        sheet.close()

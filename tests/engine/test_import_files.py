@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -10,6 +12,7 @@ import pytest
 
 from engine.imports import ImportRefused, UnreadableFile, auto_mapping, inspect_file, load_mapping_file
 from engine.imports.normalise import clean_cell, company_key, phone_key
+from engine.imports.sources import open_rows
 from engine.loom import Loom
 
 
@@ -42,6 +45,43 @@ def test_xlsx_header_and_rows_come_from_the_first_sheet(tmp_path: Path) -> None:
     assert info.columns == ["客户名称", "联系电话"]
     assert info.sample_rows[0][:2] == ["杭州星河科技有限公司", 13800138000]
     assert info.row_count_estimate == 1
+
+
+def test_xlsx_from_a_streaming_writer_keeps_dates_numbers_and_sheet_rows(tmp_path: Path) -> None:
+    book = openpyxl.Workbook(write_only=True)  # states no sheet size, as streaming writers do
+    sheet = book.create_sheet()
+    sheet.append(["名称", "签约日期", "金额"])
+    sheet.append(["甲", date(2026, 3, 1), 12.5])
+    sheet.append([])
+    sheet.append(["乙", datetime(2026, 3, 2, 9, 30)])
+    path = tmp_path / "streamed.xlsx"
+    book.save(path)
+    with open_rows(path) as (header, rows):
+        read = [(row.line, row.cells) for row in rows]
+    assert header == ["名称", "签约日期", "金额"]
+    assert read == [(2, ["甲", date(2026, 3, 1), 12.5]), (4, ["乙", datetime(2026, 3, 2, 9, 30)])]
+    assert inspect_file(path).row_count_estimate == 3
+
+
+def test_reading_a_large_xlsx_holds_no_more_memory_than_a_small_one(tmp_path: Path) -> None:
+    def peak_reading(rows: int) -> int:
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(["名称", "电话"])
+        for i in range(rows):
+            sheet.append([f"客户{i}", f"138{i:08d}"])
+        path = tmp_path / f"{rows}.xlsx"
+        book.save(path)
+        tracemalloc.start()
+        try:
+            inspect_file(path, sample=0)
+            with open_rows(path) as (_, read):
+                assert sum(1 for _ in read) == rows
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert peak_reading(30_000) < 1.5 * peak_reading(3_000)
 
 
 def test_a_file_that_is_neither_csv_nor_xlsx_is_refused(tmp_path: Path) -> None:
