@@ -214,7 +214,7 @@ def _peak_result(fmt: str, small: int, large: int, folder: Path) -> dict:
     large_peak, seconds = _peak(large, folder, fmt)
     note = f"{large / seconds:,.0f} rows/s under tracemalloc"
     if fmt == "xlsx":
-        note += "; openpyxl holds the workbook's shared-strings table, which grows with the file"
+        note += "; a file with a shared-strings table (Excel's own) also holds that table"
     return {
         "name": f"{fmt.upper()} import peak memory, {large:,} rows (sqlite, traced)",
         "value": large_peak,

@@ -14,6 +14,12 @@ from engine.system_tables import audit_log
 
 # One encoder for every audit row: json.dumps with options builds a new one per call.
 _encode_changes = json.JSONEncoder(ensure_ascii=False).encode
+_encode_text = json.encoder.encode_basestring  # the same encoding of text, without the dispatch
+
+
+def value_json(value: Any) -> str:
+    """One value as audit JSON (text, the usual case, straight through the string encoder)."""
+    return _encode_text(value) if type(value) is str else _encode_changes(value)
 
 
 def audit_row(
@@ -41,12 +47,13 @@ def write_creation_audit(
     actor: Actor,
     at: datetime,
     object_name: str,
-    entries: Sequence[tuple[int, dict[str, Any]]],
+    entries: Sequence[tuple[int, str]],
 ) -> None:
-    """Audit rows for a batch of new records in one driver-level executemany.
+    """Audit rows for a batch of new records in one driver-level executemany; `entries` are
+    (record id, its changes as JSON text).
 
     Bulk creates write one audit row per record; going through the driver with the JSON
-    serialised here, and the shared timestamp converted once, keeps the audit from doubling
+    already serialised, and the shared timestamp converted once, keeps the audit from doubling
     the cost of the insert it records.
     """
     if not entries:
@@ -64,7 +71,7 @@ def write_creation_audit(
             object_name,
             record_id,
             "create",
-            _encode_changes(changes),
+            changes,
         )
         for record_id, changes in entries
     ]

@@ -425,13 +425,14 @@ import_problems = Table(
 
 # Normalised duplicate-rule keys of every record, so finding duplicates is an indexed lookup.
 # The primary key is the lookup itself, and SQLite stores the table without a rowid: each key is
-# one entry in one B-tree, plus the record index that replacing a record's keys goes through.
+# one small entry in one B-tree (the rule is part of the digest), plus the record index that
+# replacing a record's keys goes through. Keys land all over the lookup index, so every entry
+# saved keeps an import's batches from touching more pages.
 match_keys = Table(
     "loom_match_keys",
     system_metadata,
     Column("object", String(64), primary_key=True),
-    Column("rule", String(64), primary_key=True),
-    Column("key", BigInteger, primary_key=True),  # 64 bits of a digest of the normalised values
+    Column("key", BigInteger, primary_key=True),  # 64 bits of a digest of the rule and its values
     Column("record_id", BigInteger, primary_key=True),
     Index("ix_loom_match_keys_record", "object", "record_id"),
     sqlite_with_rowid=False,

@@ -40,7 +40,7 @@ class RuleMatcher:
     normalisers: tuple[Callable[[str], str], ...]
 
     def key(self, record: Mapping[str, Any]) -> int | None:
-        return match_key([record.get(name) for name in self.fields], self.normalisers)
+        return match_key(self.name, [record.get(name) for name in self.fields], self.normalisers)
 
 
 def rule_matchers(model: ObjectModel) -> list[RuleMatcher]:
@@ -129,8 +129,8 @@ class KeyIndex:
     def write_keys(self, conn: Connection, keyed: Sequence[tuple[int, Sequence[Key]]]) -> None:
         """Store keys already computed for new records (they have none to replace)."""
         name = self.model.name
-        rows = [(name, record_id, rule, digest) for record_id, keys in keyed for rule, digest in keys]
-        insert_tuples(conn, match_keys, ("object", "record_id", "rule", "key"), rows)
+        rows = [(name, record_id, digest) for record_id, keys in keyed for _, digest in keys]
+        insert_tuples(conn, match_keys, ("object", "record_id", "key"), rows)
 
     def forget(self, conn: Connection, record_ids: Iterable[int]) -> None:
         ids = list(record_ids)
@@ -145,36 +145,34 @@ class KeyIndex:
     # -- finding duplicates -----------------------------------------------------------------------
 
     def lookup(self, conn: Connection, wanted: Iterable[Key]) -> dict[Key, int]:
-        """The oldest live record holding each key: one indexed query per rule for the whole batch."""
-        by_rule: dict[str, set[int]] = {}
-        for rule, digest in wanted:
-            by_rule.setdefault(rule, set()).add(digest)
+        """The oldest live record holding each key: one indexed query per chunk of the whole batch."""
+        rules = {digest: rule for rule, digest in wanted}  # the rule is part of the digest
+        digests = list(rules)
         found: dict[Key, int] = {}
-        for rule, digests in by_rule.items():
-            wanted_digests = list(digests)
-            for start in range(0, len(wanted_digests), CHUNK):
-                for digest, record_id in self._holders(conn, rule, wanted_digests[start : start + CHUNK]):
-                    current = found.get((rule, digest))
-                    if current is None or record_id < current:
-                        found[(rule, digest)] = record_id
+        for start in range(0, len(digests), CHUNK):
+            for digest, record_id in self._holders(conn, digests[start : start + CHUNK]):
+                key = (rules[digest], digest)
+                current = found.get(key)
+                if current is None or record_id < current:
+                    found[key] = record_id
         return found
 
-    def _holders(self, conn: Connection, rule: str, digests: list[int]) -> list[tuple[int, int]]:
-        """(digest, record id) of live records holding one of `digests` under `rule`.
+    def _holders(self, conn: Connection, digests: list[int]) -> list[tuple[int, int]]:
+        """(digest, record id) of live records holding one of `digests`.
 
         Written for the driver: SQLAlchemy renders an expanding IN list one parameter at a time,
         which costs more than the indexed lookup itself.
         """
         quote = conn.dialect.identifier_preparer.quote
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        key, object_, rule_ = quote("key"), quote("object"), quote("rule")
+        key, object_ = quote("key"), quote("object")
         query = (
             f"SELECT k.{key}, k.record_id FROM {quote(match_keys.name)} k"
             f" JOIN {quote(self.model.table.name)} r ON r.id = k.record_id"
-            f" WHERE k.{object_} = {marker} AND k.{rule_} = {marker}"
+            f" WHERE k.{object_} = {marker}"
             f" AND k.{key} IN ({', '.join([marker] * len(digests))}) AND r.deleted_at IS NULL"
         )
-        return conn.exec_driver_sql(query, (self.model.name, rule, *digests)).all()
+        return conn.exec_driver_sql(query, (self.model.name, *digests)).all()
 
 
 class FieldKeyIndex:

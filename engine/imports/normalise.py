@@ -141,13 +141,13 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 }
 
 
-def match_key(values: Sequence[Any], normalisers: Sequence[Callable[[str], str]]) -> int | None:
-    """The digest two records share when a rule calls them duplicates; None if any value is empty.
+def match_key(rule: str, values: Sequence[Any], normalisers: Sequence[Callable[[str], str]]) -> int | None:
+    """The digest two records share when `rule` calls them duplicates; None if any value is empty.
 
     64 bits, stored as an integer: two different values share one by chance about once in 10^19
     comparisons, and a compact integer index costs an import far less than a text one.
     """
-    parts = []
+    parts = [rule]
     for value, normalise in zip(values, normalisers, strict=True):
         if value is None:
             return None

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import LoomError
 
@@ -28,8 +28,7 @@ class UnreadableFile(LoomError):
     code = "invalid_import_file"
 
 
-@dataclass(frozen=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     line: int  # the line (CSV) or sheet row (XLSX) a person finds the row at
     cells: list[Any]
 
