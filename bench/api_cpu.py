@@ -22,6 +22,7 @@ from engine.actors import SYSTEM
 from engine.loom import Loom
 from engine.packages import CRM_PACKAGE, install_package
 from runtime.app import create_app
+from runtime.heap import startup_objects_frozen
 
 GETS, CREATES, LISTS = 600, 300, 150
 
@@ -35,8 +36,9 @@ def run() -> list[dict]:
             ids, token = _prepare(loom, n)
             app = create_app(loom, config={"SECRET_KEY": "bench", "TESTING": True})
             baseline_app = _baseline_app(url)
-            loom_times = _measure(app.test_client(), token, ids, LIST_QUERY)
-            baseline_times = _measure(baseline_app.test_client(), token, ids, BASELINE_LIST_QUERY)
+            with startup_objects_frozen(loom):  # as runtime.wsgi does for a server's lifetime
+                loom_times = _measure(app.test_client(), token, ids, LIST_QUERY)
+                baseline_times = _measure(baseline_app.test_client(), token, ids, BASELINE_LIST_QUERY)
         finally:
             loom.close()
     labels = {

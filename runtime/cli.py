@@ -21,6 +21,7 @@ from engine.metadata_changes import sync_all
 from engine.packages import check_package, install_package
 from engine.plugin_api import loaded_registries
 from engine.rules.explain import explain
+from runtime.heap import freeze_startup_objects
 from runtime.worker import run_pass, run_worker
 
 DEFAULT_DATABASE = "sqlite:///instance/loom.db"
@@ -211,6 +212,7 @@ def worker(ctx: Context, once: bool, interval: float | None) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per quiet pass
+    freeze_startup_objects(loom)
     run_worker(loom, interval or loom.settings.worker_interval)
 
 

@@ -26,6 +26,7 @@ from engine.imports import (
 )
 from engine.loom import Loom
 from runtime.cli import Context, _fail, cli, pass_context
+from runtime.heap import startup_objects_frozen
 
 SUBCOMMANDS = ("run", "resume", "revert", "list")
 
@@ -98,7 +99,10 @@ def import_run(
         if dry_run:
             _dry_run(loom, object_name, path, options, actor, sample, report_path)
             return
-        with click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar:
+        with (
+            startup_objects_frozen(loom),
+            click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar,
+        ):
             report = start_import(loom, object_name, path, options, actor, progress=_advance(bar))
         _print_report(report)
         if report_path is not None and report.import_id is not None:
@@ -171,7 +175,10 @@ def import_resume(ctx: Context, import_id: int, username: str | None) -> None:
     """Continue an import that stopped, after its last committed batch."""
     loom = ctx.loom
     try:
-        with click.progressbar(length=1, label=f"import {import_id}", file=sys.stderr) as bar:
+        with (
+            startup_objects_frozen(loom),
+            click.progressbar(length=1, label=f"import {import_id}", file=sys.stderr) as bar,
+        ):
             report = resume_import(loom, import_id, _actor(loom, username), progress=_advance(bar))
         _print_report(report)
     except LoomError as error:

@@ -8,6 +8,7 @@ import click
 
 from runtime.app import create_app
 from runtime.cli import Context, cli, pass_context
+from runtime.heap import freeze_startup_objects
 
 
 @cli.command("run")
@@ -22,4 +23,5 @@ def run_server(ctx: Context, host: str, port: int) -> None:
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(ctx.loom)
+    freeze_startup_objects(ctx.loom)
     app.run(host=host, port=port)

@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from runtime.app import create_app
+from runtime.heap import freeze_startup_objects
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -24,6 +25,7 @@ class ServerMisconfigured(RuntimeError):
 def build_app() -> Flask:
     """The app as the environment describes it; ServerMisconfigured names the variable at fault."""
     app = create_app(config=_config())
+    freeze_startup_objects(app.extensions["loom"])
     proxies = _proxies()
     if proxies:
         # Behind a reverse proxy every request comes from the proxy's address, so without this the
