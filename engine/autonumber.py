@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -11,15 +14,26 @@ from engine.system_tables import sequences
 
 def reserve_numbers(conn: Connection, object_name: str, field: str, period: str, count: int = 1) -> range:
     """Reserve `count` consecutive counter values and return them; the row lock serialises writers."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
+    values = {"object": object_name, "field": field, "period": period, "count": count, "step": count}
+    last = conn.execute(_reserve_statement(conn.dialect.name), values).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+@cache
+def _reserve_statement(dialect: str) -> Any:
+    # Built once per database kind: every save of an object with an autonumber runs it.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(sequences)
-        .values(object=object_name, field=field, period=period, value=count)
+        .values(
+            object=bindparam("object"),
+            field=bindparam("field"),
+            period=bindparam("period"),
+            value=bindparam("count"),
+        )
         .on_conflict_do_update(
             index_elements=[sequences.c.object, sequences.c.field, sequences.c.period],
-            set_={"value": sequences.c.value + count},
+            set_={"value": sequences.c.value + bindparam("step")},
         )
         .returning(sequences.c.value)
     )
-    last = conn.execute(statement).scalar_one()
-    return range(last - count + 1, last + 1)

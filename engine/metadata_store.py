@@ -25,9 +25,13 @@ class StoredDocument:
     revision: int
 
 
+# Built once: every request reads it, and SQLAlchemy keys its compiled form by walking the statement.
+_VERSION = select(state.c.value).where(state.c.key == VERSION_KEY)
+
+
 def metadata_version(conn: Connection) -> int:
     """The store's version; it moves on every metadata change, in any process."""
-    value = conn.execute(select(state.c.value).where(state.c.key == VERSION_KEY)).scalar()
+    value = conn.execute(_VERSION).scalar()
     return int(value) if value is not None else 0
 
 

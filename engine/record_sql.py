@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 
 from engine.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
@@ -78,6 +78,25 @@ def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> 
         # None remembers that this object's roll-ups must be built again for every read.
         registry.select_cache[key] = tuple(columns) if _rollups_fixed(model, registry) else None
     return columns
+
+
+def record_by_id(model: ObjectModel, registry: Registry, sctx: SqlContext, *, live: bool = True) -> Select:
+    """The SELECT of one record by `:record_id` (`live`: not in the recycle bin).
+
+    Built once per object and registry while its columns are fixed: a statement used again keeps
+    the cache key SQLAlchemy would otherwise compute afresh by walking all its columns.
+    """
+    key = ("by_id", model.name, sctx.dialect, sctx.timezone, live)
+    cached = registry.select_cache.get(key)
+    if cached is not None:
+        return cached
+    table = model.table
+    query = select(*select_columns(model, registry, sctx)).where(table.c.id == bindparam("record_id"))
+    if live:
+        query = query.where(table.c.deleted_at.is_(None))
+    if not model.rollups or registry.select_cache.get((model.name, sctx.dialect, sctx.timezone)):
+        registry.select_cache[key] = query
+    return query
 
 
 def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:

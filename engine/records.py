@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from engine.actors import Actor
 from engine.audit import audit_row, record_history, write_audit
@@ -16,7 +16,7 @@ from engine.events import RecordEvent
 from engine.expressions import EvalContext, SqlContext
 from engine.fieldtypes.base import Source
 from engine.permissions import ObjectAccess, PermissionDenied, access_for, owner_allowed, scope_condition
-from engine.record_sql import row_to_record, select_columns
+from engine.record_sql import record_by_id, row_to_record
 from engine.record_writer import RecordWriter
 from engine.registry import ObjectModel, Registry
 
@@ -112,9 +112,7 @@ class RecordService:
     def _row(self, conn, registry, model, record_id, include_deleted, access, operation, *, lock):  # type: ignore[no-untyped-def]
         """One record's row, limited to the actor's scope for `operation` when `access` is given."""
         _, sctx = self._contexts()
-        query = select(*select_columns(model, registry, sctx)).where(model.table.c.id == record_id)
-        if not include_deleted:
-            query = query.where(model.table.c.deleted_at.is_(None))
+        query = record_by_id(model, registry, sctx, live=not include_deleted)
         if (
             access is not None
             and (scope := scope_condition(model, access, operation, self.actor)) is not None
@@ -122,7 +120,7 @@ class RecordService:
             query = query.where(scope)
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update(of=model.table)
-        return conn.execute(query).first()
+        return conn.execute(query, {"record_id": record_id}).first()
 
     def history(self, object_name: str, record_id: int) -> list[dict[str, Any]]:
         """The record's audit trail, oldest first, without the changes of fields hidden from the actor."""

@@ -106,8 +106,8 @@ class Registry:
         self._flows_by_object = {name: tuple(found) for name, found in by_object.items()}
         # Resolved permissions per (actor kind, roles, object); filled by engine.permissions.
         self.access_cache: dict[tuple, object] = {}
-        # Select columns per (object, dialect, time zone); filled by engine.record_sql.
-        self.select_cache: dict[tuple, tuple | None] = {}
+        # Select columns and built SELECTs per object, dialect and time zone; filled by engine.record_sql.
+        self.select_cache: dict[tuple, object] = {}
         self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
         self._models = {
             name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())

@@ -18,7 +18,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from engine.actors import Actor
 from engine.audit import audit_row, write_audit
@@ -71,6 +71,17 @@ def create_token(
         return token, row
 
 
+# One statement finds the token, its user, their department and roles (a row per role). Built
+# once: every API request runs it, and SQLAlchemy keys its compiled form by walking the statement.
+_TOKEN_ACTOR = (
+    select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, *ACTOR_COLUMNS)
+    .select_from(with_actor_details(api_tokens.join(users, users.c.id == api_tokens.c.user_id)))
+    .where(
+        api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None), users.c.active
+    )
+)
+
+
 def verify_token(loom: Loom, token: str) -> Actor:
     """The Actor of the token's user; AuthenticationFailed (one message) for any bad token.
 
@@ -79,14 +90,8 @@ def verify_token(loom: Loom, token: str) -> Actor:
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > _MAX_TOKEN_LENGTH:
         raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
     now = loom.clock.now()
-    # One statement finds the token, its user, their department and roles (a row per role).
-    query = (
-        select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, *ACTOR_COLUMNS)
-        .select_from(with_actor_details(api_tokens.join(users, users.c.id == api_tokens.c.user_id)))
-        .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None), users.c.active)
-    )
     with loom.read() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(_TOKEN_ACTOR, {"token_hash": _digest(token)}).all()
     if not rows:
         raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
     actor = actor_from_rows(rows)
