@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Table, func, select, text, update
+from sqlalchemy import Connection, Select, Table, func, select, text, update
 
 from engine.actors import Actor
 from engine.audit import audit_row, value_json, write_audit, write_creation_audit
@@ -59,6 +60,10 @@ def _is_constant(text: str) -> bool:
     return not expression.names and expression.functions <= STABLE_FUNCTIONS
 
 
+# Built once per table: every create asks for it, and building it costs more than running it.
+_LAST_ID: WeakKeyDictionary[Table, Select] = WeakKeyDictionary()
+
+
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
     """Ids for `count` new rows, so a bulk insert is one executemany with no per-row RETURNING.
 
@@ -70,7 +75,10 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
         sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
         drawn = conn.execute(text(f"SELECT nextval({sequence}) FROM generate_series(1, :n)"), {"n": count})
         return [row[0] for row in drawn]
-    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    query = _LAST_ID.get(table)
+    if query is None:
+        query = _LAST_ID[table] = select(func.coalesce(func.max(table.c.id), 0))
+    start = conn.execute(query).scalar_one() + 1
     return list(range(start, start + count))
 
 
