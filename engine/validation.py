@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -133,6 +134,26 @@ def rule_phase(rule: RuleSpec) -> str:
     return trigger  # schedule, date_offset, inbound
 
 
+def _on_known_objects(
+    kind: str,
+    documents: Mapping[str, Any],
+    objects: Mapping[str, ObjectSpec],
+    files: Mapping[str, str],
+    only: set[str] | None,
+    problems: list[Problem],
+) -> Iterator[tuple[Any, str]]:
+    """Each document of `kind` (those named in `only`, if given) with the file it came from; one
+    whose object does not exist is reported in `problems` and skipped, as nothing else can be checked."""
+    for name, document in sorted(documents.items()):
+        if only is not None and name not in only:
+            continue
+        file = files.get(f"{kind}:{name}", f"{kind}s/{name}.json")
+        if document.object not in objects:
+            problems.append(Problem(file, "/object", f"there is no object named {document.object!r}"))
+            continue
+        yield document, file
+
+
 def check_rules(
     rules: Mapping[str, RuleSpec],
     objects: Mapping[str, ObjectSpec],
@@ -143,13 +164,7 @@ def check_rules(
 ) -> list[Problem]:
     """Problems with rules that need the engine: action types and parameters, phases, expressions."""
     problems: list[Problem] = []
-    for name, rule in sorted(rules.items()):
-        if only is not None and name not in only:
-            continue
-        file = files.get(f"rule:{name}", f"rules/{name}.json")
-        if rule.object not in objects:
-            problems.append(Problem(file, "/object", f"there is no object named {rule.object!r}"))
-            continue
+    for rule, file in _on_known_objects("rule", rules, objects, files, only, problems):
         problems += _action_problems(rule, objects, actions, file)
         problems += _site_problems(rule_expressions_in(rule, objects), objects, functions, file)
     return sorted(set(problems))
@@ -222,13 +237,7 @@ def check_flows(
 ) -> list[Problem]:
     """Problems with flows that need the engine: action types and parameters, and every expression."""
     problems: list[Problem] = []
-    for name, flow in sorted(flows.items()):
-        if only is not None and name not in only:
-            continue
-        file = files.get(f"flow:{name}", f"flows/{name}.json")
-        if flow.object not in objects:
-            problems.append(Problem(file, "/object", f"there is no object named {flow.object!r}"))
-            continue
+    for flow, file in _on_known_objects("flow", flows, objects, files, only, problems):
         found = [
             (spec, ("nodes", node.name, "actions", index))
             for node in flow.nodes.values()
@@ -248,11 +257,7 @@ def check_forms(
 ) -> list[Problem]:
     """Problems with forms that need the engine: every condition against the functions and fields."""
     problems: list[Problem] = []
-    for name, form in sorted(forms.items()):
-        file = files.get(f"form:{name}", f"forms/{name}.json")
-        if form.object not in objects:
-            problems.append(Problem(file, "/object", f"there is no object named {form.object!r}"))
-            continue
+    for form, file in _on_known_objects("form", forms, objects, files, None, problems):
         problems += _site_problems(form_expressions_in(form), objects, functions, file)
     return sorted(set(problems))
 
@@ -268,12 +273,8 @@ def check_reports(
     functions, and every part of the report compiles to SQL on both databases."""
     problems: list[Problem] = []
     registry: Registry | None = None
-    for name, report in sorted(reports.items()):
-        file = files.get(f"report:{name}", f"reports/{name}.json")
-        obj = objects.get(report.object)
-        if obj is None:
-            problems.append(Problem(file, "/object", f"there is no object named {report.object!r}"))
-            continue
+    for report, file in _on_known_objects("report", reports, objects, files, None, problems):
+        obj = objects[report.object]
         found = _site_problems(report_expressions_in(report), objects, functions, file)
         probe = SqlContext(datetime(2000, 1, 1), SYSTEM, functions, "sqlite")
         condition = None if found or report.filter is None else parse(report.filter).tree.body

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metadata.frozen import Label, freeze, thaw
+from metadata.heading import heading_from_json, heading_to_json
 from metadata.rules import ActionSpec
 
 NODE_TYPES = ("approval", "condition", "parallel", "cc", "action", "end")
@@ -186,14 +187,11 @@ class FlowSpec:
     def from_json(cls, doc: Mapping[str, Any]) -> FlowSpec:
         on_reject = doc.get("on_reject", {})
         return cls(
-            name=doc["name"],
-            object=doc["object"],
+            **heading_from_json(doc),
             start=doc["start"],
             nodes=MappingProxyType(
                 {n: NodeSpec.from_json(n, body) for n, body in doc.get("nodes", {}).items()}
             ),
-            label=freeze(doc.get("label", {})),
-            description=freeze(doc.get("description", {})),
             lock_record=bool(doc.get("lock_record", True)),
             submit_when=doc.get("submit_when"),
             on_empty_approvers=doc.get("on_empty_approvers", "admin"),
@@ -202,11 +200,7 @@ class FlowSpec:
         )
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"name": self.name, "object": self.object}
-        if self.label:
-            doc["label"] = thaw(self.label)
-        if self.description:
-            doc["description"] = thaw(self.description)
+        doc = heading_to_json(self)
         if not self.active:
             doc["active"] = False
         if not self.lock_record:

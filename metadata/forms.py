@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metadata.frozen import Label, freeze, thaw
+from metadata.heading import heading_from_json, heading_to_json
 from metadata.specs import ObjectSpec
 
 CONDITIONS = ("visible_if", "required_if", "readonly_if")
@@ -94,19 +95,12 @@ class FormSpec:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FormSpec:
         return cls(
-            name=doc["name"],
-            object=doc["object"],
+            **heading_from_json(doc),
             sections=tuple(FormSection.from_json(section) for section in doc.get("sections", ())),
-            label=freeze(doc.get("label", {})),
-            description=freeze(doc.get("description", {})),
         )
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"name": self.name, "object": self.object}
-        if self.label:
-            doc["label"] = thaw(self.label)
-        if self.description:
-            doc["description"] = thaw(self.description)
+        doc = heading_to_json(self)
         doc["sections"] = [section.to_json() for section in self.sections]
         return doc
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metadata.frozen import Label, freeze, thaw
+from metadata.heading import heading_from_json, heading_to_json
 
 CHARTS = ("bar", "line", "pie", "funnel", "number", "table")
 BUCKETS = ("day", "week", "month", "quarter", "year")
@@ -96,24 +97,17 @@ class ReportSpec:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ReportSpec:
         return cls(
-            name=doc["name"],
-            object=doc["object"],
+            **heading_from_json(doc),
             measures=tuple(Measure.from_json(m) for m in doc.get("measures", ())),
-            label=freeze(doc.get("label", {})),
             filter=doc.get("filter"),
             group_by=tuple(GroupBy.from_json(g) for g in doc.get("group_by", ())),
             chart=doc.get("chart", DEFAULT_CHART),
             sort=tuple(doc.get("sort", ())),
             limit=doc.get("limit"),
-            description=freeze(doc.get("description", {})),
         )
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"name": self.name, "object": self.object}
-        if self.label:
-            doc["label"] = thaw(self.label)
-        if self.description:
-            doc["description"] = thaw(self.description)
+        doc = heading_to_json(self)
         if self.filter is not None:
             doc["filter"] = self.filter
         if self.group_by:

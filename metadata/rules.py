@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metadata.frozen import Label, freeze, thaw
+from metadata.heading import heading_from_json, heading_to_json
 
 TRIGGER_TYPES = (
     "on_create", "on_update", "on_save", "on_delete",
@@ -106,24 +107,17 @@ class RuleSpec:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> RuleSpec:
         return cls(
-            name=doc["name"],
-            object=doc["object"],
+            **heading_from_json(doc),
             trigger=TriggerSpec.from_json(doc["trigger"]),
             actions=tuple(ActionSpec.from_json(a) for a in doc.get("actions", ())),
             condition=doc.get("condition"),
             fire=doc.get("fire", "every_time"),
             order=int(doc.get("order", 100)),
             active=bool(doc.get("active", True)),
-            label=freeze(doc.get("label", {})),
-            description=freeze(doc.get("description", {})),
         )
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"name": self.name, "object": self.object}
-        if self.label:
-            doc["label"] = thaw(self.label)
-        if self.description:
-            doc["description"] = thaw(self.description)
+        doc = heading_to_json(self)
         if not self.active:
             doc["active"] = False
         if self.order != 100:

@@ -8,13 +8,18 @@ Users, roles, departments, handover and tokens are in runtime/cli_people.py.
 from __future__ import annotations
 
 import code
+import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from engine import identity
+from engine.actors import SYSTEM, Actor
 from engine.errors import InvalidMetadata, LoomError
 from engine.loom import Loom
 from engine.metadata_changes import sync_all
@@ -65,6 +70,26 @@ def _report_problems(error: InvalidMetadata) -> None:
 def _fail(error: LoomError) -> None:
     click.echo(f"error: {error.message}", err=True)
     sys.exit(1)
+
+
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn a LoomError into `error: …` on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except LoomError as error:
+            _fail(error)
+
+    return run
+
+
+def actor_named(loom: Loom, username: str | None) -> Actor:
+    """The user a command runs as (`--as USERNAME`); the system when none is named."""
+    if username is None:
+        return SYSTEM
+    return identity.actor_for(loom, identity.user_by_username(loom, username)["id"])
 
 
 @cli.command()

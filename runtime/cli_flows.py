@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import click
 
 from engine import identity
-from engine.actors import Actor
-from engine.errors import LoomError
 from engine.flows import Instance
 from engine.loom import Loom
-from runtime.cli import Context, _fail, cli, pass_context
-
-
-def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except LoomError as error:
-            _fail(error)
-
-    return run
-
-
-def _actor(loom: Loom, username: str) -> Actor:
-    return identity.actor_for(loom, identity.user_by_username(loom, username)["id"])
+from runtime.cli import Context, actor_named, cli, pass_context, reports_errors
 
 
 def _names(loom: Loom, ids: set[int]) -> dict[int, str]:
@@ -56,14 +35,14 @@ def flow() -> None:
 @click.option("--as", "username", required=True, help="The submitter's username.")
 @click.option("--comment", help="A note for the approvers.")
 @pass_context
-@_reports_errors
+@reports_errors
 def flow_submit(
     ctx: Context, object_name: str, record_id: int, flow_name: str | None, username: str, comment: str | None
 ) -> None:
     """Send record RECORD_ID of OBJECT_NAME for approval as USERNAME."""
     loom = ctx.loom
     instance = loom.flows.submit(
-        object_name, record_id, flow_name, actor=_actor(loom, username), comment=comment
+        object_name, record_id, flow_name, actor=actor_named(loom, username), comment=comment
     )
     click.echo(
         f"submitted {object_name} {record_id} to {instance.flow} (approval {instance.id}): "
@@ -74,7 +53,7 @@ def flow_submit(
 @flow.command("inbox")
 @click.argument("username")
 @pass_context
-@_reports_errors
+@reports_errors
 def flow_inbox(ctx: Context, username: str) -> None:
     """The approvals waiting for USERNAME, newest first."""
     loom = ctx.loom
@@ -96,11 +75,11 @@ def flow_inbox(ctx: Context, username: str) -> None:
 @click.option("--as", "username", required=True, help="The approver's username.")
 @click.option("--comment")
 @pass_context
-@_reports_errors
+@reports_errors
 def flow_approve(ctx: Context, task_id: int, username: str, comment: str | None) -> None:
     """Approve task TASK_ID as USERNAME."""
     loom = ctx.loom
-    instance = loom.flows.approve(task_id, actor=_actor(loom, username), comment=comment)
+    instance = loom.flows.approve(task_id, actor=actor_named(loom, username), comment=comment)
     click.echo(
         f"approved task {task_id}; {instance.object} {instance.record_id}: {_waiting_for(loom, instance)}"
     )
@@ -112,11 +91,11 @@ def flow_approve(ctx: Context, task_id: int, username: str, comment: str | None)
 @click.option("--comment", required=True, help="Why: the submitter reads it.")
 @click.option("--to", "to_node", help="Return to this earlier approval node instead of to the submitter.")
 @pass_context
-@_reports_errors
+@reports_errors
 def flow_reject(ctx: Context, task_id: int, username: str, comment: str, to_node: str | None) -> None:
     """Reject task TASK_ID as USERNAME, back to the submitter or (--to) to an earlier node."""
     loom = ctx.loom
-    instance = loom.flows.reject(task_id, actor=_actor(loom, username), comment=comment, to_node=to_node)
+    instance = loom.flows.reject(task_id, actor=actor_named(loom, username), comment=comment, to_node=to_node)
     where = f"returned to {to_node}" if to_node and instance.running else "returned to the submitter"
     click.echo(
         f"rejected task {task_id} ({where}); {instance.object} {instance.record_id}: "
@@ -128,7 +107,7 @@ def flow_reject(ctx: Context, task_id: int, username: str, comment: str, to_node
 @click.argument("object_name")
 @click.argument("record_id", type=int)
 @pass_context
-@_reports_errors
+@reports_errors
 def flow_history(ctx: Context, object_name: str, record_id: int) -> None:
     """Every approval of record RECORD_ID, each step with who, when and why."""
     loom = ctx.loom

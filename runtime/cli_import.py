@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from engine import identity
-from engine.actors import SYSTEM, Actor
+from engine.actors import Actor
 from engine.errors import LoomError
 from engine.imports import (
     Counts,
@@ -25,16 +24,10 @@ from engine.imports import (
     start_import,
 )
 from engine.loom import Loom
-from runtime.cli import Context, _fail, cli, pass_context
+from runtime.cli import Context, _fail, actor_named, cli, pass_context
 from runtime.heap import startup_objects_frozen
 
 SUBCOMMANDS = ("run", "resume", "revert", "list")
-
-
-def _actor(loom: Loom, username: str | None) -> Actor:
-    if username is None:
-        return SYSTEM
-    return identity.actor_for(loom, identity.user_by_username(loom, username)["id"])
 
 
 class _ImportGroup(click.Group):
@@ -91,7 +84,7 @@ def import_run(
     """Import OBJECT records from a CSV or XLSX file."""
     loom = ctx.loom
     try:
-        actor = _actor(loom, username)
+        actor = actor_named(loom, username)
         mapping = load_mapping_file(mapping_file) if mapping_file else None
         options = ImportOptions(
             mapping=mapping, on_duplicate=on_duplicate, key=key, normalise=not no_normalise
@@ -179,7 +172,7 @@ def import_resume(ctx: Context, import_id: int, username: str | None) -> None:
             startup_objects_frozen(loom),
             click.progressbar(length=1, label=f"import {import_id}", file=sys.stderr) as bar,
         ):
-            report = resume_import(loom, import_id, _actor(loom, username), progress=_advance(bar))
+            report = resume_import(loom, import_id, actor_named(loom, username), progress=_advance(bar))
         _print_report(report)
     except LoomError as error:
         _fail(error)
@@ -194,7 +187,7 @@ def import_revert(ctx: Context, import_id: int, username: str | None, skip_chang
     """Undo an import: delete the records it created, restore the ones it changed."""
     loom = ctx.loom
     try:
-        result = revert_import(loom, import_id, _actor(loom, username), skip_changed=skip_changed)
+        result = revert_import(loom, import_id, actor_named(loom, username), skip_changed=skip_changed)
     except LoomError as error:
         _fail(error)
         return

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from engine import identity
 from engine.actors import SYSTEM
-from engine.errors import LoomError
 from engine.loom import Loom
-from runtime.cli import Context, _fail, cli, pass_context
+from runtime.cli import Context, cli, pass_context, reports_errors
 
 PASSWORD_HELP = (
     "The password. Prefer the prompt: a password given here stays in your shell history and "
     "is visible to other users of the machine while the command runs."
 )
-
-
-def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Turn a LoomError into `error: …` on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except LoomError as error:
-            _fail(error)
-
-    return run
 
 
 def _user_id(loom: Loom, username: str) -> int:
@@ -66,7 +50,7 @@ def user() -> None:
 @click.option("--manager", help="The username of the user's direct manager.")
 @click.option("--locale", default="zh_CN", show_default=True, help="The user's language, zh_CN or en.")
 @pass_context
-@_reports_errors
+@reports_errors
 def user_create(
     ctx: Context,
     username: str,
@@ -117,7 +101,7 @@ def user_list(ctx: Context) -> None:
 @user.command("disable")
 @click.argument("username")
 @pass_context
-@_reports_errors
+@reports_errors
 def user_disable(ctx: Context, username: str) -> None:
     """Stop a user signing in or acting, and revoke their API tokens; their records stay theirs."""
     loom = ctx.loom
@@ -131,7 +115,7 @@ def user_disable(ctx: Context, username: str) -> None:
 @user.command("enable")
 @click.argument("username")
 @pass_context
-@_reports_errors
+@reports_errors
 def user_enable(ctx: Context, username: str) -> None:
     """Let a disabled user sign in again (revoked tokens stay revoked)."""
     enabled = identity.enable_user(ctx.loom, _user_id(ctx.loom, username), actor=SYSTEM)
@@ -142,7 +126,7 @@ def user_enable(ctx: Context, username: str) -> None:
 @click.argument("username")
 @click.option("--password", help=PASSWORD_HELP)
 @pass_context
-@_reports_errors
+@reports_errors
 def user_set_password(ctx: Context, username: str, password: str | None) -> None:
     """Set a user's password; asks for it twice unless --password is given."""
     user_id = _user_id(ctx.loom, username)
@@ -155,7 +139,7 @@ def user_set_password(ctx: Context, username: str, password: str | None) -> None
 @click.argument("roles", nargs=-1)
 @click.option("--clear", is_flag=True, help="Take every role away.")
 @pass_context
-@_reports_errors
+@reports_errors
 def user_roles(ctx: Context, username: str, roles: tuple[str, ...], clear: bool) -> None:
     """Replace a user's roles with ROLES (or, with none given, show them)."""
     loom = ctx.loom
@@ -201,7 +185,7 @@ def department() -> None:
 @click.option("--parent", help="The department above it, by name or id (default: at the top).")
 @click.option("--head", help="The username of the department's head.")
 @pass_context
-@_reports_errors
+@reports_errors
 def department_create(ctx: Context, name: str, parent: str | None, head: str | None) -> None:
     """Create a department."""
     loom = ctx.loom
@@ -242,7 +226,7 @@ def department_list(ctx: Context) -> None:
 @click.argument("to_username")
 @click.option("--object", "objects", multiple=True, help="Only this object's records (repeat for several).")
 @pass_context
-@_reports_errors
+@reports_errors
 def handover_command(ctx: Context, from_username: str, to_username: str, objects: tuple[str, ...]) -> None:
     """Give TO every record FROM owns, in one transaction (rules do not fire)."""
     loom = ctx.loom
@@ -268,7 +252,7 @@ def token() -> None:
 @click.argument("username")
 @click.argument("name")
 @pass_context
-@_reports_errors
+@reports_errors
 def token_create(ctx: Context, username: str, name: str) -> None:
     """Create a token for USERNAME, described by NAME; it is printed this once only."""
     secret, row = identity.create_token(ctx.loom, _user_id(ctx.loom, username), name, actor=SYSTEM)
@@ -279,7 +263,7 @@ def token_create(ctx: Context, username: str, name: str) -> None:
 @token.command("list")
 @click.argument("username", required=False)
 @pass_context
-@_reports_errors
+@reports_errors
 def token_list(ctx: Context, username: str | None) -> None:
     """Tokens (of one user, or everyone's): id, user, name, prefix, last use and whether revoked."""
     loom = ctx.loom
@@ -296,7 +280,7 @@ def token_list(ctx: Context, username: str | None) -> None:
 @token.command("revoke")
 @click.argument("token_id", type=int)
 @pass_context
-@_reports_errors
+@reports_errors
 def token_revoke(ctx: Context, token_id: int) -> None:
     """Revoke token TOKEN_ID; it is refused from now on."""
     row = identity.revoke_token(ctx.loom, token_id, actor=SYSTEM)
