@@ -32,6 +32,7 @@ SiteRole = Literal[
     "action",
     "related_filter",
     "pool",
+    "home_filter",
     "submit_when",
     "branch",
     "form_condition",
@@ -82,6 +83,11 @@ def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
     if isinstance(pool, Mapping) and isinstance(pool.get("cap_filter"), str):
         sites.append(
             ExpressionSite(pointer("pool", "cap_filter"), pool["cap_filter"], obj.name, obj.name, "pool")
+        )
+    home = obj.extra.get("home")
+    if isinstance(home, Mapping) and isinstance(home.get("filter"), str):
+        sites.append(
+            ExpressionSite(pointer("home", "filter"), home["filter"], obj.name, obj.name, "home_filter")
         )
     return sites
 

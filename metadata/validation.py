@@ -313,6 +313,14 @@ class _ObjectChecks:
             name = key.removeprefix("-")
             if name not in SYSTEM_FIELDS:
                 yield from self.refer(name, "list sort", MULTI_VALUE_TYPES, "list", "sort", index)
+        home = obj.extra.get("home", {})
+        for index, name in enumerate(home.get("fields", ())):
+            if name not in SYSTEM_FIELDS:
+                yield from self.refer(name, "home field", (), "home", "fields", index)
+        for index, key in enumerate(home.get("sort", ())):
+            name = key.removeprefix("-")
+            if name not in SYSTEM_FIELDS:
+                yield from self.refer(name, "home sort", MULTI_VALUE_TYPES, "home", "sort", index)
 
     def pool(self) -> Iterator[Problem]:
         """The pool's flag is a boolean field and its entry time a datetime field (named or by default)."""

@@ -15,8 +15,6 @@ from runtime.pages import blueprint
 from runtime.pages_format import ValueFormatter
 from runtime.pages_objects import may
 
-TASK_OBJECT = "task"
-OPEN_TASKS = "owner == user() and status not in ['completed', 'cancelled']"
 HOME_LIMIT = 8
 
 
@@ -51,13 +49,24 @@ def home() -> str:
 
 
 def _my_tasks(formatter: ValueFormatter) -> dict[str, Any] | None:
-    """The actor's open tasks, soonest first, with each value formatted; None without a task object."""
+    """The actor's open to-dos, as the first object with a `home` section describes them, each
+    value formatted; None when no object has one or the actor may not read it."""
     loom, actor = formatter.loom, formatter.actor
-    if not loom.registry.has_object(TASK_OBJECT) or not may(actor, loom, TASK_OBJECT, "read"):
+    registry = loom.registry
+    objects = registry.objects
+    model = next((objects[name] for name in sorted(objects) if objects[name].spec.extra.get("home")), None)
+    if model is None or not may(actor, loom, model.name, "read"):
         return None
-    model = loom.registry.object(TASK_OBJECT)
+    home = model.spec.extra["home"]
     try:
-        page = loom.queries(actor).find(TASK_OBJECT, filter=OPEN_TASKS, sort=["due_date"], limit=HOME_LIMIT)
+        page = loom.queries(actor).find(
+            model.name, filter=home["filter"], sort=list(home.get("sort", ())) or None, limit=HOME_LIMIT
+        )
     except LoomError:
-        return None  # the task object was changed so that this filter no longer applies
-    return {"model": model, "records": page.records}
+        return None  # the object was changed so that its filter no longer applies
+    return {
+        "model": model,
+        "title_field": model.spec.title_field,
+        "fields": [name for name in home.get("fields", ()) if name in model.fields],
+        "records": page.records,
+    }

@@ -217,6 +217,20 @@ def test_list_may_show_system_fields_but_not_unknown_ones():
     assert "did you mean 'level'?" in problem.message
 
 
+def test_a_home_section_shows_and_sorts_by_known_fields():
+    home = {"filter": "owner == user()", "sort": ["-created_at", "levle"], "fields": ["phone", "fax"]}
+
+    found = problems({**CUSTOMER, "home": home}, PAYMENT)
+
+    assert set(found) == {
+        ("objects/customer.json", "/home/sort/1"),
+        ("objects/customer.json", "/home/fields/1"),
+    }
+    assert "did you mean 'level'?" in found[("objects/customer.json", "/home/sort/1")]
+    assert validate_package(source({**CUSTOMER, "home": {"filter": "level == 'vip'"}}, PAYMENT)).ok
+    assert only_problem({**CUSTOMER, "home": {"sort": ["name"]}}, PAYMENT).path == "/home"
+
+
 def test_duplicate_rules_match_known_fields_and_normalize_only_what_they_match():
     rules = [
         {"name": "same_phone", "match": ["phone"], "normalize": {"phone": "phone", "name": "company_name"}},

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine import identity
+from engine.actors import SYSTEM
+from engine.errors import InvalidMetadata
 from engine.loom import Loom
+from engine.metadata_changes import apply_objects
+from metadata.roles import RoleSpec
+from metadata.specs import ObjectSpec
 from tests.runtime.pages_world import Team, build_team, csrf, text
 
 
@@ -94,6 +100,42 @@ def test_notifications_are_listed_and_marked_read(team: Team) -> None:
     manager.post("/notifications/read", data={"csrf_token": csrf(manager), "all": "1"})
     assert "所有通知都已读" in text(manager.get("/notifications"))
     assert "待审批：合同审批" in text(manager.get("/notifications?show=all"))
+
+
+CALLBACK = {
+    "name": "callback",
+    "label": {"zh_CN": "回访", "en": "Callback"},
+    "title_field": "topic",
+    "home": {"filter": "owner == user() and not done", "sort": ["-topic"], "fields": ["due_on"]},
+    "fields": [
+        {"name": "topic", "type": "text", "required": True},
+        {"name": "due_on", "type": "date"},
+        {"name": "done", "type": "boolean", "default": "False"},
+    ],
+}
+
+
+def test_the_home_page_to_dos_come_from_the_object_that_declares_them(team: Team) -> None:
+    caller = {
+        "name": "caller",
+        "label": {"en": "Caller"},
+        "objects": {"callback": {"create": True, "read": "own"}},
+    }
+    apply_objects(team.loom, [ObjectSpec.from_json(CALLBACK)], roles=[RoleSpec.from_json(caller)])
+    identity.add_role(team.loom, team.ids["zhang.jingli"], "caller", actor=SYSTEM)
+    records = team.loom.records(team.actor("zhang.jingli"))
+    records.create("callback", {"topic": "回访甲方", "due_on": "2026-12-01"})
+    records.create("callback", {"topic": "回访乙方", "done": True})
+    records.create("task", {"subject": "整理报价单", "due_date": "2026-11-30"})
+    home = text(team.client("zhang.jingli").get("/"))
+    mine = home[home.index('id="my-tasks"') : home.index('id="my-approvals"')]
+    assert "回访甲方" in mine and "2026" in mine  # the callback with its due date
+    assert "回访乙方" not in mine  # done: the filter leaves it out
+    assert "整理报价单" not in mine  # the first object by name with a home section is the one shown
+    broken = {**CALLBACK, "home": {"filter": "owner == user() and not dnoe"}}
+    with pytest.raises(InvalidMetadata) as caught:
+        apply_objects(team.loom, [ObjectSpec.from_json(broken)])
+    assert any(problem.path == "/home/filter" for problem in caught.value.problems)
 
 
 def test_the_home_page_lists_my_tasks_approvals_and_recent_records(team: Team) -> None:
