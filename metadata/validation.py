@@ -304,23 +304,20 @@ class _ObjectChecks:
         if "group_by" in kanban:
             not_select = BUILTIN_TYPES - {"select"}
             yield from self.refer(kanban["group_by"], "kanban group", not_select, "kanban", "group_by")
-        listing = obj.extra.get("list", {})
-        # Lists may show and sort by the system fields every record has (created_at, owner, …).
-        for index, name in enumerate(listing.get("columns", ())):
+        yield from self.view("list", "columns", "list column")
+        yield from self.view("home", "fields", "home field")
+
+    def view(self, section: str, shown: str, what: str) -> Iterator[Problem]:
+        """A view's shown fields and sort keys name fields of the object; like every list, it may
+        also show and sort by the system fields every record has (created_at, owner, …)."""
+        view = self.obj.extra.get(section, {})
+        for index, name in enumerate(view.get(shown, ())):
             if name not in SYSTEM_FIELDS:
-                yield from self.refer(name, "list column", (), "list", "columns", index)
-        for index, key in enumerate(listing.get("sort", ())):
+                yield from self.refer(name, what, (), section, shown, index)
+        for index, key in enumerate(view.get("sort", ())):
             name = key.removeprefix("-")
             if name not in SYSTEM_FIELDS:
-                yield from self.refer(name, "list sort", MULTI_VALUE_TYPES, "list", "sort", index)
-        home = obj.extra.get("home", {})
-        for index, name in enumerate(home.get("fields", ())):
-            if name not in SYSTEM_FIELDS:
-                yield from self.refer(name, "home field", (), "home", "fields", index)
-        for index, key in enumerate(home.get("sort", ())):
-            name = key.removeprefix("-")
-            if name not in SYSTEM_FIELDS:
-                yield from self.refer(name, "home sort", MULTI_VALUE_TYPES, "home", "sort", index)
+                yield from self.refer(name, f"{section} sort", MULTI_VALUE_TYPES, section, "sort", index)
 
     def pool(self) -> Iterator[Problem]:
         """The pool's flag is a boolean field and its entry time a datetime field (named or by default)."""

@@ -41,6 +41,11 @@ def _cell_text(value: Any) -> str | None:
     return None
 
 
+def _check_length(value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise FieldValueError(f"must be at most {limit} characters (got {len(value)})")
+
+
 class TextType(FieldType):
     """A single line of text, up to `max_length` characters, optionally matching `pattern`."""
 
@@ -91,17 +96,10 @@ class TextType(FieldType):
         if type(self).validate is not TextType.validate or field.params.get("pattern") is not None:
             return super().validator(field)
         limit = self.max_length(field)
-
-        def check(value: Any) -> None:
-            if len(value) > limit:
-                raise FieldValueError(f"must be at most {limit} characters (got {len(value)})")
-
-        return check
+        return lambda value: _check_length(value, limit)
 
     def validate(self, value: Any, field: FieldSpec) -> None:
-        limit = self.max_length(field)
-        if len(value) > limit:
-            raise FieldValueError(f"must be at most {limit} characters (got {len(value)})")
+        _check_length(value, self.max_length(field))
         pattern = field.params.get("pattern")
         if pattern is not None and _compiled(pattern).fullmatch(value) is None:
             raise FieldValueError(f"must match the pattern {pattern} (got {shown(value)})")
@@ -168,15 +166,10 @@ class _ShortTextType(FieldType):
     def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
         if type(self).validate is not _ShortTextType.validate:
             return super().validator(field)
-        return self._check_length
-
-    def _check_length(self, value: Any) -> None:
-        if len(value) > _SHORT_TEXT:
-            raise FieldValueError(f"must be at most {_SHORT_TEXT} characters (got {len(value)})")
+        return lambda value: _check_length(value, _SHORT_TEXT)
 
     def validate(self, value: Any, field: FieldSpec) -> None:
-        if len(value) > _SHORT_TEXT:
-            raise FieldValueError(f"must be at most {_SHORT_TEXT} characters (got {len(value)})")
+        _check_length(value, _SHORT_TEXT)
 
 
 # Not the full RFC 5322 grammar (quoted local parts, IP literals), which people never type into a CRM;

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from engine.imports.normalise import clean_phone, clean_text
+from engine.imports.normalise import cell_cleaner
 from engine.imports.sources import SourceRow
 from engine.registry import ObjectModel
 
@@ -50,9 +50,7 @@ class RowMapper:
 
 def _cleaner(field_type: str, normalise: bool) -> Callable[[str], str]:
     """How a text cell of a field is cleaned: the light cleaning, or only trimmed when asked not to."""
-    if not normalise:
-        return str.strip
-    return clean_phone if field_type == "phone" else clean_text
+    return cell_cleaner(field_type) if normalise else str.strip
 
 
 def json_cell(value: Any) -> Any:

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from engine.imports import ImportRefused, UnreadableFile, auto_mapping, inspect_file, load_mapping_file
-from engine.imports.normalise import clean_cell, company_key, phone_key
+from engine.imports.normalise import cell_cleaner, company_key, phone_key
 from engine.imports.sources import open_rows
 from engine.loom import Loom
 
@@ -121,12 +121,12 @@ def test_a_mapping_file_maps_columns_and_null_ignores_one(tmp_path: Path) -> Non
 )
 def test_mobile_number_spellings_share_one_key(spelling: str) -> None:
     assert phone_key(spelling) == "13800138000"
-    assert clean_cell(spelling, "phone") == "13800138000"
+    assert cell_cleaner("phone")(spelling) == "13800138000"
 
 
 def test_landline_spellings_share_one_key() -> None:
     assert phone_key("+86 10 6212 3456") == phone_key("010-62123456") == "01062123456"
-    assert clean_cell("010-6212 3456", "phone") == "010-6212 3456"  # landlines stay as typed
+    assert cell_cleaner("phone")("010-6212 3456") == "010-6212 3456"  # landlines stay as typed
 
 
 @pytest.mark.parametrize(
@@ -144,5 +144,5 @@ def test_company_name_variants_share_one_key(name: str) -> None:
 
 
 def test_cleaning_makes_full_width_digits_and_letters_half_width_but_keeps_chinese_punctuation() -> None:
-    assert clean_cell("  ＡＢＣ１２３ ", "text") == "ABC123"
-    assert clean_cell("你好，世界（测试）", "long_text") == "你好，世界（测试）"
+    assert cell_cleaner("text")("  ＡＢＣ１２３ ") == "ABC123"
+    assert cell_cleaner("long_text")("你好，世界（测试）") == "你好，世界（测试）"
