@@ -119,7 +119,7 @@ class FileService:
                     accept=", ".join(accept),
                 )
             now = self.loom.clock.now()
-            key = f"{now:%Y/%m}/{uuid.uuid4().hex}"
+            key = f"{now:%Y%m}-{uuid.uuid4().hex}"
             copy.seek(0)
             self.store.put(key, copy, kind)
         stored = StoredFile(key, name, size, kind)
@@ -152,14 +152,21 @@ class FileService:
         """A file of a record the actor may read, in a field they may see; else MissingFile (not found)."""
         check_key(key)
         try:
+            _attachment_field(self.loom.registry, object_name, field_name)
             record = self.loom.records(actor).get(object_name, record_id)
-        except PermissionDenied:
+        except (PermissionDenied, FileRefused):
             raise MissingFile("there is no such file") from None
-        for item in record.get(field_name) or ():
-            if isinstance(item, Mapping) and item.get("key") == key:
-                found = StoredFile(key, item["name"], item["size"], item["content_type"])
-                return found, self.store.read(key)
-        raise MissingFile("there is no such file")
+        held = record.get(field_name) or ()
+        item = next((i for i in held if isinstance(i, Mapping) and i.get("key") == key), None)
+        if item is None:
+            raise MissingFile("there is no such file")
+        with self.loom.read() as conn:
+            row = conn.execute(select(files).where(files.c.key == key)).first()
+        # The type proven at upload wins over whatever a record's value says.
+        kind, size = (
+            (row.content_type, row.size) if row is not None else ("application/octet-stream", item["size"])
+        )
+        return StoredFile(key, item["name"], size, kind), self.store.read(key)
 
     # -- keeping records honest -------------------------------------------------------------------
 

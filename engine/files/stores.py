@@ -15,8 +15,9 @@ from engine.database import normalise_url
 from engine.errors import LoomError
 from engine.settings import Settings
 
-# Keys are made by the engine (year/month/random hex); anything else never reaches a store.
-KEY_PATTERN = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
+# Keys are made by the engine (year and month, then random hex: 202611-…); anything else never
+# reaches a store. They hold no slash, so they fit in one segment of a URL.
+KEY_PATTERN = re.compile(r"^\d{6}-[0-9a-f]{32}$")
 CHUNK = 64 * 1024
 
 
@@ -45,13 +46,14 @@ class FileStore(Protocol):
 
 
 class LocalFileStore:
-    """Files in a folder, one per key (`2026/11/<hex>`), written whole or not at all."""
+    """Files in a folder, one per key in a folder per month (`2026/11/202611-<hex>`), written whole."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        return self.root / check_key(key)
+        check_key(key)
+        return self.root / key[:4] / key[4:6] / key
 
     def put(self, key: str, data: BinaryIO, content_type: str) -> None:
         path = self._path(key)

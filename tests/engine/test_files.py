@@ -78,7 +78,9 @@ def test_an_uploaded_file_is_kept_beside_the_database_and_read_back_by_readers_o
     assert photo["content_type"] == "image/jpeg"  # proven by the bytes
     record = office.followup("wang.fang", attachments=[photo])
     assert record["attachments"] == [photo]
-    assert (tmp_path / "files" / photo["key"]).read_bytes() == JPEG  # instance folder by default
+    assert (
+        tmp_path / "files" / "2026" / "11" / photo["key"]
+    ).read_bytes() == JPEG  # instance folder by default
     assert read(office, "wang.fang", record, photo["key"]) == JPEG
     assert read(office, "li.na", record, photo["key"]) == JPEG  # same department: may read the record
 
@@ -89,7 +91,7 @@ def test_a_reader_outside_the_records_scope_gets_no_file(office: Office) -> None
     with pytest.raises(RecordNotFound):
         read(office, "zhou.fu", record, report["key"])  # another department: the record does not exist
     with pytest.raises(MissingFile):
-        read(office, "wang.fang", record, "2026/11/" + "0" * 32)  # a key the record does not hold
+        read(office, "wang.fang", record, "202611-" + "0" * 32)  # a key the record does not hold
     with pytest.raises(MissingFile):
         read(office, "wang.fang", record, "../../loom.db")
 
@@ -128,7 +130,7 @@ def test_a_person_may_attach_only_files_they_uploaded_to_that_field(office: Offi
     with pytest.raises(RecordInvalid) as refused:
         office.followup("wang.fang", attachments=[theirs])
     assert refused.value.fields == {"attachments": [NOT_YOURS]}
-    made_up = {"name": "x.pdf", "key": "2026/11/" + "a" * 32, "size": 1, "content_type": "application/pdf"}
+    made_up = {"name": "x.pdf", "key": "202611-" + "a" * 32, "size": 1, "content_type": "application/pdf"}
     with pytest.raises(RecordInvalid):
         office.followup("wang.fang", attachments=[made_up])
     mine = upload(office, "wang.fang", "mine.pdf", PDF)
