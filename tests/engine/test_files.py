@@ -12,11 +12,13 @@ import pytest
 from engine import identity
 from engine.actors import SYSTEM, Actor
 from engine.errors import RecordInvalid, RecordNotFound
-from engine.files import FileRefused, LocalFileStore, MissingFile
+from engine.files import FileRefused, LocalFileStore, MissingFile, file_store_for
 from engine.files.service import NOT_YOURS
+from engine.files.stores import default_files_dir
 from engine.loom import Loom
 from engine.permissions import PermissionDenied
 from engine.recycle_bin import deleted_records, purge
+from engine.settings import Settings
 from metadata.specs import FieldSpec
 
 PASSWORD = "a-long-password-1"
@@ -53,9 +55,7 @@ class Office:
 
 
 @pytest.fixture
-def office(crm: Loom, tmp_path: Path) -> Office:
-    if crm.db.dialect.name != "sqlite":
-        crm.files.store = LocalFileStore(tmp_path / "files")
+def office(crm: Loom) -> Office:
     return Office(crm)
 
 
@@ -70,7 +70,21 @@ def read(office: Office, username: str, record: dict, key: str, field: str = "at
     return b"".join(chunks)
 
 
-def test_an_uploaded_file_is_kept_beside_the_database_and_read_back_by_readers_of_its_record(
+def test_files_are_kept_beside_a_sqlite_database_unless_a_folder_or_s3_is_set(tmp_path: Path) -> None:
+    assert default_files_dir("sqlite:///instance/loom.db") == Path("instance/files")
+    assert default_files_dir(f"sqlite:///{tmp_path}/crm.db") == tmp_path / "files"
+    assert default_files_dir("postgresql://loom@db/loom") == Path("instance/files")
+    store = file_store_for(Settings(), f"sqlite:///{tmp_path}/crm.db")
+    assert isinstance(store, LocalFileStore) and store.root == tmp_path / "files"
+    chosen = file_store_for(Settings(files_dir=str(tmp_path / "elsewhere")), "postgresql://loom@db/loom")
+    assert chosen.root == tmp_path / "elsewhere"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="LOOM_FILES_S3_BUCKET"):
+        file_store_for(Settings(files_backend="s3"), "sqlite:///x.db")
+    with pytest.raises(ValueError, match="local or s3"):
+        file_store_for(Settings(files_backend="ftp"), "sqlite:///x.db")
+
+
+def test_an_uploaded_file_is_kept_in_the_files_folder_and_read_back_by_readers_of_its_record(
     office: Office, tmp_path: Path
 ) -> None:
     photo = upload(office, "wang.fang", "现场照片.jpg", JPEG)

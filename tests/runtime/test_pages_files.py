@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 
 from engine import identity
 from engine.actors import SYSTEM
-from engine.files import LocalFileStore
 from engine.loom import Loom
 from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text
 
@@ -20,8 +18,7 @@ PDF = b"%PDF-1.7\n" + b"1" * 300
 
 
 @pytest.fixture
-def team(crm: Loom, tmp_path: Path) -> Team:
-    crm.files.store = LocalFileStore(tmp_path / "files")
+def team(crm: Loom) -> Team:
     team = build_team(crm)
     [finance] = [d["id"] for d in identity.list_departments(crm) if d["name"] == "财务部"]
     user = identity.create_user(
