@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 _MB = 1024 * 1024
 NOT_YOURS = "holds a file that was not uploaded by you to this field"
+# An upload waits this long for the record that uses it: a form can be left open over lunch.
+UNATTACHED_FOR = timedelta(days=1)
 
 
 class FileRefused(LoomError):
@@ -240,6 +243,21 @@ class FileService:
         if keys:
             conn.execute(delete(files).where(files.c.key.in_(keys)))
         return keys
+
+    def sweep_unattached(self, older_than: timedelta = UNATTACHED_FOR) -> int:
+        """Delete uploads no record took within `older_than` (a form left unsaved); returns how many."""
+        cutoff = self.loom.clock.now() - older_than
+        with self.loom.begin() as conn:
+            keys = [
+                row.key
+                for row in conn.execute(
+                    select(files.c.key).where(files.c.record_id.is_(None), files.c.uploaded_at < cutoff)
+                )
+            ]
+            if keys:
+                conn.execute(delete(files).where(files.c.key.in_(keys)))
+        self.delete_stored(keys)
+        return len(keys)
 
     def delete_stored(self, keys: list[str]) -> None:
         for key in keys:

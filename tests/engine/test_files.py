@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,15 @@ def test_only_records_in_the_recycle_bin_can_be_purged(office: Office) -> None:
     with pytest.raises(RecordNotFound):
         purge(office.loom, office.actor("admin.gao"), "followup", record["id"])
     assert office.loom.records().get("followup", record["id"])["subject"] == "现场拜访"
+
+
+def test_uploads_no_record_took_within_a_day_are_swept_away(office: Office) -> None:
+    loom = office.loom
+    kept = upload(office, "wang.fang", "kept.pdf", PDF)
+    office.followup("wang.fang", attachments=[kept])
+    abandoned = upload(office, "wang.fang", "abandoned.pdf", PDF)
+    assert loom.files.sweep_unattached() == 0  # a form may still be open
+    loom.clock.set(loom.clock.now() + timedelta(days=1, minutes=1))
+    assert loom.files.sweep_unattached() == 1
+    assert not loom.files.store.exists(abandoned["key"])
+    assert loom.files.store.exists(kept["key"])
