@@ -17,9 +17,11 @@ from engine.files import FileRefused, LocalFileStore, MissingFile, file_store_fo
 from engine.files.service import NOT_YOURS
 from engine.files.stores import default_files_dir
 from engine.loom import Loom
+from engine.metadata_changes import apply_objects
 from engine.permissions import PermissionDenied
 from engine.recycle_bin import deleted_records, purge
 from engine.settings import Settings
+from metadata.roles import RoleSpec
 from metadata.specs import FieldSpec
 
 PASSWORD = "a-long-password-1"
@@ -204,3 +206,25 @@ def test_uploads_no_record_took_within_a_day_are_swept_away(office: Office) -> N
     assert loom.files.sweep_unattached() == 1
     assert not loom.files.store.exists(abandoned["key"])
     assert loom.files.store.exists(kept["key"])
+
+
+def test_a_reader_from_whom_the_field_is_hidden_gets_no_file_and_cannot_upload(office: Office) -> None:
+    loom = office.loom
+    viewer = RoleSpec.from_json(
+        {
+            "name": "followup_viewer",
+            "label": {"en": "Viewer"},
+            "objects": {"followup": {"create": True, "read": "all"}},
+            "fields": {"followup.attachments": "hidden"},
+        }
+    )
+    apply_objects(loom, [], roles=[viewer])
+    user = identity.create_user(loom, "qian.kan", "钱看", PASSWORD, roles=["followup_viewer"], actor=SYSTEM)
+    report = upload(office, "wang.fang", "报告.pdf", PDF)
+    record = office.followup("wang.fang", attachments=[report])
+    qian = identity.actor_for(loom, user["id"])
+    assert loom.records(qian).get("followup", record["id"])["subject"] == "现场拜访"  # sees the record
+    with pytest.raises(MissingFile):
+        loom.files.open(qian, "followup", record["id"], "attachments", report["key"])  # not the file
+    with pytest.raises(PermissionDenied):
+        loom.files.upload(qian, "followup", "attachments", "a.pdf", io.BytesIO(PDF))
