@@ -163,3 +163,26 @@ def test_files_upload_through_the_api_and_a_reference_is_only_the_uploaders_to_s
     document = wang.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/records/followup/files/{field}" in document["paths"]
     assert "/api/v1/records/followup/{record_id}/files/{field}/{key}" in document["paths"]
+
+
+def test_unticking_a_file_in_the_edit_form_takes_it_off_the_record(team: Team) -> None:
+    wang = team.client("wang.fang")
+    location = new_followup(wang, (PDF, "旧方案.pdf"), (PNG, "现场.png")).headers["Location"]
+    edit_path = f"{location}/edit"
+    form_page = text(wang.get(edit_path))
+    kept = re.findall(r"name=\"attachments__kept\" value='([^']+)'", form_page)
+    assert len(kept) == 2
+    photo = next(value for value in kept if "image/png" in value)
+    form = {
+        "csrf_token": csrf(wang, edit_path),
+        "_version": re.search(r'name="_version" value="(\d+)"', form_page).group(1),
+        "attachments__present": "1",
+        "attachments__kept": photo.replace("&#34;", '"'),
+    }
+    saved = wang.post(edit_path, data=form, content_type="multipart/form-data")
+    assert saved.status_code == 302, text(saved)
+    page = text(wang.get(location))
+    assert "现场.png" in page
+    timeline = page[page.index('class="timeline"') :]
+    assert "旧方案.pdf" in timeline and page.count("旧方案.pdf") == 1  # only the change names it now
+    assert len(file_links(page)) == 1
