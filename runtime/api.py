@@ -76,6 +76,7 @@ def revoke_token(token_id: int) -> tuple[str, int]:
 # Each part of the API adds its routes to `blueprint` when imported; imported last, as they import it.
 from runtime import (  # noqa: E402
     api_approvals,
+    api_files,
     api_meta,
     api_notifications,
     api_records,
@@ -85,6 +86,7 @@ from runtime import (  # noqa: E402
 
 __all__ = [
     "api_approvals",
+    "api_files",
     "api_meta",
     "api_notifications",
     "api_records",

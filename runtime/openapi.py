@@ -23,6 +23,7 @@ from runtime.api_approvals import TASK_ACTIONS
 from runtime.api_meta import KINDS as META_KINDS
 from runtime.api_records import MAX_BULK
 from runtime.auth import current_actor, current_loom
+from runtime.openapi_files import file_paths
 from runtime.openapi_records import ID, MOMENT, create_schema, nullable, patch_schema, read_schema
 
 PREFIX = "/api/v1"
@@ -119,6 +120,7 @@ def openapi_for(registry: Registry, actor: Actor) -> dict[str, Any]:
         spec.components.schema(f"{name}.create", create_schema(model, access))
         spec.components.schema(f"{name}.patch", patch_schema(model, access))
         _record_paths(spec, name)
+        file_paths(spec, model, access)
     _auth_paths(spec)
     _approval_paths(spec)
     _notification_paths(spec)

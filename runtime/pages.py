@@ -99,6 +99,7 @@ from runtime import (  # noqa: E402
     pages_approvals,
     pages_detail,
     pages_export,
+    pages_files,
     pages_forms,
     pages_home,
     pages_import,
@@ -106,6 +107,7 @@ from runtime import (  # noqa: E402
     pages_list,
     pages_locale,
     pages_notifications,
+    pages_recycle,
 )
 
 __all__ = [
@@ -113,6 +115,7 @@ __all__ = [
     "pages_approvals",
     "pages_detail",
     "pages_export",
+    "pages_files",
     "pages_forms",
     "pages_home",
     "pages_import",
@@ -120,4 +123,5 @@ __all__ = [
     "pages_list",
     "pages_locale",
     "pages_notifications",
+    "pages_recycle",
 ]
