@@ -208,7 +208,7 @@ def _write_quote(world: World, deal: OpportunityPlan, amount: Decimal) -> None:
 
 
 def _write_contracts(world: World) -> None:
-    """Won deals become contracts; some deals still in negotiation have a draft, or one waiting for approval."""
+    """Won deals become contracts; some deals in negotiation have a draft, or one waiting for approval."""
     rng = world.rng
     plans = []
     for plan in world.customers:

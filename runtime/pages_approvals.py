@@ -15,15 +15,17 @@ from babel.dates import format_timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.actors import Actor
+from engine import identity
+from engine.actors import SYSTEM, Actor
 from engine.errors import LoomError
 from engine.flows import FlowError
 from engine.flows.inbox import TABS
 from engine.permissions import access_for
+from metadata.specs import FieldSpec
 from runtime.auth import current_actor, current_loom
 from runtime.i18n import label_text, page_locale
 from runtime.pages import blueprint
-from runtime.pages_format import ValueFormatter, field_label
+from runtime.pages_format import Shown, ValueFormatter, field_label
 from runtime.pages_objects import object_page
 
 PAGE_SIZE = 20
@@ -46,6 +48,13 @@ def approvals_inbox() -> str:
     formatter = ValueFormatter(loom, actor, locale)
     for item in items:
         _describe(item, actor, formatter)
+    people = []
+    if tab == "pending" and items:  # who a task may be transferred to (the engine checks again)
+        people = [
+            (user["id"], user["display_name"])
+            for user in identity.list_users(loom, include_disabled=False)
+            if user["id"] != actor.user_id
+        ]
     return render_template(
         "approvals.html",
         tab=tab,
@@ -54,6 +63,7 @@ def approvals_inbox() -> str:
         first_page=before is None,
         waiting=waiting,
         formatter=formatter,
+        people=people,
     )
 
 
@@ -70,11 +80,23 @@ def _describe(item: dict[str, Any], actor: Actor, formatter: ValueFormatter) -> 
         shown = {name: value for name, value in item["summary"].items() if access.visible(name)}
         formatter.prepare(model, [shown], shown)
         item["fields"] = [
-            (field_label(model, name), formatter.value(model.field(name), value))
+            (field_label(model, name), _summary_value(formatter, model.field(name), value))
             for name, value in shown.items()
         ]
     since = item.get("created_at") if item.get("task_status") == "pending" else item["submitted_at"]
     item["waited"] = _waited(since)
+
+
+def _summary_value(formatter: ValueFormatter, spec: FieldSpec, value: Any) -> Shown:
+    """A summary field as the card shows it. A linked record the approver may not open is named all
+    the same (they are asked to decide on it), without a link."""
+    if spec.type == "lookup" and value is not None:
+        target = spec.param("target")
+        if value not in formatter.titles[target]:
+            title = current_loom().queries(SYSTEM).titles(target, [value]).get(value)
+            if title is not None:
+                return Shown(str(title))
+    return formatter.value(spec, value)
 
 
 def _waited(since: datetime | None) -> str:
