@@ -75,7 +75,7 @@ def _layout() -> dict[str, Any]:
     loom = current_loom()
     with loom.read() as conn:
         unread = unread_count(conn, actor.user_id) if actor.user_id else 0
-    pending = len(loom.flows.pending_for(actor.user_id)) if actor.user_id else 0
+    pending = loom.flows.pending_count(actor.user_id) if actor.user_id else 0
     return {
         "me": actor,
         "nav": nav_objects(),
