@@ -103,9 +103,11 @@ from runtime import (  # noqa: E402
     pages_home,
     pages_import,
     pages_kanban,
+    pages_lead_convert,
     pages_list,
     pages_locale,
     pages_notifications,
+    pages_record_actions,
 )
 
 __all__ = [
@@ -117,7 +119,9 @@ __all__ = [
     "pages_home",
     "pages_import",
     "pages_kanban",
+    "pages_lead_convert",
     "pages_list",
     "pages_locale",
     "pages_notifications",
+    "pages_record_actions",
 ]
