@@ -137,8 +137,9 @@ def _target_view(loom: Any, actor: Any, plan: TargetPlan, errors: dict[str, list
 
 def _shown_fields(model: ObjectModel, plan: TargetPlan) -> list[str]:
     """The title field, fields the target needs that the mapping leaves empty, and — for an optional
-    target — its amounts and dates: what a person converting would want to say."""
+    target — the amounts and dates its list shows: what a person converting would want to say."""
     names = []
+    listed = (model.spec.extra.get("list") or {}).get("columns", ())
     title = model.spec.title_field
     if title and model.fields[title].type in EDITABLE_TYPES | {"select"}:
         names.append(title)
@@ -146,7 +147,7 @@ def _shown_fields(model: ObjectModel, plan: TargetPlan) -> list[str]:
         if spec.name in names or spec.readonly or spec.type not in EDITABLE_TYPES | {"select"}:
             continue
         needed = spec.required and spec.default is None and plan.values.get(spec.name) in (None, "")
-        if needed or (plan.target.optional and spec.type in ASKED_TYPES):
+        if needed or (plan.target.optional and spec.type in ASKED_TYPES and spec.name in listed):
             names.append(spec.name)
     return names
 
