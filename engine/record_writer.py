@@ -172,6 +172,22 @@ class RecordWriter:
             errors.update(self.unique.clashes(self.conn, [(record, None)]).get(0, {}))
         return record, errors
 
+    def defaults_for(self, values: Mapping[str, Any], source: Source) -> dict[str, Any]:
+        """The defaults a new record with `values` would get, as `prepare_new` applies them.
+
+        A default that fails for these values (an expression over a field still empty) is left out.
+        """
+        record: dict[str, Any] = dict.fromkeys(self.settable)
+        record["owner"] = self.actor.user_id
+        self._coerce_into(record, values, source, {})
+        errors: Errors = {}
+        self._apply_defaults(record, values, errors)
+        return {
+            spec.name: record[spec.name]
+            for spec, _ in self.defaults
+            if spec.name not in values and spec.name not in errors
+        }
+
     def prepare_change(
         self, old: Mapping[str, Any], changes: Mapping[str, Any], source: Source
     ) -> tuple[dict[str, Any], Errors]:
