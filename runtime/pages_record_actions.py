@@ -32,7 +32,9 @@ def record_actions(page: ObjectPage, record: dict[str, Any]) -> dict[str, Any]:
     what the record converts into (empty when it may not be converted)."""
     loom, actor = current_loom(), current_actor()
     may_claim, may_return = pool.pool_actions(loom, actor, page.name, record)
-    changeable = may_change_record(page.name, record["id"])
+    changeable = loom.flows.lock_on(page.name, record["id"], actor) is None and may_change_record(
+        page.name, record["id"]
+    )
     settings = conversion.convert_settings(page.model.spec)
     into = ""
     if settings and changeable and conversion.convertible(loom, actor, page.name, record):
@@ -73,6 +75,8 @@ def refusal_text(error: LoomError) -> str:
     }
     if reason in texts:
         return texts[reason]
+    if error.code == "locked":
+        return _("This record is locked by its approval and cannot be edited")
     if isinstance(error, PermissionDenied):
         return _("You may not do this with this record.")
     if isinstance(error, RecordNotFound):

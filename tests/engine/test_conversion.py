@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from engine.actors import Actor
 from engine.conversion import ConversionRefused, convert, convertible, plan
 from engine.errors import RecordInvalid
 from engine.loom import Loom
+from engine.packages import CRM_PACKAGE
 from engine.permissions import PermissionDenied
+from engine.plugin_api import loaded_registries
+from engine.validation import check_objects
+from metadata.specs import ObjectSpec
+from metadata.validation import validate_object
 from tests.engine.test_pool import add_rep
 
 LEAD = {
@@ -152,3 +159,35 @@ def test_a_target_that_is_not_part_of_the_conversion_is_refused(crm: Loom) -> No
     with pytest.raises(ConversionRefused) as refused:
         convert(crm, rep, "customer", 1)
     assert refused.value.reason == "not_convertible"
+
+
+def test_conversion_metadata_is_checked_when_the_object_is_validated() -> None:
+    lead, *targets = (
+        json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("lead", "customer", "contact", "opportunity")
+    )
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}
+    assert validate_object(lead, "objects/lead.json", known_objects=known).problems == []
+    lead["convert"]["status"]["value"] = "won"
+    lead["convert"]["targets"][0]["link"] = "converted_contact"
+    lead["convert"]["targets"][1]["values"]["nickname"] = "name"
+    problems = validate_object(lead, "objects/lead.json", known_objects=known).problems
+    assert [p.path for p in problems] == [
+        "/convert/status/value",
+        "/convert/targets/0/link",
+        "/convert/targets/1/values/nickname",
+    ]
+    assert "looks up 'contact', not 'customer'" in problems[1].message
+
+
+def test_a_conversion_value_that_is_no_expression_is_refused_with_its_path() -> None:
+    docs = [
+        json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("lead", "customer", "contact", "opportunity")
+    ]
+    docs[0]["convert"]["targets"][2]["values"]["name"] = "company + nickname"
+    objects = {doc["name"]: ObjectSpec.from_json(doc) for doc in docs}
+    registries = loaded_registries()
+    problems = check_objects(objects, registries.field_types, registries.functions, {}, only={"lead"})
+    assert [p.path for p in problems] == ["/convert/targets/2/values/name"]
+    assert "nickname" in problems[0].message

@@ -180,11 +180,11 @@ def test_two_reps_claiming_one_lead_at_once_exactly_one_gets_it(crm: Loom) -> No
 
 
 def test_pool_settings_are_checked_when_the_object_is_validated() -> None:
-    lead, customer = (
+    lead, *targets = (
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer")
+        for name in ("lead", "customer", "contact", "opportunity")
     )
-    known = {"customer": ObjectSpec.from_json(customer)}
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}  # what the lead looks up
     lead["pool"] = {"flag": "company", "claim_cap": 0}
     [problem] = validate_object(lead, "objects/lead.json", known_objects=known).problems
     assert (problem.path, problem.message) == ("/pool/claim_cap", "must be at least 1, not 0")
@@ -276,3 +276,17 @@ def test_only_those_who_may_change_leads_claim_them(crm: Loom) -> None:
     with pytest.raises(PermissionDenied):
         claim(crm, finance, "lead", [lead_id])
     assert crm.records().get("lead", lead_id)["in_pool"] is True
+
+
+def test_the_pools_cooldown_and_reason_need_the_fields_that_record_them() -> None:
+    lead, *targets = (
+        json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("lead", "customer", "contact", "opportunity")
+    )
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}
+    lead["pool"] = {"reclaim_cooldown_days": 3, "reason_required": True, "last_owner": "name"}
+    problems = validate_object(lead, "objects/lead.json", known_objects=known).problems
+    assert [(p.path, p.message) for p in problems] == [
+        ("/pool/last_owner", "pool last_owner: 'name' is a text field, which cannot be used here"),
+        ("/pool/reason_required", "reason_required needs return_reason: name the field that records it"),
+    ]

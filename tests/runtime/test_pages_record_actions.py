@@ -165,3 +165,17 @@ def test_the_pool_page_and_actions_are_chinese_and_english(team: Team) -> None:
     assert "Pool" in page and "Claim" in page
     assert team.client("wang.fang").get("/app/customer/pool").status_code == 200
     assert team.client("wang.fang").get("/app/contract/pool").status_code == 404
+
+
+def test_a_record_locked_by_its_approval_offers_no_transfer(team: Team) -> None:
+    customer = team.customer("杭州云帆科技")
+    contract = team.loom.records(team.actor("wang.fang")).create(
+        "contract", {"name": "年度框架合同", "customer": customer["id"], "amount": "300000"}
+    )
+    team.loom.flows.submit("contract", contract["id"], actor=team.actor("wang.fang"))
+    manager = team.client("zhang.jingli")
+    assert "转移负责人" not in text(manager.get(f"/app/contract/{contract['id']}"))
+    path = f"/app/contract/{contract['id']}/owner"
+    response = manager.post(path, data={"csrf_token": csrf(manager), "owner": str(team.ids["li.na"])})
+    assert response.status_code == 302
+    assert team.loom.records().get("contract", contract["id"])["owner"] == team.ids["wang.fang"]
