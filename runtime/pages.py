@@ -104,9 +104,11 @@ from runtime import (  # noqa: E402
     pages_home,
     pages_import,
     pages_kanban,
+    pages_lead_convert,
     pages_list,
     pages_locale,
     pages_notifications,
+    pages_record_actions,
     pages_recycle,
 )
 
@@ -120,8 +122,10 @@ __all__ = [
     "pages_home",
     "pages_import",
     "pages_kanban",
+    "pages_lead_convert",
     "pages_list",
     "pages_locale",
     "pages_notifications",
+    "pages_record_actions",
     "pages_recycle",
 ]
