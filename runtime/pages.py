@@ -105,6 +105,7 @@ from runtime import (  # noqa: E402
     pages_kanban,
     pages_list,
     pages_locale,
+    pages_lookup,
     pages_notifications,
 )
 
@@ -119,5 +120,6 @@ __all__ = [
     "pages_kanban",
     "pages_list",
     "pages_locale",
+    "pages_lookup",
     "pages_notifications",
 ]
