@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from engine.actors import Actor
-from engine.permissions import access_for, has_shares, scope_condition
+from engine.permissions import access_for, scope_condition
 from engine.registry import ObjectModel
 from metadata.references import TEXT_TYPES
 
@@ -26,6 +26,7 @@ MAX_QUERY = 100
 MAX_LIMIT = 50
 MAX_PAGE = 20
 HIGHEST = "\U0010ffff"
+PHONE_CHARACTERS = frozenset("0123456789+-() ")
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,11 @@ class LookupSearch:
             table = model.table
             base: list[ColumnElement] = [table.c.deleted_at.is_(None)]
             if not access.unrestricted:
-                shares = has_shares(conn, model, self.actor)
-                scope = scope_condition(model, access, "read", self.actor, shares=shares)
+                scope = scope_condition(model, access, "read", self.actor)
                 if scope is not None:
-                    base.append(scope)
+                    # Wrapped so that no index serves the scope: the searched field's index must
+                    # drive the query, read in order and stopped at the LIMIT, not a whole owner's rows.
+                    base.append(func.coalesce(scope, false()))
             fields = self._searched(model, access.visible)
             title = fields[0] if fields and fields[0] == model.spec.title_field else None
             searched = [name for name in fields if model.field(name).type in TEXT_TYPES]
@@ -114,6 +116,8 @@ class LookupSearch:
                 for field in searched if q else fields[:1] or [None]:
                     if len(found) >= wanted:
                         break
+                    if field and not _could_hold(model.field(field).type, q):
+                        continue
                     conditions = [*base] if tier is None else [*base, tier]
                     rows = self._rows(conn, model, fields, field, q, conditions, wanted + len(found))
                     for row in rows:
@@ -166,7 +170,18 @@ class LookupSearch:
         return sorted(rows.values(), key=lambda row: (str(row._mapping[field]), row.id))[:wanted]
 
 
+def _could_hold(field_type: str, q: str) -> bool:
+    """Whether a value of this type could start with `q`: a phone number holds no letters, an
+    e-mail address or web address no Chinese, so those fields are not read for them."""
+    if field_type == "phone":
+        return all(c in PHONE_CHARACTERS for c in q)
+    if field_type in ("email", "url"):
+        return q.isascii()
+    return True
+
+
 def _variants(q: str) -> list[str]:
+    """As typed, in lower case, in capitals and capitalised: one for text without Latin letters."""
     variants = [q, q.lower(), q.upper(), q[:1].upper() + q[1:].lower()]
     return list(dict.fromkeys(variants))
 
