@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, false, func, or_, select
 
 from engine.actors import Actor
 from engine.permissions import access_for, scope_condition
@@ -112,14 +112,14 @@ class LookupSearch:
             tiers = [(or_(*linked), True), (None, False)] if linked else [(None, False)]
             wanted = (page + 1) * limit + 1
             found: dict[int, Choice] = {}
+            first: list[tuple[str | None, list[ColumnElement]]] = [(fields[0] if fields else None, [])]
+            lists = _lists(model, title, searched, q, conn.dialect.name) if q else first
             for tier, related in tiers:
-                for field in searched if q else fields[:1] or [None]:
+                for field, match in lists:
                     if len(found) >= wanted:
                         break
-                    if field and not _could_hold(model.field(field).type, q):
-                        continue
-                    conditions = [*base] if tier is None else [*base, tier]
-                    rows = self._rows(conn, model, fields, field, q, conditions, wanted + len(found))
+                    conditions = [*base, *match] if tier is None else [*base, tier, *match]
+                    rows = self._rows(conn, model, fields, field, conditions, wanted + len(found))
                     for row in rows:
                         if row.id not in found:
                             found[row.id] = _choice(row, title, fields, field, related)
@@ -145,29 +145,47 @@ class LookupSearch:
         model: ObjectModel,
         fields: list[str],
         field: str | None,
-        q: str,
         conditions: list[ColumnElement],
         wanted: int,
     ) -> list[Any]:
+        """The first `wanted` records meeting the conditions in the field's order (the newest first
+        when there is no field), read through the field's index."""
         table = model.table
         columns = [table.c.id, *(table.c[name] for name in fields)]
-        if field is None:  # no title field: the newest first
-            query = select(*columns).where(*conditions).order_by(table.c.id.desc())
-            return conn.execute(query.limit(wanted)).all()
-        column = table.c[field]
-        if not q:
-            query = select(*columns).where(*conditions).order_by(column, table.c.id)
-            return conn.execute(query.limit(wanted)).all()
-        rows: dict[int, Any] = {}
+        order = [table.c.id.desc()] if field is None else [table.c[field], table.c.id]
+        query = select(*columns).where(*conditions).order_by(*order).limit(wanted)
+        return conn.execute(query).all()
+
+
+def _lists(
+    model: ObjectModel, title: str | None, searched: list[str], q: str, dialect: str
+) -> list[tuple[str | None, list[ColumnElement]]]:
+    """The ordered lists a search reads, each (field, condition): the title first, then the fields
+    whose type fits what was typed (a phone field for digits), then the rest; within a field, the
+    text as typed before its other cases. Each list is one index range read."""
+    fits = [n for n in searched if n != title and _fits(model.field(n).type, q)]
+    others = [n for n in searched if n != title and n not in fits]
+    ordered = ([title] if title in searched else []) + fits + others
+    lists: list[tuple[str | None, list[ColumnElement]]] = []
+    for name in ordered:
+        if not _could_hold(model.field(name).type, q):
+            continue
+        column = model.table.c[name]
+        if dialect != "sqlite":
+            lists.append((name, [column.ilike(_escaped(q) + "%", escape="\\")]))
+            continue
         # A range is case-sensitive: the usual ways of typing a Latin word are each one range read.
-        for variant in _variants(q) if conn.dialect.name == "sqlite" else [q]:
-            if conn.dialect.name == "sqlite":
-                match = and_(column >= variant, column < variant + HIGHEST)
-            else:
-                match = column.ilike(_escaped(variant) + "%", escape="\\")
-            query = select(*columns).where(*conditions, match).order_by(column, table.c.id)
-            rows.update((row.id, row) for row in conn.execute(query.limit(wanted)))
-        return sorted(rows.values(), key=lambda row: (str(row._mapping[field]), row.id))[:wanted]
+        lists += [(name, [column >= v, column < v + HIGHEST]) for v in _variants(q)]
+    return lists
+
+
+def _fits(field_type: str, q: str) -> bool:
+    """Typed text that looks like this type's values: digits for a phone, an @ for an e-mail."""
+    if field_type == "phone":
+        return any(c.isdigit() for c in q)
+    if field_type == "email":
+        return "@" in q or (q.isascii() and q.isalnum() and not q.isdigit())
+    return False
 
 
 def _could_hold(field_type: str, q: str) -> bool:
