@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+
+from engine.errors import LoomError
+from engine.messages import localize, localize_fields
 
 DEFAULT_LOCALE = "zh_CN"
 SUPPORTED = ("zh_CN", "en")
@@ -45,6 +48,34 @@ def select_locale() -> str:
 def page_locale() -> str:
     """The locale of the page being rendered, as Loom names it (zh_CN or en)."""
     return supported(str(get_locale())) or DEFAULT_LOCALE
+
+
+def api_locale() -> str:
+    """The language of an API answer: the Accept-Language header, else the caller's preference, else English.
+
+    Unlike a page, an API call without either gets English, so scripts read what they always read.
+    """
+    if request.headers.get("Accept-Language"):
+        best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+        if found := supported(best):
+            return found
+    actor = g.get("loom_actor")
+    return (supported(actor.locale) if actor is not None else None) or "en"
+
+
+def said(message: str) -> str:
+    """An engine message in the page's language (text not from the engine's catalogue as it is)."""
+    return localize(message, page_locale())
+
+
+def error_text(error: LoomError) -> str:
+    """An engine error's message in the page's language."""
+    return error.localized(page_locale())
+
+
+def field_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Every field's engine messages in the page's language."""
+    return localize_fields(errors, page_locale())
 
 
 def label_text(label: Mapping[str, str] | None, fallback: str = "", locale: str | None = None) -> str:

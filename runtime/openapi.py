@@ -49,6 +49,18 @@ ERROR_SCHEMA = {
                 "message": {"type": "string"},
                 "fields": STRINGS,
                 "rows": {"type": "object", "additionalProperties": STRINGS},
+                "localized": {
+                    "type": "object",
+                    "description": "The message, fields and rows in the caller's language "
+                    "(Accept-Language, else the user's preference, else English).",
+                    "required": ["locale", "message"],
+                    "properties": {
+                        "locale": {"enum": ["zh_CN", "en"]},
+                        "message": {"type": "string"},
+                        "fields": STRINGS,
+                        "rows": {"type": "object", "additionalProperties": STRINGS},
+                    },
+                },
             },
         }
     },

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from engine.errors import LoomError
 from engine.flows import FlowError
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_objects import object_page
 
@@ -79,7 +79,7 @@ def _flow_step(step: Any, done: str, object_name: str, record_id: int | None) ->
     try:
         step(current_actor())
     except (FlowError, LoomError) as error:
-        flash(error.message, "error")
+        flash(error_text(error), "error")
     else:
         flash(done, "success")
     if object_name and record_id is not None and _readable(object_name, record_id):

@@ -43,7 +43,7 @@ from engine.imports import (
 from engine.loom import Loom
 from engine.permissions import access_for
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale, said
 from runtime.pages import blueprint
 from runtime.pages_objects import may
 
@@ -201,7 +201,7 @@ def _problem_row(model: Any, problem: Problem) -> dict[str, Any]:
     reasons = []
     for name, messages in problem.reasons.items():
         where = label_text(model.fields[name].label, name) if name in model.fields else name
-        reasons.append(f"{where}: {', '.join(_(message) for message in messages)}")
+        reasons.append(f"{where}: {', '.join(said(message) for message in messages)}")
     return {"line": problem.line, "kind": problem.kind, "cells": problem.cells, "reasons": reasons}
 
 
@@ -299,7 +299,7 @@ def import_revert(import_id: int) -> Response:
     try:
         result = revert_import(current_loom(), import_id, current_actor())
     except LoomError as error:
-        flash(_("The import could not be reverted: %(reason)s", reason=error.message), "error")
+        flash(_("The import could not be reverted: %(reason)s", reason=error_text(error)), "error")
     else:
         flash(
             _(

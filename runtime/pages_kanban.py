@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from engine.errors import ConflictError, LoomError, RecordInvalid
 from engine.permissions import PermissionDenied
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_format import ValueFormatter, field_label
 from runtime.pages_list_query import ListQuery, default_columns
@@ -58,7 +58,7 @@ def kanban(object_name: str) -> str:
         except PermissionDenied:
             raise
         except LoomError as error:
-            problem, found, count = error.message, None, 0
+            problem, found, count = error_text(error), None, 0
         records = found.records if found else []
         formatter.prepare(page.model, records, shown)
         columns.append(
@@ -114,7 +114,7 @@ def move_card(object_name: str, record_id: int) -> Response:
         except ConflictError:
             errors = [_("Someone else changed this record meanwhile: reload the board and try again")]
         except (PermissionDenied, LoomError) as error:
-            errors = [error.message]
+            errors = [error_text(error)]
     if wants_json:
         # A refused move is an answer for the board's script (200, ok false), not a failed request.
         if errors:

@@ -39,7 +39,9 @@ def lock_records(loom: Loom) -> None:
         if row is None or row.status not in LOCKING_STATUSES:
             return
         if (row.definition or {}).get("lock_record", True):
-            raise RecordLocked(event.object, event.old["id"], row.flow, row.status)
+            flow = event.registry.flows.get(row.flow)
+            labels = (event.registry.object(event.object).spec.label, flow.label if flow else None)
+            raise RecordLocked(event.object, event.old["id"], row.flow, row.status, labels)
 
     def has_flows(registry, object_name: str) -> bool:  # type: ignore[no-untyped-def]
         return bool(registry.flows_for(object_name))
