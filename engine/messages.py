@@ -271,6 +271,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh_CN": "{user} 已是这一步的审批人",
     },
     "no_such_user": {"en": "there is no user with id {id}", "zh_CN": "没有编号为 {id} 的用户"},
+    # -- who acted -----------------------------------------------------------------------------------
+    "actor_rule": {"en": 'rule "{rule}"', "zh_CN": "规则「{rule}」"},
+    "actor_flow": {"en": 'approval flow "{flow}"', "zh_CN": "审批流程「{flow}」"},
+    "actor_system": {"en": "the system", "zh_CN": "系统"},
+    "actor_web_form": {"en": "the web form", "zh_CN": "网页表单"},
     # -- imports ------------------------------------------------------------------------------------
     "duplicates_record": {
         "en": "duplicates {object} {id} ({rule})",

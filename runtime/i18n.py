@@ -14,6 +14,7 @@ from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
+from engine.actor_names import actor_label
 from engine.errors import LoomError
 from engine.messages import localize, localize_fields
 
@@ -78,6 +79,12 @@ def field_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return localize_fields(errors, page_locale())
 
 
+def who(actor_name: str | None, locale: str | None = None) -> str | None:
+    """Who acted, as the page names them: a rule or approval flow by its label, a person by name."""
+    registry = current_app.extensions["loom"].registry
+    return actor_label(registry, actor_name, locale or page_locale())
+
+
 def label_text(label: Mapping[str, str] | None, fallback: str = "", locale: str | None = None) -> str:
     """A metadata label in the page's language, else in the other one, else `fallback`."""
     if not label:
@@ -94,10 +101,10 @@ def _timezone() -> str:
 
 
 def init_i18n(app: Flask) -> None:
-    """Flask-Babel with Loom's locale selection, and `label` / `locale` for every template."""
+    """Flask-Babel with Loom's locale selection, and `label` / `locale` / `who` for every template."""
     Babel(app, locale_selector=select_locale, timezone_selector=_timezone, default_locale=DEFAULT_LOCALE)
 
     @app.context_processor
     def _locale_context() -> dict[str, Any]:
         locale = page_locale()
-        return {"locale": locale, "locale_names": LOCALE_NAMES, "label": label_text}
+        return {"locale": locale, "locale_names": LOCALE_NAMES, "label": label_text, "who": who}

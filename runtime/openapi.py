@@ -87,6 +87,10 @@ TIMELINE_ENTRY = {
         "kind": {"enum": list(TIMELINE_KINDS)},
         "at": MOMENT,
         "actor": {"type": ["string", "null"]},
+        "actor_label": {
+            "type": ["string", "null"],
+            "description": "Who acted in the caller's language: a rule or approval flow by its label.",
+        },
         "title": {"type": "string"},
         "details": {"type": "object"},
     },
