@@ -204,6 +204,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh_CN": "{object} {id} 已被他人修改：你编辑的是第 {expected} 版，现在是第 {actual} 版；"
         "请重新打开后再修改",
     },
+    # -- the pool (公海) -----------------------------------------------------------------------------
+    "pool_taken_one": {
+        "en": "{object} {ids} is not in the pool any more (someone claimed it first); nothing was claimed",
+        "zh_CN": "{object} {ids} 已不在公海中（已被他人领取），没有领取任何记录",
+    },
+    "pool_taken_many": {
+        "en": "{object} {ids} are not in the pool any more (someone claimed them first); nothing was claimed",
+        "zh_CN": "{object} {ids} 已不在公海中（已被他人领取），没有领取任何记录",
+    },
+    "pool_not_yours_one": {
+        "en": "{object} {ids} is not yours to release: only the owner (or an admin) can put a record back "
+        "in the pool; nothing was released",
+        "zh_CN": "{object} {ids} 不归你负责：只有负责人（或管理员）可以退回公海，没有退回任何记录",
+    },
+    "pool_not_yours_many": {
+        "en": "{object} {ids} are not yours to release: only the owner (or an admin) can put a record back "
+        "in the pool; nothing was released",
+        "zh_CN": "{object} {ids} 不归你负责：只有负责人（或管理员）可以退回公海，没有退回任何记录",
+    },
+    "pool_cap": {
+        "en": "you may hold at most {cap} {object} records; you hold {held}, so claiming {incoming} more "
+        "would make {total}. Work or release some first; nothing was claimed",
+        "zh_CN": "你最多可持有 {cap} 条{object}，现已持有 {held} 条，再领取 {incoming} 条将达到 {total} 条；"
+        "请先跟进或退回一些，没有领取任何记录",
+    },
+    "pool_cap_filtered": {
+        "en": "you may hold at most {cap} {object} records that match {filter}; you hold {held}, so claiming "
+        "{incoming} more would make {total}. Work or release some first; nothing was claimed",
+        "zh_CN": "符合 {filter} 的{object}你最多可持有 {cap} 条，现已持有 {held} 条，"
+        "再领取 {incoming} 条将达到 {total} 条；请先跟进或退回一些，没有领取任何记录",
+    },
     # -- approvals ----------------------------------------------------------------------------------
     "locked_in_approval": {
         "en": "{object} {id} is locked while its approval runs ({flow}); only an administrator may change it",

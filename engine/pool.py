@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Connection, false, func, or_, select
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
 from engine.expressions import to_sql
+from engine.messages import Message, named
 from engine.record_sql import name_resolver
 from engine.registry import ObjectModel, Registry
 from engine.rules.actions import Action, ActionContext
@@ -134,10 +135,7 @@ def claim(loom: Loom, actor: Actor, object_name: str, record_ids: Iterable[int])
         _refuse_missing(model, ids, rows)
         gone = [record_id for record_id in ids if rows[record_id]["flag"] is not True]
         if gone:
-            raise PoolRefused(
-                f"{_list(model, gone)} {_are(gone)} not in the pool any more (someone claimed "
-                f"{'them' if len(gone) > 1 else 'it'} first); nothing was claimed"
-            )
+            raise PoolRefused(_about(model, gone, "pool_taken"))
         _check_cap(loom, conn, registry, model, settings, actor, ids)
         records = loom.records(_on_behalf_of(actor), conn)
         changes = {"owner": actor.user_id, settings.flag: False}
@@ -158,10 +156,7 @@ def release(loom: Loom, actor: Actor, object_name: str, record_ids: Iterable[int
         if not (actor.is_system or "admin" in actor.roles):
             others = [record_id for record_id in ids if rows[record_id]["owner"] != actor.user_id]
             if others:
-                raise PoolRefused(
-                    f"{_list(model, others)} {_are(others)} not yours to release: only the owner "
-                    "(or an admin) can put a record back in the pool; nothing was released"
-                )
+                raise PoolRefused(_about(model, others, "pool_not_yours"))
         records = loom.records(_on_behalf_of(actor), conn)
         changes = entering_values(settings, loom.clock.now())
         return [records.update(object_name, record_id, changes) for record_id in ids]
@@ -240,11 +235,11 @@ def _check_cap(
     held = int(conn.execute(held_query).scalar_one())
     incoming = int(conn.execute(select(func.count()).where(table.c.id.in_(ids), *counted)).scalar_one())
     if held + incoming > cap:
-        which = f" that match {settings.cap_filter}" if settings.cap_filter else ""
-        raise PoolRefused(
-            f"you may hold at most {cap} {model.name} records{which}; you hold {held}, so claiming "
-            f"{incoming} more would make {held + incoming}. Work or release some first; nothing was claimed"
-        )
+        counts = {"cap": cap, "held": held, "incoming": incoming, "total": held + incoming}
+        what = named(model.name, model.spec.label)
+        if settings.cap_filter:
+            raise PoolRefused(Message("pool_cap_filtered", object=what, filter=settings.cap_filter, **counts))
+        raise PoolRefused(Message("pool_cap", object=what, **counts))
 
 
 def _cap_condition(
@@ -261,8 +256,10 @@ def _list(model: ObjectModel, ids: list[int]) -> str:
     return f"{model.name} {', '.join(str(record_id) for record_id in ids)}"
 
 
-def _are(ids: list[int]) -> str:
-    return "is" if len(ids) == 1 else "are"
+def _about(model: ObjectModel, ids: list[int], code: str) -> Message:
+    """A refusal naming the records: its `_one` or `_many` wording."""
+    what = named(model.name, model.spec.label)
+    return Message(f"{code}_{'one' if len(ids) == 1 else 'many'}", object=what, ids=list(ids))
 
 
 __all__ = ["MoveToPool", "PoolRefused", "PoolSettings", "claim", "pool_settings", "release"]

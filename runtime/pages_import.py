@@ -261,7 +261,7 @@ def import_status(token: str) -> Response:
     if found is None:
         status = "failed" if job.get("error") else "starting"
         return jsonify(
-            {"status": status, "rows": 0, "counts": {}, "import_id": None, "error": job.get("error")}
+            {"status": status, "rows": 0, "counts": {}, "import_id": None, "error": _said(job.get("error"))}
         )
     report = import_report(current_loom(), found["id"])
     return jsonify(
@@ -270,9 +270,13 @@ def import_status(token: str) -> Response:
             "rows": report.rows,
             "counts": report.counts.to_json(),
             "import_id": report.import_id,
-            "error": job.get("error") or found.get("error"),
+            "error": _said(job.get("error")) or found.get("error"),
         }
     )
+
+
+def _said(error: str | None) -> str | None:
+    return None if error is None else said(error)
 
 
 def _import_of(loom: Loom, object_name: str, path: Path) -> dict[str, Any] | None:

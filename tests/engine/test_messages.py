@@ -40,6 +40,8 @@ def test_every_message_the_engine_raises_is_in_the_catalogue() -> None:
         used |= (
             {"may_see_not_update", "may_see_not_delete"} if 'f"may_see_not_{operation}"' in text else set()
         )
+        for stem in re.findall(r'_about\(\w+, \w+, "(\w+)"\)', text):
+            used |= {f"{stem}_one", f"{stem}_many"}
         for chosen in re.findall(r'code = "(\w+)" if .* else "(\w+)"', text):
             used |= set(chosen)
     assert len(used) > 60
