@@ -147,3 +147,23 @@ def test_the_command_line_speaks_english_unless_asked_for_chinese(sink: Loom, tm
     identity.create_user(sink, "rep", "王芳", PASSWORD, roles=["sales_rep"], actor=SYSTEM)
     refused = runner.invoke(cli, ["--lang", "zh_CN", *dry_run_args, "--as", "rep"])
     assert refused.exit_code == 1 and "error: 你没有导入小工具的权限" in refused.output
+
+
+def test_a_record_locked_by_its_approval_is_refused_in_the_callers_language(crm: Loom) -> None:
+    api = Api(crm)
+    api.person("admin", ["admin"])  # with no manager, the approval goes to an administrator
+    api.person("rep", ["sales_rep"])
+    customer = api.create("customer", {"name": "苏州精工机械有限公司"}, as_="rep")
+    contract = api.create(
+        "contract", {"name": "数控机床采购合同", "customer": customer["id"], "amount": "86000"}, as_="rep"
+    )
+    crm.flows.submit("contract", contract["id"], actor=identity.actor_for(crm, api.ids["rep"]))
+    path = f"/records/contract/{contract['id']}"
+    version = api.get(path, as_="rep").get_json()["version"]
+    refused = api.patch(path, json={"name": "数控机床采购合同（改）", "version": version}, as_="rep")
+    assert refused.status_code == 409, refused.get_json()
+    error = error_of(refused)
+    assert error["message"].startswith(f"contract {contract['id']} is locked while its approval runs")
+    assert error["localized"]["message"] == (
+        f"合同 {contract['id']} 正在审批（合同审批），已锁定，只有管理员可以修改"
+    )
