@@ -308,6 +308,43 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "actor_system": {"en": "the system", "zh_CN": "系统"},
     "actor_web_form": {"en": "the web form", "zh_CN": "网页表单"},
     # -- imports ------------------------------------------------------------------------------------
+    "import_refused": {"en": "the import cannot run: {problems:; }", "zh_CN": "无法导入：{problems:；}"},
+    "column_not_in_file": {
+        "en": "column {column} is not in the file (its columns: {columns})",
+        "zh_CN": "文件中没有列 {column}（文件的列：{columns}）",
+    },
+    "column_no_field": {
+        "en": "column {column}: {object} has no field {field} that can be imported",
+        "zh_CN": "列 {column}：{object}没有可导入的字段 {field}",
+    },
+    "column_read_only": {
+        "en": "column {column}: field {field} is read-only for you",
+        "zh_CN": "列 {column}：字段「{field}」对你是只读的",
+    },
+    "column_autonumbered": {
+        "en": "column {column}: {field} is numbered by the system; use it only as --key",
+        "zh_CN": "列 {column}：「{field}」由系统编号，只能用作匹配键",
+    },
+    "columns_same_field": {
+        "en": "columns {first} and {column} both map to {field}",
+        "zh_CN": "列 {first} 和 {column} 都对应到字段「{field}」",
+    },
+    "key_not_mapped": {
+        "en": "the key field {field} is not mapped to any column",
+        "zh_CN": "匹配键字段「{field}」没有对应任何列",
+    },
+    "no_column_mapped": {
+        "en": "no column maps to a field of {object}",
+        "zh_CN": "没有任何列对应到{object}的字段",
+    },
+    "key_not_unique": {
+        "en": "key field {field} must be unique (unique: true or a unique key)",
+        "zh_CN": "匹配键字段「{field}」必须是唯一的",
+    },
+    "no_duplicate_rules": {
+        "en": "{object} has no duplicate rules; use a key field to update records",
+        "zh_CN": "{object}没有查重规则，请用匹配键字段来更新记录",
+    },
     "duplicates_record": {
         "en": "duplicates {object} {id} ({rule})",
         "zh_CN": "与{object} {id} 重复（{rule}）",

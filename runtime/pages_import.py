@@ -192,7 +192,7 @@ def _mapping_page(
         key=key,
         report=report,
         bad_rows=[_problem_row(model, p) for p in (report.problems if report else [])][:SHOWN_PROBLEMS],
-        problems=problems or [],
+        problems=[said(problem) for problem in problems or []],
         **extra,
     )
 

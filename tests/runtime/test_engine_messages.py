@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from engine import identity
 from engine.actors import SYSTEM
-from engine.imports import bad_rows_report, start_import
+from engine.imports import ImportOptions, ImportRefused, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
 from engine.packages import install_package
 from runtime.app import create_app
@@ -166,4 +166,21 @@ def test_a_record_locked_by_its_approval_is_refused_in_the_callers_language(crm:
     assert error["message"].startswith(f"contract {contract['id']} is locked while its approval runs")
     assert error["localized"]["message"] == (
         f"合同 {contract['id']} 正在审批（合同审批），已锁定，只有管理员可以修改"
+    )
+
+
+def test_a_refused_import_mapping_says_every_problem_in_the_importers_language(
+    sink: Loom, tmp_path: Path
+) -> None:
+    path = tmp_path / "gadgets.csv"
+    path.write_text("标题,数量\n台灯,2\n", encoding="utf-8")
+    mapping = {"标题": "title", "数量": "title", "颜色": "color"}
+    with pytest.raises(ImportRefused) as refused:
+        dry_run(sink, "gadget", path, ImportOptions(mapping=mapping))
+    assert refused.value.message == (
+        "the import cannot run: columns '标题' and '数量' both map to 'title'; "
+        "column '颜色' is not in the file (its columns: 标题, 数量)"
+    )
+    assert refused.value.localized("zh_CN") == (
+        "无法导入：列 '标题' 和 '数量' 都对应到字段「标题」；文件中没有列 '颜色'（文件的列：标题、数量）"
     )
