@@ -146,7 +146,10 @@ def _render(
         )
     public = form.public
     others = [
-        _(said(m)) for key, messages in errors.items() if key not in fields and key != CONSENT for m in messages
+        _(said(m))
+        for key, messages in errors.items()
+        if key not in fields and key != CONSENT
+        for m in messages
     ]
     return render_template(
         "public_form.html",
