@@ -6,7 +6,7 @@ by the worker; visible to anyone who reads the table. Nothing is pickled.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from engine.rules.runlog import RunEntry, watch_failures
 from engine.system_tables import due_work
 
 if TYPE_CHECKING:
@@ -121,21 +122,47 @@ def fail(conn: Connection, item: DueItem, now: datetime, error: str) -> None:
     )
 
 
-def run_due(loom: Loom, handlers: Mapping[str, Handler], limit: int = 100) -> int:
-    """Claim due work and run each item; returns how many ran.
+@dataclass
+class DueReport:
+    """What one call of `run_due` did: items run, items that raised, and rule runs that failed or
+    were stopped as a loop (a scheduled rule logs those and carries on with its other records)."""
+
+    ran: int = 0
+    errors: list[tuple[DueItem, str]] = field(default_factory=list)
+    rule_failures: list[RunEntry] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RunEntry]:
+        return [entry for entry in self.rule_failures if entry.status == "failed"]
+
+    @property
+    def stopped(self) -> list[RunEntry]:
+        return [entry for entry in self.rule_failures if entry.status == "stopped"]
+
+
+def run_due(
+    loom: Loom, handlers: Mapping[str, Handler], limit: int = 100, report: DueReport | None = None
+) -> int:
+    """Claim due work and run each item; returns how many ran, and fills `report` if given.
 
     A handler calls `finish` itself, in the same transaction as its last effect, so a worker
     that dies in between leaves work that runs again rather than work that is lost or doubled.
     """
+    report = report if report is not None else DueReport()
     with loom.begin() as conn:
         items = claim(conn, loom.clock.now(), limit)
-    for item in items:
-        handler = handlers.get(item.kind)
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for due work of kind {item.kind!r}")
-            handler(loom, item)
-        except Exception as error:
-            with loom.begin() as conn:
-                fail(conn, item, loom.clock.now(), f"{type(error).__name__}: {error}")
+    with watch_failures() as failures:
+        for item in items:
+            handler = handlers.get(item.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for due work of kind {item.kind!r}")
+                handler(loom, item)
+            except Exception as error:
+                message = f"{type(error).__name__}: {error}"
+                report.errors.append((item, message))
+                with loom.begin() as conn:
+                    fail(conn, item, loom.clock.now(), message)
+    report.ran += len(items)
+    report.rule_failures.extend(failures)
     return len(items)

@@ -26,7 +26,7 @@ from engine.loom import Loom
 from engine.metadata_changes import sync_all
 from engine.packages import check_package, install_package
 from engine.plugin_api import loaded_registries
-from engine.rules.explain import explain
+from engine.rules.explain import business_time, created_records, explain
 from runtime.heap import freeze_startup_objects
 from runtime.worker import run_pass, run_worker
 
@@ -230,11 +230,16 @@ def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
             click.echo(f"    condition: {item.condition}  →  {item.condition_value!r}")
             for name, value in item.inputs.items():
                 click.echo(f"      {name} = {value!r}")
+            for text, value in item.computed.items():
+                click.echo(f"      {text} = {value!r}")
         if item.next_due:
-            click.echo(f"    next due: {item.next_due:%Y-%m-%d %H:%M} UTC")
+            click.echo(f"    next due: {business_time(item.next_due, item.timezone)}")
         for run in item.runs:
             detail = run["error"] or ", ".join(a.get("type", "?") for a in run["actions"]) or ""
-            click.echo(f"    {run['at']:%Y-%m-%d %H:%M} {run['trigger']:<12} {run['status']:<8} {detail}")
+            at = business_time(run["at"], item.timezone)
+            click.echo(f"    {at} {run['trigger']:<12} {run['status']:<8} {detail}")
+            for object_name, created_id in created_records(run):
+                click.echo(f"      created {object_name} {created_id}")
 
 
 @cli.command()
@@ -249,13 +254,25 @@ def worker(ctx: Context, once: bool, interval: float | None) -> None:
     """Run due work and deliver the outbox; run exactly one worker per database."""
     loom = ctx.loom
     if once:
-        counts = run_pass(loom)
+        # Each failed or stopped rule run is logged by the pass; --once shows them on stderr.
+        handler = _EchoHandler(logging.WARNING)
+        worker_log = logging.getLogger("loom.worker")
+        worker_log.addHandler(handler)
+        try:
+            counts = run_pass(loom)
+        finally:
+            worker_log.removeHandler(handler)
         click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per quiet pass
     freeze_startup_objects(loom)
     run_worker(loom, interval or loom.settings.worker_interval)
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
 
 
 # -- users, roles, departments, handover and API tokens ----------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine.due_work import run_due
+from engine.due_work import DueReport, run_due
 from engine.loom import Loom
 from engine.outbox import deliver_outbox
 
@@ -27,11 +27,27 @@ log = logging.getLogger("loom.worker")
 def run_pass(loom: Loom) -> dict[str, int]:
     """Run everything due, then deliver the outbox — so mail queued by due work leaves in the same pass.
 
-    Uploads that no record took within a day (a form never saved) are deleted too.
+    Uploads that no record took within a day (a form never saved) are deleted too. Rule runs that
+    failed or were stopped as a loop are counted (`rules_failed`, `loops_stopped`) and each is
+    logged as a warning naming the rule and the record; `due_failed` counts due items that raised.
     """
-    ran = run_due(loom, loom.due_handlers)
+    report = DueReport()
+    run_due(loom, loom.due_handlers, report=report)
+    for entry in report.rule_failures:
+        log.warning(
+            "rule %s %s on %s %s: %s", entry.rule, entry.status, entry.object, entry.record_id, entry.error
+        )
+    for item, error in report.errors:
+        log.warning("due work %s failed (attempt %s): %s", item.key, item.attempts, error)
     delivered = deliver_outbox(loom)
-    return {"due": ran, **delivered, "files_swept": loom.files.sweep_unattached()}
+    return {
+        "due": report.ran,
+        "due_failed": len(report.errors),
+        "rules_failed": len(report.failed),
+        "loops_stopped": len(report.stopped),
+        **delivered,
+        "files_swept": loom.files.sweep_unattached(),
+    }
 
 
 def build_scheduler(loom: Loom, interval: float) -> BlockingScheduler:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -65,9 +67,26 @@ class RunEntry:
         }
 
 
+_watchers: ContextVar[tuple[list[RunEntry], ...]] = ContextVar("rule_run_watchers", default=())
+
+
+@contextmanager
+def watch_failures() -> Iterator[list[RunEntry]]:
+    """Collect the failed and stopped runs written while the block runs (in this thread)."""
+    found: list[RunEntry] = []
+    token = _watchers.set((*_watchers.get(), found))
+    try:
+        yield found
+    finally:
+        _watchers.reset(token)
+
+
 def write_runs(conn: Connection, entries: list[RunEntry]) -> None:
     if entries:
         conn.execute(insert(rule_runs), [entry.row() for entry in entries])
+        failures = [entry for entry in entries if entry.status in ("failed", "stopped")]
+        for watcher in _watchers.get() if failures else ():
+            watcher.extend(failures)
 
 
 def runs_for_record(

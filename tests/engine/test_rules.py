@@ -12,7 +12,7 @@ from engine.due_work import run_due
 from engine.errors import RecordInvalid
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
-from engine.rules.explain import explain
+from engine.rules.explain import business_time, created_records, explain
 from engine.rules.firing import RuleLoopError
 from engine.rules.runlog import runs_for_rule
 from engine.system_tables import notifications, users
@@ -403,3 +403,23 @@ def test_a_followup_between_passes_ends_the_episode_so_the_rule_fires_again_late
     loom.clock.set(T0 + timedelta(days=18))
     worker_pass(loom)
     assert len(tasks(loom, f"customer == {customer['id']}")) == 2
+
+
+def test_explain_shows_computed_inputs_the_task_a_run_created_and_times_in_business_time(
+    crm_at_t0: Loom,
+) -> None:
+    loom = crm_at_t0
+    reinstall_rules(loom)
+    customer = loom.records().create(
+        "customer", {"name": "上海云杉科技", "level": "vip", "last_followup_at": T0 - timedelta(days=15)}
+    )
+    loom.clock.set(T0 + timedelta(days=1))  # the 09:00 Beijing pass, 16 days after the follow-up
+    worker_pass(loom)
+    [task] = tasks(loom, "contains(subject, 'VIP')")
+    vip = {item.rule: item for item in explain(loom, "customer", customer["id"])}["vip_followup_overdue"]
+    assert vip.computed["days_since(coalesce(last_followup_at, created_at))"] == 16
+    assert vip.computed["coalesce(last_followup_at, created_at)"] == "2026-11-11T01:00:00"
+    assert created_records(vip.runs[0]) == [("task", task["id"])]
+    assert vip.timezone == "Asia/Shanghai"
+    assert "last fired 2026-11-27 09:00 Asia/Shanghai" in vip.verdict
+    assert business_time(vip.next_due, vip.timezone) == "2026-11-28 09:00 Asia/Shanghai"

@@ -111,3 +111,36 @@ def test_rules_explain_tells_a_user_why_a_rule_fired_or_not(database_url: str) -
     assert "level = 'normal'" in result.output
     missing = run("rules", "explain", "customer", "999999", database=database_url)
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_worker_once_reports_failed_rule_actions_and_explain_shows_computed_inputs(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timedelta
+
+    from engine.loom import Loom
+    from engine.metadata_changes import apply_objects
+    from tests.runtime.test_worker import TICKET, failing_rules
+
+    t0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing
+    monkeypatch.setenv("LOOM_NOW", t0.isoformat())
+    assert run("install", str(CRM), database=database_url).exit_code == 0
+    loom = Loom(database_url)
+    loom.init()
+    apply_objects(loom, [TICKET], rules=failing_rules())
+    ticket = loom.records().create("ticket", {"subject": "打印机卡纸"})
+    customer = loom.records().create(
+        "customer", {"name": "上海云杉科技", "level": "vip", "last_followup_at": t0 - timedelta(days=15)}
+    )
+    loom.close()
+    monkeypatch.setenv("LOOM_NOW", (t0 + timedelta(days=1)).isoformat())
+    result = run("worker", "--once", database=database_url)
+    explained = run("rules", "explain", "customer", str(customer["id"]), database=database_url)
+    assert result.exit_code == 0, result.output
+    assert "rules_failed: 1" in result.output
+    assert f"rule ticket_makes_blank_ticket failed on ticket {ticket['id']}" in result.output
+    assert explained.exit_code == 0, explained.output
+    assert "days_since(coalesce(last_followup_at, created_at)) = 16" in explained.output
+    assert "created task " in explained.output
+    assert "2026-11-27 09:00 Asia/Shanghai" in explained.output
+    assert "UTC" not in explained.output

@@ -191,3 +191,54 @@ def test_the_scheduler_runs_a_pass_that_is_late_rather_than_dropping_it(loom: Lo
         scheduler.shutdown(wait=True)
         thread.join(10)
     assert outcomes == [EVENT_JOB_EXECUTED]
+
+
+def failing_rules() -> list[RuleSpec]:
+    """A nightly rule whose action fails for every ticket, and one whose update keeps re-triggering."""
+    nightly = {"type": "schedule", "cron": "0 9 * * *"}
+    return [
+        RuleSpec.from_json(
+            {
+                "name": "ticket_makes_blank_ticket",
+                "object": "ticket",
+                "trigger": nightly,
+                "condition": "subject != 'loop'",
+                "actions": [{"type": "create_record", "object": "ticket", "values": {"subject": "''"}}],
+            }
+        ),
+        RuleSpec.from_json(
+            {
+                "name": "ticket_touch",
+                "object": "ticket",
+                "trigger": nightly,
+                "condition": "subject == 'loop'",
+                "actions": [{"type": "set_field", "field": "subject", "value": "subject + '!'"}],
+            }
+        ),
+        RuleSpec.from_json(
+            {
+                "name": "ticket_touch_again",
+                "object": "ticket",
+                "trigger": {"type": "on_update"},
+                "actions": [{"type": "set_field", "field": "subject", "value": "subject + '!'"}],
+            }
+        ),
+    ]
+
+
+def test_a_pass_counts_and_logs_the_rule_actions_that_failed_and_the_loops_it_stopped(
+    loom: Loom, caplog: pytest.LogCaptureFixture
+) -> None:
+    apply_objects(loom, [TICKET], rules=failing_rules())
+    first = loom.records().create("ticket", {"subject": "打印机卡纸"})
+    second = loom.records().create("ticket", {"subject": "无法登录"})
+    looping = loom.records().create("ticket", {"subject": "loop"})
+    loom.clock.set(loom.clock.now() + timedelta(days=1))
+    with caplog.at_level("WARNING", logger="loom.worker"):
+        counts = run_pass(loom)
+    assert (counts["due"], counts["rules_failed"], counts["loops_stopped"]) == (2, 2, 1)
+    logged = "\n".join(caplog.messages)
+    for ticket in (first, second):
+        assert f"rule ticket_makes_blank_ticket failed on ticket {ticket['id']}" in logged
+    assert f"rule ticket_touch_again stopped on ticket {looping['id']}" in logged
+    assert run_pass(loom)["rules_failed"] == 0  # the next pass reports only its own failures
