@@ -111,10 +111,11 @@ def _verdict(rule, record, ectx, item: Explanation, in_episode: bool) -> str:  #
     if not rule.active:
         return "inactive: the rule is switched off"
     if rule.condition:
-        item.inputs = json_safe({name: record.get(name) for name in sorted(parse(rule.condition).names)})
+        names = sorted(parse(rule.condition).names)
+        item.inputs = {name: _shown(record.get(name), item.timezone) for name in names}
         for text in _field_calls(rule.condition):
             try:
-                item.computed[text] = json_safe(evaluate(text, record, ectx))
+                item.computed[text] = _shown(evaluate(text, record, ectx), item.timezone)
             except ExpressionError as error:
                 item.computed[text] = f"cannot be evaluated: {error}"
         try:
@@ -135,6 +136,11 @@ def _verdict(rule, record, ectx, item: Explanation, in_episode: bool) -> str:  #
         rule.trigger.type, f"on the next {rule.trigger.type.replace('_', ' ')}"
     )
     return f"condition is true now: the rule fires {when}" + _last(fired, item.timezone)
+
+
+def _shown(value: Any, timezone: str) -> Any:
+    """A value as explain shows it: moments in business time, the rest as the run log stores them."""
+    return business_time(value, timezone) if isinstance(value, datetime) else json_safe(value)
 
 
 def _last(fired: list[dict[str, Any]], timezone: str) -> str:

@@ -409,8 +409,9 @@ def test_explain_shows_computed_inputs_the_task_a_run_created_and_times_in_busin
     [task] = tasks(loom, "contains(subject, 'VIP')")
     vip = {item.rule: item for item in explain(loom, "customer", customer["id"])}["vip_followup_overdue"]
     assert vip.computed["days_since(coalesce(last_followup_at, created_at))"] == 16
-    assert vip.computed["coalesce(last_followup_at, created_at)"] == "2026-11-11T01:00:00"
+    assert vip.computed["coalesce(last_followup_at, created_at)"] == "2026-11-11 09:00 Asia/Shanghai"
     assert created_records(vip.runs[0]) == [("task", task["id"])]
     assert vip.timezone == "Asia/Shanghai"
+    assert vip.inputs["last_followup_at"] == "2026-11-11 09:00 Asia/Shanghai"
     assert "last fired 2026-11-27 09:00 Asia/Shanghai" in vip.verdict
     assert business_time(vip.next_due, vip.timezone) == "2026-11-28 09:00 Asia/Shanghai"
