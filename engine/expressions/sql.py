@@ -20,6 +20,7 @@ from engine.expressions import sql_dates, sql_functions
 from engine.expressions.context import EvalContext, SqlContext
 from engine.expressions.operators import OPERATORS
 from engine.expressions.parsing import ALLOWED_OPERATORS, Expression, in_expression, parse
+from engine.expressions.sql_depth import ensure_readable
 from engine.expressions.sql_truth import (
     Compiled,
     Const,
@@ -59,9 +60,13 @@ def to_sql(
     if as_condition is None:
         as_condition = is_predicate(expr.tree.body, sctx)
     try:
-        if as_condition:
-            return compiler.condition(expr.tree.body)
-        return compiler.sql(compiler.value(expr.tree.body))
+        compiled = (
+            compiler.condition(expr.tree.body)
+            if as_condition
+            else compiler.sql(compiler.value(expr.tree.body))
+        )
+        ensure_readable(compiled)
+        return compiled
     except ExpressionError as error:
         raise type(error)(in_expression(error.message, expr.text)) from None
 

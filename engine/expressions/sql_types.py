@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import NotCompilable
+from engine.errors import ExpressionError, NotCompilable
 
 # A SQL argument as function compilers receive it: an expression, or a constant's Python value.
 SqlArg = ColumnElement[Any] | Any
@@ -70,6 +70,8 @@ def bind(value: Any, dialect: str) -> ColumnElement[Any]:
     if isinstance(value, bool):
         return sa.true() if value else sa.false()
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ExpressionError(f"the number {value} is too large for the database (beyond 64 bits)")
         return sa.literal(value, sa.Integer)
     if isinstance(value, Decimal):
         # The SQLite driver cannot bind Decimal; it stores numerics as REAL anyway.
