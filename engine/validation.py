@@ -128,7 +128,12 @@ def _site_problems(sites, objects, functions: FunctionRegistry, file: str, field
         if scope is None:
             continue  # the missing object is reported by the structural checks
         known = field_kinds(scope, objects, field_types) | dict.fromkeys(site.extra_names, "any")
-        for message in check(site.text, known, functions, expect=_expected(site, scope)):
+        expect, expected_as = _expected(site, scope), "the declared result"
+        if site.role == "default":
+            # A default must give what its field holds: 0 for a date field fails on every create.
+            field = scope.fields[int(site.path.split("/")[2])]
+            expect, expected_as = known.get(field.name, "any"), f"the field {field.name}'s kind"
+        for message in check(site.text, known, functions, expect=expect, expected_as=expected_as):
             problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
     return problems
 

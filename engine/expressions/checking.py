@@ -20,13 +20,19 @@ from engine.expressions.sql_depth import TooDeepForSql
 
 
 def check(
-    text: str, known_names: Collection[str], functions: FunctionRegistry, *, expect: str | None = None
+    text: str,
+    known_names: Collection[str],
+    functions: FunctionRegistry,
+    *,
+    expect: str | None = None,
+    expected_as: str = "the declared result",
 ) -> list[str]:
     """Problems with an expression: syntax, safety, unknown names or functions, argument counts,
     kinds that do not fit (`known_names` may map each name to its kind) and parts that always fail.
 
     `expect` is "condition" for a filter or condition (true or false for each record), or the
-    kind a formula declares; a condition is also compiled to SQL to see that the database can read it.
+    kind a formula declares or a default's field holds (`expected_as` names which); a condition
+    is also compiled to SQL to see that the database can read it.
     """
     try:
         expression = parse(text)
@@ -54,7 +60,7 @@ def check(
             problem = sql_depth_problem(expression, kinds, functions)
         return [problem] if problem else []
     if expect is not None and not fits(kind, expect):
-        return [f"gives {kind}, but the declared result is {expect}"]
+        return [f"gives {kind}, but {expected_as} is {expect}"]
     return []
 
 
