@@ -17,6 +17,7 @@ from engine.errors import LoomError
 from engine.events import EventBus
 from engine.expressions import EvalContext, FunctionRegistry, SqlContext
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.files import FileService
 from engine.flows import FlowEngine
 from engine.metadata_store import load_documents, metadata_version
 from engine.outbox import ChannelRegistry
@@ -26,6 +27,7 @@ from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
 from engine.settings import Settings
 from engine.system_tables import system_metadata
+from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
@@ -63,6 +65,7 @@ class Loom:
         self._checked: ContextVar[list[Registry] | None] = ContextVar("loom_checked_registry", default=None)
         self.flows = FlowEngine(self)  # first: a locked record is refused before any rule runs
         self.rules = RulesEngine(self)
+        self.files = FileService(self)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -137,8 +140,17 @@ class Loom:
                 flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
                 forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
                 reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
+                packages = [doc.body for doc in load_documents(conn, "package")]
                 self._registry = Registry(
-                    objects, self.field_types, version, rules, roles, flows, forms=forms, reports=reports
+                    objects,
+                    self.field_types,
+                    version,
+                    rules,
+                    roles,
+                    flows,
+                    forms=forms,
+                    reports=reports,
+                    layouts=layouts_by_object(packages),
                 )
             return self._registry
 

@@ -191,6 +191,19 @@ api_tokens = Table(
     UniqueConstraint("token_hash"),
 )
 
+# Sign-in sessions of the pages: the cookie carries a random key, the database its SHA-256, so
+# signing out (here or everywhere) and a password change end a session for good — a copied
+# cookie is refused once its row has ended.
+web_sessions = Table(
+    "loom_web_sessions",
+    system_metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Index("ix_loom_web_sessions_user", "user_id"),
+)
+
 login_attempts = Table(
     "loom_login_attempts",
     system_metadata,
@@ -201,6 +214,17 @@ login_attempts = Table(
     Column("succeeded", Boolean, nullable=False),
     Index("ix_loom_login_attempts_user", "username", "at"),
     Index("ix_loom_login_attempts_remote", "remote", "at"),
+)
+
+public_submissions = Table(
+    "loom_public_submissions",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("form", String(64), nullable=False),
+    Column("remote", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_loom_public_submissions_form", "form", "at"),
+    Index("ix_loom_public_submissions_remote", "form", "remote", "at"),
 )
 
 record_shares = Table(
@@ -217,6 +241,26 @@ record_shares = Table(
     Index("ix_loom_record_shares_user", "object", "user_id", "record_id"),
     Index("ix_loom_record_shares_department", "object", "department_id", "record_id"),
     Index("ix_loom_record_shares_record", "object", "record_id"),
+)
+
+# Uploaded files: the bytes live in the file store under `key`; a row says which field of which
+# record holds the file (record_id stays empty until the record that uses it is saved) and who
+# uploaded it, so nobody can attach a file they did not upload.
+files = Table(
+    "loom_files",
+    system_metadata,
+    Column("key", String(64), primary_key=True),
+    Column("object", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("record_id", BigInteger),
+    Column("name", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", BigInteger),
+    Column("uploaded_at", DateTime, nullable=False),
+    Index("ix_loom_files_record", "object", "record_id"),
+    Index("ix_loom_files_unattached", "record_id", "uploaded_at"),
 )
 
 rule_runs = Table(

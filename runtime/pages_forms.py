@@ -22,6 +22,7 @@ from engine.forms import check_form, evaluate_form
 from runtime.auth import current_actor, current_loom
 from runtime.i18n import label_text, page_locale
 from runtime.pages import blueprint
+from runtime.pages_files import take_uploads
 from runtime.pages_format import ValueFormatter, field_label
 from runtime.pages_layout import form_sections
 from runtime.pages_objects import ObjectPage, object_page
@@ -80,6 +81,7 @@ def form_state(object_name: str) -> Response:
 def _save(page: ObjectPage, record: Mapping[str, Any] | None) -> str | Response:
     loom, actor = current_loom(), current_actor()
     raw = _posted_values(page)
+    upload_errors = take_uploads(page, raw)  # multipart: attachment fields upload their files here
     values = form_values(page, raw, record)
     form = loom.registry.form_for(page.name)
     states = _field_states(page, values)
@@ -91,7 +93,7 @@ def _save(page: ObjectPage, record: Mapping[str, Any] | None) -> str | Response:
         and not states.get(name, {}).get("readonly")
     }
     try:
-        form_errors = check_form(loom, form, values, actor, source="form")
+        form_errors = _merged(check_form(loom, form, values, actor, source="form"), upload_errors)
         with loom.begin() as conn:
             records = loom.records(actor, conn)
             if record is None:
