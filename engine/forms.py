@@ -106,8 +106,9 @@ def _record(
     unreadable: dict[str, str] = {}
     for name, raw in values.items():
         spec = model.fields.get(name)
-        if spec is None:
-            if name in SYSTEM_NAMES:
+        if spec is None or spec.type in GENERATED_TYPES:
+            # Nobody types these: a stored record's autonumber or roll-up is shown as it is.
+            if name in SYSTEM_NAMES or spec is not None:
                 record[name] = raw
             continue
         try:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Select, Table, func, select, text, update
+from sqlalchemy import Connection, Select, Table, false, func, select, text, update
 
 from engine.actors import Actor
 from engine.audit import audit_row, value_json, write_audit, write_creation_audit
@@ -22,6 +22,7 @@ from engine.events import RecordEvent
 from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
 from engine.fieldtypes.base import FieldType, Source
+from engine.permissions import access_for, scope_condition
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import users
 from engine.tables import SYSTEM_COLUMNS
@@ -171,6 +172,22 @@ class RecordWriter:
         if check_references and not errors and self.unique.keys:
             errors.update(self.unique.clashes(self.conn, [(record, None)]).get(0, {}))
         return record, errors
+
+    def defaults_for(self, values: Mapping[str, Any], source: Source) -> dict[str, Any]:
+        """The defaults a new record with `values` would get, as `prepare_new` applies them.
+
+        A default that fails for these values (an expression over a field still empty) is left out.
+        """
+        record: dict[str, Any] = dict.fromkeys(self.settable)
+        record["owner"] = self.actor.user_id
+        self._coerce_into(record, values, source, {})
+        errors: Errors = {}
+        self._apply_defaults(record, values, errors)
+        return {
+            spec.name: record[spec.name]
+            for spec, _ in self.defaults
+            if spec.name not in values and spec.name not in errors
+        }
 
     def prepare_change(
         self, old: Mapping[str, Any], changes: Mapping[str, Any], source: Source
@@ -323,8 +340,7 @@ class RecordWriter:
             if not wanted:
                 continue
             if spec.type == "lookup":
-                target = self.registry.object(spec.param("target")).table
-                query = select(target.c.id).where(target.c.id.in_(wanted), target.c.deleted_at.is_(None))
+                query = self._readable_targets(spec.param("target"), wanted)
                 what = spec.param("target")
             else:
                 query = select(users.c.id).where(users.c.id.in_(wanted))
@@ -337,6 +353,20 @@ class RecordWriter:
                         f"{what} {value} does not exist"
                     )
         return found
+
+    def _readable_targets(self, target_name: str, wanted: set[Any]) -> Select:
+        """The wanted ids of live records the writer may read: a record out of their scope is
+        refused exactly like a missing one, so the refusal tells them nothing about it."""
+        target = self.registry.object(target_name)
+        table = target.table
+        query = select(table.c.id).where(table.c.id.in_(wanted), table.c.deleted_at.is_(None))
+        if self.actor.is_system:
+            return query
+        access = access_for(self.registry, self.actor, target_name)
+        if not access.allows("read"):
+            return query.where(false())
+        scope = scope_condition(target, access, "read", self.actor)
+        return query if scope is None else query.where(scope)
 
     # -- writing -----------------------------------------------------------------------------------
 

@@ -159,6 +159,17 @@ class RecordService:
             [record_id] = writer.insert([prepared])
             return shown(access, self._get(conn, registry, model, record_id))
 
+    def defaults(
+        self, object_name: str, values: Mapping[str, Any] | None = None, *, source: Source = "json"
+    ) -> dict[str, Any]:
+        """What a new record would be given by its fields' defaults, for a form to show before saving."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "create")
+            given, _refused = self._permitted(conn, access, model, values or {})
+            return shown(access, self._writer(conn, registry, model).defaults_for(given, source))
+
     def bulk_create(
         self, object_name: str, rows: Iterable[Mapping[str, Any]], *, source: Source = "json"
     ) -> list[int]:

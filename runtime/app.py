@@ -15,6 +15,7 @@ from runtime import api, pages, pages_public
 from runtime.auth import init_auth
 from runtime.errors import register_error_handlers
 from runtime.i18n import init_i18n
+from runtime.security_headers import init_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     init_i18n(app)
     csrf.exempt(api.blueprint)  # the API authenticates by token; see runtime/auth.py for its cookies
     register_error_handlers(app)
+    init_security_headers(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages_public.blueprint)

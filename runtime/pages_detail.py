@@ -34,6 +34,7 @@ def record_detail(object_name: str, record_id: int) -> str:
     formatter.prepare(page.model, [record], [name for s in sections for name in s["fields"]])
     related = _related_lists(page, record_id, formatter)
     entries = timeline(loom, object_name, record_id, actor)[:TIMELINE_ROWS]
+    approval = approval_panel(page, record)
     title_field = page.model.spec.title_field
     title = record.get(title_field) if title_field else None
     return render_template(
@@ -48,8 +49,9 @@ def record_detail(object_name: str, record_id: int) -> str:
         formatter=formatter,
         field_label=field_label,
         field_spec=field_spec,
-        can_edit=may_change_record(object_name, record_id),
-        approval=approval_panel(page, record),
+        can_edit=loom.flows.lock_on(object_name, record_id, actor) is None
+        and may_change_record(object_name, record_id),
+        approval=approval,
     )
 
 

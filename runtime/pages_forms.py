@@ -46,14 +46,19 @@ def record_new(object_name: str) -> str | Response:
     page = object_page(object_name, "create")
     if request.method == "POST":
         return _save(page, None)
-    defaults = {name: value for name, value in request.args.items() if name in page.model.fields}
-    return _render(page, None, defaults, {})
+    given = {name: value for name, value in request.args.items() if page.editable(name)}
+    defaults = current_loom().records(current_actor()).defaults(object_name, given, source="form")
+    return _render(page, None, {**_as_form_values(page, defaults), **given}, {})
 
 
 @blueprint.route("/app/<object_name>/<int:record_id>/edit", methods=["GET", "POST"])
 def record_edit(object_name: str, record_id: int) -> str | Response:
     page = object_page(object_name, "update")
-    record = current_loom().records(current_actor()).get(object_name, record_id)
+    loom, actor = current_loom(), current_actor()
+    record = loom.records(actor).get(object_name, record_id)
+    if loom.flows.lock_on(object_name, record_id, actor) is not None:
+        flash(_("This record is locked by its approval and cannot be edited"), "error")
+        return redirect(url_for(".record_detail", object_name=object_name, record_id=record_id))  # type: ignore[return-value]
     if request.method == "POST":
         return _save(page, record)
     return _render(page, record, _as_form_values(page, record), {})
@@ -246,7 +251,14 @@ def _input(
         control["choices"] = [(str(u["id"]), u["display_name"]) for u in users]
     if spec.type == "multi_select":
         control["value"] = value if isinstance(value, list) else [v for v in str(value or "").split(",") if v]
+    elif spec.type == "boolean":
+        control["value"] = _ticked(value)
     return control
+
+
+def _ticked(value: Any) -> bool:
+    """A check box's state from a stored value or a posted one ("true" when ticked, "false" when not)."""
+    return value is True or str(value).strip().lower() in ("true", "1", "on")
 
 
 def _lookup_choices(target: str, current: Any) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ from engine.flows.instances import (
     load_task,
     tasks_of,
 )
-from engine.flows.locking import lock_records
+from engine.flows.locking import lock_records, locking_status
 from engine.flows.messages import tell
 from engine.flows.runs import Run
 from engine.flows.submission import require_submit_right, start_instance
@@ -255,6 +255,11 @@ class FlowEngine:
         """The record's latest approval (running or ended), or None if it was never submitted."""
         with self.loom.read() as conn:
             return latest_instance(conn, object_name, record_id)
+
+    def lock_on(self, object_name: str, record_id: int, actor: Actor) -> str | None:
+        """The status of the approval ("running", "approved") keeping `actor` from changing the record."""
+        with self.loom.read() as conn:
+            return locking_status(conn, self.loom.registry_for(conn), actor, object_name, record_id)
 
     def instances_of(self, object_name: str, record_id: int) -> list[Instance]:
         """Every approval of the record, oldest first (the record's approval timeline)."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from engine.actors import Actor
 from engine.events import RecordEvent
 from engine.flows.errors import RecordLocked
 from engine.permissions import access_for
@@ -16,6 +17,7 @@ from engine.system_tables import flow_instances
 
 if TYPE_CHECKING:
     from engine.loom import Loom
+    from engine.registry import Registry
 
 LOCKING_STATUSES = ("running", "approved")
 
@@ -26,23 +28,41 @@ def lock_records(loom: Loom) -> None:
     def refuse_if_locked(event: RecordEvent) -> None:
         if event.old is None or event.registry is None:
             return  # a new record has no approval yet
-        if not event.registry.flows_for(event.object):
-            return  # no flow is bound to the object: nothing can lock its records
-        if access_for(event.registry, event.actor, event.object).unrestricted:
-            return
-        row = event.conn.execute(
-            select(flow_instances.c.flow, flow_instances.c.status, flow_instances.c.definition)
-            .where(flow_instances.c.object == event.object, flow_instances.c.record_id == event.old["id"])
-            .order_by(flow_instances.c.id.desc())
-            .limit(1)
-        ).first()
-        if row is None or row.status not in LOCKING_STATUSES:
-            return
-        if (row.definition or {}).get("lock_record", True):
-            raise RecordLocked(event.object, event.old["id"], row.flow, row.status)
+        lock = _lock(event.conn, event.registry, event.actor, event.object, event.old["id"])
+        if lock is not None:
+            raise RecordLocked(event.object, event.old["id"], *lock)
 
     def has_flows(registry, object_name: str) -> bool:  # type: ignore[no-untyped-def]
         return bool(registry.flows_for(object_name))
 
     loom.events.subscribe("before_save", refuse_if_locked, has_flows)
     loom.events.subscribe("before_delete", refuse_if_locked, has_flows)
+
+
+def locking_status(
+    conn: Connection, registry: Registry, actor: Actor, object_name: str, record_id: int
+) -> str | None:
+    """The status of the approval that keeps `actor` from changing the record, or None."""
+    lock = _lock(conn, registry, actor, object_name, record_id)
+    return lock[1] if lock else None
+
+
+def _lock(
+    conn: Connection, registry: Registry, actor: Actor, object_name: str, record_id: int
+) -> tuple[str, str] | None:
+    """(flow, status) of the record's latest approval when it locks the record against `actor`."""
+    if not registry.flows_for(object_name):
+        return None  # no flow is bound to the object: nothing can lock its records
+    if access_for(registry, actor, object_name).unrestricted:
+        return None
+    row = conn.execute(
+        select(flow_instances.c.flow, flow_instances.c.status, flow_instances.c.definition)
+        .where(flow_instances.c.object == object_name, flow_instances.c.record_id == record_id)
+        .order_by(flow_instances.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.status not in LOCKING_STATUSES:
+        return None
+    if not (row.definition or {}).get("lock_record", True):
+        return None
+    return row.flow, row.status

@@ -184,6 +184,8 @@ def build_world(loom: Loom, *flows: FlowSpec) -> World:
         world.ids[username] = user["id"]
     set_head(loom, departments["hq"], world.ids["chen.zong"], actor=SYSTEM)
     set_head(loom, departments["sales"], world.ids["zhang.jingli"], actor=SYSTEM)
-    world.customer_id = loom.records().create("customer", {"name": "苏州精工机械有限公司"})["id"]
+    # 王芳's customer, in the sales department's scope: reps sign contracts only with customers they see
+    customer = {"name": "苏州精工机械有限公司", "owner": world.ids["wang.fang"]}
+    world.customer_id = loom.records().create("customer", customer)["id"]
     publish(loom, *(flows or (contract_approval(),)))
     return world

@@ -231,7 +231,7 @@ def test_a_new_opportunity_gets_a_task_for_its_owner(crm: Loom) -> None:
             },
         ),
     )
-    customer = crm.records().create("customer", {"name": "深圳前海贸易"})
+    customer = crm.records().create("customer", {"name": "深圳前海贸易", "owner": rep.user_id})
     deal = crm.records(rep).create("opportunity", {"name": "年度采购", "customer": customer["id"]})
     [task] = crm.queries().find("task").records
     assert (task["subject"], task["owner"], task["opportunity"], task["customer"]) == (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from engine import identity
 from engine.actors import SYSTEM, Actor
@@ -67,3 +69,66 @@ def csrf(client: FlaskClient, path: str = "/") -> str:
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit from the record form: enabled controls, ticked boxes, chosen options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[tuple[str, str]] = []
+        self.inside = False
+        self.select: dict | None = None
+        self.textarea: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form" and "record-form" in (a.get("class") or ""):
+            self.inside = True
+        if not self.inside or "disabled" in a:
+            if tag == "select":
+                self.select = {"name": None, "chosen": [], "first": None, "multiple": False}
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.values.append((name, a.get("value") or "on"))
+            elif kind not in ("submit", "button", "file"):
+                self.values.append((name, a.get("value") or ""))
+        elif tag == "select":
+            self.select = {"name": name, "chosen": [], "first": None, "multiple": "multiple" in a}
+        elif tag == "option" and self.select is not None:
+            value = a.get("value") or ""
+            if self.select["first"] is None:
+                self.select["first"] = value
+            if "selected" in a:
+                self.select["chosen"].append(value)
+        elif tag == "textarea" and name:
+            self.textarea, self.text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            select, self.select = self.select, None
+            if select["name"] is None:
+                return
+            chosen = select["chosen"] or ([] if select["multiple"] else [select["first"] or ""])
+            self.values += [(select["name"], value) for value in chosen]
+        elif tag == "textarea" and self.textarea is not None:
+            self.values.append((self.textarea, self.text.removeprefix("\n")))
+            self.textarea = None
+
+
+def submitted(page: str) -> MultiDict:
+    """The record form on `page` as a browser would post it, unchanged."""
+    reader = _FormReader()
+    reader.feed(page)
+    return MultiDict(reader.values)
