@@ -528,7 +528,8 @@ PAGE_TEXT = """() => {
     while (walker.nextNode()) {
         const node = walker.currentNode;
         // translate="no" marks what is not text of the page's language: data, codes, expressions.
-        if (node.textContent.trim() && !node.parentElement.closest('script, style, noscript, template, [translate=no]')) {
+        const skipped = node.parentElement.closest('script, style, noscript, template, [translate=no]');
+        if (node.textContent.trim() && !skipped) {
             texts.push(node.textContent.trim());
         }
     }
