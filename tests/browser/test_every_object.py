@@ -611,3 +611,11 @@ def test_no_page_of_an_object_shows_english_on_a_chinese_session(
 @pytest.mark.parametrize("user", USERS)
 def test_no_other_page_shows_english_on_a_chinese_session(tabs, site: Site, user: str) -> None:  # type: ignore[no-untyped-def]
     scan(tabs(user, DESKTOP), site, ["/", "/approvals", "/notifications", "/app/import"])
+
+
+def test_the_sign_in_page_shows_no_english_on_a_chinese_browser(chromium, site: Site) -> None:  # type: ignore[no-untyped-def]
+    tab = Browser(chromium, site, "every-sign-in", DESKTOP)
+    try:
+        scan(tab, site, ["/login"])
+    finally:
+        tab.close()
