@@ -191,6 +191,19 @@ api_tokens = Table(
     UniqueConstraint("token_hash"),
 )
 
+# Sign-in sessions of the pages: the cookie carries a random key, the database its SHA-256, so
+# signing out (here or everywhere) and a password change end a session for good — a copied
+# cookie is refused once its row has ended.
+web_sessions = Table(
+    "loom_web_sessions",
+    system_metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Index("ix_loom_web_sessions_user", "user_id"),
+)
+
 login_attempts = Table(
     "loom_login_attempts",
     system_metadata,

@@ -30,6 +30,9 @@ NOT_SIGNED_IN = "not signed in: sign in, or send an API token as 'Authorization:
 BAD_AUTHORIZATION = "the Authorization header must be 'Bearer loom_…'"
 
 
+WEB_SESSION = "loom_session"
+
+
 class SessionUser(UserMixin):
     """The signed-in user as Flask-Login sees it, carrying the Actor their requests run as."""
 
@@ -81,17 +84,28 @@ def current_actor() -> Actor:
 def sign_in(actor: Actor) -> None:
     # A fresh session on signing in: nothing set before it (a CSRF token included) carries over.
     session.clear()
+    session[WEB_SESSION] = identity.start_session(current_loom(), actor.user_id)
     login_user(SessionUser(actor))
 
 
-def sign_out() -> None:
+def sign_out(*, everywhere: bool = False) -> None:
+    """End this browser's session (and every other one of the user's when asked)."""
+    loom, key = current_loom(), session.get(WEB_SESSION)
+    if everywhere and current_user.is_authenticated:
+        identity.end_sessions(loom, current_user.actor.user_id)
+    identity.end_session(loom, key)
     logout_user()
     session.clear()
 
 
 def _load_user(user_id: str) -> SessionUser | None:
+    loom = current_loom()
     try:
-        return SessionUser(identity.actor_for(current_loom(), int(user_id)))
+        if identity.session_user(loom, session.get(WEB_SESSION)) != int(user_id):
+            # Signed out here or elsewhere, or the password changed: the cookie no longer counts.
+            session.clear()
+            return None
+        return SessionUser(identity.actor_for(loom, int(user_id)))
     except (UserDisabled, UserNotFound, ValueError):
         # Disabled since signing in: end the session rather than only refusing this request,
         # so enabling the user again does not bring an old cookie back to life.

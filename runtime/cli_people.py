@@ -125,13 +125,17 @@ def user_enable(ctx: Context, username: str) -> None:
 @user.command("set-password")
 @click.argument("username")
 @click.option("--password", help=PASSWORD_HELP)
+@click.option("--revoke-tokens", is_flag=True, help="Revoke the user's API tokens too.")
 @pass_context
 @reports_errors
-def user_set_password(ctx: Context, username: str, password: str | None) -> None:
-    """Set a user's password; asks for it twice unless --password is given."""
+def user_set_password(ctx: Context, username: str, password: str | None, revoke_tokens: bool) -> None:
+    """Set a user's password and sign them out everywhere; asks for it twice unless --password is given."""
     user_id = _user_id(ctx.loom, username)
-    identity.set_password(ctx.loom, user_id, _new_password(password), actor=SYSTEM)
-    click.echo(f"password of {username.strip().lower()} changed")
+    identity.set_password(
+        ctx.loom, user_id, _new_password(password), actor=SYSTEM, revoke_tokens=revoke_tokens
+    )
+    ended = "; their sessions and API tokens ended" if revoke_tokens else "; their sessions ended"
+    click.echo(f"password of {username.strip().lower()} changed{ended}")
 
 
 @user.command("roles")

@@ -62,7 +62,7 @@ def login() -> Response | str | tuple[str, int]:
 
 @blueprint.post("/logout")
 def logout() -> Response:
-    sign_out()
+    sign_out(everywhere=request.form.get("everywhere") == "1")
     return redirect(url_for(".login", lang=request.args.get("lang")))  # type: ignore[return-value]
 
 

@@ -31,6 +31,7 @@ from engine.identity.errors import (
 )
 from engine.identity.handover import handover
 from engine.identity.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from engine.identity.sessions import end_session, end_sessions, session_user, start_session
 from engine.identity.sharing import share_record, shares_of, unshare
 from engine.identity.tokens import create_token, list_tokens, revoke_token, verify_token
 from engine.identity.users import (
@@ -72,6 +73,8 @@ __all__ = [
     "department_tree",
     "disable_user",
     "enable_user",
+    "end_session",
+    "end_sessions",
     "get_department",
     "get_user",
     "handover",
@@ -88,6 +91,7 @@ __all__ = [
     "rename_department",
     "revoke_token",
     "roles_in_use",
+    "session_user",
     "set_department",
     "set_head",
     "set_manager",
@@ -95,6 +99,7 @@ __all__ = [
     "set_roles",
     "share_record",
     "shares_of",
+    "start_session",
     "unshare",
     "update_profile",
     "user_by_username",

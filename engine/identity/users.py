@@ -22,6 +22,7 @@ from engine.identity.errors import (
     UserNotFound,
 )
 from engine.identity.passwords import hash_password
+from engine.identity.sessions import end_sessions
 from engine.identity.transactions import reading, writing
 from engine.system_tables import api_tokens, departments, user_roles, users
 
@@ -241,14 +242,39 @@ def update_profile(
 
 
 def set_password(
-    loom: Loom, user_id: int, password: str, *, actor: Actor, conn: Connection | None = None
+    loom: Loom,
+    user_id: int,
+    password: str,
+    *,
+    actor: Actor,
+    revoke_tokens: bool = False,
+    keep_session: str | None = None,
+    conn: Connection | None = None,
 ) -> None:
-    """Replace a user's password; the audit row says that it changed, never what it is."""
+    """Replace a user's password and end their other sign-in sessions (and, if asked, their API
+    tokens): whoever knew the old password is out. The audit row never says what it is."""
     password_hash = hash_password(password)
     with writing(loom, conn) as conn:
         user_row(conn, user_id)
         conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
-        _audit(conn, loom, actor, user_id, "set_password", {})
+        ended = end_sessions(loom, user_id, except_key=keep_session, conn=conn)
+        revoked = _revoke_tokens(conn, loom, user_id) if revoke_tokens else 0
+        _audit(
+            conn,
+            loom,
+            actor,
+            user_id,
+            "set_password",
+            {"sessions_ended": [None, ended], "tokens_revoked": [None, revoked]},
+        )
+
+
+def _revoke_tokens(conn: Connection, loom: Loom, user_id: int) -> int:
+    return conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=loom.clock.now())
+    ).rowcount
 
 
 def disable_user(loom: Loom, user_id: int, *, actor: Actor, conn: Connection | None = None) -> dict[str, Any]:

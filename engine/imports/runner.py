@@ -234,7 +234,22 @@ def import_report(loom: Loom, import_id: int) -> ImportReport:
     )
 
 
-def list_imports(loom: Loom, object_name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest imports first, optionally of one object."""
+def list_imports(
+    loom: Loom, object_name: str | None = None, limit: int = 50, *, actor: Actor = SYSTEM
+) -> list[dict[str, Any]]:
+    """The newest imports first, optionally of one object: those `actor` may read (see `may_read_import`)."""
     with loom.read() as conn:
-        return stored_imports(conn, object_name, limit)
+        rows = stored_imports(conn, object_name, limit)
+    return [row for row in rows if may_read_import(loom, actor, row)]
+
+
+def may_read_import(loom: Loom, actor: Actor, row: dict[str, Any]) -> bool:
+    """An import's file, rows and problem report are its importer's and the administrators' alone:
+    they hold whatever the file held, including rows the importer had no business showing others."""
+    if actor.is_system:
+        return True
+    try:
+        access = access_for(loom.registry, actor, row["object"])
+    except LoomError:
+        return False
+    return access.allows("import") and (access.unrestricted or row["created_by"] == actor.user_id)

@@ -313,3 +313,76 @@ def test_loom_run_serves_the_app_for_the_database(database_url: str, monkeypatch
     assert served["port"] == 8123
     assert served["app"].extensions["loom"].database_url == database_url
     served["app"].extensions["loom"].close()
+
+
+# -- sessions that end when they should ---------------------------------------------------------
+
+
+def _copied_cookie(client: FlaskClient, app: Flask) -> FlaskClient:
+    """Another browser holding a copy of this one's session cookie (a stolen or synced cookie)."""
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    return other
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    return client.get("/").status_code == 200
+
+
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(
+    app: Flask, client: FlaskClient, wang: dict
+) -> None:
+    sign_in(client)
+    copy = _copied_cookie(client, app)
+    assert _signed_in(copy)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert not _signed_in(copy)
+
+
+def test_signing_out_everywhere_ends_the_users_other_sessions(app: Flask, wang: dict) -> None:
+    phone, laptop, colleague = app.test_client(), app.test_client(), app.test_client()
+    sign_in(phone), sign_in(laptop)
+    identity.create_user(app.extensions["loom"], "li.na", "李娜", PASSWORD, roles=["sales_rep"], actor=SYSTEM)
+    sign_in(colleague, "li.na")
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/")})
+    assert _signed_in(phone)  # a plain sign-out ends only the laptop's session
+    sign_in(laptop)
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/"), "everywhere": "1"})
+    assert not _signed_in(phone) and not _signed_in(laptop)
+    assert _signed_in(colleague)
+
+
+def test_a_new_password_ends_every_session_and_optionally_the_tokens(
+    app: Flask, client: FlaskClient, wang: dict
+) -> None:
+    loom = app.extensions["loom"]
+    sign_in(client)
+    token = issue_token(client).get_json()["token"]
+    identity.set_password(loom, wang["id"], "a-brand-new-password-9", actor=SYSTEM)
+    assert not _signed_in(client)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    identity.set_password(loom, wang["id"], "another-new-password-8", actor=SYSTEM, revoke_tokens=True)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert sign_in(client, password="another-new-password-8").status_code == 302 and _signed_in(client)
+
+
+def test_the_cli_signs_a_user_out_everywhere_with_a_new_password(
+    app: Flask, client: FlaskClient, wang: dict
+) -> None:
+    sign_in(client)
+    loom = app.extensions["loom"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--database",
+            loom.database_url,
+            "user",
+            "set-password",
+            "wang.fang",
+            "--password",
+            "a-brand-new-pass-9",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0 and "sessions ended" in result.output, result.output
+    assert not _signed_in(client)

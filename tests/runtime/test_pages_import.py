@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from engine import identity
+from engine.actors import SYSTEM
+from engine.imports import ImportOptions, start_import
 from engine.loom import Loom
-from tests.runtime.pages_world import Team, build_team, csrf, text
+from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text
 
 CSV = (
     "姓名,公司名称,手机,电子邮箱\n"
@@ -101,3 +104,25 @@ def test_someone_without_the_import_permission_is_refused(team: Team) -> None:
     manager = team.client("zhang.jingli")
     token = _upload(manager).headers["Location"].split("/app/import/")[1].split("?")[0]
     assert client.get(f"/app/import/{token}?object=lead").status_code == 403
+
+
+def test_an_imports_problem_report_is_its_importers_and_the_administrators_alone(
+    team: Team, tmp_path: Path
+) -> None:
+    for username, roles in (("liu.jingli", ["sales_manager"]), ("boss", ["admin"])):
+        team.ids[username] = identity.create_user(
+            team.loom, username, username, PASSWORD, roles=roles, actor=SYSTEM
+        )["id"]
+    source = tmp_path / "线索.csv"
+    source.write_text(CSV, encoding="utf-8")
+    mapping = {"姓名": "name", "公司名称": "company", "手机": "phone", "电子邮箱": "email"}
+    report = start_import(
+        team.loom, "lead", source, ImportOptions(mapping=mapping), actor=team.actor("zhang.jingli")
+    )
+    problems = f"/app/import/{report.import_id}/problems.csv"
+
+    assert "无名公司" in team.client("zhang.jingli").get(problems).get_data().decode("utf-8-sig")
+    assert "无名公司" in team.client("boss").get(problems).get_data().decode("utf-8-sig")
+    other_manager = team.client("liu.jingli")
+    assert other_manager.get(problems).status_code == 404
+    assert f'data-import="{report.import_id}"' not in text(other_manager.get("/app/import"))
