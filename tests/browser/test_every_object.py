@@ -377,6 +377,8 @@ def create_record(visit: Visit) -> bool:
     for name, expected in defaults.items():
         if name in states and states[name].visible and settable(visit.site, model, actor, name):
             assert_prefilled(visit, model.field(name), expected)
+    if made:
+        refused_empty(visit, list(made))
     for name, value in made.items():
         fill(visit.control(name), value)
         visit.shown[name] = value.shown or ""
@@ -394,6 +396,20 @@ def create_record(visit: Visit) -> bool:
                 f"{visit.name}.{name}: default {expected!r} not stored, got {record[name]!r}"
             )
     return True
+
+
+def refused_empty(visit: Visit, required: list[str]) -> None:
+    """Saved before the required fields are filled, the form comes back naming each of them, with
+    every check box as it was (an unticked one stays unticked)."""
+    page = visit.tab.page
+    boxes = page.locator(".record-form input[type=checkbox]:not([disabled])")
+    before = [box.is_checked() for box in boxes.all()]
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+    for name in required:
+        expect(page.locator(f'[data-field="{name}"] .field-error')).to_contain_text("必填")
+    after = [box.is_checked() for box in boxes.all()]
+    assert after == before, f"{visit.name}: check boxes changed after a refused save ({before} → {after})"
 
 
 def assert_prefilled(visit: Visit, spec: FieldSpec, expected: Any) -> None:
