@@ -26,6 +26,7 @@ from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
 from engine.settings import Settings
 from engine.system_tables import system_metadata
+from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
@@ -137,8 +138,17 @@ class Loom:
                 flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
                 forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
                 reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
+                packages = [doc.body for doc in load_documents(conn, "package")]
                 self._registry = Registry(
-                    objects, self.field_types, version, rules, roles, flows, forms=forms, reports=reports
+                    objects,
+                    self.field_types,
+                    version,
+                    rules,
+                    roles,
+                    flows,
+                    forms=forms,
+                    reports=reports,
+                    layouts=layouts_by_object(packages),
                 )
             return self._registry
 

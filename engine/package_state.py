@@ -14,6 +14,7 @@ from engine.errors import MergeConflicts, PackageRefused
 from engine.metadata_store import get_document
 from engine.package_store import DocKey, PackageDocument, base_documents, extensions_of, owner_of
 from metadata.diff import Change, diff_documents
+from metadata.extension_layout import placement_problems
 from metadata.extensions import clash_problems, extract, normalised, remap_problem, strip, weave
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
@@ -173,9 +174,11 @@ def stage(
             staged.problems.append(Problem(doc.file, "/extends", _unextendable(doc.extends, owner, stored)))
             continue
         before = strip(stored.body, old[key].body) if key in old else stored.body
-        staged.problems += clash_problems(doc.body, doc.file, before)
+        clashes = clash_problems(doc.body, doc.file, before)
+        woven = weave(before, doc.body)
+        staged.problems += clashes or _placement_problems(conn, doc, woven)
         staged.woven_into[doc.file] = before
-        documents.append(Document(doc.file, "object", weave(before, doc.body)))
+        documents.append(Document(doc.file, "object", woven))
     for key, doc in old.items():
         if key in desired:
             continue
@@ -194,6 +197,19 @@ def stage(
             staged.removed.append(key)
     staged.source = PackageSource(staged.source.manifest, tuple(documents))
     return staged
+
+
+def _placement_problems(conn: Connection, doc: PackageDocument, woven: dict[str, Any]) -> list[Problem]:
+    """Where the extension places fields on the object's form and list, checked against the object."""
+    if not doc.body.get("form") and not doc.body.get("list"):
+        return []
+    try:
+        obj = ObjectSpec.from_json(woven)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []  # the woven object's own checks report what is wrong with it
+    stored = get_document(conn, "form", doc.body["extends"])
+    form = FormSpec.from_json(stored.body) if stored is not None else None
+    return placement_problems(doc.body, doc.file, obj, form)
 
 
 def _unextendable(target: str, owner: str | None, stored: object) -> str:

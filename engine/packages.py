@@ -26,6 +26,7 @@ from engine.package_store import (
 )
 from engine.plugin_api import PluginContext
 from engine.validation import check_flows, check_forms, check_objects, check_reports, check_rules
+from metadata.extension_layout import condition_form, condition_path, layout_json
 from metadata.extensions import is_extension, shape_problems
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
@@ -157,6 +158,34 @@ def check_manifest(manifest: Mapping[str, Any]) -> list[Problem]:
     return validate_package(PackageSource(dict(manifest))).problems
 
 
+def package_document(
+    manifest: Mapping[str, Any], desired: Mapping[DocKey, PackageDocument]
+) -> dict[str, Any]:
+    """The package as the metadata store holds it: name, version, label and where its extensions place
+    their fields on the pages of the objects they extend (read back by the registry)."""
+    doc: dict[str, Any] = {"name": manifest["name"], "version": manifest["version"]}
+    layouts = {d.extends: layout_json(d.body) for d in desired.values() if d.extends}
+    if layouts:
+        doc["label"] = dict(manifest.get("label") or {})
+        doc["layouts"] = layouts
+    return doc
+
+
+def layout_condition_problems(
+    loom: Loom, desired: Mapping[DocKey, PackageDocument], checked: CheckedPackage
+) -> list[Problem]:
+    """The conditions of fields and sections that extensions place on forms, checked like a form's."""
+    objects = {**loom.registry.specs(), **{spec.name: spec for spec in checked.objects}}
+    problems: list[Problem] = []
+    for doc in desired.values():
+        if not doc.extends or not doc.body.get("form"):
+            continue
+        probe = condition_form(doc.extends, doc.body)
+        found = check_forms({probe.name: probe}, objects, loom.functions, {f"form:{probe.name}": doc.file})
+        problems += [Problem(p.file, condition_path(p.path, doc.body), p.message) for p in found]
+    return problems
+
+
 def apply_package(
     loom: Loom,
     manifest: Mapping[str, Any],
@@ -184,12 +213,14 @@ def apply_package(
         )
     except InvalidMetadata as error:
         raise InvalidMetadata(staged.located(error.problems)) from None
+    if problems := layout_condition_problems(loom, desired, checked):
+        raise InvalidMetadata(problems)
     removed: list[tuple[str, str]] = list(staged.removed)
     extra: list[tuple[str, dict]] = []
     if shipped is None:
         removed.append(("package", name))
     else:
-        extra.append(("package", {"name": name, "version": manifest["version"]}))
+        extra.append(("package", package_document(manifest, desired)))
 
     def record(conn: Connection) -> None:
         if shipped is None:

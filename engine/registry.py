@@ -15,8 +15,9 @@ from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.system_tables import NAMING_CONVENTION
 from engine.tables import build_table
+from metadata.extension_layout import ExtensionLayout, extended_columns, extended_form
 from metadata.flows import FlowSpec
-from metadata.forms import FormSpec, default_form
+from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
@@ -89,15 +90,19 @@ class Registry:
         flows: Mapping[str, FlowSpec] | None = None,
         forms: Mapping[str, FormSpec] | None = None,
         reports: Mapping[str, ReportSpec] | None = None,
+        layouts: Mapping[str, tuple[ExtensionLayout, ...]] | None = None,
     ) -> None:
         self.version = version
+        # Where packages extending an object place their fields on its form and list, by object.
+        self.layouts: Mapping[str, tuple[ExtensionLayout, ...]] = MappingProxyType(dict(layouts or {}))
         self._forms: Mapping[str, FormSpec] = MappingProxyType(dict(forms or {}))
         self._reports: Mapping[str, ReportSpec] = MappingProxyType(dict(reports or {}))
         # An object's form: the one named after it, else the first bound to it by name.
-        self._form_of: dict[str, FormSpec] = {}
+        self._own_form: dict[str, FormSpec] = {}
         for _, form in sorted(self._forms.items()):
-            if form.name == form.object or form.object not in self._form_of:
-                self._form_of[form.object] = form
+            if form.name == form.object or form.object not in self._own_form:
+                self._own_form[form.object] = form
+        self._form_of: dict[str, FormSpec] = {}
         self.roles: Mapping[str, RoleSpec] = MappingProxyType(dict(roles or {}))
         self.flows: Mapping[str, FlowSpec] = MappingProxyType(dict(flows or {}))
         by_object: dict[str, list[FlowSpec]] = defaultdict(list)
@@ -159,11 +164,24 @@ class Registry:
             raise UnknownReport(name) from None
 
     def form_for(self, object_name: str) -> FormSpec:
-        """The object's form: the one named after it, else the first bound to it, else a generated one."""
+        """The object's form: the one named after it, else the first bound to it, else a generated one;
+        with the fields of the packages extending the object placed as they say (never left out)."""
         form = self._form_of.get(object_name)
         if form is None:
-            form = self._form_of[object_name] = default_form(self.object(object_name).spec)
+            spec = self.object(object_name).spec
+            own = self._own_form.get(object_name)
+            form = extended_form(own, spec, self.layouts.get(object_name, ()))
+            self._form_of[object_name] = form
         return form
+
+    def list_columns(self, object_name: str) -> list[str] | None:
+        """The list's columns as the object names them, with the extending packages' columns after them;
+        None when the object names none."""
+        spec = self.object(object_name).spec
+        named = spec.extra.get("list", {}).get("columns")
+        if not named:
+            return None
+        return extended_columns(named, spec, self.layouts.get(object_name, ()))
 
     def role_specs(self) -> dict[str, RoleSpec]:
         return dict(self.roles)

@@ -216,6 +216,17 @@ login_attempts = Table(
     Index("ix_loom_login_attempts_remote", "remote", "at"),
 )
 
+public_submissions = Table(
+    "loom_public_submissions",
+    system_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("form", String(64), nullable=False),
+    Column("remote", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_loom_public_submissions_form", "form", "at"),
+    Index("ix_loom_public_submissions_remote", "form", "remote", "at"),
+)
+
 record_shares = Table(
     "loom_record_shares",
     system_metadata,

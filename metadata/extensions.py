@@ -7,11 +7,13 @@ An extension sits where the object's own document would, `objects/<object>.json`
     {"extends": "customer",
      "fields": [{"name": "plant", "type": "text", "label": {...}}],
      "validation_rules": [{"name": "...", "rule": "...", "message": {...}}],
-     "options": {"industry": [{"value": "machinery", "label": {...}}]}}
+     "options": {"industry": [{"value": "machinery", "label": {...}}]},
+     "form": {"sections": [...], "into": [...]}, "list": {"columns": [...]}}
 
 Installing weaves it into the object (fields and rules appended, options appended to the named
 select field); the extension's own elements are recognised by name, so export and uninstall can
-take them back out.
+take them back out. Its `form` and `list` placements stay with the extension and are applied to the
+object's pages (metadata.extension_layout).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from metadata.extension_layout import shape_problems as layout_shape_problems
 from metadata.problems import Problem, pointer
 from metadata.rules import ValidationRuleSpec
 from metadata.schemas import structural_problems
 from metadata.specs import FieldSpec
 
 EXTENDS = "extends"
-_KEYS = ("$schema", EXTENDS, "fields", "validation_rules", "options")
+_KEYS = ("$schema", EXTENDS, "fields", "validation_rules", "options", "form", "list")
+_LAYOUT_KEYS = ("form", "list")
 _CHOICE_TYPES = {"select", "multi_select"}
 
 
@@ -50,6 +54,7 @@ def shape_problems(body: Mapping[str, Any], file: str) -> list[Problem]:
         )
     problems += _listed(body, "fields", "field", file)
     problems += _listed(body, "validation_rules", "validation_rule", file)
+    problems += layout_shape_problems(body, file)
     options = body.get("options", {})
     if not isinstance(options, dict):
         problems.append(Problem(file, pointer("options"), "maps a select field's name to the options to add"))
@@ -112,6 +117,9 @@ def normalised(body: Mapping[str, Any]) -> dict[str, Any]:
         ]
     if body.get("options"):
         doc["options"] = copy.deepcopy(dict(body["options"]))
+    for key in _LAYOUT_KEYS:
+        if body.get(key):
+            doc[key] = copy.deepcopy(body[key])
     return doc
 
 
@@ -172,6 +180,10 @@ def extract(target: Mapping[str, Any], extension: Mapping[str, Any]) -> dict[str
                     options[name] = kept
     if options:
         doc["options"] = options
+    # Placements are not woven into the object, so they are as the package shipped them.
+    for key in _LAYOUT_KEYS:
+        if extension.get(key):
+            doc[key] = copy.deepcopy(extension[key])
     return doc
 
 

@@ -82,6 +82,46 @@ class FormSection:
         return doc
 
 
+PUBLIC_LIMITS: Mapping[str, int] = MappingProxyType(
+    {"per_address": 5, "per_form": 200, "window_minutes": 10, "min_fill_seconds": 3}
+)
+
+
+@dataclass(frozen=True)
+class PublicForm:
+    """A form anyone may fill in without signing in: its page's texts, the values every record it
+    creates gets, and the limits that keep bots and floods out."""
+
+    title: Label
+    intro: Label = spec_field(default_factory=lambda: MappingProxyType({}))
+    consent: Label = spec_field(default_factory=lambda: MappingProxyType({}))
+    thanks: Label = spec_field(default_factory=lambda: MappingProxyType({}))
+    values: Mapping[str, Any] = spec_field(default_factory=lambda: MappingProxyType({}))
+    limits: Mapping[str, int] = spec_field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> PublicForm:
+        return cls(
+            title=freeze(doc.get("title", {})),
+            intro=freeze(doc.get("intro", {})),
+            consent=freeze(doc.get("consent", {})),
+            thanks=freeze(doc.get("thanks", {})),
+            values=freeze(doc.get("values", {})),
+            limits=freeze(doc.get("limits", {})),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"title": thaw(self.title)}
+        for key in ("intro", "consent", "thanks", "values", "limits"):
+            if getattr(self, key):
+                doc[key] = thaw(getattr(self, key))
+        return doc
+
+    def limit(self, name: str) -> int:
+        """One of the limits, as the form sets it or by default (PUBLIC_LIMITS)."""
+        return int(self.limits.get(name, PUBLIC_LIMITS[name]))
+
+
 @dataclass(frozen=True)
 class FormSpec:
     """A form: how the records of one object are entered and edited."""
@@ -91,17 +131,21 @@ class FormSpec:
     sections: tuple[FormSection, ...]
     label: Label = spec_field(default_factory=lambda: MappingProxyType({}))
     description: Label = spec_field(default_factory=lambda: MappingProxyType({}))
+    public: PublicForm | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FormSpec:
         return cls(
             **heading_from_json(doc),
             sections=tuple(FormSection.from_json(section) for section in doc.get("sections", ())),
+            public=PublicForm.from_json(doc["public"]) if doc.get("public") is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:
         doc = heading_to_json(self)
         doc["sections"] = [section.to_json() for section in self.sections]
+        if self.public is not None:
+            doc["public"] = self.public.to_json()
         return doc
 
     def placed(self) -> Iterator[tuple[int, int, FormSection, FormField]]:

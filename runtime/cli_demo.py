@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from engine.errors import InvalidMetadata, LoomError
@@ -74,14 +72,12 @@ def demo(
     if not report.loaded:
         click.echo("  (passwords as set when the demo data was loaded)")
     if not no_serve:
-        # The demo shows lead capture too; a real deployment opts in to public forms itself.
-        os.environ.setdefault("LOOM_PUBLIC_FORMS", DEMO_PUBLIC_FORM)
         click.echo(f"open http://{host}:{port}/ and sign in as one of the users above")
-        click.echo(f"the public lead form: http://{host}:{port}/public/forms/lead")
+        click.echo(f"the public lead form: http://{host}:{port}/public/forms/{DEMO_PUBLIC_FORM}")
         click_ctx.invoke(run_server, host=host, port=port)
 
 
-DEMO_PUBLIC_FORM = "lead:name,company,title,phone,email,notes"
+DEMO_PUBLIC_FORM = "web_lead"  # the CRM's public form (its metadata makes it public)
 
 
 def _install_crm(loom: Loom) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from metadata.extension_layout import extended_columns
+from runtime.auth import current_loom
 from runtime.pages_format import is_field
 from runtime.pages_objects import ObjectPage
 
@@ -80,12 +82,13 @@ class ListQuery:
 
 
 def default_columns(page: ObjectPage) -> list[str]:
-    listed = page.model.spec.extra.get("list", {}).get("columns")
+    listed = current_loom().registry.list_columns(page.name)
     if listed:
-        return list(listed)
+        return listed
     title = page.model.spec.title_field
     names = [title] if title else []
-    return names + [spec.name for spec in page.model.spec.fields if spec.name != title][:6]
+    generated = names + [spec.name for spec in page.model.spec.fields if spec.name != title][:6]
+    return extended_columns(generated, page.model.spec, current_loom().registry.layouts.get(page.name, ()))
 
 
 def default_sort(page: ObjectPage) -> str:

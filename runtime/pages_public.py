@@ -1,22 +1,19 @@
 """Public web forms: a visitor without an account fills in a form and a record is created, e.g. a lead.
 
-Nothing is public unless the instance says so: LOOM_PUBLIC_FORMS (app config or environment) names
-each public form and the fields a visitor may fill, as a mapping {"lead": ["name", "phone"]} or the
-text "lead:name,company,phone,email,notes;other_form:field,…". Every other form is a 404.
+Nothing is public unless its metadata says so: a form document with a `public` section (title,
+intro, privacy consent, the values stamped on the record, limits) is served at
+/public/forms/<name>; every other form is a 404. The record is created by the engine
+(engine.public_forms), so validation, the limits and the object's rules (assignment, notification)
+hold as for any other save.
 
-The record is created through the engine as the "web form" actor, so validation and the object's
-rules run as for any other save. A hidden honeypot field that bots fill makes the page pretend
-success and create nothing, and each client address may send LOOM_PUBLIC_FORM_LIMIT submissions
-(default 5) per LOOM_PUBLIC_FORM_WINDOW seconds (default 600); the next one gets a 429 page.
-The count lives in this web process, so several processes each allow their own count.
+Bots are kept out without a captcha: a hidden field people never see (filled: the page pretends
+success and creates nothing), a signed stamp of when the page was served (sent back sooner than the
+form's `min_fill_seconds`, or without a valid stamp: the same), and the per-address and per-form
+limits, whose next submission gets a 429 page.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,125 +29,96 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
-from engine.actors import Actor
 from engine.errors import RecordInvalid
+from engine.public_forms import PublicFormLimited, public_form, submit
 from metadata.forms import FormSpec
 from runtime.auth import current_loom
 from runtime.i18n import label_text
 
 blueprint = Blueprint("public", __name__)
 
-#: Who creates records from a public form: recorded in the audit trail; the object's rules run for it.
-WEB_FORM = Actor(user_id=None, name="web form", roles=frozenset({"admin"}), is_system=True)
 HONEYPOT = "website_url"
-DEFAULT_LIMIT = 5
-DEFAULT_WINDOW = 600
+STAMP = "_served"
+CONSENT = "_consent"
 INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "date": "date", "integer": "number"}
-# A visitor types these; anything pointing into the data (lookups, users) or computed stays off a public form.
-TYPED_FIELDS = frozenset(
-    {"text", "long_text", "email", "phone", "url", "select", "integer", "decimal", "date", "boolean"}
-)
-
-
-def public_forms() -> dict[str, list[str]]:
-    """Each public form and the fields a visitor may fill, from LOOM_PUBLIC_FORMS."""
-    setting = current_app.config.get("LOOM_PUBLIC_FORMS", os.environ.get("LOOM_PUBLIC_FORMS", ""))
-    if isinstance(setting, Mapping):
-        return {str(name): list(fields) for name, fields in setting.items()}
-    forms: dict[str, list[str]] = {}
-    for part in str(setting or "").split(";"):
-        name, _sep, fields = part.partition(":")
-        if name.strip():
-            forms[name.strip()] = [field.strip() for field in fields.split(",") if field.strip()]
-    return forms
-
-
-class SubmissionLimit:
-    """At most `limit` submissions per client address in any `window` seconds, counted in this process."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, address: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
-
-    def retry_after(self, address: str) -> int:
-        with self._lock:
-            seen = self._seen.get(address)
-            return max(1, int(seen[0] + self.window - time.monotonic()) + 1) if seen else 1
-
-
-def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name, os.environ.get(name, default)))
-
-
-def _limit() -> SubmissionLimit:
-    if "loom_public_limit" not in current_app.extensions:
-        current_app.extensions["loom_public_limit"] = SubmissionLimit(
-            int(_setting("LOOM_PUBLIC_FORM_LIMIT", DEFAULT_LIMIT)),
-            _setting("LOOM_PUBLIC_FORM_WINDOW", DEFAULT_WINDOW),
-        )
-    return current_app.extensions["loom_public_limit"]
 
 
 @blueprint.route("/public/forms/<form_name>", methods=["GET", "POST"])
-def public_form(form_name: str) -> str | Response | tuple[str, int]:
-    form, fields = _public_form(form_name)
+def public_form_page(form_name: str) -> str | Response | tuple[str, int]:
+    form = _public(form_name)
+    fields = _fields(form)
     if request.method == "GET":
         return _render(form, fields, {}, {})
-    address = request.remote_addr or "unknown"
-    if not _limit().admit(address):
-        page = render_template("public_limited.html", title=label_text(form.label, form.name))
-        response = make_response(page, 429)
-        response.headers["Retry-After"] = str(_limit().retry_after(address))
-        return response
+    thanks = redirect(url_for(".public_thanks", form_name=form_name))
+    if request.form.get(HONEYPOT) or _too_soon(form):
+        return thanks  # type: ignore[return-value]
     values = {name: request.form.get(name, "").strip() for name in fields}
-    if request.form.get(HONEYPOT):
-        return redirect(url_for(".public_thanks", form_name=form_name))  # type: ignore[return-value]
+    if form.public and form.public.consent and not request.form.get(CONSENT):
+        return _render(
+            form, fields, values, {CONSENT: [_("Please agree to the privacy terms to send the form.")]}
+        )
     changes = {name: value for name, value in values.items() if value != ""}
     try:
-        with current_loom().begin() as conn:
-            current_loom().records(WEB_FORM, conn).create(form.object, changes, source="web_form")
+        submit(current_loom(), form, changes, request.remote_addr or "unknown")
+    except PublicFormLimited as limited:
+        page = render_template("public_limited.html", title=_title(form))
+        response = make_response(page, 429)
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
     except RecordInvalid as error:
         return _render(form, fields, values, error.fields)
-    return redirect(url_for(".public_thanks", form_name=form_name))  # type: ignore[return-value]
+    return thanks  # type: ignore[return-value]
 
 
 @blueprint.get("/public/forms/<form_name>/thanks")
 def public_thanks(form_name: str) -> str:
-    form, _fields = _public_form(form_name)
-    return render_template("public_thanks.html", title=label_text(form.label, form.name))
+    form = _public(form_name)
+    thanks = label_text(form.public.thanks, "") if form.public else ""
+    return render_template("public_thanks.html", title=_title(form), thanks=thanks)
 
 
-def _public_form(form_name: str) -> tuple[FormSpec, list[str]]:
-    """The form and its public fields, or 404 when the form is not public (or not there)."""
-    wanted = public_forms().get(form_name)
-    form = current_loom().registry.forms().get(form_name)
-    if wanted is None or form is None:
+def _public(form_name: str) -> FormSpec:
+    form = public_form(current_loom().registry, form_name)
+    if form is None:
         abort(404)
+    return form
+
+
+def _fields(form: FormSpec) -> list[str]:
+    """The form's fields a visitor fills in, in its order (validation keeps the others off it)."""
     model = current_loom().registry.object(form.object)
-    placed = [name for name in form.field_names if name in wanted]
-    fields = [name for name in placed + [n for n in wanted if n not in placed] if _typed(model, name)]
-    if not fields:
-        abort(404)
-    return form, fields
+    return [name for name in form.field_names if name in model.fields and model.types[name].stored]
 
 
-def _typed(model: Any, name: str) -> bool:
-    spec = model.fields.get(name)
-    return spec is not None and spec.type in TYPED_FIELDS and model.types[name].stored
+def _title(form: FormSpec) -> str:
+    public_title = label_text(form.public.title, "") if form.public else ""
+    return public_title or label_text(form.label, form.name)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="loom-public-form")
+
+
+def _stamp(form: FormSpec) -> str:
+    return _serializer().dumps({"form": form.name, "at": current_loom().clock.now().timestamp()})
+
+
+def _too_soon(form: FormSpec) -> bool:
+    """Sent back sooner than a person fills it in, or with no stamp of when the page was served."""
+    try:
+        stamp = _serializer().loads(request.form.get(STAMP, ""))
+    except BadSignature:
+        return True
+    if (
+        not isinstance(stamp, dict)
+        or stamp.get("form") != form.name
+        or not isinstance(stamp.get("at"), float)
+    ):
+        return True
+    minimum = form.public.limit("min_fill_seconds") if form.public else 0
+    return current_loom().clock.now().timestamp() - stamp["at"] < minimum
 
 
 def _render(
@@ -176,14 +144,23 @@ def _render(
                 "errors": [_(message) for message in errors.get(name, [])],
             }
         )
-    others = [_(m) for key, messages in errors.items() if key not in fields for m in messages]
+    public = form.public
+    others = [
+        _(m) for key, messages in errors.items() if key not in fields and key != CONSENT for m in messages
+    ]
     return render_template(
         "public_form.html",
         form=form,
-        title=label_text(form.label, form.name),
-        description=label_text(form.description, ""),
+        title=_title(form),
+        intro=label_text(public.intro, "") if public else "",
+        consent=label_text(public.consent, "") if public else "",
+        consent_errors=list(errors.get(CONSENT, [])),
+        consent_name=CONSENT,
         controls=controls,
         has_errors=bool(errors),
         other_errors=others,
         honeypot=HONEYPOT,
+        stamp_name=STAMP,
+        # A page sent back with errors keeps the stamp of when it was first served.
+        stamp=request.form.get(STAMP) if request.method == "POST" else _stamp(form),
     )

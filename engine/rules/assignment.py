@@ -1,9 +1,11 @@
 """assign_owner: give a record to one of several users — in turn, to the least loaded, or by a field's value.
 
-Rules name users by username; they are looked up in loom_users when the rule runs, since users
-come and go after the rule was written. A username that does not exist stops the save with an
+Rules name users by username, or name a role whose active users share the records (a package
+cannot know an instance's usernames); either is looked up in loom_users when the rule runs, since
+users come and go after the rule was written. A username that does not exist stops the save with an
 error naming it (the rule needs fixing); a deactivated user is skipped, as a rep who has left
-should get no new leads.
+should get no new leads. A role nobody active holds leaves the owner as it is, so another rule
+(e.g. one moving the record to the pool) can take it from there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.rules.actions import Action, ActionContext, ActionFailed
 from engine.rules.record_actions import RECORD_PHASES, change_record
 from engine.rules.runlog import json_safe
-from engine.system_tables import rule_state, users
+from engine.system_tables import rule_state, user_roles, users
 from metadata.rules import ActionSpec
 
 _USERNAME = {"type": "string", "minLength": 1, "maxLength": 150}
@@ -52,6 +54,7 @@ class AssignOwner(Action):
         "properties": {
             "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
             "users": {"type": "array", "items": _USERNAME, "minItems": 1, "uniqueItems": True},
+            "role": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"},
             "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
             "map": {"type": "object", "minProperties": 1, "additionalProperties": _USERNAME},
             "default": _USERNAME,
@@ -59,7 +62,7 @@ class AssignOwner(Action):
         "allOf": [
             {
                 "if": {"properties": {"strategy": {"enum": ["round_robin", "least_loaded"]}}},
-                "then": {"required": ["users"]},
+                "then": {"oneOf": [{"required": ["users"]}, {"required": ["role"]}]},
             },
             {
                 "if": {"properties": {"strategy": {"const": "by_field"}}},
@@ -73,6 +76,11 @@ class AssignOwner(Action):
     def run(self, ctx: ActionContext, spec: ActionSpec) -> dict[str, Any]:
         strategy = spec.param("strategy")
         summary: dict[str, Any] = {"strategy": strategy}
+        if spec.param("role") and not _role_users(ctx, spec):
+            summary.update(
+                role=spec.param("role"), note=f"no active user has the role {spec.param('role')!r}"
+            )
+            return summary
         if strategy == "round_robin":
             username, user_id = _round_robin(ctx, spec)
         elif strategy == "least_loaded":
@@ -86,7 +94,21 @@ class AssignOwner(Action):
         return {**summary, "owner": user_id, "username": username}
 
 
+def _role_users(ctx: ActionContext, spec: ActionSpec) -> dict[str, int]:
+    """Username → id of the active users holding the action's role, by username."""
+    query = (
+        select(users.c.username, users.c.id)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(user_roles.c.role == spec.param("role"), users.c.active)
+        .order_by(users.c.username)
+    )
+    return {row.username: row.id for row in ctx.conn.execute(query)}
+
+
 def _candidates(ctx: ActionContext, spec: ActionSpec) -> tuple[list[str], dict[str, int]]:
+    if spec.param("role"):
+        found = _role_users(ctx, spec)
+        return list(found), found
     names = list(spec.param("users"))
     active = active_users(ctx.conn, names, "fix the users of the rule's assign_owner action")
     if not active:

@@ -11,8 +11,8 @@ from engine.actors import SYSTEM, Actor
 from engine.events import RecordEvent
 from engine.registry import Registry
 from engine.rules import schedules
-from engine.rules.firing import fire_rule
-from engine.rules.runlog import RunEntry
+from engine.rules.firing import end_finished_episodes, fire_rule
+from engine.rules.runlog import RunEntry, write_runs
 
 if TYPE_CHECKING:
     from engine.loom import Loom
@@ -36,38 +36,52 @@ class RulesEngine:
     def __init__(self, loom: Loom) -> None:
         self.loom = loom
         loom.events.subscribe("before_save", self._before_save, _watches(SAVE_TRIGGER_TYPES))
-        loom.events.subscribe("after_save", self._after_save, _watches((*SAVE_TRIGGER_TYPES, "date_offset")))
+        loom.events.subscribe(
+            "after_save", self._after_save, _watches((*SAVE_TRIGGER_TYPES, "date_offset", "schedule"))
+        )
         loom.events.subscribe("after_delete", self._after_delete, _watches(("on_delete", "date_offset")))
         loom.due_handlers["rule.schedule"] = schedules.run_schedule
         loom.due_handlers["rule.date_offset"] = schedules.run_date_offset
 
     def _before_save(self, event: RecordEvent) -> None:
         rules = self._save_rules(event, "before_save")
-        if rules:
-            model = event.registry.object(event.object)
-            for rule in rules:
-                fire_rule(
-                    self.loom,
-                    event.conn,
-                    event.registry,
-                    rule,
-                    model,
-                    event.record,
-                    old=event.old,
-                    phase="before_save",
-                    trigger=rule.trigger.type,
-                    triggered_by=event.actor,
-                )
+        if not rules:
+            return
+        model = event.registry.object(event.object)
+        # A new record has no id before it is inserted: its runs are logged once after_save knows it.
+        record_id = event.old["id"] if event.old is not None else None
+        held: list[RunEntry] | None = [] if record_id is None else None
+        for rule in rules:
+            fire_rule(
+                self.loom,
+                event.conn,
+                event.registry,
+                rule,
+                model,
+                event.record,
+                old=event.old,
+                phase="before_save",
+                trigger=rule.trigger.type,
+                triggered_by=event.actor,
+                record_id=record_id,
+                held=held,
+            )
+        if held:
+            event.conn.info.setdefault(HELD_RUNS, []).append((event.record, held))
 
     def _after_save(self, event: RecordEvent) -> None:
         registry: Registry = event.registry
+        _log_held_runs(event)
         schedules.track_date_offsets(self.loom, event.conn, registry, event)
         rules = self._save_rules(event, "after_save")
-        if not rules:
+        episodic = [r for r in registry.rules_for(event.object, "schedule") if r.fire == "once_per_episode"]
+        if not rules and not episodic:
             return
         model = registry.object(event.object)
         # Conditions may read formulas and roll-ups: give them the record as a reader would see it.
         record = self.loom.records(SYSTEM, event.conn).get(event.object, event.record["id"])
+        if episodic and event.old is not None:
+            end_finished_episodes(self.loom, event.conn, episodic, record, event.actor)
         for rule in rules:
             fire_rule(
                 self.loom,
@@ -155,6 +169,23 @@ class RulesEngine:
                 triggered_by=SYSTEM,
                 payload=payload,
             )
+
+
+HELD_RUNS = "loom_held_rule_runs"
+
+
+def _log_held_runs(event: RecordEvent) -> None:
+    """Write the before-save runs of this new record, now that it has an id."""
+    held = event.conn.info.get(HELD_RUNS)
+    if not held or not event.is_new:
+        return
+    for index, (record, entries) in enumerate(held):
+        if record is event.record:
+            for entry in entries:
+                entry.record_id = event.record["id"]
+            write_runs(event.conn, entries)
+            del held[index]
+            return
 
 
 def _set_fields(record: Mapping[str, Any]) -> frozenset[str]:

@@ -55,11 +55,15 @@ def fire_rule(
     triggered_by: Actor,
     payload: Mapping[str, Any] | None = None,
     occasion: str | None = None,
+    record_id: int | None = None,
+    held: list[RunEntry] | None = None,
 ) -> RunEntry:
     """Evaluate the rule's condition on the record and, if it holds, run its actions in order.
 
     `occasion` names what this firing is about for idempotency keys; by default the record's
-    version, so each save's messages are distinct and a retried one is recognised.
+    version, so each save's messages are distinct and a retried one is recognised. `record_id`
+    names the record when `record` does not carry its id (before-save); with `held`, the run is
+    added there instead of logged, for the caller to log once the record has its id.
     """
     chain = _chain.get()
     if occasion is None:
@@ -69,7 +73,7 @@ def fire_rule(
     entry = RunEntry(
         rule.name,
         model.name,
-        record.get("id"),
+        record.get("id", record_id),
         trigger,
         "skipped",
         now,
@@ -86,12 +90,12 @@ def fire_rule(
     if not _condition_holds(rule, names, ectx, entry, loom):
         if rule.fire == "once_per_episode" and record.get("id") is not None:
             end_episode(conn, rule.name, record["id"])
-        write_runs(conn, [entry])
+        _log(conn, entry, held)
         return entry
     episodic = rule.fire == "once_per_episode" and record.get("id") is not None
     if episodic and not start_episode(conn, rule.name, record["id"], now):
         entry.error = "already fired while the condition has stayed true (once per episode)"
-        write_runs(conn, [entry])
+        _log(conn, entry, held)
         return entry
     token = _chain.set((*chain, frame))
     context = ActionContext(
@@ -114,8 +118,32 @@ def fire_rule(
     finally:
         _chain.reset(token)
     entry.status = "fired"
-    write_runs(conn, [entry])
+    _log(conn, entry, held)
     return entry
+
+
+def _log(conn: Connection, entry: RunEntry, held: list[RunEntry] | None) -> None:
+    if held is None:
+        write_runs(conn, [entry])
+    else:
+        held.append(entry)
+
+
+def end_finished_episodes(
+    loom: Loom, conn: Connection, rules: list[RuleSpec], record: Mapping[str, Any], actor: Actor
+) -> None:
+    """End the record's episodes of scheduled rules whose condition no longer holds for it, at the
+    save that made it false, so a pass that comes later starts a new episode if it holds again."""
+    ectx = EvalContext(
+        now=loom.clock.now(), actor=actor, functions=loom.functions, timezone=loom.clock.timezone
+    )
+    for rule in rules:
+        try:
+            holds = not rule.condition or bool(evaluate(rule.condition, record, ectx))
+        except ExpressionError:
+            continue  # the next pass decides, as it does today
+        if not holds:
+            end_episode(conn, rule.name, record["id"])
 
 
 def _condition_holds(

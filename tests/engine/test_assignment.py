@@ -7,14 +7,14 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from engine.clock import Clock
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
 from engine.rules.actions import ActionFailed
 from engine.rules.runlog import runs_for_rule
-from engine.system_tables import users
+from engine.system_tables import user_roles, users
 from metadata.rules import RuleSpec
 
 REPS = ["zhang.wei", "li.na", "wang.fang"]
@@ -161,3 +161,25 @@ def test_by_field_gives_a_deactivated_reps_region_to_the_default(crm: Loom) -> N
     add_users(crm, "zhang.wei", active=False)
     assign_leads(crm, strategy="by_field", field="region", map={"east": "zhang.wei"}, default="wang.fang")
     assert new_lead(crm, region="east")["owner"] == wang
+
+
+def test_round_robin_by_role_takes_in_whoever_holds_the_role_when_the_record_comes(crm: Loom) -> None:
+    li, wang, zhang = add_users(crm, "li.na", "wang.fang", "zhang.wei")
+    with crm.begin() as conn:
+        conn.execute(
+            insert(user_roles), [{"user_id": li, "role": "sales_rep"}, {"user_id": wang, "role": "sales_rep"}]
+        )
+    assign_leads(crm, strategy="round_robin", role="sales_rep")
+    assert [new_lead(crm)["owner"] for _ in range(3)] == [li, wang, li]
+    with crm.begin() as conn:
+        conn.execute(insert(user_roles).values(user_id=zhang, role="sales_rep"))
+        conn.execute(update(users).where(users.c.id == li).values(active=False))
+    assert [new_lead(crm)["owner"] for _ in range(3)] == [wang, zhang, wang]
+
+
+def test_a_role_nobody_active_holds_leaves_the_record_unowned(crm: Loom) -> None:
+    assign_leads(crm, strategy="least_loaded", role="sales_rep")
+    assert new_lead(crm)["owner"] is None
+    with crm.read() as conn:
+        latest = runs_for_rule(conn, "assign_new_leads")[0]
+    assert "no active user has the role 'sales_rep'" in latest["actions"][0]["note"]

@@ -19,8 +19,10 @@ def test_every_crm_object_has_its_own_stored_form(crm: Loom) -> None:
     registry = crm.registry
 
     assert set(registry.forms()) >= {"customer", "opportunity", "service_ticket", "payment"}
-    for name in registry.forms():
-        assert registry.form_for(name) is registry.forms()[name]
+    for name, form in registry.forms().items():
+        if form.object == name:  # web_lead is a second, public form of lead
+            assert registry.form_for(name) is form
+    assert registry.form_for("lead").name == "lead"
 
 
 def test_an_object_without_a_form_gets_one_with_every_field_and_computed_ones_last(loom: Loom) -> None:

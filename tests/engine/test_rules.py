@@ -359,3 +359,47 @@ def test_an_inbound_rule_turns_a_webhook_payload_into_a_lead(crm_at_t0: Loom) ->
     )
     skipped = loom.rules.fire_inbound("website_contact_form", {"name": "没有电话"})
     assert skipped.status == "skipped" and loom.queries().count("lead") == 1
+
+
+def test_before_save_runs_name_the_record_they_ran_on_so_explain_finds_them(crm_at_t0: Loom) -> None:
+    loom = crm_at_t0
+    normalise = RuleSpec.from_json(
+        {
+            "name": "big_deal_is_key",
+            "object": "customer",
+            "trigger": {"type": "on_save", "phase": "before_save", "fields": ["annual_purchase"]},
+            "condition": "annual_purchase >= 1000000",
+            "actions": [{"type": "set_field", "field": "level", "value": "'key'"}],
+        }
+    )
+    apply_objects(loom, [], rules=[normalise])
+    created = loom.records().create("customer", {"name": "大客户", "annual_purchase": "2000000"})
+    updated = loom.records().create("customer", {"name": "小客户"})
+    loom.records().update("customer", updated["id"], {"annual_purchase": "3000000"})
+    for record in (created, updated):
+        [item] = [i for i in explain(loom, "customer", record["id"]) if i.rule == "big_deal_is_key"]
+        assert [run["status"] for run in item.runs] == ["fired"], record["name"]
+    with loom.read() as conn:
+        from engine.rules.runlog import runs_for_rule as runs
+
+        assert all(run["record_id"] is not None for run in runs(conn, "big_deal_is_key"))
+
+
+def test_a_followup_between_passes_ends_the_episode_so_the_rule_fires_again_later(crm_at_t0: Loom) -> None:
+    loom = crm_at_t0
+    reinstall_rules(loom)
+    wang = add_user(loom, 11, "wang.fang")
+    customer = loom.records().create(
+        "customer",
+        {"name": "上海云杉科技", "level": "vip", "owner": wang, "last_followup_at": T0 - timedelta(days=20)},
+    )
+    loom.clock.set(T0 + timedelta(days=1))
+    worker_pass(loom)
+    assert len(tasks(loom, f"customer == {customer['id']}")) == 1
+    # Followed up the same afternoon, before any pass sees the customer quiet no more …
+    loom.clock.set(T0 + timedelta(days=1, hours=5))
+    loom.records().update("customer", customer["id"], {"last_followup_at": T0 + timedelta(days=1, hours=5)})
+    # … and then silent again for 16 days: the rule must fire a second time.
+    loom.clock.set(T0 + timedelta(days=18))
+    worker_pass(loom)
+    assert len(tasks(loom, f"customer == {customer['id']}")) == 2

@@ -187,3 +187,52 @@ def test_a_package_validates_its_forms_and_names_their_files() -> None:
         ("forms/quick.json", "/name"),
         ("forms/quick.json", "/sections/0/fields/1"),
     ]
+
+
+def public(*sections: dict, **keys: object) -> dict:
+    return {**form(*sections, name="web_customer"), "public": {"title": {"zh_CN": "联系我们"}, **keys}}
+
+
+def test_a_public_form_round_trips_and_fills_in_default_limits() -> None:
+    doc = public(
+        section("name", "lost_reason"),
+        intro={"zh_CN": "请留下联系方式"},
+        consent={"zh_CN": "我同意隐私政策"},
+        values={"lifecycle": "lead"},
+        limits={"per_address": 2},
+    )
+    result = validate_form(doc, "forms/web_customer.json", known_objects=KNOWN)
+    assert result.problems == []
+    [spec] = result.forms
+    assert spec.to_json() == doc
+    assert spec.public.limit("per_address") == 2 and spec.public.limit("min_fill_seconds") == 3
+
+
+@pytest.mark.parametrize(
+    ("doc", "path", "message"),
+    [
+        (public(section("name"), values={"lifecycle": "web"}), "/public/values/lifecycle", "not an option"),
+        (public(section("name"), values={"name": "访客"}), "/public/values/name", "also on the form"),
+        (public(section("name"), values={"days_silent": 1}), "/public/values/days_silent", "formula"),
+        (public(section("name"), values={"region": "east"}), "/public/values/region", "no field 'region'"),
+        (public(section("name", "days_silent")), "/sections/0/fields/1", "formula field 'days_silent'"),
+        (public(section("name", "owner")), "/sections/0/fields/1", "system field 'owner'"),
+        (public(section("name"), limits={"per_address": 0}), "/public/limits/per_address", "at least 1"),
+        (public(section("name"), limits={"per_hour": 5}), "/public/limits/per_hour", "unknown key"),
+        ({**form(section("name")), "public": {"intro": {"zh_CN": "你好"}}}, "/public", "title"),
+    ],
+)
+def test_a_public_form_that_does_not_fit_its_object_is_refused_at_its_path(
+    doc: dict, path: str, message: str
+) -> None:
+    problems = validate_form(doc, "forms/web_customer.json", known_objects=KNOWN).problems
+
+    assert [p.path for p in problems] == [path], problems
+    assert message in problems[0].message
+
+
+def test_the_crm_web_lead_form_is_public_and_stamps_the_website_source() -> None:
+    doc = json.loads((CRM / "forms" / "web_lead.json").read_text(encoding="utf-8"))
+    spec = FormSpec.from_json(doc)
+    assert spec.object == "lead" and dict(spec.public.values) == {"source": "website"}
+    assert spec.public.consent["zh_CN"].startswith("我已阅读并同意《隐私政策》")
