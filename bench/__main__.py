@@ -16,6 +16,7 @@ SUITES = [
     "bench.permissions",
     "bench.flows",
     "bench.web",
+    "bench.lookups",
     "bench.imports",
     "bench.api_cpu",
 ]

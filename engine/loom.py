@@ -17,6 +17,7 @@ from engine.errors import LoomError
 from engine.events import EventBus
 from engine.expressions import EvalContext, FunctionRegistry, SqlContext
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.files import FileService
 from engine.flows import FlowEngine
 from engine.metadata_store import load_documents, metadata_version
 from engine.outbox import ChannelRegistry
@@ -64,6 +65,7 @@ class Loom:
         self._checked: ContextVar[list[Registry] | None] = ContextVar("loom_checked_registry", default=None)
         self.flows = FlowEngine(self)  # first: a locked record is refused before any rule runs
         self.rules = RulesEngine(self)
+        self.files = FileService(self)
 
     # -- transactions -------------------------------------------------------------------------
 

@@ -134,6 +134,28 @@ class QueryService:
             )
             return int(conn.execute(query).scalar_one())
 
+    def group_totals(
+        self, object_name: str, by: str, *, filter: str | None = None, sums: Sequence[str] = ()
+    ) -> dict[Any, dict[str, Any]]:
+        """Per value of `by`: how many records match `filter` and the sum of each of `sums`, in one query."""
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
+            _, sctx = self._contexts()
+            resolve = visible_resolver(model, registry, sctx, access)
+            try:
+                group = resolve(by)
+                measured = [func.sum(resolve(name)) for name in sums]
+            except ExpressionError as error:
+                raise InvalidQuery(str(error)) from None
+            query = select(group, func.count(), *measured).group_by(group)
+            query = query.where(*self._conditions(conn, model, resolve, sctx, filter, False, access, "read"))
+            return {
+                row[0]: {"count": int(row[1]), "sums": dict(zip(sums, row[2:], strict=True))}
+                for row in conn.execute(query)
+            }
+
     def _access(self, registry: Registry, model: ObjectModel, operation: str) -> ObjectAccess:
         access = access_for(registry, self.actor, model.name)
         access.require(operation)

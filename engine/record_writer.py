@@ -201,7 +201,8 @@ class RecordWriter:
                 errors[name] = ["is read-only"]
         self._coerce_into(record, changes, source, errors)
         if self.before_save:
-            changed = frozenset(n for n in self.settable if record[n] != old[n])
+            # The owner is no settable field, yet a rule may watch it (a claim, a transfer).
+            changed = frozenset(n for n in (*self.settable, "owner") if record[n] != old[n])
             event = RecordEvent(self.model.name, record, old, self.actor, self.conn, changed, self.registry)
             for handler in self.before_save:
                 handler(event)

@@ -23,6 +23,17 @@ class Settings:
     rule_depth_limit: int = 8
     outbox_max_attempts: int = 12
     worker_interval: float = 30.0
+    # Uploaded files: "local" (a folder, by default `files/` beside a SQLite database, else
+    # instance/files) or "s3" (any S3-compatible store; credentials as AWS_* variables or below).
+    files_backend: str = "local"
+    files_dir: str = ""
+    files_max_size_mb: float = 20.0  # for attachment fields that set no max_size_mb
+    files_s3_bucket: str = ""
+    files_s3_prefix: str = ""
+    files_s3_endpoint: str = ""
+    files_s3_region: str = ""
+    files_s3_access_key: str = ""
+    files_s3_secret_key: str = ""
     secrets: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -243,6 +243,26 @@ record_shares = Table(
     Index("ix_loom_record_shares_record", "object", "record_id"),
 )
 
+# Uploaded files: the bytes live in the file store under `key`; a row says which field of which
+# record holds the file (record_id stays empty until the record that uses it is saved) and who
+# uploaded it, so nobody can attach a file they did not upload.
+files = Table(
+    "loom_files",
+    system_metadata,
+    Column("key", String(64), primary_key=True),
+    Column("object", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("record_id", BigInteger),
+    Column("name", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", BigInteger),
+    Column("uploaded_at", DateTime, nullable=False),
+    Index("ix_loom_files_record", "object", "record_id"),
+    Index("ix_loom_files_unattached", "record_id", "uploaded_at"),
+)
+
 rule_runs = Table(
     "loom_rule_runs",
     system_metadata,

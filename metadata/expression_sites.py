@@ -84,6 +84,12 @@ def expressions_in(obj: ObjectSpec) -> list[ExpressionSite]:
         sites.append(
             ExpressionSite(pointer("pool", "cap_filter"), pool["cap_filter"], obj.name, obj.name, "pool")
         )
+    convert = obj.extra.get("convert")
+    for index, target in enumerate(convert.get("targets", ()) if isinstance(convert, Mapping) else ()):
+        for name, text in (target.get("values") or {}).items() if isinstance(target, Mapping) else ():
+            if isinstance(text, str):
+                path = pointer("convert", "targets", index, "values", name)
+                sites.append(ExpressionSite(path, text, obj.name, obj.name, "convert_value"))
     home = obj.extra.get("home")
     if isinstance(home, Mapping) and isinstance(home.get("filter"), str):
         sites.append(

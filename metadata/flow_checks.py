@@ -35,6 +35,8 @@ def flow_problems(
         *checks.outcomes(),
         *checks.approvers(),
         *checks.actions(),
+        *checks.record_status(),
+        *checks.summary_fields(),
     ]
 
 
@@ -170,6 +172,39 @@ class _FlowChecks:
             (action, ("on_reject", "actions", index)) for index, action in enumerate(self.flow.reject_actions)
         ]
         return action_problems(self.flow.object, found, self.file, self.known, self.broken)
+
+    def record_status(self) -> Iterator[Problem]:
+        """The field kept in step with the approval is a select or text field; each value is an option."""
+        status = self.flow.record_status
+        if status is None or self.obj is None:
+            return
+        field = next((field for field in self.obj.fields if field.name == status.field), None)
+        if field is None:
+            yield self.problem(no_field(self.obj, status.field), "record_status", "field")
+            return
+        if field.type not in ("select", "text"):
+            message = f"record_status needs a select or text field; {status.field!r} is a {field.type} field"
+            yield self.problem(message, "record_status", "field")
+            return
+        if field.type != "select":
+            return
+        options = [option["value"] for option in field.params.get("options", ())]
+        for state, value in status.values.items():
+            if value not in options:
+                message = (
+                    f"{value!r} is not an option of {status.field!r}{did_you_mean(value, options)};"
+                    f" its options are {', '.join(options)}"
+                )
+                yield self.problem(message, "record_status", state)
+
+    def summary_fields(self) -> Iterator[Problem]:
+        """The inbox's summary fields are fields of the flow's object."""
+        if self.obj is None:
+            return
+        names = {field.name for field in self.obj.fields}
+        for index, name in enumerate(self.flow.summary_fields):
+            if name not in names:
+                yield self.problem(f"summary field: {no_field(self.obj, name)}", "summary_fields", index)
 
 
 def _leads_nowhere(node_type: str) -> str:

@@ -16,6 +16,7 @@ APPROVAL_MODES = ("any", "all", "sequential", "vote")  # 或签, 会签, 依次�
 APPROVER_KINDS = ("user", "role", "manager_of", "department_head", "field", "chosen_by_submitter")
 EMPTY_APPROVERS = ("admin", "skip", "refuse")
 DEADLINE_ACTIONS = ("remind", "reassign", "approve", "reject")
+RECORD_STATES = ("running", "approved", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,23 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
+class RecordStatusSpec:
+    """The record field a flow keeps in step with its approval: the value it takes in each state
+    (running once submitted, then approved, rejected or withdrawn); a state left out changes nothing."""
+
+    field: str
+    values: Mapping[str, str]
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> RecordStatusSpec:
+        values = {state: doc[state] for state in RECORD_STATES if state in doc}
+        return cls(field=doc["field"], values=MappingProxyType(values))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, **self.values}
+
+
+@dataclass(frozen=True)
 class FlowSpec:
     """An approval flow bound to an object: `start` names the first node; nodes by name.
 
@@ -169,6 +187,8 @@ class FlowSpec:
     `on_empty_approvers`: what happens when a node's approvers resolve to nobody — "admin" (give
     it to the administrators), "skip" (treat the node as approved) or "refuse" (refuse the step).
     `on_reject`: "return_to" ("submitter") and rule `actions` run when the flow ends rejected.
+    `record_status`: the record field set as the approval is submitted, ends or is withdrawn.
+    `summary_fields`: the record's fields an approvals inbox shows on each card (amount, customer …).
     """
 
     name: str
@@ -182,10 +202,13 @@ class FlowSpec:
     on_empty_approvers: str = "admin"
     reject_actions: tuple[ActionSpec, ...] = ()
     active: bool = True
+    record_status: RecordStatusSpec | None = None
+    summary_fields: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FlowSpec:
         on_reject = doc.get("on_reject", {})
+        status = doc.get("record_status")
         return cls(
             **heading_from_json(doc),
             start=doc["start"],
@@ -197,6 +220,8 @@ class FlowSpec:
             on_empty_approvers=doc.get("on_empty_approvers", "admin"),
             reject_actions=tuple(ActionSpec.from_json(a) for a in on_reject.get("actions", ())),
             active=bool(doc.get("active", True)),
+            record_status=RecordStatusSpec.from_json(status) if status else None,
+            summary_fields=tuple(doc.get("summary_fields", ())),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -209,6 +234,10 @@ class FlowSpec:
             doc["submit_when"] = self.submit_when
         if self.on_empty_approvers != "admin":
             doc["on_empty_approvers"] = self.on_empty_approvers
+        if self.record_status is not None:
+            doc["record_status"] = self.record_status.to_json()
+        if self.summary_fields:
+            doc["summary_fields"] = list(self.summary_fields)
         doc["start"] = self.start
         doc["nodes"] = {name: node.to_json() for name, node in self.nodes.items()}
         if self.reject_actions:

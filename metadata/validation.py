@@ -247,7 +247,14 @@ def object_problems(
 ) -> list[Problem]:
     """Semantic problems of a schema-valid object; `broken` names objects already reported as invalid."""
     checks = _ObjectChecks(obj, file, known, frozenset(broken))
-    problems = [*checks.names(), *checks.views(), *checks.keys(), *checks.validation_rules(), *checks.pool()]
+    problems = [
+        *checks.names(),
+        *checks.views(),
+        *checks.keys(),
+        *checks.validation_rules(),
+        *checks.pool(),
+        *checks.convert(),
+    ]
     for index, field in enumerate(obj.fields):
         problems += checks.field(index, field)
     return problems
@@ -330,6 +337,56 @@ class _ObjectChecks:
         ):
             at = ("pool", key) if key in pool else ("pool",)
             yield from self.refer(pool.get(key, default), f"pool {key}", BUILTIN_TYPES - {wanted}, *at)
+        for key, wanted in (("last_owner", "user"), ("return_reason", "text")):
+            if key in pool:
+                unsuitable = BUILTIN_TYPES - ({"text", "long_text"} if wanted == "text" else {wanted})
+                yield from self.refer(pool[key], f"pool {key}", unsuitable, "pool", key)
+        for key, needs in (("reclaim_cooldown_days", "last_owner"), ("reason_required", "return_reason")):
+            if pool.get(key) and needs not in pool:
+                yield self.problem(f"{key} needs {needs}: name the field that records it", "pool", key)
+
+    def convert(self) -> Iterator[Problem]:
+        """The converted status is an option of a select field; each target's link is a lookup to it,
+        and the fields it maps to exist on the target object."""
+        convert = self.obj.extra.get("convert")
+        if convert is None:
+            return
+        status = convert["status"]
+        yield from self.refer(
+            status["field"], "convert status", BUILTIN_TYPES - {"select"}, "convert", "status"
+        )
+        field = self.fields.get(status["field"])
+        if field is not None and field.type == "select":
+            values = [option.get("value") for option in field.param("options", ())]
+            if status["value"] not in values:
+                message = f"convert status: {status['value']!r} is not an option of {status['field']!r}"
+                yield self.problem(message, "convert", "status", "value")
+        if "converted_at" in convert:
+            unsuitable = BUILTIN_TYPES - {"datetime"}
+            yield from self.refer(
+                convert["converted_at"], "convert converted_at", unsuitable, "convert", "converted_at"
+            )
+        for i, first in repeats(target["object"] for target in convert["targets"]):
+            message = f"{convert['targets'][i]['object']!r} is already a target at /convert/targets/{first}"
+            yield self.problem(message, "convert", "targets", i, "object")
+        for i, target in enumerate(convert["targets"]):
+            at = ("convert", "targets", i)
+            name = target["object"]
+            link = self.fields.get(target["link"])
+            yield from self.refer(target["link"], "convert link", BUILTIN_TYPES - {"lookup"}, *at, "link")
+            if link is not None and link.type == "lookup" and link.param("target") != name:
+                message = f"convert link {target['link']!r} looks up {link.param('target')!r}, not {name!r}"
+                yield self.problem(message, *at, "link")
+            other = self.known.get(name)
+            if other is None:
+                if name != self.obj.name and name not in self.broken:
+                    yield self.problem(f"convert target: there is no object named {name!r}", *at, "object")
+                continue
+            names = {spec.name for spec in other.fields}
+            for field_name in target.get("values", {}):
+                if field_name not in names:
+                    message = f"convert values: {name} has no field {field_name!r}"
+                    yield self.problem(message, *at, "values", field_name)
 
     def keys(self) -> Iterator[Problem]:
         unindexable = COMPUTED_TYPES | MULTI_VALUE_TYPES | {"long_text"}

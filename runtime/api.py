@@ -76,8 +76,10 @@ def revoke_token(token_id: int) -> tuple[str, int]:
 # Each part of the API adds its routes to `blueprint` when imported; imported last, as they import it.
 from runtime import (  # noqa: E402
     api_approvals,
+    api_files,
     api_meta,
     api_notifications,
+    api_record_actions,
     api_records,
     api_rules,
     openapi,
@@ -85,8 +87,10 @@ from runtime import (  # noqa: E402
 
 __all__ = [
     "api_approvals",
+    "api_files",
     "api_meta",
     "api_notifications",
+    "api_record_actions",
     "api_records",
     "api_rules",
     "blueprint",

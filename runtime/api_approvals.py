@@ -14,10 +14,11 @@ from werkzeug.exceptions import NotFound
 
 from engine.actors import Actor
 from engine.flows import Instance
+from engine.flows.inbox import INBOX_LIMIT, TABS
 from engine.flows.instances import load_task
 from engine.loom import Loom
 from runtime.api import blueprint
-from runtime.api_requests import json_object, optional_text, required_id, texts
+from runtime.api_requests import BadQuery, int_arg, json_object, optional_text, required_id, texts
 from runtime.auth import current_actor, current_loom
 from runtime.errors import RequestInvalid
 from runtime.record_json import moment_json, plain_json
@@ -42,10 +43,17 @@ def instance_json(instance: Instance) -> dict[str, Any]:
 
 @blueprint.get("/approvals/inbox")
 def inbox() -> Response:
-    """The caller's pending approval tasks, newest first."""
+    """One page of a tab of the caller's inbox (pending by default), newest first."""
     loom, actor = current_loom(), current_actor()
-    tasks = loom.flows.pending_for(actor.user_id, locale=actor.locale) if actor.user_id is not None else []
-    return jsonify({"data": [plain_json(task) for task in tasks]})
+    tab = request.args.get("tab") or "pending"
+    if tab not in TABS:
+        raise BadQuery(f"tab is one of {', '.join(TABS)} (got {tab!r})")
+    limit = int_arg("limit", INBOX_LIMIT, 1, INBOX_LIMIT)
+    before = int_arg("before", 0, 1, 2**62) or None
+    if actor.user_id is None:
+        return jsonify({"data": [], "next_before": None})
+    page = loom.flows.inbox(actor.user_id, tab, limit=limit, before=before, locale=actor.locale)
+    return jsonify({"data": [plain_json(item) for item in page.items], "next_before": page.next_before})
 
 
 def _approve(loom: Loom, task_id: int, body: dict[str, Any], actor: Actor) -> Instance:

@@ -2,7 +2,8 @@
 
 `loom demo` and `loom demo-data` are in runtime/cli_demo.py.
 
-Users, roles, departments, handover and tokens are in runtime/cli_people.py.
+Users, roles, departments, handover and tokens are in runtime/cli_people.py; the pool, conversion
+and transfer of records in runtime/cli_record_actions.py.
 """
 
 from __future__ import annotations
@@ -249,7 +250,15 @@ def main() -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
-from runtime import cli_demo, cli_flows, cli_import, cli_packages, cli_people, cli_web  # noqa: E402, F401
+from runtime import (  # noqa: E402, F401
+    cli_demo,
+    cli_flows,
+    cli_import,
+    cli_packages,
+    cli_people,
+    cli_record_actions,
+    cli_web,
+)
 
 if __name__ == "__main__":
     main()

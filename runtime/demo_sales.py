@@ -208,7 +208,7 @@ def _write_quote(world: World, deal: OpportunityPlan, amount: Decimal) -> None:
 
 
 def _write_contracts(world: World) -> None:
-    """Won deals become contracts; some deals still in negotiation have one waiting for approval."""
+    """Won deals become contracts; some deals in negotiation have a draft, or one waiting for approval."""
     rng = world.rng
     plans = []
     for plan in world.customers:
@@ -225,15 +225,20 @@ def _write_contracts(world: World) -> None:
                 plans.append(ContractPlan(deal, deal_amount(world, deal), terms, signed, signed - term))
     plans.sort(key=lambda c: -c.signed)
     for contract in plans:
-        _write_contract(world, contract)
+        # A contract for a deal still in negotiation is a draft its rep has yet to submit; the large
+        # ones already wait for the CEO.
+        _write_contract(world, contract, submit=contract.opportunity.won or contract.amount >= 1000000)
     world.contracts = plans
 
 
-def _write_contract(world: World, contract: ContractPlan) -> None:
+def _write_contract(world: World, contract: ContractPlan, *, submit: bool = True) -> None:
     owner = contract.opportunity.customer.owner
     assert owner is not None
     values = _contract_values(world, contract, owner.id)
     contract.id = world.create_one("contract", owner.actor, world.moment(contract.signed, 30), values)
+    if not submit:
+        contract.outcome = "draft"
+        return
     contract.outcome = _through_approval(world, contract)
     if contract.outcome == "approved":
         # The contract takes effect once approved; approved records are locked, so the system moves it on.

@@ -93,7 +93,7 @@ class ContractPlan:
     signed: int  # days ago
     end: int  # days ago; negative: in the future
     id: int = 0
-    outcome: str = "approved"  # approved, rejected, pending
+    outcome: str = "approved"  # approved, rejected, pending, draft (never submitted)
     order_id: int | None = None
     order_day: int | None = None
 

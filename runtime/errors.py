@@ -23,6 +23,8 @@ STATUS_BY_CODE = {
     "not_found": 404,
     "conflict": 409,
     "pool_refused": 409,
+    "conversion_refused": 409,
+    "transfer_refused": 422,
     "locked": 409,
     "flow_refused": 409,
     "schema_change_refused": 409,

@@ -14,6 +14,7 @@ from apispec import APISpec
 from flask import Response, current_app, jsonify
 
 from engine.actors import Actor
+from engine.conversion import convert_settings
 from engine.permissions import access_for
 from engine.queries import MAX_PAGE
 from engine.registry import Registry
@@ -21,8 +22,10 @@ from engine.timeline import KINDS as TIMELINE_KINDS
 from runtime.api import blueprint
 from runtime.api_approvals import TASK_ACTIONS
 from runtime.api_meta import KINDS as META_KINDS
+from runtime.api_record_actions import MAX_REASON
 from runtime.api_records import MAX_BULK
 from runtime.auth import current_actor, current_loom
+from runtime.openapi_files import file_paths
 from runtime.openapi_records import ID, MOMENT, create_schema, nullable, patch_schema, read_schema
 
 PREFIX = "/api/v1"
@@ -119,6 +122,8 @@ def openapi_for(registry: Registry, actor: Actor) -> dict[str, Any]:
         spec.components.schema(f"{name}.create", create_schema(model, access))
         spec.components.schema(f"{name}.patch", patch_schema(model, access))
         _record_paths(spec, name)
+        file_paths(spec, model, access)
+        _record_action_paths(spec, registry, actor, name)
     _auth_paths(spec)
     _approval_paths(spec)
     _notification_paths(spec)
@@ -254,6 +259,116 @@ def _record_paths(spec: APISpec, name: str) -> None:
             "post": _op(
                 "Send the record for approval.", ok=(201, _ref("Instance")), body=submit, body_required=False
             )
+        },
+        parameters=[RECORD_ID],
+    )
+
+
+def _record_action_paths(spec: APISpec, registry: Registry, actor: Actor, name: str) -> None:
+    """Transfer owner for every object; claim and return where it has a pool; convert where it converts."""
+    base = f"{PREFIX}/records/{name}/{{record_id}}"
+    read = _ref(f"{name}.read")
+    owner = {
+        "type": "object",
+        "required": ["owner"],
+        "properties": {"owner": ID, "version": {"type": "integer", "minimum": 1}},
+    }
+    spec.path(
+        path=f"{base}/owner",
+        operations={"post": _op(f"Give a {name} to another user.", ok=(200, read), body=owner)},
+        parameters=[RECORD_ID],
+    )
+    model = registry.object(name)
+    if "pool" in model.spec.extra:
+        reason = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": MAX_REASON}}}
+        spec.path(
+            path=f"{base}/claim",
+            operations={"post": _op(f"Claim a {name} from the pool.", ok=(200, read))},
+            parameters=[RECORD_ID],
+        )
+        spec.path(
+            path=f"{base}/return",
+            operations={
+                "post": _op(f"Return a {name} to the pool.", ok=(200, read), body=reason, body_required=False)
+            },
+            parameters=[RECORD_ID],
+        )
+    settings = convert_settings(model.spec)
+    if settings is None:
+        return
+    targets = [target.object for target in settings.targets]
+    linkable = [target.object for target in settings.targets if target.link_existing]
+    optional = [target.object for target in settings.targets if target.optional]
+    made = {
+        target: _ref(f"{target}.read") if access_for(registry, actor, target).allows("read") else ANY_OBJECT
+        for target in targets
+    }
+    body = {
+        "type": "object",
+        "properties": {
+            "values": {
+                "type": "object",
+                "description": "Field values per target object, over those mapped from the record.",
+                "properties": {target: ANY_OBJECT for target in targets},
+                "additionalProperties": False,
+            },
+            "existing": {
+                "type": "object",
+                "description": "The id of a record to link instead of making one, per target object.",
+                "properties": {target: ID for target in linkable},
+                "additionalProperties": False,
+            },
+            "include": {"type": "array", "items": {"enum": optional or [None]}, "uniqueItems": True},
+        },
+        "additionalProperties": False,
+    }
+    done = {
+        "type": "object",
+        "required": ["source", "records", "linked"],
+        "properties": {
+            "source": read,
+            "records": {"type": "object", "properties": made, "additionalProperties": False},
+            "linked": {"type": "array", "items": {"enum": targets}},
+        },
+    }
+    duplicate = {
+        "type": "object",
+        "required": ["id", "title", "rule"],
+        "properties": {"id": ID, "title": TEXT, "rule": TEXT},
+    }
+    planned = {
+        "type": "object",
+        "required": [
+            "object",
+            "link",
+            "optional",
+            "link_existing",
+            "values",
+            "duplicates",
+            "hidden_duplicates",
+        ],
+        "properties": {
+            "object": {"enum": targets},
+            "link": TEXT,
+            "optional": {"type": "boolean"},
+            "link_existing": {"type": "boolean"},
+            "values": ANY_OBJECT,
+            "duplicates": {"type": "array", "items": duplicate},
+            "hidden_duplicates": {"type": "integer", "minimum": 0},
+        },
+    }
+    plans = {
+        "type": "object",
+        "required": ["targets"],
+        "properties": {"targets": {"type": "array", "items": planned}},
+    }
+    spec.path(
+        path=f"{base}/convert",
+        operations={
+            "get": _op(f"What converting the {name} would make, with likely duplicates.", ok=(200, plans)),
+            "post": _op(
+                f"Convert the {name}, all or nothing.", ok=(201, done), body=body, body_required=False
+            ),
         },
         parameters=[RECORD_ID],
     )

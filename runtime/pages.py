@@ -75,7 +75,7 @@ def _layout() -> dict[str, Any]:
     loom = current_loom()
     with loom.read() as conn:
         unread = unread_count(conn, actor.user_id) if actor.user_id else 0
-    pending = len(loom.flows.pending_for(actor.user_id)) if actor.user_id else 0
+    pending = loom.flows.pending_count(actor.user_id) if actor.user_id else 0
     return {
         "me": actor,
         "nav": nav_objects(),
@@ -99,13 +99,18 @@ from runtime import (  # noqa: E402
     pages_approvals,
     pages_detail,
     pages_export,
+    pages_files,
     pages_forms,
     pages_home,
     pages_import,
     pages_kanban,
+    pages_lead_convert,
     pages_list,
     pages_locale,
+    pages_lookup,
     pages_notifications,
+    pages_record_actions,
+    pages_recycle,
 )
 
 __all__ = [
@@ -113,11 +118,16 @@ __all__ = [
     "pages_approvals",
     "pages_detail",
     "pages_export",
+    "pages_files",
     "pages_forms",
     "pages_home",
     "pages_import",
     "pages_kanban",
+    "pages_lead_convert",
     "pages_list",
     "pages_locale",
+    "pages_lookup",
     "pages_notifications",
+    "pages_record_actions",
+    "pages_recycle",
 ]

@@ -1,11 +1,13 @@
-"""The approval panel of a record page: its latest approval, each approver's step, and the buttons
-the actor may use — deciding their own task, reminding or withdrawing their own submission, submitting."""
+"""The approval panel of a record page: its latest approval, each approver's step, its history, and the
+buttons the actor may use — deciding, transferring (转交) or adding an approver (加签) to their own task,
+reminding or withdrawing their own submission, submitting."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from engine import identity
 from engine.errors import ExpressionError
 from engine.expressions import evaluate, parse
 from metadata.flows import FlowSpec
@@ -53,12 +55,55 @@ def approval_panel(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any
             "my_task": next(
                 (t.id for t in tasks if t.status == "pending" and t.assignee_id == actor.user_id), None
             ),
+            "history": _history(loom.flows.history(instance.id), definition, names),
         }
+        if panel["instance"]["my_task"] is not None:
+            # Who the task may go to: active people other than those already on it.
+            taken = {t.assignee_id for t in tasks if t.status in ("pending", "waiting")}
+            panel["instance"]["people"] = [
+                (user["id"], user["display_name"])
+                for user in identity.list_users(loom, include_disabled=False)
+                if user["id"] not in taken
+            ]
     running = instance is not None and instance.running
     submittable = [flow for flow in flows if _submittable(flow, record)]
     panel["flows"] = [(f.name, label_text(f.label, f.name)) for f in submittable]
     panel["can_submit"] = bool(submittable) and not running and may_change_record(page.name, record["id"])
     return panel
+
+
+#: History steps worth a person's reading; routing steps (branch, split, join …) are left out.
+SHOWN_STEPS = frozenset(
+    {"submit", "approve", "reject", "transfer", "add_approver", "withdraw", "remind", "comment", "cc",
+     "return", "deadline", "approved", "rejected"}
+)  # fmt: skip
+
+
+def _history(
+    steps: list[dict[str, Any]], definition: FlowSpec, names: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """Each step as the panel names it: when, who, what, at which step, and whom it concerned."""
+    shown = []
+    for step in steps:
+        if step["action"] not in SHOWN_STEPS:
+            continue
+        node = definition.nodes.get(step["node"]) if step["node"] else None
+        detail = step["detail"] or {}
+        people = [detail["to"]] if isinstance(detail.get("to"), int) else detail.get("to") or []
+        if step["action"] == "add_approver":
+            people = [detail.get("user")]
+        shown.append(
+            {
+                "at": step["at"],
+                "actor": names.get(step["actor_id"], "") if step["actor_id"] else "",
+                "action": step["action"],
+                "node": label_text(node.label, node.name) if node is not None else "",
+                "comment": step["comment"],
+                "people": [names.get(person, f"#{person}") for person in people if person is not None],
+                "position": detail.get("position"),
+            }
+        )
+    return shown
 
 
 def _submittable(flow: FlowSpec, record: Mapping[str, Any]) -> bool:

@@ -60,6 +60,7 @@ class Shown:
     multiline: bool = False
     empty: bool = False
     badge: bool = False
+    thumbnail: str | None = None  # an image file shown small, linking to itself
 
 
 def field_spec(model: ObjectModel, name: str) -> FieldSpec:
@@ -105,7 +106,10 @@ class ValueFormatter:
                 self.titles[target].update(queries.titles(target, missing))
 
     def show(self, model: ObjectModel, name: str, record: Mapping[str, Any]) -> Shown:
-        return self.value(field_spec(model, name), record.get(name))
+        spec = field_spec(model, name)
+        if spec.type == "attachment" and record.get(name) and record.get("id"):
+            return files_shown(model.name, record["id"], name, record[name])
+        return self.value(spec, record.get(name))
 
     def value(self, spec: FieldSpec, value: Any, kind: str | None = None) -> Shown:
         kind = kind or spec.type
@@ -180,6 +184,18 @@ class ValueFormatter:
             return self.loom.registry.object(source["object"]).field(source["field"]).type
         except (UnknownObject, KeyError):
             return "decimal"
+
+
+def files_shown(object_name: str, record_id: int, field: str, files: list[dict[str, Any]]) -> Shown:
+    """A record's files as links to download them; images also as thumbnails."""
+    items = []
+    for item in files:
+        href = url_for(
+            "pages.record_file", object_name=object_name, record_id=record_id, field=field, key=item["key"]
+        )
+        image = str(item.get("content_type", "")).startswith("image/")
+        items.append(Shown(str(item["name"]), href=href, thumbnail=href if image else None))
+    return Shown(", ".join(i.text for i in items), items=tuple(items))
 
 
 def user_names(loom: Loom) -> dict[int, str]:

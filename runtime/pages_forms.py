@@ -9,6 +9,7 @@ form's checks and the engine's validation together and shows every error next to
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +23,11 @@ from engine.forms import check_form, evaluate_form
 from runtime.auth import current_actor, current_loom
 from runtime.i18n import label_text, page_locale
 from runtime.pages import blueprint
+from runtime.pages_files import take_uploads
 from runtime.pages_format import ValueFormatter, field_label
 from runtime.pages_layout import form_sections
 from runtime.pages_objects import ObjectPage, object_page
 
-LOOKUP_CHOICES = 200
 INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "date": "date", "datetime": "datetime-local"}
 NUMBER_TYPES = ("integer", "decimal", "currency", "percent")
 # The engine's commonest field messages, so a Chinese page shows them in Chinese; others stay as they are.
@@ -80,6 +81,7 @@ def form_state(object_name: str) -> Response:
 def _save(page: ObjectPage, record: Mapping[str, Any] | None) -> str | Response:
     loom, actor = current_loom(), current_actor()
     raw = _posted_values(page)
+    upload_errors = take_uploads(page, raw)  # multipart: attachment fields upload their files here
     values = form_values(page, raw, record)
     form = loom.registry.form_for(page.name)
     states = _field_states(page, values)
@@ -91,7 +93,7 @@ def _save(page: ObjectPage, record: Mapping[str, Any] | None) -> str | Response:
         and not states.get(name, {}).get("readonly")
     }
     try:
-        form_errors = check_form(loom, form, values, actor, source="form")
+        form_errors = _merged(check_form(loom, form, values, actor, source="form"), upload_errors)
         with loom.begin() as conn:
             records = loom.records(actor, conn)
             if record is None:
@@ -245,7 +247,7 @@ def _input(
             (o["value"], label_text(o.get("label"), o["value"])) for o in spec.param("options", ())
         ]
     elif spec.type == "lookup":
-        control["choices"] = _lookup_choices(spec.param("target"), value)
+        control["lookup"] = _lookup_control(page, name, value)
     elif spec.type == "user":
         users = identity.list_users(current_loom(), include_disabled=False)
         control["choices"] = [(str(u["id"]), u["display_name"]) for u in users]
@@ -261,23 +263,17 @@ def _ticked(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("true", "1", "on")
 
 
-def _lookup_choices(target: str, current: Any) -> list[tuple[str, str]]:
-    """The records a lookup may point at, by title; the current one always among them."""
-    loom, actor = current_loom(), current_actor()
-    try:
-        model = loom.registry.object(target)
-        sort = [model.spec.title_field] if model.spec.title_field else None
-        found = loom.queries(actor).find(target, sort=sort, limit=LOOKUP_CHOICES).records
-    except LoomError:
-        return []
-    title = model.spec.title_field
-    choices = [(str(r["id"]), str(r.get(title) or f"#{r['id']}")) for r in found]
-    if current not in (None, "") and str(current) not in {c[0] for c in choices}:
-        titles = loom.queries(actor).titles(target, [int(current)]) if str(current).isdigit() else {}
-        choices.insert(
-            0, (str(current), titles.get(int(current), f"#{current}") if titles else f"#{current}")
-        )
-    return choices
+def _lookup_control(page: ObjectPage, name: str, current: Any) -> dict[str, str]:
+    """The picker of a lookup: where it searches, and the title of the record it points at now."""
+    target = page.model.field(name).param("target")
+    title = ""
+    text = str(current or "")
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        with suppress(LoomError):
+            title = current_loom().queries(current_actor()).titles(target, [int(text)]).get(int(text), "")
+        title = title or f"#{text}"
+    url = url_for(".lookup_search", object_name=page.name, field=name)
+    return {"url": url, "title": title, "target": target}
 
 
 def _as_form_values(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,10 +25,13 @@ log = logging.getLogger("loom.worker")
 
 
 def run_pass(loom: Loom) -> dict[str, int]:
-    """Run everything due, then deliver the outbox — so mail queued by due work leaves in the same pass."""
+    """Run everything due, then deliver the outbox — so mail queued by due work leaves in the same pass.
+
+    Uploads that no record took within a day (a form never saved) are deleted too.
+    """
     ran = run_due(loom, loom.due_handlers)
     delivered = deliver_outbox(loom)
-    return {"due": ran, **delivered}
+    return {"due": ran, **delivered, "files_swept": loom.files.sweep_unattached()}
 
 
 def build_scheduler(loom: Loom, interval: float) -> BlockingScheduler:

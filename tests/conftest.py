@@ -16,6 +16,7 @@ from engine.clock import Clock
 from engine.database import normalise_url
 from engine.loom import Loom
 from engine.packages import CRM_PACKAGE, install_package
+from engine.settings import Settings
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -55,8 +56,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def loom(database_url: str, clock: Clock) -> Iterator[Loom]:
-    instance = Loom(database_url, clock=clock)
+def loom(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Loom]:
+    # Uploaded files of every test go to its own folder, whichever database it runs on.
+    settings = Settings.from_env(files_dir=str(tmp_path / "files"))
+    instance = Loom(database_url, clock=clock, settings=settings)
     instance.init()
     yield instance
     instance.close()

@@ -20,7 +20,7 @@ from engine.flows.decisions import decide
 from engine.flows.delegation import add_approver, transfer_task
 from engine.flows.errors import FlowConflict, FlowError
 from engine.flows.history import history_of
-from engine.flows.inbox import INBOX_LIMIT, pending_for
+from engine.flows.inbox import INBOX_LIMIT, InboxPage, inbox_page, pending_count, pending_for
 from engine.flows.instances import (
     Instance,
     Task,
@@ -32,6 +32,7 @@ from engine.flows.instances import (
 )
 from engine.flows.locking import lock_records, locking_status
 from engine.flows.messages import tell
+from engine.flows.record_status import keep_status
 from engine.flows.runs import Run
 from engine.flows.submission import require_submit_right, start_instance
 from engine.flows.tasks import DEADLINE_KIND, close_tasks
@@ -196,6 +197,8 @@ class FlowEngine:
             run.instance.status, run.instance.ended_at = "withdrawn", run.now
             run.instance.active_nodes = []
             run.state.pop("joins", None)
+            run.save()  # the record is no longer locked by this approval when its status changes
+            keep_status(run, "withdrawn")
             run.note("withdraw", comment=comment, detail={"cancelled": [task.id for task in cancelled]})
             run.save()
             return run.instance
@@ -250,6 +253,23 @@ class FlowEngine:
     ) -> list[dict[str, Any]]:
         """The user's approvals inbox: pending tasks, newest first, with flow, step, record and submitter."""
         return pending_for(self.loom, user_id, limit=limit, locale=locale)
+
+    def pending_count(self, user_id: int) -> int:
+        """How many tasks wait for the user's decision (the inbox's badge)."""
+        return pending_count(self.loom, user_id)
+
+    def inbox(
+        self,
+        user_id: int,
+        tab: str = "pending",
+        *,
+        limit: int = 20,
+        before: int | None = None,
+        locale: str = "zh_CN",
+    ) -> InboxPage:
+        """One page of a tab of the user's inbox: "pending" (待我审批), "done" (我已审批: tasks they
+        decided or transferred) or "submitted" (我发起的); `before` is the previous page's next_before."""
+        return inbox_page(self.loom, user_id, tab, limit=limit, before=before, locale=locale)
 
     def instance_of(self, object_name: str, record_id: int) -> Instance | None:
         """The record's latest approval (running or ended), or None if it was never submitted."""

@@ -18,6 +18,7 @@ from engine.flows.approvers import administrators, approvers_for
 from engine.flows.errors import FlowError
 from engine.flows.messages import tell
 from engine.flows.node_actions import run_actions
+from engine.flows.record_status import keep_status
 from engine.flows.runs import Run, Stack
 from engine.flows.tasks import add_task, close_tasks, waits
 from metadata.flows import NodeSpec
@@ -237,6 +238,7 @@ def finish(
     detail = dict(detail or {})
     if outcome == "rejected" and run.flow.reject_actions:
         detail["on_reject"] = run_actions(run, run.flow.reject_actions, "on_reject")
+    keep_status(run, outcome)
     run.save()  # rules fired next see the approval ended (a rule may even start another one)
     run.note(
         outcome, actor=run.system, node=node, comment=comment, detail=detail or None, snapshot=run.record()

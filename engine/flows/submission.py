@@ -16,6 +16,7 @@ from engine.errors import ExpressionError
 from engine.expressions import EvalContext, evaluate
 from engine.flows.errors import FlowConflict, FlowError, FlowNotFound
 from engine.flows.instances import Instance, insert_instance, latest_instance
+from engine.flows.record_status import keep_status
 from engine.flows.routing import enter
 from engine.flows.runs import Run
 from engine.permissions import PermissionDenied, access_for, scope_condition
@@ -80,6 +81,7 @@ def start_instance(
     )
     run = Run.of(loom, conn, instance, actor)
     run.note("submit", comment=comment, snapshot=record, detail={"flow": flow.name})
+    keep_status(run, "running")
     loom.rules.fire_flow_event(conn, object_name, record_id, "on_submit", actor)
     enter(run, run.flow.start, [])
     run.save()

@@ -105,10 +105,12 @@
     });
   }
 
-  // -- kanban: drag a card to a column, or pick the column in its "Move to" list -------------------
+  // -- kanban: drag a card to a column (or to the strip of columns that stays in view while dragging),
+  // or pick the column in its "Move to" list; each column loads more cards on demand -----------------
   function initBoards() {
     document.querySelectorAll("[data-board]").forEach((board) => {
       const toast = document.querySelector("[data-toast]");
+      const strip = document.querySelector("[data-drop-strip]");
       let dragged = null;
 
       const say = (message) => {
@@ -118,64 +120,97 @@
         clearTimeout(toast.timer);
         toast.timer = setTimeout(() => { toast.hidden = true; }, 6000);
       };
-      const recount = () => board.querySelectorAll("[data-column]").forEach((column) => {
-        const count = column.querySelector("[data-count]");
-        if (count) count.textContent = String(column.querySelectorAll(".kanban-card").length);
+      const columnOf = (value) => board.querySelector(`[data-column="${CSS.escape(value)}"]`);
+      const showTotals = (columns) => Object.entries(columns || {}).forEach(([value, total]) => {
+        const column = columnOf(value);
+        if (!column) return;
+        column.querySelector("[data-count]").textContent = String(total.count);
+        const sum = column.querySelector("[data-sum]");
+        if (sum && total.sum !== null) sum.lastChild.textContent = total.sum;
       });
 
       async function move(card, column) {
         const from = card.closest("[data-column]");
         if (!column || column === from) return;
-        const list = column.querySelector("[data-drop]");
-        list.prepend(card);
+        column.querySelector("[data-drop]").prepend(card);
         card.classList.add("saving");
         const url = card.querySelector("form.move").action;
         const { ok, data } = await postJson(url, {
           field: board.dataset.field, value: column.dataset.column, version: card.dataset.version,
+          query: board.dataset.query,
         });
         card.classList.remove("saving");
         if (ok && data.ok) {
           card.dataset.version = data.version;
           card.querySelector("form.move input[name=version]").value = data.version;
           card.querySelector("form.move select").value = column.dataset.column;
+          showTotals(data.columns);
         } else {
           from.querySelector("[data-drop]").prepend(card);
           card.querySelector("form.move select").value = from.dataset.column;
           say(`${board.dataset.moveError}: ${(data.errors || []).join("; ")}`);
         }
-        recount();
       }
 
-      board.querySelectorAll(".kanban-card[draggable]").forEach((card) => {
+      function wire(card) {
+        if (!card.hasAttribute("draggable")) return;
         card.addEventListener("dragstart", (event) => {
           dragged = card;
           card.classList.add("dragging");
           event.dataTransfer.effectAllowed = "move";
           event.dataTransfer.setData("text/plain", card.dataset.id);
+          // Columns scrolled out of view stay reachable as drop zones along the bottom.
+          if (strip && board.scrollWidth > board.clientWidth) strip.hidden = false;
         });
         card.addEventListener("dragend", () => {
           card.classList.remove("dragging");
-          board.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
+          if (strip) strip.hidden = true;
+          document.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
         });
         const select = card.querySelector("form.move select");
-        select.addEventListener("change", () => {
-          move(card, board.querySelector(`[data-column="${CSS.escape(select.value)}"]`));
-        });
-      });
-      board.querySelectorAll("[data-column]").forEach((column) => {
-        column.addEventListener("dragover", (event) => {
+        select.addEventListener("change", () => move(card, columnOf(select.value)));
+      }
+
+      function dropOn(target, highlight, column) {
+        target.addEventListener("dragover", (event) => {
           if (!dragged) return;
           event.preventDefault();
-          column.querySelector("[data-drop]").classList.add("drop-target");
+          highlight.classList.add("drop-target");
         });
-        column.addEventListener("dragleave", (event) => {
-          if (!column.contains(event.relatedTarget)) column.querySelector("[data-drop]").classList.remove("drop-target");
+        target.addEventListener("dragleave", (event) => {
+          if (!target.contains(event.relatedTarget)) highlight.classList.remove("drop-target");
         });
-        column.addEventListener("drop", (event) => {
+        target.addEventListener("drop", (event) => {
           event.preventDefault();
-          column.querySelector("[data-drop]").classList.remove("drop-target");
+          highlight.classList.remove("drop-target");
           if (dragged) move(dragged, column);
           dragged = null;
+        });
+      }
+
+      board.querySelectorAll(".kanban-card").forEach(wire);
+      board.querySelectorAll("[data-column]").forEach((column) => dropOn(column, column.querySelector("[data-drop]"), column));
+      if (strip) strip.querySelectorAll("[data-zone]").forEach((zone) => dropOn(zone, zone, columnOf(zone.dataset.zone)));
+
+      board.querySelectorAll("[data-more]").forEach((button) => {
+        button.addEventListener("click", async (event) => {
+          event.preventDefault();
+          const column = button.closest("[data-column]");
+          const query = new URLSearchParams(board.dataset.query);
+          query.set("value", column.dataset.column);
+          query.set("cursor", button.dataset.more);
+          const response = await fetch(`${board.dataset.cards}?${query}`, { headers: { Accept: "application/json" } });
+          const data = response.ok ? await response.json() : { html: "", cursor: null };
+          const list = column.querySelector("[data-drop]");
+          const holder = document.createElement("template");
+          holder.innerHTML = data.html;
+          Array.from(holder.content.querySelectorAll(".kanban-card")).forEach((card) => {
+            if (list.querySelector(`[data-id="${card.dataset.id}"]`)) return; // moved here meanwhile
+            list.append(card);
+            wire(card);
+          });
+          if (data.cursor) button.dataset.more = data.cursor;
+          else button.remove();
         });
       });
     });

@@ -142,3 +142,28 @@ def test_the_system_may_submit_too(world: World) -> None:
     # The system has no manager: on_empty_approvers gives the step to the administrators.
     [task] = world.pending(instance)
     assert task.assignee_id == world.ids["zhou.admin"]
+
+
+def test_the_package_flow_keeps_the_contracts_status_in_step_with_its_approval(crm: Loom) -> None:
+    world = build_world(crm, contract_approval("package"))
+    contract = world.contract(50_000)
+    assert world.status(contract) == "draft"
+    first = world.submit(contract)
+    assert world.status(contract) == "pending"  # 审批中 from the moment it is submitted
+    crm.flows.withdraw(first.id, actor=world.actor("wang.fang"))
+    assert world.status(contract) == "draft"  # taken back: a draft again, editable
+    world.reject(world.submit(contract), "zhang.jingli", "请补充付款条款")
+    assert world.status(contract) == "rejected"
+    again = world.submit(contract)
+    assert world.status(contract) == "pending"
+    world.approve(again, "zhang.jingli")
+    assert world.status(contract) == "approved"
+    changes = [
+        entry
+        for entry in crm.records().history("contract", contract)
+        if entry["action"] == "update" and "status" in entry["changes"]
+    ]
+    assert [entry["changes"]["status"][1] for entry in changes] == [
+        "pending", "draft", "pending", "rejected", "pending", "approved"
+    ]  # fmt: skip
+    assert {entry["actor_name"] for entry in changes} == {"flow:contract_approval"}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
 from engine.actors import Actor
+from engine.due_work import run_due
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
 from engine.packages import CRM_PACKAGE
@@ -96,7 +98,7 @@ def test_reps_claim_through_the_pool_even_when_they_cannot_edit_the_flag(crm: Lo
         crm.records(rep).update("lead", lead_id, {"in_pool": False, "owner": rep.user_id})
     [claimed] = claim(crm, rep, "lead", [lead_id])
     assert (claimed["owner"], claimed["in_pool"]) == (rep.user_id, False)
-    [released] = release(crm, rep, "lead", [lead_id])
+    [released] = release(crm, rep, "lead", [lead_id], "客户暂无需求")
     assert released["in_pool"] is True
 
 
@@ -139,8 +141,8 @@ def test_a_rep_releases_their_lead_and_only_their_own(crm: Loom) -> None:
     lead_id = pooled_lead(crm)
     claim(crm, owner, "lead", [lead_id])
     with pytest.raises(PoolRefused, match=f"lead {lead_id} is not yours to release"):
-        release(crm, other, "lead", [lead_id])
-    [back] = release(crm, owner, "lead", [lead_id])
+        release(crm, other, "lead", [lead_id], "不是我的")
+    [back] = release(crm, owner, "lead", [lead_id], "客户暂无需求")
     assert (back["owner"], back["in_pool"], back["pool_entered_at"]) == (None, True, crm.clock.now())
     [again] = claim(crm, other, "lead", [lead_id])
     assert again["owner"] == other.user_id
@@ -178,11 +180,11 @@ def test_two_reps_claiming_one_lead_at_once_exactly_one_gets_it(crm: Loom) -> No
 
 
 def test_pool_settings_are_checked_when_the_object_is_validated() -> None:
-    lead, customer = (
+    lead, *targets = (
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer")
+        for name in ("lead", "customer", "contact", "opportunity")
     )
-    known = {"customer": ObjectSpec.from_json(customer)}
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}  # what the lead looks up
     lead["pool"] = {"flag": "company", "claim_cap": 0}
     [problem] = validate_object(lead, "objects/lead.json", known_objects=known).problems
     assert (problem.path, problem.message) == ("/pool/claim_cap", "must be at least 1, not 0")
@@ -191,3 +193,100 @@ def test_pool_settings_are_checked_when_the_object_is_validated() -> None:
     [problem] = validate_object(lead, "objects/lead.json", known_objects=known).problems
     assert problem.path == "/pool/flag"
     assert "'company' is a text field" in problem.message
+
+
+def run_passes(loom: Loom, at: datetime) -> None:
+    loom.clock.set(at)
+    run_due(loom, loom.due_handlers)
+
+
+def test_a_claimed_lead_is_recycled_counting_from_the_claim_not_from_its_silence_before(crm: Loom) -> None:
+    rep = add_rep(crm, "li.na")
+    start = crm.clock.now()
+    lead_id = pooled_lead(crm, "沉默了十天的线索")
+    run_passes(crm, start + timedelta(days=10))
+    claim(crm, rep, "lead", [lead_id])
+
+    run_passes(crm, start + timedelta(days=11))  # held one day: not the rep's silence
+    kept = crm.records().get("lead", lead_id)
+    assert (kept["owner"], kept["in_pool"]) == (rep.user_id, False)
+
+    run_passes(crm, start + timedelta(days=18, hours=1))  # 8 days since the claim, no follow-up
+    back = crm.records().get("lead", lead_id)
+    assert (back["owner"], back["in_pool"], back["pool_last_owner"]) == (None, True, rep.user_id)
+    assert back["pool_return_reason"] == "超过7天未跟进，系统自动回收"
+
+
+def test_a_follow_up_after_the_claim_restarts_the_clock_too(crm: Loom) -> None:
+    rep = add_rep(crm, "li.na")
+    start = crm.clock.now()
+    lead_id = pooled_lead(crm, "刚领取的线索")
+    claim(crm, rep, "lead", [lead_id])
+    crm.clock.set(start + timedelta(days=5))
+    crm.records(rep).create("followup", {"lead": lead_id, "subject": "首次沟通", "content": "电话沟通需求"})
+    run_passes(crm, start + timedelta(days=10))
+    assert crm.records().get("lead", lead_id)["owner"] == rep.user_id
+    run_passes(crm, start + timedelta(days=13, hours=1))
+    assert crm.records().get("lead", lead_id)["in_pool"] is True
+
+
+def test_a_rep_cannot_reclaim_what_they_gave_back_until_the_cooldown_ends(crm: Loom) -> None:
+    rep, other = add_rep(crm, "li.na"), add_rep(crm, "wang.fang")
+    lead_id = pooled_lead(crm)
+    claim(crm, rep, "lead", [lead_id])
+    [back] = release(crm, rep, "lead", [lead_id], "客户预算下季度才批")
+    assert (back["pool_last_owner"], back["pool_return_reason"]) == (rep.user_id, "客户预算下季度才批")
+
+    with pytest.raises(PoolRefused) as refused:
+        claim(crm, rep, "lead", [lead_id])
+    assert refused.value.reason == "cooldown"
+    assert refused.value.params["until"] == crm.clock.now() + timedelta(days=3)
+    assert "you may claim it again from" in refused.value.message
+    assert crm.records().get("lead", lead_id)["in_pool"] is True
+
+    crm.clock.set(crm.clock.now() + timedelta(days=3))
+    [again] = claim(crm, rep, "lead", [lead_id])
+    assert again["owner"] == rep.user_id
+    release(crm, rep, "lead", [lead_id], "仍无需求")
+    [taken] = claim(crm, other, "lead", [lead_id])  # the cooldown is only for who gave it back
+    assert taken["owner"] == other.user_id
+
+
+def test_returning_needs_a_reason_and_a_lead_still_held(crm: Loom) -> None:
+    rep = add_rep(crm, "li.na")
+    lead_id = pooled_lead(crm)
+    claim(crm, rep, "lead", [lead_id])
+    with pytest.raises(PoolRefused) as refused:
+        release(crm, rep, "lead", [lead_id], "   ")
+    assert refused.value.reason == "reason_required"
+    assert crm.records().get("lead", lead_id)["owner"] == rep.user_id
+    release(crm, rep, "lead", [lead_id], "联系不上")
+    with pytest.raises(PoolRefused) as refused:
+        release(crm, rep, "lead", [lead_id], "联系不上")
+    assert refused.value.reason == "already_in_pool"
+
+
+def test_only_those_who_may_change_leads_claim_them(crm: Loom) -> None:
+    with crm.begin() as conn:
+        result = conn.execute(
+            insert(users).values(username="zhao.caiwu", display_name="赵财务", created_at=crm.clock.now())
+        )
+    finance = Actor.user(result.inserted_primary_key[0], "zhao.caiwu", {"finance"})
+    lead_id = pooled_lead(crm)
+    with pytest.raises(PermissionDenied):
+        claim(crm, finance, "lead", [lead_id])
+    assert crm.records().get("lead", lead_id)["in_pool"] is True
+
+
+def test_the_pools_cooldown_and_reason_need_the_fields_that_record_them() -> None:
+    lead, *targets = (
+        json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("lead", "customer", "contact", "opportunity")
+    )
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}
+    lead["pool"] = {"reclaim_cooldown_days": 3, "reason_required": True, "last_owner": "name"}
+    problems = validate_object(lead, "objects/lead.json", known_objects=known).problems
+    assert [(p.path, p.message) for p in problems] == [
+        ("/pool/last_owner", "pool last_owner: 'name' is a text field, which cannot be used here"),
+        ("/pool/reason_required", "reason_required needs return_reason: name the field that records it"),
+    ]

@@ -148,8 +148,15 @@ def test_contract_approval_routes_by_amount_through_legal_and_finance_to_the_ceo
     large = nodes[parallel.next]
     assert [(b.when, b.next) for b in large.branches] == [("amount >= 1000000", "ceo")]
     assert (nodes["ceo"].deadline.hours, nodes["ceo"].deadline.then) == (48, "remind")
-    assert nodes["approved"].actions[0].params["value"] == "'approved'"
-    assert contract.reject_actions[0].params["value"] == "'rejected'"
+    # The contract's status follows its approval: 审批中 once submitted, then approved or rejected.
+    assert contract.record_status.field == "status"
+    assert dict(contract.record_status.values) == {
+        "running": "pending",
+        "approved": "approved",
+        "rejected": "rejected",
+        "withdrawn": "draft",
+    }
+    assert contract.summary_fields == ("customer", "amount", "type", "signed_at")
 
 
 def test_discount_approval_asks_the_manager_above_10_and_finance_above_20_percent():
@@ -611,6 +618,42 @@ def test_flow_key_mistakes_are_reported_at_their_place(keys, path, message):
 )  # fmt: skip
 def test_names_of_fields_and_objects_are_checked_where_they_are(nodes, path, message):
     assert problems(flow(nodes)) == {path: message}
+
+
+@pytest.mark.parametrize(
+    ("keys", "path", "message"),
+    [
+        ({"record_status": {"field": "stauts", "running": "draft"}}, "/record_status/field",
+         "object 'contract' has no field 'stauts' (did you mean 'status'?)"),
+        ({"record_status": {"field": "amount", "running": "1"}}, "/record_status/field",
+         "record_status needs a select or text field; 'amount' is a currency field"),
+        ({"record_status": {"field": "status", "running": "pending", "approved": "approved"}},
+         "/record_status/running", "'pending' is not an option of 'status'; its options are draft, approved"),
+        ({"record_status": {"field": "status"}}, "/record_status",
+         "record_status names a field and the value it takes in at least one state: running, approved,"
+         " rejected or withdrawn"),
+        ({"record_status": {"field": "status", "submitted": "draft"}}, "/record_status/submitted",
+         "unknown key 'submitted'"),
+        ({"summary_fields": ["customer", "amuont"]}, "/summary_fields/1",
+         "summary field: object 'contract' has no field 'amuont' (did you mean 'amount'?)"),
+        ({"summary_fields": ["Amount"]}, "/summary_fields/0", None),
+    ],
+)  # fmt: skip
+def test_record_status_and_summary_fields_name_fields_of_the_object(keys, path, message):
+    found = problems(flow(**keys))
+    assert list(found) == [path]
+    assert message is None or found[path] == message
+
+
+def test_record_status_and_summary_fields_round_trip():
+    doc = flow(
+        record_status={"field": "status", "running": "draft", "approved": "approved"},
+        summary_fields=["amount", "customer"],
+    )
+    assert problems(doc) == {}
+    spec = FlowSpec.from_json(doc)
+    assert spec.to_json()["record_status"] == {"field": "status", "running": "draft", "approved": "approved"}
+    assert spec.to_json()["summary_fields"] == ["amount", "customer"]
 
 
 def test_reject_actions_are_checked_like_a_rules():

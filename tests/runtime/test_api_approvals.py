@@ -153,3 +153,20 @@ def test_notifications_are_listed_newest_first_and_marked_read(api: Api) -> None
     }
     assert api.get("/notifications", as_="zhao.cai").get_json()["unread"] == unread["unread"] - 1
     assert api.post("/notifications/read", json={"ids": "all"}, as_="zhao.cai").status_code == 422
+
+
+def test_the_inbox_has_tabs_for_what_i_decided_and_what_i_submitted(api: Api) -> None:
+    contract_id, _instance = submitted(api)
+    task = inbox_task(api, "zhao.cai")
+    api.post(f"/approvals/tasks/{task['task_id']}/approve", json={"comment": "同意"}, as_="zhao.cai")
+    done = api.get("/approvals/inbox?tab=done", as_="zhao.cai").get_json()
+    assert [(item["record_id"], item["task_status"], item["comment"]) for item in done["data"]] == [
+        (contract_id, "approved", "同意")
+    ]
+    assert done["next_before"] is None
+    mine = api.get("/approvals/inbox?tab=submitted&limit=1", as_="wang.fang").get_json()["data"]
+    assert [(item["record_id"], item["status"]) for item in mine] == [(contract_id, "approved")]
+    assert mine[0]["title"] == "仪器采购合同" and mine[0]["ended_at"] is not None
+    for query in ("tab=cc", "limit=0", "before=x"):
+        response = api.get(f"/approvals/inbox?{query}", as_="zhao.cai")
+        assert response.status_code == 400, query

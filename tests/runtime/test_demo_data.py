@@ -123,12 +123,19 @@ def test_approved_contracts_went_through_the_right_approvers_and_some_still_wait
     waiting = 0
     for contract in every(loom, "contract"):
         instance = loom.flows.instance_of("contract", contract["id"])
+        deal = loom.records().get("opportunity", contract["opportunity"])
+        if deal["stage"] != "won" and contract["amount"] < 1000000:
+            # A deal still in negotiation: a draft its owner has yet to submit (the tour submits one).
+            assert (contract["status"], instance) == ("draft", None)
+            continue
         assert instance is not None and instance.submitter_id == contract["owner"]
         if contract["status"] in ("approved", "active", "expired"):
             assert instance.status == "approved"
         if instance.status == "running":
             waiting += 1
-            assert contract["status"] == "draft"
+            assert contract["status"] == "pending"  # shown as 审批中
+        else:
+            assert contract["status"] != "pending"
         expected = {**by_role, "manager": get_user(loom, contract["owner"])["manager_id"]}
         for step in loom.flows.history(instance.id):
             if step["action"] in ("approve", "reject"):

@@ -29,8 +29,9 @@ from runtime.app import create_app
 
 PASSWORD = "a-long-admin-password"
 # Between them these objects hold every field type of the CRM: text, select, multi_select, tags,
-# decimals and currency, dates and datetimes, lookups, users, formulas, roll-ups and attachments.
-FUZZED_OBJECTS = ("customer", "followup", "contract")
+# decimals and currency, dates and datetimes, lookups, users, formulas, roll-ups and attachments;
+# the lead adds the pool and conversion actions.
+FUZZED_OBJECTS = ("customer", "followup", "contract", "lead")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

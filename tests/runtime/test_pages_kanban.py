@@ -45,7 +45,7 @@ def test_moving_a_card_saves_the_stage_and_a_refused_move_says_why(team: Team) -
     moved = client.post(
         url, json={"field": "stage", "value": "needs_confirmed", "version": 1}, headers=headers
     )
-    assert moved.get_json() == {"ok": True, "version": 2}
+    assert moved.get_json()["ok"] is True and moved.get_json()["version"] == 2
     refused = client.post(url, json={"field": "stage", "value": "proposal", "version": 2}, headers=headers)
     assert refused.get_json()["ok"] is False
     assert "关键联系人" in refused.get_json()["errors"][0]  # the package's own validation rule
@@ -74,3 +74,61 @@ def test_a_card_of_someone_else_cannot_be_moved(team: Team) -> None:
     )
     assert response.get_json()["ok"] is False
     assert team.loom.records().get("opportunity", opportunity["id"])["stage"] == "initial_contact"
+
+
+def test_each_column_shows_its_count_and_the_sum_of_its_amounts(team: Team) -> None:
+    deal(team, "MES 升级", amount="120000")
+    deal(team, "检测设备", amount="30000.50")
+    deal(team, "产线改造", stage="needs_confirmed", amount="800000")
+    page = text(team.client("wang.fang").get("/app/opportunity/kanban"))
+    columns = {c.split('"')[0]: c for c in page.split('data-column="')[1:]}
+    assert 'data-count title="本列卡片数">2<' in columns["initial_contact"]
+    assert "¥150,000.50" in columns["initial_contact"]
+    assert "¥800,000.00" in columns["needs_confirmed"]
+    assert 'data-count title="本列卡片数">0<' in columns["won"] and "¥0.00" in columns["won"]
+
+
+def test_a_move_answers_the_new_counts_and_sums_for_the_boards_filter(team: Team) -> None:
+    moved_deal = deal(team, "MES 升级", amount="120000")
+    deal(team, "检测设备", amount="30000")
+    client = team.client("wang.fang")
+    body = {"field": "stage", "value": "needs_confirmed", "version": 1, "query": "q=MES"}
+    moved = client.post(
+        f"/app/opportunity/{moved_deal['id']}/move", json=body, headers={"X-CSRFToken": csrf(client)}
+    ).get_json()
+    assert moved["columns"]["needs_confirmed"] == {"count": 1, "sum": "¥120,000.00"}
+    assert moved["columns"]["initial_contact"] == {"count": 0, "sum": "¥0.00"}  # 检测设备 is not searched for
+
+
+def test_a_long_column_loads_more_cards_instead_of_hiding_them(team: Team) -> None:
+    customer = team.customer("大客户")
+    team.loom.records().bulk_create(
+        "opportunity",
+        [
+            {
+                "name": f"商机{i:02d}",
+                "customer": customer["id"],
+                "amount": "1000",
+                "owner": team.ids["wang.fang"],
+            }
+            for i in range(45)
+        ],
+    )
+    client = team.client("wang.fang")
+    page = text(client.get("/app/opportunity/kanban?sort=name"))
+    first = page.split('data-column="')[1]
+    assert first.count('class="kanban-card"') == 20 and ">45<" in first
+    cursor = first.split('data-more="')[1].split('"')[0]
+    seen = 20
+    while cursor:
+        more = client.get(
+            "/app/opportunity/kanban/cards",
+            query_string={"by": "stage", "value": "initial_contact", "cursor": cursor, "sort": "name"},
+        ).get_json()
+        seen += more["html"].count('class="kanban-card"')
+        cursor = more["cursor"]
+    assert seen == 45 and "商机44" in more["html"]
+    odd = client.get("/app/opportunity/kanban/cards", query_string={"by": "stage", "value": "x"})
+    assert odd.status_code == 404
+    bad = client.get("/app/opportunity/kanban/cards", query_string={"value": "won", "cursor": "not-a-cursor"})
+    assert bad.status_code == 200 and bad.get_json()["html"] == ""
