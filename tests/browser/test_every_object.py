@@ -438,7 +438,12 @@ def assert_prefilled(visit: Visit, spec: FieldSpec, expected: Any) -> None:
 
 def fill(control, made: Made) -> None:  # type: ignore[no-untyped-def]
     tag = control.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
-    if tag.startswith("select"):
+    picker = control.locator("xpath=ancestor::*[@data-picker][1]")
+    if picker.count() and made.shown:  # a searchable picker: type the title, choose it from the list
+        control.fill(made.shown)
+        picker.get_by_role("option", name=made.shown).first.click()
+        expect(picker.locator("input[type=hidden]")).to_have_value(str(made.typed))
+    elif tag.startswith("select"):
         control.select_option(str(made.typed))
     elif tag == "input:checkbox":
         control.set_checked(bool(made.typed))
