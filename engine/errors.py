@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from engine.messages import Message, localize
 from metadata.problems import Problem
 
 
@@ -15,6 +16,10 @@ class LoomError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def localized(self, locale: str) -> str:
+        """The message in `locale` when it comes from the message catalogue; as it is otherwise."""
+        return localize(self.message, locale)
 
 
 class InvalidMetadata(LoomError):
@@ -37,13 +42,18 @@ class RecordInvalid(LoomError):
         self.object_name = object_name
         self.fields = {name: list(messages) for name, messages in fields.items()}
         self.row = row
-        where = f"{object_name} row {row}" if row is not None else object_name
-        detail = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in self.fields.items())
-        super().__init__(f"{where} is invalid: {detail}")
+        detail = [Message("field_messages", field=name, messages=m) for name, m in self.fields.items()]
+        if row is None:
+            super().__init__(Message("record_invalid", object=object_name, detail=detail))
+        else:
+            super().__init__(Message("record_row_invalid", object=object_name, row=row, detail=detail))
 
 
 class FieldValueError(ValueError):
-    """Raised by a field type when a single value cannot be coerced or is invalid."""
+    """Raised by a field type when a single value cannot be coerced or is invalid.
+
+    `str(error)` is its message: a catalogue `Message` when the type raised one, so it can be localized.
+    """
 
 
 class RecordNotFound(LoomError):
@@ -52,7 +62,7 @@ class RecordNotFound(LoomError):
     def __init__(self, object_name: str, record_id: object) -> None:
         self.object_name = object_name
         self.record_id = record_id
-        super().__init__(f"{object_name} {record_id} does not exist")
+        super().__init__(Message("record_missing", object=object_name, id=record_id))
 
 
 class UnknownObject(LoomError):
@@ -82,8 +92,7 @@ class ConflictError(LoomError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"{object_name} {record_id} was changed by someone else: you edited version {expected}, "
-            f"it is now at version {actual}; reload it and apply your change again"
+            Message("record_changed", object=object_name, id=record_id, expected=expected, actual=actual)
         )
 
 
@@ -117,10 +126,8 @@ class BulkInvalid(LoomError):
     def __init__(self, object_name: str, rows: Mapping[int, Mapping[str, Sequence[str]]]) -> None:
         self.object_name = object_name
         self.rows = {index: {name: list(m) for name, m in fields.items()} for index, fields in rows.items()}
-        first = ", ".join(str(index) for index in list(self.rows)[:10])
-        super().__init__(
-            f"{len(self.rows)} {object_name} row(s) are invalid (rows {first}…); nothing was saved"
-        )
+        first = list(self.rows)[:10]
+        super().__init__(Message("rows_invalid", count=len(self.rows), object=object_name, rows=first))
 
 
 class PackageRefused(LoomError):

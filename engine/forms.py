@@ -18,6 +18,7 @@ from engine.actors import Actor
 from engine.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.base import Source
+from engine.messages import Message
 from engine.permissions import ObjectAccess, access_for
 from engine.record_sql import SYSTEM_NAMES, formula_value
 from engine.registry import ObjectModel
@@ -27,7 +28,7 @@ from metadata.references import GENERATED_TYPES
 if TYPE_CHECKING:
     from engine.loom import Loom
 
-REQUIRED_MESSAGE = "is required"
+REQUIRED_MESSAGE = Message("required")
 _SETTABLE_SYSTEM_NAMES = frozenset({"owner"})
 
 

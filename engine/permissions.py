@@ -8,7 +8,7 @@ the worker, installs) and admin roles are not limited.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
 from engine.actors import Actor
 from engine.errors import LoomError
 from engine.expressions import parse
+from engine.messages import Message, named
 from engine.system_tables import departments, record_shares, users
 from metadata.roles import OPERATIONS, SCOPES
 
@@ -40,21 +41,19 @@ class ObjectAccess:
     hidden: frozenset[str] = frozenset()
     read_only: frozenset[str] = frozenset()
     unrestricted: bool = False
+    label: Mapping[str, str] | None = field(default=None, compare=False)
 
     def allows(self, operation: str) -> bool:
         return self.unrestricted or self.scopes.get(operation) is not None
 
     def require(self, operation: str) -> None:
         if not self.allows(operation):
-            verb = {
-                "create": "create",
-                "read": "see",
-                "update": "change",
-                "delete": "delete",
-                "import": "import",
-                "export": "export",
-            }[operation]
-            raise PermissionDenied(f"you may not {verb} {self.object} records")
+            raise PermissionDenied(Message(f"may_not_{operation}", object=self.named))
+
+    @property
+    def named(self) -> dict[str, str]:
+        """The object as messages name it: its name in English, its label in Chinese."""
+        return named(self.object, self.label)
 
     def visible(self, name: str) -> bool:
         return name not in self.hidden
@@ -78,7 +77,7 @@ def _resolve(registry: Registry, actor: Actor, object_name: str) -> ObjectAccess
     model = registry.object(object_name)
     roles = [registry.roles[name] for name in sorted(actor.roles) if name in registry.roles]
     if actor.is_system or any(role.admin for role in roles):
-        return ObjectAccess(object_name, UNRESTRICTED_SCOPES, unrestricted=True)
+        return ObjectAccess(object_name, UNRESTRICTED_SCOPES, unrestricted=True, label=model.spec.label)
     scopes: dict[str, str | None] = dict.fromkeys(OPERATIONS)
     readers = []
     for role in roles:
@@ -95,7 +94,8 @@ def _resolve(registry: Registry, actor: Actor, object_name: str) -> ObjectAccess
     if sharing == "edit" and scopes["update"] is not None:
         scopes["update"] = "all"
     hidden, read_only = _field_limits(readers, model)
-    return ObjectAccess(object_name, scopes, frozenset(hidden), frozenset(read_only - hidden))
+    limits = frozenset(hidden), frozenset(read_only - hidden)
+    return ObjectAccess(object_name, scopes, *limits, label=model.spec.label)
 
 
 def _wider(current: str | None, offered: str | None) -> str | None:

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Connection, false, func, or_, select
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
 from engine.expressions import to_sql
+from engine.messages import Message, named
 from engine.permissions import access_for
 from engine.record_sql import name_resolver
 from engine.registry import ObjectModel, Registry
@@ -169,12 +170,7 @@ def claim(loom: Loom, actor: Actor, object_name: str, record_ids: Iterable[int])
         _refuse_missing(model, ids, rows)
         gone = [record_id for record_id in ids if rows[record_id]["flag"] is not True]
         if gone:
-            raise PoolRefused(
-                f"{_list(model, gone)} {_are(gone)} not in the pool any more (someone claimed "
-                f"{'them' if len(gone) > 1 else 'it'} first); nothing was claimed",
-                "gone",
-                ids=gone,
-            )
+            raise PoolRefused(_about(model, gone, "pool_taken"), "gone", ids=gone)
         _check_cooldown(settings, model, actor, rows, loom.clock.now())
         _check_cap(loom, conn, registry, model, settings, actor, ids)
         records = loom.records(_on_behalf_of(actor), conn)
@@ -211,12 +207,7 @@ def release(
         if not may_release_any(actor):
             others = [record_id for record_id in ids if rows[record_id]["owner"] != actor.user_id]
             if others:
-                raise PoolRefused(
-                    f"{_list(model, others)} {_are(others)} not yours to release: only the owner "
-                    "(or an admin) can put a record back in the pool; nothing was released",
-                    "not_yours",
-                    ids=others,
-                )
+                raise PoolRefused(_about(model, others, "pool_not_yours"), "not_yours", ids=others)
         records = loom.records(_on_behalf_of(actor), conn)
         now = loom.clock.now()
         return [
@@ -368,15 +359,14 @@ def _check_cap(
     held = int(conn.execute(held_query).scalar_one())
     incoming = int(conn.execute(select(func.count()).where(table.c.id.in_(ids), *counted)).scalar_one())
     if held + incoming > cap:
-        which = f" that match {settings.cap_filter}" if settings.cap_filter else ""
-        raise PoolRefused(
-            f"you may hold at most {cap} {model.name} records{which}; you hold {held}, so claiming "
-            f"{incoming} more would make {held + incoming}. Work or release some first; nothing was claimed",
-            "cap",
-            cap=cap,
-            held=held,
-            incoming=incoming,
+        counts = {"cap": cap, "held": held, "incoming": incoming, "total": held + incoming}
+        what = named(model.name, model.spec.label)
+        message = (
+            Message("pool_cap_filtered", object=what, filter=settings.cap_filter, **counts)
+            if settings.cap_filter
+            else Message("pool_cap", object=what, **counts)
         )
+        raise PoolRefused(message, "cap", cap=cap, held=held, incoming=incoming)
 
 
 def _cap_condition(
@@ -395,6 +385,12 @@ def _list(model: ObjectModel, ids: list[int]) -> str:
 
 def _are(ids: list[int]) -> str:
     return "is" if len(ids) == 1 else "are"
+
+
+def _about(model: ObjectModel, ids: list[int], code: str) -> Message:
+    """A refusal naming the records: its `_one` or `_many` wording."""
+    what = named(model.name, model.spec.label)
+    return Message(f"{code}_{'one' if len(ids) == 1 else 'many'}", object=what, ids=list(ids))
 
 
 __all__ = [

@@ -22,6 +22,8 @@ from engine.events import RecordEvent
 from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
 from engine.fieldtypes.base import FieldType, Source
+from engine.fieldtypes.messages import shown
+from engine.messages import Message, named
 from engine.permissions import access_for, scope_condition
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import users
@@ -198,7 +200,7 @@ class RecordWriter:
         for name in changes:
             spec = self.model.fields.get(name)
             if spec is not None and spec.readonly and not self.actor.is_system:
-                errors[name] = ["is read-only"]
+                errors[name] = [Message("read_only")]
         self._coerce_into(record, changes, source, errors)
         if self.before_save:
             # The owner is no settable field, yet a rule may watch it (a claim, a transfer).
@@ -241,10 +243,10 @@ class RecordWriter:
 
     def _why_not_settable(self, name: str) -> str:
         if name in SYSTEM_COLUMNS:
-            return "is set by the system"
+            return Message("set_by_system")
         if name in self.model.fields:
-            return "is computed and cannot be set"
-        return f"is not a field of {self.model.name}"
+            return Message("computed")
+        return Message("not_a_field", object=named(self.model.name, self.model.spec.label))
 
     def _owner(self, raw: Any, errors: Errors) -> int | None:
         if raw is None or raw == "":
@@ -252,7 +254,7 @@ class RecordWriter:
         try:
             return int(raw)
         except (TypeError, ValueError):
-            errors.setdefault("owner", []).append(f"must be a user id (got {raw!r})")
+            errors.setdefault("owner", []).append(Message("not_user_id", got=shown(raw)))
             return None
 
     def _apply_defaults(self, record: dict[str, Any], given: Mapping[str, Any], errors: Errors) -> None:
@@ -266,7 +268,8 @@ class RecordWriter:
             try:
                 value = ftype.coerce(evaluate(spec.default, record, self.ectx), spec, "json")
             except (ExpressionError, FieldValueError) as error:
-                errors.setdefault(spec.name, []).append(f"default {spec.default!r} failed: {error}")
+                failed = Message("default_failed", default=repr(spec.default), error=str(error))
+                errors.setdefault(spec.name, []).append(failed)
                 continue
             record[spec.name] = value
             if _is_constant(spec.default):
@@ -276,7 +279,7 @@ class RecordWriter:
         """Required fields, then each named field's own checks (every field when `names` is None)."""
         for name, ftype in self.required:
             if ftype.is_empty(record.get(name)) and name not in errors:
-                errors[name] = ["is required"]
+                errors[name] = [Message("required")]
         if names is None:
             self._check_all(record, errors)
             return
@@ -342,16 +345,16 @@ class RecordWriter:
                 continue
             if spec.type == "lookup":
                 query = self._readable_targets(spec.param("target"), wanted)
-                what = spec.param("target")
+                what = named(spec.param("target"), self.registry.object(spec.param("target")).spec.label)
             else:
                 query = select(users.c.id).where(users.c.id.in_(wanted))
-                what = "user"
+                what = {"en": "user", "zh_CN": "用户"}
             existing = set(self.conn.execute(query).scalars())
             for index, record in enumerate(records):
                 value = record.get(spec.name)
                 if value is not None and value not in existing:
                     found.setdefault(index, {}).setdefault(spec.name, []).append(
-                        f"{what} {value} does not exist"
+                        Message("reference_missing", what=what, id=value)
                     )
         return found
 

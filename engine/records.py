@@ -15,6 +15,7 @@ from engine.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFo
 from engine.events import RecordEvent
 from engine.expressions import EvalContext, SqlContext
 from engine.fieldtypes.base import Source
+from engine.messages import Message
 from engine.permissions import ObjectAccess, PermissionDenied, access_for, owner_allowed, scope_condition
 from engine.record_sql import record_by_id, row_to_record
 from engine.record_writer import RecordWriter
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
     from engine.loom import Loom
 
 BULK_BATCH = 1000
-_VERBS = {"update": "change", "delete": "delete"}
-HIDDEN_FIELD_ERROR = "a field you cannot see needs a value or holds a bad one; ask an administrator"
+HIDDEN_FIELD_ERROR = Message("hidden_field")
 
 
 def shown(access: ObjectAccess, record: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def visible_errors(access: ObjectAccess, errors: Mapping[str, list[str]]) -> dic
     visible = {
         name: messages
         for name, messages in errors.items()
-        if name not in access.hidden or messages == [f"is not a field of {access.object}"]
+        if name not in access.hidden or messages == [Message("not_a_field", object=access.named)]
     }
     if len(visible) < len(errors):
         visible.setdefault("_record", []).append(HIDDEN_FIELD_ERROR)
@@ -296,7 +296,7 @@ class RecordService:
             if access is not None and operation != "read":
                 # Readable but not changeable says so; invisible stays invisible.
                 self._get(conn, registry, model, record_id, include_deleted, access=access)
-                raise PermissionDenied(f"you may see this {model.name} but not {_VERBS[operation]} it")
+                raise PermissionDenied(Message(f"may_see_not_{operation}", object=access.named))
             raise RecordNotFound(model.name, record_id)
         return row_to_record(model, row, self._contexts()[0])
 
@@ -309,11 +309,11 @@ class RecordService:
         allowed, refused = {}, {}
         for name, value in values.items():
             if name in access.hidden:
-                refused[name] = [f"is not a field of {model.name}"]
+                refused[name] = [Message("not_a_field", object=access.named)]
             elif name in access.read_only:
-                refused[name] = ["is read-only"]
+                refused[name] = [Message("read_only")]
             elif name == "owner" and not owner_allowed(conn, access, self.actor, _as_id(value)):
-                refused[name] = ["you may not give this record to that user"]
+                refused[name] = [Message("owner_refused")]
             else:
                 allowed[name] = value
         return allowed, refused

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, tuple_
 
+from engine.messages import Message, named
 from engine.registry import ObjectModel
 
 CHUNK = 500
@@ -21,6 +22,7 @@ class UniqueValues:
         keys += [tuple(key) for key in model.spec.unique_keys if tuple(key) not in keys]
         # An autonumber is drawn by the system and unique by construction.
         self.keys = [key for key in keys if all(model.fields[f].type != "autonumber" for f in key)]
+        self.named = named(model.name, model.spec.label)
 
     def clashes(
         self, conn: Connection, entries: Sequence[tuple[Mapping[str, Any], int | None]]
@@ -37,7 +39,7 @@ class UniqueValues:
                 if any(part is None for part in value):
                     continue
                 if value in wanted:
-                    message = f"{_shown(value)} is also in an earlier row"
+                    message = Message("unique_in_earlier_row", value=_shown(value))
                     found.setdefault(position, {}).setdefault(key[0], []).append(message)
                 else:
                     wanted[value] = position
@@ -45,8 +47,8 @@ class UniqueValues:
                 position = wanted[value]
                 if holder == entries[position][1]:
                     continue
-                where = " (in the recycle bin)" if deleted else ""
-                message = f"{_shown(value)} is already used by {self.model.name} {holder}{where}"
+                code = "unique_taken_in_bin" if deleted else "unique_taken"
+                message = Message(code, value=_shown(value), object=self.named, id=holder)
                 found.setdefault(position, {}).setdefault(key[0], []).append(message)
         return found
 

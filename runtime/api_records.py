@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from engine.actor_names import actor_label
 from engine.errors import ExpressionError
 from engine.permissions import ObjectAccess, access_for
 from engine.queries import MAX_PAGE, InvalidQuery
-from engine.registry import ObjectModel
+from engine.registry import ObjectModel, Registry
 from engine.tables import SYSTEM_COLUMNS
 from engine.timeline import TimelineEntry, timeline
 from runtime.api import blueprint
@@ -22,6 +23,7 @@ from runtime.api_approvals import instance_json
 from runtime.api_requests import MAX_ID, BadQuery, int_arg, json_object, optional_text
 from runtime.auth import current_actor, current_loom
 from runtime.errors import RequestInvalid
+from runtime.i18n import api_locale
 from runtime.record_json import add_titles, moment_json, plain_json, record_json
 
 RECORD = "/records/<name>/<id:record_id>"
@@ -119,7 +121,8 @@ def record_timeline(name: str, record_id: int) -> Response:
     """Activities, field changes, approval steps and notifications of the record, newest first."""
     loom, actor = current_loom(), current_actor()
     entries = timeline(loom, name, record_id, actor)
-    return jsonify({"data": [timeline_json(loom.registry.objects, entry) for entry in entries]})
+    locale = api_locale()
+    return jsonify({"data": [timeline_json(loom.registry, entry, locale) for entry in entries]})
 
 
 @blueprint.post(f"{RECORD}/submit")
@@ -145,7 +148,9 @@ def submit_record(name: str, record_id: int) -> tuple[Response, int]:
     return jsonify(instance_json(instance)), 201
 
 
-def timeline_json(objects: Any, entry: TimelineEntry) -> dict[str, Any]:
+def timeline_json(registry: Registry, entry: TimelineEntry, locale: str) -> dict[str, Any]:
+    """An entry as JSON; `actor` as stored (rule:…, flow:…, a person), `actor_label` as a person reads it."""
+    objects = registry.objects
     details = dict(entry.details)
     if entry.kind == "activity" and details.get("object") in objects:
         details["record"] = record_json(objects[details["object"]], details["record"])
@@ -153,6 +158,7 @@ def timeline_json(objects: Any, entry: TimelineEntry) -> dict[str, Any]:
         "kind": entry.kind,
         "at": moment_json(entry.at),
         "actor": entry.actor,
+        "actor_label": actor_label(registry, entry.actor, locale),
         "title": entry.title,
         "details": plain_json(details),
     }

@@ -38,8 +38,9 @@ def database_url(explicit: str | None) -> str:
 
 
 class Context:
-    def __init__(self, database: str | None) -> None:
+    def __init__(self, database: str | None, lang: str = "en") -> None:
         self.url = database_url(database)
+        self.lang = lang
         self._loom: Loom | None = None
 
     @property
@@ -55,10 +56,25 @@ pass_context = click.make_pass_decorator(Context)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database", "-d", help="Database URL (default: $LOOM_DATABASE_URL or instance/loom.db).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh_CN"]),
+    default="en",
+    envvar="LOOM_LANG",
+    show_default=True,
+    help="Language of error messages and import reports (or $LOOM_LANG).",
+)
 @click.pass_context
-def cli(ctx: click.Context, database: str | None) -> None:
+def cli(ctx: click.Context, database: str | None, lang: str) -> None:
     """Loom: a metadata-driven CRM engine."""
-    ctx.obj = Context(database)
+    ctx.obj = Context(database, lang)
+
+
+def cli_locale() -> str:
+    """The language the command speaks to people: --lang or $LOOM_LANG, English by default."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Context) if ctx is not None else None
+    return found.lang if found is not None else "en"
 
 
 def _report_problems(error: InvalidMetadata) -> None:
@@ -69,7 +85,7 @@ def _report_problems(error: InvalidMetadata) -> None:
 
 
 def _fail(error: LoomError) -> None:
-    click.echo(f"error: {error.message}", err=True)
+    click.echo(f"error: {error.localized(cli_locale())}", err=True)
     sys.exit(1)
 
 

@@ -24,7 +24,8 @@ from engine.imports import (
     start_import,
 )
 from engine.loom import Loom
-from runtime.cli import Context, _fail, actor_named, cli, pass_context
+from engine.messages import localize
+from runtime.cli import Context, _fail, actor_named, cli, cli_locale, pass_context
 from runtime.heap import startup_objects_frozen
 
 SUBCOMMANDS = ("run", "resume", "revert", "list")
@@ -99,7 +100,10 @@ def import_run(
             report = start_import(loom, object_name, path, options, actor, progress=_advance(bar))
         _print_report(report)
         if report_path is not None and report.import_id is not None:
-            _write_report(report_path, bad_rows_report(loom, report.import_id, _format(report_path)))
+            _write_report(
+                report_path,
+                bad_rows_report(loom, report.import_id, _format(report_path), locale=cli_locale()),
+            )
     except LoomError as error:
         _fail(error)
 
@@ -117,14 +121,19 @@ def _dry_run(
     click.echo(f"dry run of {report.rows} row(s); nothing was saved")
     _print_report(report)
     for problem in report.problems[:20]:
-        reasons = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in problem.reasons.items())
+        reasons = "; ".join(
+            f"{name}: {', '.join(localize(m, cli_locale()) for m in messages)}"
+            for name, messages in problem.reasons.items()
+        )
         click.echo(f"  line {problem.line} {problem.kind}: {reasons}")
     if len(report.problems) > 20:
         click.echo(f"  … and {len(report.problems) - 20} more")
     if report_path is not None:
         model = loom.registry.object(object_name)
         header = _header(path)
-        _write_report(report_path, problems_report(model, header, report.problems, _format(report_path)))
+        _write_report(
+            report_path, problems_report(model, header, report.problems, _format(report_path), cli_locale())
+        )
 
 
 def _header(path: Path) -> list[str]:

@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import LoomError
+from engine.messages import localize_fields
+from runtime.i18n import api_locale, error_text
 
 API_PREFIX = "/api/"
 
@@ -63,12 +65,21 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def loom_error_response(error: LoomError) -> Response:
-    """The JSON response for an engine error, with Retry-After when the caller must wait."""
-    extra: dict[str, Any] = {"fields": getattr(error, "fields", None)}
+    """The JSON response for an engine error, with Retry-After when the caller must wait.
+
+    `message`, `fields` and `rows` stay English; `localized` says the same in the caller's language.
+    """
+    locale = api_locale()
+    fields = getattr(error, "fields", None)
     rows = getattr(error, "rows", None)
+    extra: dict[str, Any] = {"fields": fields}
+    localized: dict[str, Any] = {"locale": locale, "message": error.localized(locale)}
+    if fields:
+        localized["fields"] = localize_fields(fields, locale)
     if rows:
         extra["rows"] = {str(index): fields for index, fields in rows.items()}
-    response = jsonify(error_body(error.code, error.message, **extra))
+        localized["rows"] = {str(index): localize_fields(fields, locale) for index, fields in rows.items()}
+    response = jsonify(error_body(error.code, error.message, **extra, localized=localized))
     response.status_code = status_for(error.code)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
@@ -84,7 +95,7 @@ def _handle_loom_error(error: LoomError) -> Response | tuple[str, int]:
     if error.code == "unauthenticated":
         return redirect(url_for("pages.login", lang=request.args.get("lang")))  # type: ignore[return-value]
     status = status_for(error.code)
-    return render_template("error.html", status=status, message=error.message), status
+    return render_template("error.html", status=status, message=error_text(error)), status
 
 
 def _http_code(error: HTTPException) -> str:

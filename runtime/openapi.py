@@ -52,6 +52,18 @@ ERROR_SCHEMA = {
                 "message": {"type": "string"},
                 "fields": STRINGS,
                 "rows": {"type": "object", "additionalProperties": STRINGS},
+                "localized": {
+                    "type": "object",
+                    "description": "The message, fields and rows in the caller's language "
+                    "(Accept-Language, else the user's preference, else English).",
+                    "required": ["locale", "message"],
+                    "properties": {
+                        "locale": {"enum": ["zh_CN", "en"]},
+                        "message": {"type": "string"},
+                        "fields": STRINGS,
+                        "rows": {"type": "object", "additionalProperties": STRINGS},
+                    },
+                },
             },
         }
     },
@@ -78,6 +90,10 @@ TIMELINE_ENTRY = {
         "kind": {"enum": list(TIMELINE_KINDS)},
         "at": MOMENT,
         "actor": {"type": ["string", "null"]},
+        "actor_label": {
+            "type": ["string", "null"],
+            "description": "Who acted in the caller's language: a rule or approval flow by its label.",
+        },
         "title": {"type": "string"},
         "details": {"type": "object"},
     },

@@ -23,7 +23,7 @@ from engine.flows.inbox import TABS
 from engine.permissions import access_for
 from metadata.specs import FieldSpec
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_format import Shown, ValueFormatter, field_label
 from runtime.pages_objects import object_page
@@ -177,7 +177,7 @@ def _flow_step(step: Callable[[Actor], Any], done: str, record: tuple[str, int] 
     try:
         step(current_actor())
     except (FlowError, LoomError) as error:
-        flash(error.message, "error")
+        flash(error_text(error), "error")
     else:
         flash(done, "success")
     return _back(record)

@@ -15,13 +15,12 @@ from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from engine import identity
 from engine.errors import ConflictError, LoomError, RecordInvalid
 from engine.forms import check_form, evaluate_form
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import field_errors, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_files import take_uploads
 from runtime.pages_format import ValueFormatter, field_label
@@ -30,8 +29,6 @@ from runtime.pages_objects import ObjectPage, object_page
 
 INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "date": "date", "datetime": "datetime-local"}
 NUMBER_TYPES = ("integer", "decimal", "currency", "percent")
-# The engine's commonest field messages, so a Chinese page shows them in Chinese; others stay as they are.
-ENGINE_MESSAGES = (_l("is required"), _l("is read-only"))
 
 
 class FormRefused(Exception):
@@ -207,7 +204,7 @@ def _render(
     formatter = ValueFormatter(loom, actor, page_locale())
     if record is not None:
         formatter.prepare(page.model, [record], names)
-    errors = {name: [_(message) for message in messages] for name, messages in errors.items()}
+    errors = field_errors(errors)
     record_errors = [m for key, ms in errors.items() if key not in page.model.fields for m in ms]
     return render_template(
         "form.html",

@@ -43,7 +43,7 @@ from engine.imports import (
 from engine.loom import Loom
 from engine.permissions import access_for
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale, said
 from runtime.pages import blueprint
 from runtime.pages_objects import may
 
@@ -192,7 +192,7 @@ def _mapping_page(
         key=key,
         report=report,
         bad_rows=[_problem_row(model, p) for p in (report.problems if report else [])][:SHOWN_PROBLEMS],
-        problems=problems or [],
+        problems=[said(problem) for problem in problems or []],
         **extra,
     )
 
@@ -201,7 +201,7 @@ def _problem_row(model: Any, problem: Problem) -> dict[str, Any]:
     reasons = []
     for name, messages in problem.reasons.items():
         where = label_text(model.fields[name].label, name) if name in model.fields else name
-        reasons.append(f"{where}: {', '.join(_(message) for message in messages)}")
+        reasons.append(f"{where}: {', '.join(said(message) for message in messages)}")
     return {"line": problem.line, "kind": problem.kind, "cells": problem.cells, "reasons": reasons}
 
 
@@ -261,7 +261,7 @@ def import_status(token: str) -> Response:
     if found is None:
         status = "failed" if job.get("error") else "starting"
         return jsonify(
-            {"status": status, "rows": 0, "counts": {}, "import_id": None, "error": job.get("error")}
+            {"status": status, "rows": 0, "counts": {}, "import_id": None, "error": _said(job.get("error"))}
         )
     report = import_report(current_loom(), found["id"])
     return jsonify(
@@ -270,9 +270,13 @@ def import_status(token: str) -> Response:
             "rows": report.rows,
             "counts": report.counts.to_json(),
             "import_id": report.import_id,
-            "error": job.get("error") or found.get("error"),
+            "error": _said(job.get("error")) or found.get("error"),
         }
     )
+
+
+def _said(error: str | None) -> str | None:
+    return None if error is None else said(error)
 
 
 def _import_of(loom: Loom, object_name: str, path: Path) -> dict[str, Any] | None:
@@ -300,7 +304,7 @@ def import_revert(import_id: int) -> Response:
     try:
         result = revert_import(current_loom(), import_id, current_actor())
     except LoomError as error:
-        flash(_("The import could not be reverted: %(reason)s", reason=error.message), "error")
+        flash(_("The import could not be reverted: %(reason)s", reason=error_text(error)), "error")
     else:
         flash(
             _(

@@ -17,7 +17,7 @@ from engine.errors import ConflictError, LoomError, RecordInvalid
 from engine.permissions import PermissionDenied
 from engine.queries import Page
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_format import ValueFormatter, field_label
 from runtime.pages_list_query import ListQuery, default_columns
@@ -114,7 +114,7 @@ def kanban(object_name: str) -> str:
     except PermissionDenied:
         raise
     except LoomError as error:
-        problem, totals = error.message, {}
+        problem, totals = error_text(error), {}
     for option in page.model.field(board.by).param("options", ()):
         value = option["value"]
         found = None
@@ -122,7 +122,7 @@ def kanban(object_name: str) -> str:
             try:
                 found = board.cards(value)
             except LoomError as error:
-                problem = error.message
+                problem = error_text(error)
         records = found.records if found else []
         formatter.prepare(page.model, records, board.shown)
         columns.append(
@@ -164,7 +164,7 @@ def kanban_cards(object_name: str) -> Response:
     except PermissionDenied:
         raise
     except LoomError as error:
-        return jsonify({"html": "", "cursor": None, "error": error.message})
+        return jsonify({"html": "", "cursor": None, "error": error_text(error)})
     formatter = ValueFormatter(current_loom(), current_actor(), page_locale())
     formatter.prepare(page.model, found.records, board.shown)
     columns = [
@@ -221,7 +221,7 @@ def move_card(object_name: str, record_id: int) -> Response:
         except ConflictError:
             errors = [_("Someone else changed this record meanwhile: reload the board and try again")]
         except (PermissionDenied, LoomError) as error:
-            errors = [error.message]
+            errors = [error_text(error)]
     if wants_json:
         # A refused move is an answer for the board's script (200, ok false), not a failed request.
         if errors:

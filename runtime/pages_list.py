@@ -11,7 +11,7 @@ from engine import identity, saved_views
 from engine.errors import ConflictError, LoomError, RecordInvalid, RecordNotFound
 from engine.permissions import PermissionDenied
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text, page_locale
+from runtime.i18n import error_text, label_text, page_locale
 from runtime.pages import blueprint
 from runtime.pages_format import ValueFormatter, field_label, field_spec
 from runtime.pages_list_query import ListQuery, default_sort, filter_fields, page_size
@@ -51,7 +51,7 @@ def record_list(object_name: str) -> str | Response:
     except PermissionDenied:
         raise
     except LoomError as error:
-        problem = error.message  # a bad expression or an unknown sort field: say so above the table
+        problem = error_text(error)  # a bad expression or an unknown sort field: say so above the table
     formatter = ValueFormatter(loom, actor, page_locale())
     formatter.prepare(page.model, records, columns)
     return render_template(
@@ -94,7 +94,7 @@ def bulk_update(object_name: str) -> Response:
         except RecordInvalid as error:
             refused.append(f"#{record_id}: " + "; ".join(flash_errors(error.fields, page)))
         except (PermissionDenied, RecordNotFound, ConflictError) as error:
-            refused.append(f"#{record_id}: {error.message}")
+            refused.append(f"#{record_id}: {error_text(error)}")
     flash(_("%(count)d records changed", count=changed), "success")
     for line in refused:
         flash(line, "error")

@@ -16,7 +16,7 @@ from engine.loom import Loom
 from engine.permissions import ObjectAccess, PermissionDenied, access_for
 from engine.registry import ObjectModel
 from runtime.auth import current_actor, current_loom
-from runtime.i18n import label_text
+from runtime.i18n import label_text, said
 
 # Where the standard CRM's objects sit in the navigation; other objects follow by name.
 NAV_ORDER = (
@@ -135,5 +135,5 @@ def flash_errors(errors: dict[str, list[str]], page: ObjectPage) -> list[str]:
     lines = []
     for field, messages in errors.items():
         name = label_text(page.model.fields[field].label, field) if field in page.model.fields else ""
-        lines += [f"{name}: {message}" if name else message for message in messages]
+        lines += [f"{name}: {said(message)}" if name else said(message) for message in messages]
     return lines or [_("The record could not be saved")]

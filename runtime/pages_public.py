@@ -35,7 +35,7 @@ from engine.errors import RecordInvalid
 from engine.public_forms import PublicFormLimited, public_form, submit
 from metadata.forms import FormSpec
 from runtime.auth import current_loom
-from runtime.i18n import label_text
+from runtime.i18n import label_text, said
 
 blueprint = Blueprint("public", __name__)
 
@@ -141,12 +141,15 @@ def _render(
                 "choices": [
                     (o["value"], label_text(o.get("label"), o["value"])) for o in spec.param("options", ())
                 ],
-                "errors": [_(message) for message in errors.get(name, [])],
+                "errors": [_(said(message)) for message in errors.get(name, [])],
             }
         )
     public = form.public
     others = [
-        _(m) for key, messages in errors.items() if key not in fields and key != CONSENT for m in messages
+        _(said(m))
+        for key, messages in errors.items()
+        if key not in fields and key != CONSENT
+        for m in messages
     ]
     return render_template(
         "public_form.html",

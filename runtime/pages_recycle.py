@@ -18,6 +18,7 @@ from engine.queries import InvalidQuery
 from engine.recycle_bin import deleted_records, may_purge, purge
 from metadata.specs import FieldSpec
 from runtime.auth import current_actor, current_loom
+from runtime.i18n import error_text
 from runtime.pages import blueprint
 from runtime.pages_objects import ObjectPage, may_change_record, nav_objects, object_page
 
@@ -40,7 +41,7 @@ def record_delete(object_name: str, record_id: int) -> Response:
     except (RecordNotFound, PermissionDenied):
         raise  # the error page: not found (404) or not allowed (403)
     except LoomError as error:  # locked in an approval, changed meanwhile: say so on the record's page
-        flash(_("The record was not deleted: %(reason)s", reason=_(error.message)), "error")
+        flash(_("The record was not deleted: %(reason)s", reason=error_text(error)), "error")
         return redirect(url_for(".record_detail", object_name=page.name, record_id=record_id))  # type: ignore[return-value]
     flash(_("Moved to the recycle bin; it can be restored from there"), "success")
     return redirect(url_for(".record_list", object_name=page.name))  # type: ignore[return-value]

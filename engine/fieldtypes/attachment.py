@@ -12,7 +12,8 @@ from typing import Any
 from engine.errors import FieldValueError
 from engine.fieldtypes.base import Source
 from engine.fieldtypes.lists import ListValuedType
-from engine.fieldtypes.messages import one_of, shown
+from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec
 
 _MB = 1024 * 1024
@@ -22,19 +23,19 @@ _UNKNOWN_CONTENT_TYPE = "application/octet-stream"
 def _file(item: Any) -> dict[str, Any]:
     """One file description, with exactly the four keys the engine stores."""
     if not isinstance(item, Mapping):
-        raise FieldValueError(f"each file must be an object with a name, key and size (got {shown(item)})")
+        raise FieldValueError(Message("file_not_object", got=shown(item)))
     name, key, size = item.get("name"), item.get("key"), item.get("size")
     content_type = item.get("content_type") or _UNKNOWN_CONTENT_TYPE
     if not isinstance(name, str) or not name.strip():
-        raise FieldValueError(f"each file needs a name (got {shown(name)})")
+        raise FieldValueError(Message("file_without_name", got=shown(name)))
     if not isinstance(key, str) or not key.strip():
-        raise FieldValueError(f"file {shown(name)} needs a storage key (got {shown(key)})")
+        raise FieldValueError(Message("file_without_key", name=shown(name), got=shown(key)))
     if type(size) is float and size.is_integer():
         size = int(size)
     if type(size) is not int or size < 0:
-        raise FieldValueError(f"file {shown(name)} needs a size in bytes (got {shown(size)})")
+        raise FieldValueError(Message("file_without_size", name=shown(name), got=shown(size)))
     if not isinstance(content_type, str):
-        raise FieldValueError(f"file {shown(name)} needs a text content_type (got {shown(content_type)})")
+        raise FieldValueError(Message("file_bad_content_type", name=shown(name), got=shown(content_type)))
     return {"name": name.strip(), "key": key, "size": size, "content_type": content_type.strip().lower()}
 
 
@@ -71,7 +72,7 @@ class AttachmentType(ListValuedType):
         if isinstance(value, Mapping):
             value = [value]
         if not isinstance(value, list | tuple):
-            raise FieldValueError(f"must be a list of uploaded files (got {shown(value)})")
+            raise FieldValueError(Message("files_not_list", got=shown(value)))
         return [_file(item) for item in value] or None
 
     @staticmethod
@@ -85,17 +86,21 @@ class AttachmentType(ListValuedType):
                 return json.loads(text)
             except ValueError:
                 pass
-        raise FieldValueError(f"must be uploaded files, not text (got {shown(text)})")
+        raise FieldValueError(Message("files_not_text", got=shown(text)))
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         params = field.params
         if len(value) > 1 and not params.get("multiple", False):
-            raise FieldValueError(f"allows only one file (got {len(value)})")
+            raise FieldValueError(Message("one_file_only", count=len(value)))
         max_mb = params.get("max_size_mb")
         accept = params.get("accept")
         for file in value:
             if max_mb is not None and file["size"] > max_mb * _MB:
-                got = f"{file['size'] / _MB:.1f} MB in {shown(file['name'])}"
-                raise FieldValueError(f"each file must be at most {max_mb} MB (got {got})")
+                size = f"{file['size'] / _MB:.1f}"
+                raise FieldValueError(
+                    Message("file_too_big", limit=max_mb, size=size, got=shown(file["name"]))
+                )
             if accept and not any(_accepts(entry, file) for entry in accept):
-                raise FieldValueError(f"must be one of {one_of(list(accept))} (got {shown(file['name'])})")
+                raise FieldValueError(
+                    Message("file_type_refused", options=list(accept), got=shown(file["name"]))
+                )

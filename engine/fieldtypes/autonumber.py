@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeEngine
 from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _COLUMN_LENGTH = 255
@@ -109,7 +110,7 @@ class AutonumberType(FieldType):
     def coerce(self, value: Any, field: FieldSpec, source: Source = "json") -> Any:
         if value is None or value == "":
             return None
-        raise FieldValueError(f"is numbered automatically and cannot be set (got {shown(value)})")
+        raise FieldValueError(Message("autonumbered", got=shown(value)))
 
     def check_spec(self, field: FieldSpec, obj: ObjectSpec, objects: dict[str, ObjectSpec]) -> list[str]:
         pattern = field.params.get("pattern")

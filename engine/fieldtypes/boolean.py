@@ -11,6 +11,7 @@ from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec
 
 _WORDS = {
@@ -48,7 +49,7 @@ class BooleanType(FieldType):
         else:
             word = None
         if word is None:
-            raise FieldValueError(f"must be yes or no (got {shown(value)})")
+            raise FieldValueError(Message("not_yes_no", got=shown(value)))
         return word
 
     def from_db(self, value: Any, field: FieldSpec) -> Any:

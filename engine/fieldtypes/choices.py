@@ -11,7 +11,8 @@ from sqlalchemy.types import TypeEngine
 from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.lists import LIST_SEPARATORS, ListValuedType
-from engine.fieldtypes.messages import one_of, shown
+from engine.fieldtypes.messages import not_one_of, shown
+from engine.messages import Message, named
 from metadata.specs import FieldSpec, ObjectSpec
 
 _LABEL = {
@@ -45,10 +46,11 @@ _CACHE_LIMIT = 1024
 class _Options:
     """An option list prepared for lookups: values in order, and value or label text → value."""
 
-    __slots__ = ("by_text", "position", "values")
+    __slots__ = ("by_text", "named", "position", "values")
 
     def __init__(self, options: Sequence[Mapping[str, Any]]) -> None:
         self.values = [option["value"] for option in options]
+        self.named = [named(option["value"], option.get("label")) for option in options]
         self.position = {value: index for index, value in enumerate(self.values)}
         self.by_text: dict[str, str] = {}
         for value in self.values:
@@ -92,7 +94,7 @@ class _ChoiceType(FieldType):
         return None
 
     def refuse(self, field: FieldSpec, got: Any) -> FieldValueError:
-        return FieldValueError(f"must be one of {one_of(self.options(field).values)} (got {shown(got)})")
+        return FieldValueError(not_one_of(self.options(field).named, got))
 
     def check_spec(self, field: FieldSpec, obj: ObjectSpec, objects: dict[str, ObjectSpec]) -> list[str]:
         options = field.params.get("options") or ()
@@ -205,12 +207,12 @@ class TagsType(ListValuedType):
             return None
         items = LIST_SEPARATORS.split(value) if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
-            raise FieldValueError(f"must be a list of tags (got {shown(value)})")
+            raise FieldValueError(Message("tags_not_list", got=shown(value)))
         tags: dict[str, str] = {}
         for item in items:
             if type(item) is not str:
                 if isinstance(item, bool) or not isinstance(item, int | float):
-                    raise FieldValueError(f"each tag must be text (got {shown(item)})")
+                    raise FieldValueError(Message("tag_not_text", got=shown(item)))
                 item = str(item)
             tag = item.strip()
             if tag:
@@ -220,8 +222,8 @@ class TagsType(ListValuedType):
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         if len(value) > self.max_tags:
-            raise FieldValueError(f"must have at most {self.max_tags} tags (got {len(value)})")
+            raise FieldValueError(Message("too_many_tags", limit=self.max_tags, count=len(value)))
         for tag in value:
             if len(tag) > self.max_tag_length:
-                got = f"got {len(tag)} in {shown(tag)}"
-                raise FieldValueError(f"each tag must be at most {self.max_tag_length} characters ({got})")
+                limit = self.max_tag_length
+                raise FieldValueError(Message("tag_too_long", limit=limit, length=len(tag), got=shown(tag)))

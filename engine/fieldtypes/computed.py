@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeEngine
 from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 FORMULA_RESULTS = ("text", "integer", "decimal", "currency", "percent", "boolean", "date", "datetime")
@@ -34,7 +35,7 @@ class _ComputedType(FieldType):
     def coerce(self, value: Any, field: FieldSpec, source: Source = "json") -> Any:
         if value is None or value == "":
             return None
-        raise FieldValueError("is computed and cannot be set")
+        raise FieldValueError(Message("computed"))
 
 
 class FormulaType(_ComputedType):

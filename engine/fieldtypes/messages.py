@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from engine.messages import Message
 
 _MAX_SHOWN = 40
 
@@ -23,8 +26,13 @@ def shown(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
-def one_of(values: list[str], limit: int = 10) -> str:
-    """List allowed values for "must be one of …", cut after `limit` so a 300-option select stays readable."""
-    if len(values) <= limit:
-        return ", ".join(values)
-    return ", ".join(values[:limit]) + f", … ({len(values) - limit} more)"
+def not_one_of(options: Sequence[Any], got: Any, limit: int = 10) -> Message:
+    """ "must be one of …", the list cut after `limit` so a 300-option select stays readable.
+
+    Each option is a value or a label ({"en": …, "zh_CN": …}).
+    """
+    if len(options) <= limit:
+        return Message("not_one_of", options=list(options), got=shown(got))
+    return Message(
+        "not_one_of_more", options=list(options[:limit]), more=len(options) - limit, got=shown(got)
+    )

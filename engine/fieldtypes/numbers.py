@@ -13,6 +13,7 @@ from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _BIGINT_MAX = 2**63 - 1
@@ -79,10 +80,10 @@ def _as_decimal(number: int | float | Decimal) -> Decimal:
 def _check_range(value: int | Decimal, field: FieldSpec) -> None:
     low = field.params.get("min")
     if low is not None and value < _as_decimal(low):
-        raise FieldValueError(f"must be ≥ {low} (got {value})")
+        raise FieldValueError(Message("below_min", low=low, value=value))
     high = field.params.get("max")
     if high is not None and value > _as_decimal(high):
-        raise FieldValueError(f"must be ≤ {high} (got {value})")
+        raise FieldValueError(Message("above_max", high=high, value=value))
 
 
 def _range_problems(field: FieldSpec) -> list[str]:
@@ -119,26 +120,26 @@ class IntegerType(FieldType):
             else:
                 parsed = parse_number(text)
                 if parsed is None or parsed.currencies or parsed.percent:
-                    raise FieldValueError(f"must be a whole number (got {shown(value)})")
+                    raise FieldValueError(Message("not_whole_number", got=shown(value)))
                 number = self._whole(parsed.value, value)
         elif value is None:
             return None
         elif kind is bool or not isinstance(value, int | float | Decimal):
-            raise FieldValueError(f"must be a whole number (got {shown(value)})")
+            raise FieldValueError(Message("not_whole_number", got=shown(value)))
         elif isinstance(value, int):
             number = int(value)
         else:
             number = self._whole(_as_decimal(value), value)
         if not -_BIGINT_MAX <= number <= _BIGINT_MAX:
-            raise FieldValueError(f"is too large (got {shown(value)})")
+            raise FieldValueError(Message("too_large", got=shown(value)))
         return number
 
     @staticmethod
     def _whole(number: Decimal, raw: Any) -> int:
         if not number.is_finite() or number != number.to_integral_value():
-            raise FieldValueError(f"must be a whole number (got {shown(raw)})")
+            raise FieldValueError(Message("not_whole_number", got=shown(raw)))
         if number.adjusted() > 18:
-            raise FieldValueError(f"is too large (got {shown(raw)})")
+            raise FieldValueError(Message("too_large", got=shown(raw)))
         return int(number)
 
     def validate(self, value: Any, field: FieldSpec) -> None:
@@ -199,17 +200,17 @@ class DecimalType(FieldType):
         elif value is None:
             return None
         elif kind is bool or not isinstance(value, int | float | Decimal):
-            raise FieldValueError(f"must be a number (got {shown(value)})")
+            raise FieldValueError(Message("not_number", got=shown(value)))
         else:
             number = _as_decimal(value)
         if not number.is_finite():
-            raise FieldValueError(f"must be a number (got {shown(value)})")
+            raise FieldValueError(Message("not_number", got=shown(value)))
         return self._fit(number, field, value)
 
     def _parse_text(self, text: str, field: FieldSpec) -> Decimal:
         parsed = parse_number(text)
         if parsed is None or (parsed.percent and not self.accepts_percent_sign):
-            raise FieldValueError(f"must be a number (got {shown(text)})")
+            raise FieldValueError(Message("not_number", got=shown(text)))
         if parsed.currencies is not None:
             self.check_currency(parsed.currencies, field, text)
         return parsed.value
@@ -230,7 +231,7 @@ class DecimalType(FieldType):
 
     @staticmethod
     def _too_many_digits(whole_digits: int, raw: Any) -> FieldValueError:
-        return FieldValueError(f"must have at most {whole_digits} digits before the point (got {shown(raw)})")
+        return FieldValueError(Message("too_many_digits", digits=whole_digits, got=shown(raw)))
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         if "min" in field.params or "max" in field.params:
@@ -274,7 +275,7 @@ class CurrencyType(DecimalType):
     def check_currency(self, currencies: frozenset[str], field: FieldSpec, text: str) -> None:
         currency = field.params.get("currency", "CNY")
         if currency not in currencies:
-            raise FieldValueError(f"must be an amount in {currency} (got {shown(text)})")
+            raise FieldValueError(Message("not_amount", currency=currency, got=shown(text)))
 
 
 class PercentType(DecimalType):
@@ -294,4 +295,4 @@ class PercentType(DecimalType):
     }
 
     def check_currency(self, currencies: frozenset[str], field: FieldSpec, text: str) -> None:
-        raise FieldValueError(f"must be a percentage (got {shown(text)})")
+        raise FieldValueError(Message("not_percentage", got=shown(text)))

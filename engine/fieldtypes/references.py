@@ -13,6 +13,7 @@ from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _ID_MAX = 2**63 - 1
@@ -24,7 +25,7 @@ class _ReferenceType(FieldType):
 
     value_kind = "id"
     indexed_by_default = True
-    what = "record"
+    what = {"en": "record", "zh_CN": "记录"}
 
     def column_type(self, field: FieldSpec) -> TypeEngine:
         return BigInteger()
@@ -38,7 +39,7 @@ class _ReferenceType(FieldType):
             if not text:
                 return None
             if _ID_TEXT.fullmatch(text) is None:
-                raise FieldValueError(f"must be a {self.what} id (got {shown(value)})")
+                raise FieldValueError(Message("not_id", what=self.what, got=shown(value)))
             number = int(text)
         elif value is None:
             return None
@@ -48,9 +49,9 @@ class _ReferenceType(FieldType):
             # A client may send back the {"id": …, "title": …} object it read.
             return self.coerce(value["id"], field, source)
         else:
-            raise FieldValueError(f"must be a {self.what} id (got {shown(value)})")
+            raise FieldValueError(Message("not_id", what=self.what, got=shown(value)))
         if not 0 < number <= _ID_MAX:
-            raise FieldValueError(f"must be a positive {self.what} id (got {shown(value)})")
+            raise FieldValueError(Message("not_positive_id", what=self.what, got=shown(value)))
         return number
 
     def from_db(self, value: Any, field: FieldSpec) -> Any:
@@ -82,5 +83,5 @@ class UserType(_ReferenceType):
     """A reference to a Loom user (owner, assignee, approver)."""
 
     name = "user"
-    what = "user"
+    what = {"en": "user", "zh_CN": "用户"}
     params_schema = {"type": "object", "properties": {}, "additionalProperties": False}

@@ -13,6 +13,7 @@ from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec
 
 # One pattern for every date and datetime people type: ISO, slashes, dots, 年月日, an optional time
@@ -114,7 +115,7 @@ class DateType(FieldType):
         else:
             parsed = None
         if parsed is None:
-            raise FieldValueError(f"must be a date like 2026-11-26 (got {shown(value)})")
+            raise FieldValueError(Message("not_date", got=shown(value)))
         return parsed
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
@@ -156,7 +157,7 @@ class DateTimeType(FieldType):
         else:
             moment = None
         if moment is None:
-            raise FieldValueError(f"must be a date and time like 2026-11-26 14:30 (got {shown(value)})")
+            raise FieldValueError(Message("not_datetime", got=shown(value)))
         return moment
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:

@@ -16,6 +16,7 @@ from engine.errors import FieldValueError
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _SHORT_TEXT = 255
@@ -43,7 +44,7 @@ def _cell_text(value: Any) -> str | None:
 
 def _check_length(value: str, limit: int) -> None:
     if len(value) > limit:
-        raise FieldValueError(f"must be at most {limit} characters (got {len(value)})")
+        raise FieldValueError(Message("too_long", limit=limit, length=len(value)))
 
 
 class TextType(FieldType):
@@ -73,7 +74,7 @@ class TextType(FieldType):
                 return None
             text = _cell_text(value)
             if text is None:
-                raise FieldValueError(f"must be text (got {shown(value)})")
+                raise FieldValueError(Message("not_text", got=shown(value)))
             return text
         if source != "json":
             # Forms and spreadsheets pad values by accident; an API client means what it sends.
@@ -102,7 +103,7 @@ class TextType(FieldType):
         _check_length(value, self.max_length(field))
         pattern = field.params.get("pattern")
         if pattern is not None and _compiled(pattern).fullmatch(value) is None:
-            raise FieldValueError(f"must match the pattern {pattern} (got {shown(value)})")
+            raise FieldValueError(Message("not_matching", pattern=pattern, got=shown(value)))
 
     def check_spec(self, field: FieldSpec, obj: ObjectSpec, objects: dict[str, ObjectSpec]) -> list[str]:
         pattern = field.params.get("pattern")
@@ -152,7 +153,7 @@ class _ShortTextType(FieldType):
                 return None
             text = _cell_text(value)
             if text is None:
-                raise FieldValueError(f"must be text (got {shown(value)})")
+                raise FieldValueError(Message("not_text", got=shown(value)))
             value = text
         value = half_width(value).strip()
         if not value:
@@ -190,7 +191,7 @@ class EmailType(_ShortTextType):
             text = text[7:]
         match = _EMAIL.fullmatch(text)
         if match is None:
-            raise FieldValueError(f"must be an e-mail address like name@example.com (got {shown(text)})")
+            raise FieldValueError(Message("not_email", got=shown(text)))
         return f"{match['local']}@{match['domain'].lower()}"
 
 
@@ -207,12 +208,10 @@ class PhoneType(_ShortTextType):
         if "  " in text or "\t" in text or "\n" in text:
             text = _SPACES.sub(" ", text)
         if _PHONE.fullmatch(text) is None:
-            raise FieldValueError(
-                f"must be a phone number of digits, +, -, spaces and parentheses (got {shown(text)})"
-            )
+            raise FieldValueError(Message("not_phone", got=shown(text)))
         digits = sum(map(text.count, "0123456789"))  # the pattern allows ASCII digits only
         if not 5 <= digits <= 20:
-            raise FieldValueError(f"must have 5 to 20 digits (got {digits} in {shown(text)})")
+            raise FieldValueError(Message("phone_digits", digits=digits, got=shown(text)))
         return text
 
 
@@ -238,6 +237,6 @@ class UrlType(_ShortTextType):
             text = "https://" + text
         match = _URL.fullmatch(text)
         if match is None:
-            raise FieldValueError(f"must be an http(s) address like https://example.com (got {shown(text)})")
+            raise FieldValueError(Message("not_url", got=shown(text)))
         scheme = match["scheme"]
         return text if scheme.islower() else scheme.lower() + text[len(scheme) :]

@@ -8,6 +8,7 @@ from engine.flows.runs import Run
 from engine.flows.tasks import add_task, claim, hold, round_tasks, shift_positions, waits
 from engine.identity import get_user
 from engine.identity.errors import UserNotFound
+from engine.messages import Message
 
 POSITIONS = ("before", "after")
 
@@ -16,11 +17,11 @@ def _require_new_approver(run: Run, task: Task, user_id: int) -> None:
     try:
         user = get_user(run.loom, user_id, conn=run.conn)
     except UserNotFound:
-        raise FlowError(f"there is no user with id {user_id}") from None
+        raise FlowError(Message("no_such_user", id=user_id)) from None
     if not user["active"]:
-        raise FlowError(f"user {user['username']!r} is disabled and cannot approve")
+        raise FlowError(Message("approver_disabled", user=repr(user["username"])))
     if any(other.assignee_id == user_id for other in round_tasks(run, task.node, OPEN)):
-        raise FlowError(f"{user['display_name']} already has this step to approve")
+        raise FlowError(Message("already_approver", user=user["display_name"]))
 
 
 def transfer_task(

@@ -18,7 +18,7 @@ from engine.flows.approvers import ApproverResolvers, builtin_resolvers
 from engine.flows.deadlines import run_deadline
 from engine.flows.decisions import decide
 from engine.flows.delegation import add_approver, transfer_task
-from engine.flows.errors import FlowConflict, FlowError
+from engine.flows.errors import FlowConflict, FlowError, status_named
 from engine.flows.history import history_of
 from engine.flows.inbox import INBOX_LIMIT, InboxPage, inbox_page, pending_count, pending_for
 from engine.flows.instances import (
@@ -36,6 +36,7 @@ from engine.flows.record_status import keep_status
 from engine.flows.runs import Run
 from engine.flows.submission import require_submit_right, start_instance
 from engine.flows.tasks import DEADLINE_KIND, close_tasks
+from engine.messages import Message
 from engine.permissions import PermissionDenied, access_for
 from metadata.flows import FlowSpec
 
@@ -115,7 +116,7 @@ class FlowEngine:
         """Reject with a reason: back to the submitter (the flow ends rejected), or to an earlier
         approval node, which then runs again."""
         if not isinstance(comment, str) or not comment.strip():
-            raise FlowError("a rejection needs a reason: say why in the comment")
+            raise FlowError(Message("rejection_needs_reason"))
         target = None if to_node in (None, "", "submitter") else to_node
         return self._on_task(task_id, actor, lambda run, task: decide(run, task, "rejected", comment, target))
 
@@ -157,17 +158,17 @@ class FlowEngine:
             run = self._open(conn, first.instance_id, actor)
             task = load_task(conn, task_id)  # as it is now that the instance is ours
             if task.status == "waiting":
-                raise FlowError(f"task {task_id} is not its approver's turn yet")
+                raise FlowError(Message("task_not_yet", task=task_id))
             if task.status != "pending":
                 raise FlowConflict(
-                    f"task {task_id} has already been decided ({task.status}); nothing was changed"
+                    Message("task_already_decided", task=task_id, status=status_named(task.status))
                 )
             if not (
                 actor.is_system
                 or actor.user_id == task.assignee_id
                 or (administrators_too and self._administrator(run, actor))
             ):
-                raise PermissionDenied(f"task {task_id} is not yours to decide")
+                raise PermissionDenied(Message("task_not_yours", task=task_id))
             operation(run, task)
             run.save()
             return run.instance
@@ -175,9 +176,9 @@ class FlowEngine:
     def _open(self, conn: Connection, instance_id: int, actor: Actor) -> Run:
         instance = load_instance(conn, instance_id, lock=True)
         if not instance.running:
+            ended = status_named(instance.status)
             raise FlowConflict(
-                f"the approval of {instance.object} {instance.record_id} has ended ({instance.status}); "
-                "nothing was changed"
+                Message("approval_ended", object=instance.object, id=instance.record_id, status=ended)
             )
         return Run.of(self.loom, conn, instance, actor)
 
@@ -192,7 +193,7 @@ class FlowEngine:
         with self.loom.begin() as conn:
             run = self._open(conn, instance_id, actor)
             if not actor.is_system and actor.user_id != run.instance.submitter_id:
-                raise PermissionDenied("only the submitter can withdraw an approval")
+                raise PermissionDenied(Message("withdraw_submitter_only"))
             cancelled = close_tasks(run, "cancelled")
             run.instance.status, run.instance.ended_at = "withdrawn", run.now
             run.instance.active_nodes = []
@@ -206,7 +207,7 @@ class FlowEngine:
     def remind(self, task_id: int | None = None, *, instance_id: int | None = None, actor: Actor) -> int:
         """催办: notify the approvers a task (or a whole approval) waits for; returns how many were told."""
         if (task_id is None) == (instance_id is None):
-            raise FlowError("remind about one task or one approval: give task_id or instance_id")
+            raise FlowError(Message("remind_needs_target"))
         with self.loom.begin() as conn:
             if task_id is not None:
                 task = load_task(conn, task_id)
@@ -216,9 +217,9 @@ class FlowEngine:
                 run = self._open(conn, int(instance_id), actor)  # type: ignore[arg-type]
                 waiting_on = tasks_of(conn, run.instance.id, statuses=["pending"])
             if not (actor.user_id == run.instance.submitter_id or self._administrator(run, actor)):
-                raise PermissionDenied("only the submitter or an administrator can send reminders")
+                raise PermissionDenied(Message("remind_not_allowed"))
             if not waiting_on:
-                raise FlowError("nobody is waiting to decide: there is no one to remind")
+                raise FlowError(Message("nobody_to_remind"))
             people = [task.assignee_id for task in waiting_on]
             tell(run, people, "remind")
             run.note("remind", detail={"to": people, "tasks": [task.id for task in waiting_on]})
@@ -227,12 +228,12 @@ class FlowEngine:
     def comment(self, instance_id: int, text: str, *, actor: Actor) -> None:
         """Add a comment to the approval's history; anyone taking part or able to see the record may."""
         if not isinstance(text, str) or not text.strip():
-            raise FlowError("a comment needs some text")
+            raise FlowError(Message("comment_needs_text"))
         with self.loom.begin() as conn:
             instance = load_instance(conn, instance_id, lock=True)
             run = Run.of(self.loom, conn, instance, actor)
             if not self._takes_part(run, actor):
-                raise PermissionDenied("you may not comment on this approval")
+                raise PermissionDenied(Message("may_not_comment"))
             run.note("comment", comment=text.strip())
 
     def _takes_part(self, run: Run, actor: Actor) -> bool:

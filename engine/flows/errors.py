@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from engine.errors import LoomError
+from engine.messages import Message, named
+
+# How a task or an approval ended, for messages a Chinese reader reads.
+_STATUS_WORDS = {
+    "approved": "已同意",
+    "rejected": "已驳回",
+    "withdrawn": "已撤回",
+    "transferred": "已转交",
+    "cancelled": "已取消",
+    "returned": "已退回",
+    "skipped": "已跳过",
+    "pending": "待审批",
+    "waiting": "等待中",
+}
+
+
+def status_named(status: str) -> dict[str, str]:
+    """A task's or approval's status as each reader knows it."""
+    return named(status, {"zh_CN": _STATUS_WORDS.get(status, status)})
 
 
 class FlowError(LoomError):
@@ -26,11 +47,18 @@ class RecordLocked(FlowError):
 
     code = "locked"
 
-    def __init__(self, object_name: str, record_id: int, flow: str, status: str) -> None:
+    def __init__(
+        self,
+        object_name: str,
+        record_id: int,
+        flow: str,
+        status: str,
+        labels: tuple[Mapping[str, str] | None, Mapping[str, str] | None] = (None, None),
+    ) -> None:
+        """`labels` are the object's and the flow's, so a Chinese reader sees names they know."""
         self.object_name = object_name
         self.record_id = record_id
         self.flow = flow
-        why = "while its approval runs" if status == "running" else "because its approval was granted"
-        super().__init__(
-            f"{object_name} {record_id} is locked {why} ({flow}); only an administrator may change it"
-        )
+        code = "locked_in_approval" if status == "running" else "locked_approved"
+        what, which = named(object_name, labels[0]), named(flow, labels[1])
+        super().__init__(Message(code, object=what, id=record_id, flow=which))

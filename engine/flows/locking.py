@@ -30,7 +30,9 @@ def lock_records(loom: Loom) -> None:
             return  # a new record has no approval yet
         lock = _lock(event.conn, event.registry, event.actor, event.object, event.old["id"])
         if lock is not None:
-            raise RecordLocked(event.object, event.old["id"], *lock)
+            flow = event.registry.flows.get(lock[0])
+            labels = (event.registry.object(event.object).spec.label, flow.label if flow else None)
+            raise RecordLocked(event.object, event.old["id"], *lock, labels)
 
     def has_flows(registry, object_name: str) -> bool:  # type: ignore[no-untyped-def]
         return bool(registry.flows_for(object_name))

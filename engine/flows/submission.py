@@ -19,6 +19,7 @@ from engine.flows.instances import Instance, insert_instance, latest_instance
 from engine.flows.record_status import keep_status
 from engine.flows.routing import enter
 from engine.flows.runs import Run
+from engine.messages import Message, named
 from engine.permissions import PermissionDenied, access_for, scope_condition
 from engine.registry import Registry
 from engine.rules.runlog import json_safe
@@ -103,7 +104,7 @@ def require_submit_right(
         is not None
     )
     if not allowed:
-        raise PermissionDenied(f"you may see this {object_name} but not submit it for approval")
+        raise PermissionDenied(Message("may_see_not_submit", object=named(object_name, model.spec.label)))
 
 
 def choose_flow(
@@ -115,7 +116,7 @@ def choose_flow(
         if flow is None or flow.object != object_name:
             raise FlowNotFound(f"there is no approval flow {flow_name!r} for {object_name}")
         if not flow.active:
-            raise FlowError(f"the approval flow {flow_name!r} is not active")
+            raise FlowError(Message("flow_inactive", flow=named(repr(flow_name), flow.label)))
         return flow
     active = [flow for flow in registry.flows_for(object_name) if flow.active]
     if not active:
@@ -163,9 +164,9 @@ def _user_id(conn: Connection, person: int | str) -> int:
     value = person if isinstance(person, int) else str(person).strip().lower()
     row = conn.execute(select(users.c.id, users.c.active, users.c.username).where(column == value)).first()
     if row is None:
-        raise FlowError(f"there is no user {person!r} to choose as an approver")
+        raise FlowError(Message("no_such_approver", user=repr(person)))
     if not row.active:
-        raise FlowError(f"user {row.username!r} is disabled and cannot approve")
+        raise FlowError(Message("approver_disabled", user=repr(row.username)))
     return int(row.id)
 
 

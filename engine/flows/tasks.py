@@ -14,10 +14,11 @@ from datetime import timedelta
 from sqlalchemy import insert, update
 
 from engine.due_work import cancel, schedule
-from engine.flows.errors import FlowConflict
+from engine.flows.errors import FlowConflict, status_named
 from engine.flows.instances import OPEN, Task, load_task, tasks_of
 from engine.flows.messages import tell
 from engine.flows.runs import Run
+from engine.messages import Message
 from engine.system_tables import flow_tasks
 from metadata.flows import NodeSpec
 
@@ -82,9 +83,7 @@ def claim(run: Run, task: Task, status: str, comment: str | None) -> None:
     )
     if result.rowcount != 1:
         now = load_task(run.conn, task.id)
-        raise FlowConflict(
-            f"task {task.id} was decided meanwhile ({now.status}); nothing was changed: reload and look again"
-        )
+        raise FlowConflict(Message("task_decided_meanwhile", task=task.id, status=status_named(now.status)))
     cancel(run.conn, deadline_key(run.instance.id, task.id))
 
 
@@ -96,7 +95,7 @@ def hold(run: Run, task: Task) -> None:
         .values(status="waiting", due_at=None)
     )
     if result.rowcount != 1:
-        raise FlowConflict(f"task {task.id} was decided meanwhile; nothing was changed")
+        raise FlowConflict(Message("task_decided", task=task.id))
     cancel(run.conn, deadline_key(run.instance.id, task.id))
 
 

@@ -20,7 +20,9 @@ from engine.errors import LoomError
 from engine.imports.dedupe import FieldKeyIndex, KeyIndex
 from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
+from engine.imports.report import stored_reasons
 from engine.imports.rows import ImportRow, json_cell
+from engine.messages import Message, named
 from engine.permissions import ObjectAccess, scope_condition
 from engine.record_sql import row_to_record, select_columns
 from engine.record_writer import RecordWriter
@@ -167,7 +169,10 @@ class BatchImporter:
         if self.by_field is not None and self.by_field.spec.type == "autonumber":
             # A number the system draws cannot come from the file: an unknown one matches nothing.
             for row in [r for r in unmatched if r.key is not None]:
-                message = f"no {self.model.name} has {self.by_field.field} {row.key}"
+                field = self.by_field.field
+                message = Message(
+                    "no_record_numbered", object=self._named, field=self._field_named(field), key=row.key
+                )
                 self._invalid(outcome, row, {self.by_field.field: [message]})
                 dropped.add(id(row))
             unmatched = [r for r in unmatched if id(r) not in dropped]
@@ -183,7 +188,9 @@ class BatchImporter:
             target = next(((existing[k], k[0]) for k in row.keys if k in existing), None)
             if target is not None:
                 record_id, rule = target
-                why = f"duplicates {self.model.name} {record_id} ({self._rule_label(rule)})"
+                why = Message(
+                    "duplicates_record", object=self._named, id=record_id, rule=self._rule_label(rule)
+                )
                 if skip:
                     self._duplicate(outcome, row, why)
                 elif record_id in claimed:
@@ -195,9 +202,8 @@ class BatchImporter:
             twin = next(((new_keys[k], k[0]) for k in row.keys if k in new_keys), None)
             if twin is not None:
                 if skip:
-                    self._duplicate(
-                        outcome, row, f"duplicates line {twin[0].line} ({self._rule_label(twin[1])})"
-                    )
+                    why = Message("duplicates_line", line=twin[0].line, rule=self._rule_label(twin[1]))
+                    self._duplicate(outcome, row, why)
                 else:
                     waiting.append(row)
                 continue
@@ -209,7 +215,15 @@ class BatchImporter:
         return waiting
 
     def _rule_label(self, rule: str) -> str:
-        return f"same {rule[4:]}" if rule.startswith("key:") else rule
+        return Message("same_key", field=self._field_named(rule[4:])) if rule.startswith("key:") else rule
+
+    @property
+    def _named(self) -> dict[str, str]:
+        return named(self.model.name, self.model.spec.label)
+
+    def _field_named(self, name: str) -> dict[str, str]:
+        spec = self.model.fields.get(name)
+        return named(name, spec.label if spec else None)
 
     def _existing(self, keys: list[tuple[str, Any]]) -> dict[tuple[str, Any], int]:
         if not keys:
@@ -249,7 +263,9 @@ class BatchImporter:
         for change in changes:
             old = olds[change.target]
             if change.target not in allowed:
-                self._invalid(outcome, change.row, {"_record": [f"{change.why}, which you may not change"]})
+                self._invalid(
+                    outcome, change.row, {"_record": [Message("duplicate_not_yours", why=change.why)]}
+                )
                 continue
             values = self._changed_values(change.row)
             if merge:
@@ -262,7 +278,7 @@ class BatchImporter:
             except LoomError as error:  # a before-save handler refused (e.g. a record locked in approval)
                 new, errors = {}, {"_record": [error.message]}
             if errors:
-                errors.setdefault("_record", []).insert(0, f"{change.why}; updating it failed")
+                errors.setdefault("_record", []).insert(0, Message("duplicate_update_failed", why=change.why))
                 self._invalid(outcome, change.row, errors)
                 continue
             planned.append((change, old, new))
@@ -354,7 +370,7 @@ class BatchImporter:
                         "line": p.line,
                         "kind": p.kind,
                         "cells": p.cells,
-                        "reasons": p.reasons,
+                        "reasons": stored_reasons(p.reasons),
                     }
                     for p in outcome.problems
                 ],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.fieldtypes.halfwidth import half_width
 from engine.imports.options import ImportRefused
+from engine.messages import Message, named
 from engine.permissions import ObjectAccess
 from engine.registry import ObjectModel
 
@@ -20,6 +21,12 @@ _NOISE = re.compile(r"[\s_\-*:：（）()]+")
 def _plain(text: str) -> str:
     """A header as compared: half-width, lower case, without spaces, underscores or a required star."""
     return _NOISE.sub("", half_width(text)).lower()
+
+
+def field_named(model: ObjectModel, name: str) -> dict[str, str]:
+    """A field as mapping problems name it: quoted in English, by its label in Chinese."""
+    spec = model.fields.get(name)
+    return named(repr(name), spec.label if spec is not None else None)
 
 
 def importable_fields(model: ObjectModel, access: ObjectAccess | None = None) -> list[str]:
@@ -77,28 +84,31 @@ def checked_mapping(
     key: str | None,
 ) -> dict[str, str]:
     """The mapping without ignored columns, or ImportRefused naming every problem at once."""
-    problems = []
+    problems: list[str] = []
+    what = named(model.name, model.spec.label)
     importable = set(importable_fields(model))
     used: dict[str, str] = {}
     for column, field in mapping.items():
         if field is None:
             continue
         if column not in columns:
-            problems.append(f"column {column!r} is not in the file (its columns: {', '.join(columns)})")
+            problems.append(Message("column_not_in_file", column=repr(column), columns=list(columns)))
         spec = model.fields.get(field)
+        named_field = field_named(model, field)
         if spec is None or field not in importable or field in access.hidden:
-            problems.append(f"column {column!r}: {model.name} has no field {field!r} that can be imported")
+            problems.append(Message("column_no_field", column=repr(column), object=what, field=repr(field)))
         elif field in access.read_only and field != key:
-            problems.append(f"column {column!r}: field {field!r} is read-only for you")
+            problems.append(Message("column_read_only", column=repr(column), field=named_field))
         elif spec.type == "autonumber" and field != key:
-            problems.append(f"column {column!r}: {field!r} is numbered by the system; use it only as --key")
+            problems.append(Message("column_autonumbered", column=repr(column), field=named_field))
         if field in used:
-            problems.append(f"columns {used[field]!r} and {column!r} both map to {field!r}")
+            twice = {"first": repr(used[field]), "column": repr(column), "field": named_field}
+            problems.append(Message("columns_same_field", **twice))
         used[field] = column
     if key is not None and key not in used:
-        problems.append(f"the key field {key!r} is not mapped to any column")
+        problems.append(Message("key_not_mapped", field=field_named(model, key)))
     if not used:
-        problems.append(f"no column maps to a field of {model.name}")
+        problems.append(Message("no_column_mapped", object=what))
     if problems:
         raise ImportRefused(problems)
     return {column: field for column, field in mapping.items() if field is not None}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import LoomError
+from engine.messages import Message
 
 ON_DUPLICATE = ("skip", "update", "merge")
 BATCH_ROWS = 2000
@@ -19,7 +20,7 @@ class ImportRefused(LoomError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__("the import cannot run: " + "; ".join(self.problems))
+        super().__init__(Message("import_refused", problems=self.problems))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.imports.options import ImportRefused, Problem
 from engine.imports.store import get_import
+from engine.messages import from_json, localize, to_json
 from engine.registry import ObjectModel
 from engine.system_tables import import_problems
 
@@ -39,7 +40,7 @@ def bad_rows_report(
             .order_by(import_problems.c.line, import_problems.c.id)
         )
         problems = (
-            Problem(p.line, p.kind, p.cells, p.reasons)
+            Problem(p.line, p.kind, p.cells, read_reasons(p.reasons))
             for p in conn.execute(query, execution_options={"yield_per": 1000})
         )
         return problems_report(model, row["options"].get("header", []), problems, fmt, locale)
@@ -63,8 +64,18 @@ def problems_report(
     return _csv(columns, rows) if fmt == "csv" else _xlsx(columns, rows)
 
 
+def stored_reasons(reasons: Mapping[str, Sequence[str]]) -> dict[str, list[Any]]:
+    """A row's reasons as stored JSON: each message keeps its id and parameters, readable in any language."""
+    return {name: [to_json(message) for message in messages] for name, messages in reasons.items()}
+
+
+def read_reasons(stored: Mapping[str, Sequence[Any]]) -> dict[str, list[str]]:
+    """The reasons `stored_reasons` stored (or plain text, as older imports stored it)."""
+    return {name: [from_json(message) for message in messages] for name, messages in stored.items()}
+
+
 def reasons_text(model: ObjectModel, reasons: Mapping[str, Sequence[str]], locale: str = "zh_CN") -> str:
-    """Every reason of a row on one line: `客户名称 (name): is required; 联系电话 (phone): …`."""
+    """Every reason of a row on one line, in `locale`: `客户名称 (name): 为必填项; 联系电话 (phone): …`."""
     parts = []
     for name, messages in reasons.items():
         spec = model.fields.get(name)
@@ -73,7 +84,7 @@ def reasons_text(model: ObjectModel, reasons: Mapping[str, Sequence[str]], local
         else:
             label = spec.label.get(locale) or spec.label.get("en") or name
             where = f"{label} ({name}): " if label != name else f"{name}: "
-        parts.append(where + ", ".join(messages))
+        parts.append(where + ", ".join(localize(message, locale) for message in messages))
     return "; ".join(parts)
 
 

@@ -17,7 +17,7 @@ from engine.actors import SYSTEM, Actor
 from engine.errors import LoomError
 from engine.imports.batch import BatchImporter
 from engine.imports.dedupe import KeyIndex
-from engine.imports.mapping import auto_mapping, checked_mapping
+from engine.imports.mapping import auto_mapping, checked_mapping, field_named
 from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport
 from engine.imports.rows import ImportRow, RowMapper
 from engine.imports.sources import file_digest, inspect_file, open_rows
@@ -29,6 +29,7 @@ from engine.imports.store import (
     unfinished_import,
 )
 from engine.imports.store import list_imports as stored_imports
+from engine.messages import Message, named
 from engine.permissions import ObjectAccess, PermissionDenied, access_for
 from engine.registry import ObjectModel
 
@@ -70,9 +71,10 @@ def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, acto
             spec.unique or spec.type == "autonumber" or (options.key,) in model.spec.unique_keys
         )
         if not unique:
-            raise ImportRefused([f"key field {options.key!r} must be unique (unique: true or a unique key)"])
+            raise ImportRefused([Message("key_not_unique", field=field_named(model, options.key))])
     elif options.on_duplicate != "skip" and not model.spec.duplicate_rules:
-        raise ImportRefused([f"{object_name} has no duplicate rules; use a key field to update records"])
+        what = named(object_name, model.spec.label)
+        raise ImportRefused([Message("no_duplicate_rules", object=what)])
     return _Plan(model, access, header, checked, options)
 
 

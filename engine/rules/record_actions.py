@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from engine.errors import BulkInvalid, ExpressionError, FieldValueError, RecordInvalid
 from engine.expressions import evaluate, to_sql
+from engine.fieldtypes.messages import shown
+from engine.messages import Message
 from engine.record_sql import name_resolver
 from engine.registry import ObjectModel
 from engine.rules.actions import Action, ActionContext, ActionFailed
@@ -74,7 +76,7 @@ def _coerce(model: ObjectModel, name: str, raw: Any) -> Any:
         if raw is None or raw == "":
             return None
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise FieldValueError(f"must be a user id (got {raw!r})")
+            raise FieldValueError(Message("not_user_id", got=shown(raw)))
         return raw
     spec = model.fields.get(name)
     if spec is None or spec.type in NOT_SETTABLE:

@@ -1,5 +1,6 @@
 """The README's five-minute tour, followed as written: a vehicle created in the browser gets its
-metadata defaults and its service reminder."""
+metadata defaults and its service reminder; on the demo CRM a rep submits a draft contract and
+the manager approves it from the inbox."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from engine.clock import Clock
 from engine.loom import Loom
 from engine.packages import CRM_PACKAGE, install_package
 from runtime.app import create_app
+from runtime.demo_data import DEFAULT_CUSTOMERS, DEFAULT_SEED, load_demo_data
 from runtime.worker import run_pass
 from tests.browser.conftest import PASSWORD, Browser, Site
 
@@ -95,3 +97,44 @@ def test_a_vehicle_created_in_the_browser_gets_its_defaults_and_its_service_remi
         assert tab.errors == []
     finally:
         tab.close()
+
+
+def test_the_tour_contract_is_submitted_by_a_rep_and_approved_by_the_manager(served: Site, chromium) -> None:  # type: ignore[no-untyped-def]
+    loom = served.loom
+    install_package(loom, CRM_PACKAGE)
+    report = load_demo_data(
+        loom, seed=DEFAULT_SEED, customers=DEFAULT_CUSTOMERS, password=PASSWORD
+    )  # as `make run`
+    logins = {login.username: login for login in report.logins}
+    assert {"sales1", "manager1"} <= set(logins)
+    rep = identity.actor_for(loom, identity.user_by_username(loom, "sales1")["id"])
+    drafts = loom.queries(rep).find("contract", filter="status == 'draft'", operation="update").records
+    assert drafts, "the demo gives sales1 draft contracts to submit"
+    draft = drafts[0]
+    assert loom.flows.instance_of("contract", draft["id"]) is None, "a draft is not in approval yet"
+
+    tab = Browser(chromium, served, "tour-contract-rep", {"width": 1280, "height": 860})
+    manager = Browser(chromium, served, "tour-contract-manager", {"width": 1280, "height": 860})
+    try:
+        tab.sign_in("sales1")
+        tab.open("/app/contract")
+        tab.page.get_by_role("link", name=draft["name"]).first.click()
+        tab.page.get_by_role("button", name="提交审批").click()
+        expect(tab.page.get_by_text("已提交审批")).to_be_visible()
+        expect(tab.page.locator("h1")).to_contain_text("审批中")
+        expect(tab.page.get_by_role("link", name="编辑")).to_have_count(0)
+
+        manager.sign_in("manager1")
+        manager.open("/approvals")
+        card = manager.page.locator("li.inbox-item", has=manager.page.get_by_role("link", name=draft["name"]))
+        expect(card).to_be_visible()
+        card.get_by_role("button", name="同意").click()
+        expect(manager.page).to_have_url(re.compile(r"/approvals"))
+        instance = loom.flows.instance_of("contract", draft["id"])
+        manager_id = identity.user_by_username(loom, "manager1")["id"]
+        decided = [t for t in loom.flows.tasks(instance.id) if t.assignee_id == manager_id]
+        assert instance.status in ("running", "approved") and [t.status for t in decided] == ["approved"]
+        assert tab.errors == [] and manager.errors == []
+    finally:
+        tab.close()
+        manager.close()

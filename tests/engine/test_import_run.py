@@ -60,9 +60,9 @@ def test_xlsx_with_chinese_headers_imports_valid_rows_and_reports_each_bad_row_w
     assert header.startswith("line,客户名称,主要联系人")
     assert bad.startswith("3,,李雷,12,火星")  # sheet row 3: the file's own row number
     for reason in (
-        "客户名称 (name): is required",
-        "联系电话 (phone): must have 5 to 20 digits",
-        "所属区域 (region)",
+        "客户名称 (name): 为必填项",
+        "联系电话 (phone): 必须有 5 到 20 位数字",
+        "所属区域 (region): 必须是以下之一：华东、华南",
     ):
         assert reason in bad
 
@@ -200,7 +200,9 @@ def test_update_by_autonumber_code_reports_codes_that_match_nothing(crm: Loom, t
     report = start_import(crm, "customer", path, ImportOptions(on_duplicate="update", key="code"))
     assert (report.counts.updated, report.counts.invalid) == (1, 1)
     assert crm.records().get("customer", existing["id"])["remark"] == "按编号更新"
-    assert "no customer has code KH-2026-99999" in bad_rows_report(crm, report.import_id).decode("utf-8-sig")
+    assert "no customer has code KH-2026-99999" in bad_rows_report(crm, report.import_id, locale="en").decode(
+        "utf-8-sig"
+    )
 
 
 def test_a_unique_value_already_taken_is_a_bad_row_not_a_failed_import(crm: Loom, tmp_path: Path) -> None:
@@ -216,7 +218,7 @@ def test_a_unique_value_already_taken_is_a_bad_row_not_a_failed_import(crm: Loom
     )
     report = start_import(crm, "customer", path)
     assert (report.counts.created, report.counts.invalid) == (1, 2)
-    text = bad_rows_report(crm, report.import_id, "csv").decode("utf-8-sig")
+    text = bad_rows_report(crm, report.import_id, "csv", locale="en").decode("utf-8-sig")
     assert "is already used by customer 1" in text and "is also in an earlier row" in text
 
 
@@ -253,7 +255,7 @@ def test_bad_rows_report_as_xlsx_keeps_the_original_row(crm: Loom, tmp_path: Pat
     path = write_csv(tmp_path / "x.csv", HEADER, [["", "=cmd()", "12", "", "", ""]])
     report = start_import(crm, "customer", path)
     out = tmp_path / "bad.xlsx"
-    out.write_bytes(bad_rows_report(crm, report.import_id, "xlsx"))
+    out.write_bytes(bad_rows_report(crm, report.import_id, "xlsx", locale="en"))
     sheet = openpyxl.load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("line", "客户名称", "主要联系人")

@@ -380,7 +380,7 @@ def test_start_flow_starts_the_flow_as_the_person_who_saved(crm: Loom) -> None:
         ),
     )
     rep = add_user(crm, "zhao.lei")
-    customer = crm.records().create("customer", {"name": "北京华信"})
+    customer = crm.records().create("customer", {"name": "北京华信", "owner": rep.user_id})
     small = {"name": "小合同", "customer": customer["id"], "amount": "5000"}
     crm.records(rep).create("contract", small)
     big = crm.records(rep).create("contract", {**small, "name": "大合同", "amount": "500000"})

@@ -78,7 +78,7 @@ def test_only_the_approver_sees_the_decision_buttons_and_a_rejection_needs_a_rea
         data={"csrf_token": csrf(manager), "comment": "", "object": "contract", "record_id": record["id"]},
         follow_redirects=True,
     )
-    assert "rejection needs a reason" in text(response)
+    assert "驳回需要填写原因" in text(response)
     assert team.loom.flows.instance_of("contract", record["id"]).status == "running"
 
 

@@ -21,7 +21,7 @@ def test_a_customer_with_errors_comes_back_with_each_error_beside_its_field_and_
     page = text(client.post("/app/customer/new", data=form))
     name_error = page.index('id="error-name"')
     assert "为必填项" in page[name_error : name_error + 100]
-    assert 'id="error-email"' in page and "e-mail" in page
+    assert 'id="error-email"' in page and "必须是电子邮箱地址" in page
     assert 'value="星河"' in page
     assert team.loom.queries().count("customer") == 0
 

@@ -1,0 +1,466 @@
+"""The catalogue of messages the engine says to people, in English and Chinese.
+
+An engine message stays English text wherever it goes (logs, `str()`, JSON, older callers), but a
+`Message` also keeps its catalogue id and parameters, so the runtime can show it in the reader's
+language. The engine itself never picks a language for people: that is the page's, the API
+caller's, the importer's or the command line's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from string import Formatter
+from typing import Any
+
+LOCALES = ("en", "zh_CN")
+# How a list parameter is written in each language.
+_JOINERS = {"en": ", ", "zh_CN": "、"}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # -- values a field type refuses ----------------------------------------------------------------
+    "not_one_of": {
+        "en": "must be one of {options} (got {got})",
+        "zh_CN": "必须是以下之一：{options}（收到 {got}）",
+    },
+    "not_one_of_more": {
+        "en": "must be one of {options}, … ({more} more) (got {got})",
+        "zh_CN": "必须是以下之一：{options}……（另有 {more} 项）（收到 {got}）",
+    },
+    "tags_not_list": {"en": "must be a list of tags (got {got})", "zh_CN": "必须是标签列表（收到 {got}）"},
+    "tag_not_text": {
+        "en": "each tag must be text (got {got})",
+        "zh_CN": "每个标签都必须是文本（收到 {got}）",
+    },
+    "too_many_tags": {
+        "en": "must have at most {limit} tags (got {count})",
+        "zh_CN": "最多 {limit} 个标签（收到 {count} 个）",
+    },
+    "tag_too_long": {
+        "en": "each tag must be at most {limit} characters (got {length} in {got})",
+        "zh_CN": "每个标签最多 {limit} 个字符（{got} 有 {length} 个）",
+    },
+    "not_date": {
+        "en": "must be a date like 2026-11-26 (got {got})",
+        "zh_CN": "必须是日期，如 2026-11-26（收到 {got}）",
+    },
+    "not_datetime": {
+        "en": "must be a date and time like 2026-11-26 14:30 (got {got})",
+        "zh_CN": "必须是日期和时间，如 2026-11-26 14:30（收到 {got}）",
+    },
+    "too_long": {
+        "en": "must be at most {limit} characters (got {length})",
+        "zh_CN": "最多 {limit} 个字符（收到 {length} 个）",
+    },
+    "not_text": {"en": "must be text (got {got})", "zh_CN": "必须是文本（收到 {got}）"},
+    "not_matching": {
+        "en": "must match the pattern {pattern} (got {got})",
+        "zh_CN": "必须符合格式 {pattern}（收到 {got}）",
+    },
+    "not_email": {
+        "en": "must be an e-mail address like name@example.com (got {got})",
+        "zh_CN": "必须是电子邮箱地址（收到 {got}）",
+    },
+    "not_phone": {
+        "en": "must be a phone number of digits, +, -, spaces and parentheses (got {got})",
+        "zh_CN": "必须是电话号码，只能有数字、+、-、空格和括号（收到 {got}）",
+    },
+    "phone_digits": {
+        "en": "must have 5 to 20 digits (got {digits} in {got})",
+        "zh_CN": "必须有 5 到 20 位数字（{got} 中有 {digits} 位）",
+    },
+    "not_url": {
+        "en": "must be an http(s) address like https://example.com (got {got})",
+        "zh_CN": "必须是网址（收到 {got}）",
+    },
+    "below_min": {"en": "must be ≥ {low} (got {value})", "zh_CN": "必须 ≥ {low}（收到 {value}）"},
+    "above_max": {"en": "must be ≤ {high} (got {value})", "zh_CN": "必须 ≤ {high}（收到 {value}）"},
+    "not_whole_number": {"en": "must be a whole number (got {got})", "zh_CN": "必须是整数（收到 {got}）"},
+    "too_large": {"en": "is too large (got {got})", "zh_CN": "数值太大（收到 {got}）"},
+    "not_number": {"en": "must be a number (got {got})", "zh_CN": "必须是数字（收到 {got}）"},
+    "too_many_digits": {
+        "en": "must have at most {digits} digits before the point (got {got})",
+        "zh_CN": "整数部分最多 {digits} 位（收到 {got}）",
+    },
+    "not_amount": {
+        "en": "must be an amount in {currency} (got {got})",
+        "zh_CN": "必须是金额，币种 {currency}（收到 {got}）",
+    },
+    "not_percentage": {"en": "must be a percentage (got {got})", "zh_CN": "必须是百分比（收到 {got}）"},
+    "not_yes_no": {"en": "must be yes or no (got {got})", "zh_CN": "必须是“是”或“否”（收到 {got}）"},
+    "not_id": {"en": "must be a {what} id (got {got})", "zh_CN": "必须是{what}的编号（收到 {got}）"},
+    "not_positive_id": {
+        "en": "must be a positive {what} id (got {got})",
+        "zh_CN": "必须是正整数的{what}编号（收到 {got}）",
+    },
+    "file_not_object": {
+        "en": "each file must be an object with a name, key and size (got {got})",
+        "zh_CN": "每个文件都必须有名称、存储键和大小（收到 {got}）",
+    },
+    "file_without_name": {
+        "en": "each file needs a name (got {got})",
+        "zh_CN": "每个文件都需要名称（收到 {got}）",
+    },
+    "file_without_key": {
+        "en": "file {name} needs a storage key (got {got})",
+        "zh_CN": "文件 {name} 缺少存储键（收到 {got}）",
+    },
+    "file_without_size": {
+        "en": "file {name} needs a size in bytes (got {got})",
+        "zh_CN": "文件 {name} 缺少以字节计的大小（收到 {got}）",
+    },
+    "file_bad_content_type": {
+        "en": "file {name} needs a text content_type (got {got})",
+        "zh_CN": "文件 {name} 的类型必须是文本（收到 {got}）",
+    },
+    "files_not_list": {
+        "en": "must be a list of uploaded files (got {got})",
+        "zh_CN": "必须是已上传文件的列表（收到 {got}）",
+    },
+    "files_not_text": {
+        "en": "must be uploaded files, not text (got {got})",
+        "zh_CN": "必须是上传的文件，不能是文字（收到 {got}）",
+    },
+    "one_file_only": {
+        "en": "allows only one file (got {count})",
+        "zh_CN": "只能上传一个文件（收到 {count} 个）",
+    },
+    "file_too_big": {
+        "en": "each file must be at most {limit} MB (got {size} MB in {got})",
+        "zh_CN": "每个文件最大 {limit} MB（{got} 为 {size} MB）",
+    },
+    "file_type_refused": {
+        "en": "must be one of {options} (got {got})",
+        "zh_CN": "文件类型必须是以下之一：{options}（收到 {got}）",
+    },
+    "autonumbered": {
+        "en": "is numbered automatically and cannot be set (got {got})",
+        "zh_CN": "由系统自动编号，不能填写（收到 {got}）",
+    },
+    "computed": {"en": "is computed and cannot be set", "zh_CN": "由系统计算，不能填写"},
+    # -- a record's fields --------------------------------------------------------------------------
+    "required": {"en": "is required", "zh_CN": "为必填项"},
+    "read_only": {"en": "is read-only", "zh_CN": "为只读字段"},
+    "set_by_system": {"en": "is set by the system", "zh_CN": "由系统填写"},
+    "not_a_field": {"en": "is not a field of {object}", "zh_CN": "不是{object}的字段"},
+    "not_user_id": {"en": "must be a user id (got {got})", "zh_CN": "必须是用户编号（收到 {got}）"},
+    "default_failed": {
+        "en": "default {default} failed: {error}",
+        "zh_CN": "默认值 {default} 计算失败：{error}",
+    },
+    "reference_missing": {"en": "{what} {id} does not exist", "zh_CN": "{what} {id} 不存在"},
+    "unique_in_earlier_row": {
+        "en": "{value} is also in an earlier row",
+        "zh_CN": "{value} 在前面的行中已出现",
+    },
+    "unique_taken": {
+        "en": "{value} is already used by {object} {id}",
+        "zh_CN": "{value} 已被{object} {id} 使用",
+    },
+    "unique_taken_in_bin": {
+        "en": "{value} is already used by {object} {id} (in the recycle bin)",
+        "zh_CN": "{value} 已被回收站中的{object} {id} 使用",
+    },
+    "owner_refused": {
+        "en": "you may not give this record to that user",
+        "zh_CN": "你不能把这条记录交给该用户",
+    },
+    "hidden_field": {
+        "en": "a field you cannot see needs a value or holds a bad one; ask an administrator",
+        "zh_CN": "一个你看不到的字段缺少值或值有误，请联系管理员",
+    },
+    "field_messages": {"en": "{field}: {messages}", "zh_CN": "{field}：{messages:，}"},
+    "record_invalid": {"en": "{object} is invalid: {detail:; }", "zh_CN": "{object}的数据有误：{detail:；}"},
+    "record_row_invalid": {
+        "en": "{object} row {row} is invalid: {detail:; }",
+        "zh_CN": "{object}第 {row} 行的数据有误：{detail:；}",
+    },
+    "rows_invalid": {
+        "en": "{count} {object} row(s) are invalid (rows {rows}…); nothing was saved",
+        "zh_CN": "{count} 行{object}数据有误（第 {rows}… 行），没有保存任何数据",
+    },
+    # -- who may do what ----------------------------------------------------------------------------
+    "may_not_create": {"en": "you may not create {object} records", "zh_CN": "你没有新建{object}的权限"},
+    "may_not_read": {"en": "you may not see {object} records", "zh_CN": "你没有查看{object}的权限"},
+    "may_not_update": {"en": "you may not change {object} records", "zh_CN": "你没有修改{object}的权限"},
+    "may_not_delete": {"en": "you may not delete {object} records", "zh_CN": "你没有删除{object}的权限"},
+    "may_not_import": {"en": "you may not import {object} records", "zh_CN": "你没有导入{object}的权限"},
+    "may_not_export": {"en": "you may not export {object} records", "zh_CN": "你没有导出{object}的权限"},
+    "may_see_not_update": {
+        "en": "you may see this {object} but not change it",
+        "zh_CN": "你可以查看这条{object}，但不能修改",
+    },
+    "may_see_not_delete": {
+        "en": "you may see this {object} but not delete it",
+        "zh_CN": "你可以查看这条{object}，但不能删除",
+    },
+    "may_see_not_submit": {
+        "en": "you may see this {object} but not submit it for approval",
+        "zh_CN": "你可以查看这条{object}，但不能提交审批",
+    },
+    "record_missing": {"en": "{object} {id} does not exist", "zh_CN": "{object} {id} 不存在"},
+    "record_changed": {
+        "en": "{object} {id} was changed by someone else: you edited version {expected}, it is now at "
+        "version {actual}; reload it and apply your change again",
+        "zh_CN": "{object} {id} 已被他人修改：你编辑的是第 {expected} 版，现在是第 {actual} 版；"
+        "请重新打开后再修改",
+    },
+    # -- the pool (公海) -----------------------------------------------------------------------------
+    "pool_taken_one": {
+        "en": "{object} {ids} is not in the pool any more (someone claimed it first); nothing was claimed",
+        "zh_CN": "{object} {ids} 已不在公海中（已被他人领取），没有领取任何记录",
+    },
+    "pool_taken_many": {
+        "en": "{object} {ids} are not in the pool any more (someone claimed them first); nothing was claimed",
+        "zh_CN": "{object} {ids} 已不在公海中（已被他人领取），没有领取任何记录",
+    },
+    "pool_not_yours_one": {
+        "en": "{object} {ids} is not yours to release: only the owner (or an admin) can put a record back "
+        "in the pool; nothing was released",
+        "zh_CN": "{object} {ids} 不归你负责：只有负责人（或管理员）可以退回公海，没有退回任何记录",
+    },
+    "pool_not_yours_many": {
+        "en": "{object} {ids} are not yours to release: only the owner (or an admin) can put a record back "
+        "in the pool; nothing was released",
+        "zh_CN": "{object} {ids} 不归你负责：只有负责人（或管理员）可以退回公海，没有退回任何记录",
+    },
+    "pool_cap": {
+        "en": "you may hold at most {cap} {object} records; you hold {held}, so claiming {incoming} more "
+        "would make {total}. Work or release some first; nothing was claimed",
+        "zh_CN": "你最多可持有 {cap} 条{object}，现已持有 {held} 条，再领取 {incoming} 条将达到 {total} 条；"
+        "请先跟进或退回一些，没有领取任何记录",
+    },
+    "pool_cap_filtered": {
+        "en": "you may hold at most {cap} {object} records that match {filter}; you hold {held}, so claiming "
+        "{incoming} more would make {total}. Work or release some first; nothing was claimed",
+        "zh_CN": "符合 {filter} 的{object}你最多可持有 {cap} 条，现已持有 {held} 条，"
+        "再领取 {incoming} 条将达到 {total} 条；请先跟进或退回一些，没有领取任何记录",
+    },
+    # -- approvals ----------------------------------------------------------------------------------
+    "locked_in_approval": {
+        "en": "{object} {id} is locked while its approval runs ({flow}); only an administrator may change it",
+        "zh_CN": "{object} {id} 正在审批（{flow}），已锁定，只有管理员可以修改",
+    },
+    "locked_approved": {
+        "en": "{object} {id} is locked because its approval was granted ({flow}); "
+        "only an administrator may change it",
+        "zh_CN": "{object} {id} 已审批通过（{flow}），已锁定，只有管理员可以修改",
+    },
+    "rejection_needs_reason": {
+        "en": "a rejection needs a reason: say why in the comment",
+        "zh_CN": "驳回需要填写原因，请在意见中说明",
+    },
+    "task_not_yet": {
+        "en": "task {task} is not its approver's turn yet",
+        "zh_CN": "审批任务 {task} 还没轮到审批人",
+    },
+    "task_not_yours": {"en": "task {task} is not yours to decide", "zh_CN": "审批任务 {task} 不归你审批"},
+    "task_decided": {
+        "en": "task {task} was decided meanwhile; nothing was changed",
+        "zh_CN": "审批任务 {task} 已被他人处理，没有做任何修改",
+    },
+    "task_already_decided": {
+        "en": "task {task} has already been decided ({status}); nothing was changed",
+        "zh_CN": "审批任务 {task} 已处理（{status}），没有做任何修改",
+    },
+    "task_decided_meanwhile": {
+        "en": "task {task} was decided meanwhile ({status}); nothing was changed: reload and look again",
+        "zh_CN": "审批任务 {task} 刚被他人处理（{status}），没有做任何修改，请刷新后再看",
+    },
+    "approval_ended": {
+        "en": "the approval of {object} {id} has ended ({status}); nothing was changed",
+        "zh_CN": "{object} {id} 的审批已结束（{status}），没有做任何修改",
+    },
+    "withdraw_submitter_only": {
+        "en": "only the submitter can withdraw an approval",
+        "zh_CN": "只有提交人可以撤回审批",
+    },
+    "remind_needs_target": {
+        "en": "remind about one task or one approval: give task_id or instance_id",
+        "zh_CN": "请指定要催办的审批任务或审批",
+    },
+    "remind_not_allowed": {
+        "en": "only the submitter or an administrator can send reminders",
+        "zh_CN": "只有提交人或管理员可以催办",
+    },
+    "nobody_to_remind": {
+        "en": "nobody is waiting to decide: there is no one to remind",
+        "zh_CN": "没有待审批的人，无需催办",
+    },
+    "comment_needs_text": {"en": "a comment needs some text", "zh_CN": "评论不能为空"},
+    "may_not_comment": {"en": "you may not comment on this approval", "zh_CN": "你不能评论这次审批"},
+    "flow_inactive": {"en": "the approval flow {flow} is not active", "zh_CN": "审批流程{flow}未启用"},
+    "no_such_approver": {
+        "en": "there is no user {user} to choose as an approver",
+        "zh_CN": "没有可选作审批人的用户 {user}",
+    },
+    "approver_disabled": {
+        "en": "user {user} is disabled and cannot approve",
+        "zh_CN": "用户 {user} 已停用，不能审批",
+    },
+    "already_approver": {
+        "en": "{user} already has this step to approve",
+        "zh_CN": "{user} 已是这一步的审批人",
+    },
+    "no_such_user": {"en": "there is no user with id {id}", "zh_CN": "没有编号为 {id} 的用户"},
+    # -- who acted -----------------------------------------------------------------------------------
+    "actor_rule": {"en": 'rule "{rule}"', "zh_CN": "规则「{rule}」"},
+    "actor_flow": {"en": 'approval flow "{flow}"', "zh_CN": "审批流程「{flow}」"},
+    "actor_system": {"en": "the system", "zh_CN": "系统"},
+    "actor_web_form": {"en": "the web form", "zh_CN": "网页表单"},
+    # -- imports ------------------------------------------------------------------------------------
+    "import_refused": {"en": "the import cannot run: {problems:; }", "zh_CN": "无法导入：{problems:；}"},
+    "column_not_in_file": {
+        "en": "column {column} is not in the file (its columns: {columns})",
+        "zh_CN": "文件中没有列 {column}（文件的列：{columns}）",
+    },
+    "column_no_field": {
+        "en": "column {column}: {object} has no field {field} that can be imported",
+        "zh_CN": "列 {column}：{object}没有可导入的字段 {field}",
+    },
+    "column_read_only": {
+        "en": "column {column}: field {field} is read-only for you",
+        "zh_CN": "列 {column}：字段「{field}」对你是只读的",
+    },
+    "column_autonumbered": {
+        "en": "column {column}: {field} is numbered by the system; use it only as --key",
+        "zh_CN": "列 {column}：「{field}」由系统编号，只能用作匹配键",
+    },
+    "columns_same_field": {
+        "en": "columns {first} and {column} both map to {field}",
+        "zh_CN": "列 {first} 和 {column} 都对应到字段「{field}」",
+    },
+    "key_not_mapped": {
+        "en": "the key field {field} is not mapped to any column",
+        "zh_CN": "匹配键字段「{field}」没有对应任何列",
+    },
+    "no_column_mapped": {
+        "en": "no column maps to a field of {object}",
+        "zh_CN": "没有任何列对应到{object}的字段",
+    },
+    "key_not_unique": {
+        "en": "key field {field} must be unique (unique: true or a unique key)",
+        "zh_CN": "匹配键字段「{field}」必须是唯一的",
+    },
+    "no_duplicate_rules": {
+        "en": "{object} has no duplicate rules; use a key field to update records",
+        "zh_CN": "{object}没有查重规则，请用匹配键字段来更新记录",
+    },
+    "duplicates_record": {
+        "en": "duplicates {object} {id} ({rule})",
+        "zh_CN": "与{object} {id} 重复（{rule}）",
+    },
+    "duplicates_line": {"en": "duplicates line {line} ({rule})", "zh_CN": "与第 {line} 行重复（{rule}）"},
+    "same_key": {"en": "same {field}", "zh_CN": "{field}相同"},
+    "no_record_numbered": {"en": "no {object} has {field} {key}", "zh_CN": "没有{field}为 {key} 的{object}"},
+    "duplicate_not_yours": {"en": "{why}, which you may not change", "zh_CN": "{why}，而你不能修改该记录"},
+    "duplicate_update_failed": {"en": "{why}; updating it failed", "zh_CN": "{why}；更新失败"},
+}
+
+
+class Message(str):
+    """English text that also carries its catalogue id and parameters."""
+
+    code: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, code: str, /, **params: Any) -> Message:
+        made = super().__new__(cls, _fill(code, "en", params))
+        made.code = code
+        made.params = params
+        return made
+
+    def __str__(self) -> Message:  # type: ignore[override]
+        # str(error) of an exception carrying a Message hands the Message on, id and all.
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_remake, (self.code, dict(self.params)))
+
+    def in_locale(self, locale: str) -> str:
+        return _fill(self.code, locale, self.params)
+
+
+def _remake(code: str, params: dict[str, Any]) -> Message:
+    return Message(code, **params)
+
+
+def named(name: str, label: Mapping[str, str] | None) -> dict[str, str]:
+    """A thing as each reader knows it: its name in English messages, its label in Chinese."""
+    chinese = (label or {}).get("zh_CN") or name
+    return {"en": name, "zh_CN": chinese}
+
+
+def localize(text: str, locale: str) -> str:
+    """A message in `locale`; text that is not from the catalogue (a rule's own words) comes back as is."""
+    if isinstance(text, Message):
+        return text.in_locale(locale)
+    return str(text)
+
+
+def localize_fields(fields: Mapping[str, Sequence[str]], locale: str) -> dict[str, list[str]]:
+    """Every field's messages in `locale`."""
+    return {name: [localize(message, locale) for message in messages] for name, messages in fields.items()}
+
+
+def params_of(code: str, locale: str) -> set[str]:
+    """The parameter names a catalogue template uses."""
+    return {name for _, name, _, _ in Formatter().parse(CATALOGUE[code][locale]) if name}
+
+
+def to_json(text: str) -> str | dict[str, Any]:
+    """A message as stored JSON: a catalogue message keeps its id and parameters, other text stays text."""
+    if not isinstance(text, Message):
+        return str(text)
+    return {
+        "message": text.code,
+        "params": {k: _param_json(v) for k, v in text.params.items()},
+        "en": str.__str__(text),
+    }
+
+
+def from_json(value: Any) -> str:
+    """The message `to_json` stored; one whose id the catalogue no longer has comes back as its English."""
+    if isinstance(value, Mapping) and "message" in value:
+        if value["message"] in CATALOGUE:
+            params = {k: _param_from_json(v) for k, v in (value.get("params") or {}).items()}
+            return Message(value["message"], **params)
+        return str(value.get("en", value["message"]))
+    return str(value)
+
+
+def _param_json(value: Any) -> Any:
+    if isinstance(value, Message):
+        return to_json(value)
+    if isinstance(value, list | tuple):
+        return [_param_json(item) for item in value]
+    return value
+
+
+def _param_from_json(value: Any) -> Any:
+    if isinstance(value, Mapping) and "message" in value:
+        return from_json(value)
+    if isinstance(value, list):
+        return [_param_from_json(item) for item in value]
+    return value
+
+
+def _fill(code: str, locale: str, params: Mapping[str, Any]) -> str:
+    templates = CATALOGUE[code]
+    return _Filler(locale).vformat(templates.get(locale) or templates["en"], (), params)
+
+
+class _Filler(Formatter):
+    """Fills a template in one language; a list parameter's format spec is its separator ("{rows:; }")."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, list | tuple):
+            separator = format_spec or _JOINERS.get(self.locale, ", ")
+            return separator.join(self.format_field(item, "") for item in value)
+        if isinstance(value, Message):
+            return value.in_locale(self.locale)
+        if isinstance(value, Mapping):  # a label: {"en": …, "zh_CN": …}
+            return value.get(self.locale) or value.get("en") or next(iter(value.values()), "")
+        return str(value)
