@@ -109,19 +109,19 @@ def build_company(loom: Loom) -> Site:
 
 
 @contextmanager
-def served(company: Site) -> Iterator[Site]:
-    """The company's Loom served over HTTP in a thread until the block ends; the Loom is closed after."""
-    app = create_app(company.loom, config={"SECRET_KEY": "browser-test-secret"})
+def serving(site: Site) -> Iterator[Site]:
+    """The site's Loom served on a free local port in a thread, until the block ends."""
+    app = create_app(site.loom, config={"SECRET_KEY": "browser-test-secret"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    company.url = f"http://127.0.0.1:{server.server_port}"
+    site.url = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield company
+        yield site
     finally:
         server.shutdown()
         thread.join()
-        company.loom.close()
+        site.loom.close()
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
     loom.init()
     install_package(loom, CRM_PACKAGE)
-    with served(build_company(loom)) as company:
+    with serving(build_company(loom)) as company:
         yield company
 
 

@@ -35,7 +35,7 @@ from engine.registry import ObjectModel
 from metadata.references import GENERATED_TYPES
 from metadata.specs import FieldSpec
 from runtime.i18n import label_text
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, Browser, Site, served
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, Browser, Site, serving
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PACKAGES = (CRM_PACKAGE, EXAMPLES / "manufacturing_service", EXAMPLES / "saas_subscriptions")
@@ -83,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         company.users[username] = user["id"]
     identity.set_head(loom, sales, company.users["zhang.jingli"], actor=SYSTEM)
-    with served(company):
+    with serving(company):
         yield company
 
 
