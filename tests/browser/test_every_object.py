@@ -579,6 +579,7 @@ def data_strings(site: Site) -> list[str]:
             s.name
             for s in model.spec.fields
             if s.type in ("text", "long_text", "email", "phone", "url", "autonumber")
+            or (s.type == "formula" and s.param("result") in ("text", "long_text"))  # a computed value
         ]
         cursor = None
         while True:
