@@ -3,8 +3,9 @@
 The objects come from the registry of the CRM and both industry templates installed together, so a
 new object or field is covered without writing a test. For each object and user: the list, then a
 record created through the form with only its required fields (and the metadata's defaults shown
-prefilled and stored), then one field edited and seen on the detail page and the timeline. What the
-user may not do, the page does not offer and the route refuses. The same walk runs at 1280 and 375 px.
+prefilled and stored), then one field edited and seen on the detail page and the timeline, then the
+record deleted to the recycle bin and restored from it. What the user may not do, the page does not
+offer and the route refuses. The same walk runs at 1280 and 375 px.
 
 Last, every page a zh_CN session reaches is scanned for English words outside typed data.
 """
@@ -491,8 +492,33 @@ def edit_record(visit: Visit) -> bool:
     return True
 
 
-# Each step returns whether the next may run; deleting to the recycle bin and restoring follows edit.
-STEPS: tuple[Callable[[Visit], bool], ...] = (open_list, create_record, edit_record)
+def delete_and_restore(visit: Visit) -> bool:
+    """删除 moves the record to the recycle bin (its page is gone), 恢复 there brings it back; a user
+    who may not delete is offered no 删除."""
+    page, record_id = visit.tab.page, visit.record_id
+    path = f"/app/{visit.name}/{record_id}"
+    visit.tab.open(path)
+    delete = page.locator(".head-actions").get_by_role("button", name="删除", exact=True)
+    if not visit.allows("delete"):
+        expect(delete).to_have_count(0)
+        return False
+    page.once("dialog", lambda dialog: dialog.accept())  # the confirmation asks first
+    delete.click()
+    page.wait_for_url(re.compile(rf"/app/{visit.name}(\?.*)?$"))
+    assert visit.site.loom.queries().count(visit.name, filter=f"id == {record_id}") == 0
+    assert page.request.get(visit.site.url + path).status == 404
+    visit.tab.open(f"/recycle-bin?object={visit.name}")
+    restore = page.locator(f'form[action$="/recycle-bin/{visit.name}/{record_id}/restore"] button')
+    restore.click()
+    page.wait_for_load_state()
+    visit.tab.open(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert visit.site.loom.queries().count(visit.name, filter=f"id == {record_id}") == 1
+    return True
+
+
+# Each step returns whether the next may run.
+STEPS: tuple[Callable[[Visit], bool], ...] = (open_list, create_record, edit_record, delete_and_restore)
 
 
 def work_through(site: Site, tab: Browser, object_name: str, user: str) -> None:
