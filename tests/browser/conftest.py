@@ -156,8 +156,9 @@ class Browser:
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
 
-    def open(self, path: str) -> None:
-        self.page.goto(self.site.url + path)
+    def open(self, path: str):  # type: ignore[no-untyped-def]
+        """Go to a path of the site; returns the response (its status tells a refusal)."""
+        return self.page.goto(self.site.url + path)
 
     def sign_in(self, username: str) -> None:
         self.open("/login")
