@@ -83,11 +83,24 @@ def apply_objects(
         new_rules = {name: rule for name, rule in new_rules.items() if name not in gone["rule"]}
         problems = check_objects(new, loom.field_types, loom.functions, files, only={s.name for s in specs})
         problems += check_rules(
-            new_rules, new, loom.actions, loom.functions, files, only={r.name for r in rules}
+            new_rules,
+            new,
+            loom.actions,
+            loom.functions,
+            files,
+            only={r.name for r in rules},
+            field_types=loom.field_types,
         )
         for flow in flows:  # the graph checks a package install has already run, for flows given directly
             problems += flow_problems(flow, files.get(f"flow:{flow.name}", f"flows/{flow.name}.json"), new)
-        problems += check_flows({flow.name: flow for flow in flows}, new, loom.actions, loom.functions, files)
+        problems += check_flows(
+            {flow.name: flow for flow in flows},
+            new,
+            loom.actions,
+            loom.functions,
+            files,
+            field_types=loom.field_types,
+        )
         problems += _form_and_report_problems(loom, forms, reports, new, files)
         if removed:
             problems += removal_problems(registry, new, new_rules, removed)
@@ -146,7 +159,9 @@ def _form_and_report_problems(
         problems += report_problems(report, file, objects)
     if problems:
         return sorted(set(problems))
-    problems += check_forms({form.name: form for form in forms}, objects, loom.functions, files)
+    problems += check_forms(
+        {form.name: form for form in forms}, objects, loom.functions, files, loom.field_types
+    )
     by_name = {report.name: report for report in reports}
     return problems + check_reports(by_name, objects, loom.field_types, loom.functions, files)
 

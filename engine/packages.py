@@ -96,12 +96,18 @@ def check_package(
             registries.functions,
             files,
             only={rule.name for rule in result.rules},
+            field_types=registries.field_types,
         )
         problems += check_flows(
-            {flow.name: flow for flow in flows}, objects, registries.actions, registries.functions, files
+            {flow.name: flow for flow in flows},
+            objects,
+            registries.actions,
+            registries.functions,
+            files,
+            field_types=registries.field_types,
         )
         forms = {form.name: form for form in result.forms}
-        problems += check_forms(forms, objects, registries.functions, files)
+        problems += check_forms(forms, objects, registries.functions, files, registries.field_types)
         reports = {report.name: report for report in result.reports}
         problems += check_reports(reports, objects, registries.field_types, registries.functions, files)
     if problems or result.manifest is None:

@@ -15,11 +15,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.sql.elements import False_, Null, True_
 
 from engine.actors import Actor
 from engine.errors import ExpressionError, LoomError
-from engine.expressions import EvalContext, SqlContext, to_sql
+from engine.expressions import EvalContext, SqlContext, condition_error, to_sql
+from engine.expressions.kinds import SYSTEM_KINDS
 from engine.permissions import ObjectAccess, access_for, has_shares, scope_condition
 from engine.record_sql import name_resolver, row_to_record, select_columns
 from engine.records import shown
@@ -52,10 +66,10 @@ class SortKey:
 
 def parse_sort(sort: str | Sequence[str] | None) -> list[SortKey]:
     """`"-amount,name"` or `["-amount", "name"]` → sort keys; `-` means descending."""
-    if not sort:
-        return [SortKey("created_at", True)]
-    parts = sort.split(",") if isinstance(sort, str) else list(sort)
-    return [SortKey(p.strip().lstrip("-+"), p.strip().startswith("-")) for p in parts if p.strip()]
+    parts = (sort.split(",") if isinstance(sort, str) else list(sort)) if sort else []
+    keys = [SortKey(p.strip().lstrip("-+"), p.strip().startswith("-")) for p in parts if p.strip()]
+    # Nothing but separators and spaces (`,`, ` `) asks for no particular order: the default one.
+    return keys or [SortKey("created_at", True)]
 
 
 class QueryService:
@@ -200,16 +214,26 @@ class QueryService:
             if (scope := scope_condition(model, access, operation, self.actor, shares=shares)) is not None:
                 conditions.append(scope)
         if filter:
-            conditions.append(to_sql(filter, resolve, sctx))
+            problem = condition_error(
+                filter, visible_kinds(model, access, self.loom.registry_for(conn)), sctx.functions
+            )
+            if problem is not None:
+                raise ExpressionError(problem)
+            conditions.append(to_sql(filter, resolve, sctx, as_condition=True))
         return conditions
 
     def _sort_column(self, model: ObjectModel, resolve, key: SortKey, access: ObjectAccess) -> ColumnElement:  # type: ignore[no-untyped-def]
         if (key.name not in SYSTEM_COLUMNS and key.name not in model.fields) or not access.visible(key.name):
             raise InvalidQuery(f"cannot sort by {key.name!r}: {model.name} has no such field")
         try:
-            return resolve(key.name)
+            column = resolve(key.name)
         except ExpressionError as error:
             raise InvalidQuery(f"cannot sort by {key.name!r}: {error}") from None
+        if isinstance(column, True_ | False_ | Null):
+            # A formula whose value is a constant: a bare `0` or `false` in ORDER BY would be read as
+            # a column position (SQLite) or refused (PostgreSQL), so it goes as a bound value.
+            return literal(None if isinstance(column, Null) else isinstance(column, True_), Boolean)
+        return column
 
 
 def visible_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext, access: ObjectAccess):  # type: ignore[no-untyped-def]
@@ -224,6 +248,15 @@ def visible_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext, a
         return resolve(name)
 
     return visible
+
+
+def visible_kinds(model: ObjectModel, access: ObjectAccess, registry: Registry) -> dict[str, str]:
+    """The kind of value of each field the actor sees (hidden fields stay unknown, as to the resolver)."""
+    specs = {name: other.spec for name, other in registry.objects.items()}
+    kinds = {name: SYSTEM_KINDS.get(name, "any") for name in SYSTEM_COLUMNS}
+    for name, spec in model.fields.items():
+        kinds[name] = model.types[name].value_kind_for(spec, specs)
+    return {name: kind for name, kind in kinds.items() if access.visible(name)}
 
 
 def _only_lookup(child: ObjectModel, parent: str) -> str:

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Select
 
 from engine.actors import Actor
-from engine.errors import LoomError
-from engine.expressions import SqlContext, to_sql
+from engine.errors import ExpressionError, LoomError
+from engine.expressions import SqlContext, condition_error, to_sql
 from engine.expressions.sql_dates import business_date_of
 from engine.fieldtypes.numbers import DecimalType, IntegerType
 from engine.permissions import ObjectAccess, PermissionDenied, access_for, has_shares, scope_condition
-from engine.queries import visible_resolver
+from engine.queries import visible_kinds, visible_resolver
 from engine.record_sql import name_resolver
 from engine.registry import ObjectModel, Registry
 from engine.system_tables import users
@@ -95,6 +95,11 @@ def run_report(
             shares = has_shares(conn, model, actor)
             if (scope := scope_condition(model, access, "read", actor, shares=shares)) is not None:
                 conditions.append(scope)
+        if filter:
+            # Checked as the API checks a filter: a condition, with no part that always fails.
+            problem = condition_error(filter, visible_kinds(model, access, registry), sctx.functions)
+            if problem is not None:
+                raise ExpressionError(problem)
         conditions += [
             to_sql(text, resolve, sctx, as_condition=True) for text in (spec.filter, filter) if text
         ]

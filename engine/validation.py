@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,12 +12,18 @@ from jsonschema import Draft202012Validator
 from engine.actors import SYSTEM
 from engine.errors import ExpressionError
 from engine.expressions import FunctionRegistry, SqlContext, check, parse
-from engine.expressions.sql_truth import is_predicate
+from engine.expressions.kinds import SYSTEM_KINDS
+from engine.fieldtypes import builtin_field_types
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.registry import Registry
 from engine.reports import report_sql_problems
 from engine.rules.actions import ActionRegistry
-from metadata.expression_sites import flow_expressions_in, form_expressions_in, report_expressions_in
+from metadata.expression_sites import (
+    ExpressionSite,
+    flow_expressions_in,
+    form_expressions_in,
+    report_expressions_in,
+)
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
 from metadata.problems import Problem, pointer
@@ -43,7 +49,7 @@ def check_objects(
         file = files.get(name, f"objects/{name}.json")
         problems += _field_type_problems(obj, objects, field_types, file)
         if not any(p.file == file and p.path.endswith("/type") for p in problems):
-            problems += _expression_problems(obj, objects, functions, file)
+            problems += _expression_problems(obj, objects, functions, file, field_types)
             problems += _formula_cycles(obj, file)
     return sorted(set(problems))
 
@@ -73,19 +79,61 @@ def _field_type_problems(obj, objects, field_types, file) -> list[Problem]:  # t
     return problems
 
 
-def _expression_problems(obj, objects, functions, file) -> list[Problem]:  # type: ignore[no-untyped-def]
-    return _site_problems(expressions_in(obj), objects, functions, file)
+def _expression_problems(obj, objects, functions, file, field_types) -> list[Problem]:  # type: ignore[no-untyped-def]
+    return _site_problems(expressions_in(obj), objects, functions, file, field_types)
 
 
-def _site_problems(sites, objects, functions: FunctionRegistry, file: str) -> list[Problem]:  # type: ignore[no-untyped-def]
-    """Every expression checked against the fields of the object it reads and the function registry."""
+# Sites whose expression decides, record by record, whether something holds: true or false only.
+CONDITION_ROLES = frozenset(
+    {"validation", "validation_when", "condition", "rollup_filter", "related_filter", "pool", "home_filter",
+     "submit_when", "branch", "form_condition", "report_filter"}
+)  # fmt: skip
+_RESULT_KINDS = {"text": "text", "boolean": "boolean", "date": "date", "datetime": "datetime"}
+
+
+@functools.cache
+def _builtin_types() -> FieldTypeRegistry:
+    return builtin_field_types()
+
+
+def field_kinds(
+    obj: ObjectSpec, objects: Mapping[str, ObjectSpec], field_types: FieldTypeRegistry | None = None
+) -> dict[str, str]:
+    """The kind of value (text, number, date, …) each field and system field of an object holds."""
+    types = field_types or _builtin_types()
+    kinds = {name: SYSTEM_KINDS.get(name, "any") for name in SYSTEM_FIELDS}
+    for field in obj.fields:
+        kinds[field.name] = (
+            types.get(field.type).value_kind_for(field, objects) if field.type in types else "any"
+        )
+    return kinds
+
+
+def _expected(site: ExpressionSite, scope: ObjectSpec) -> str | None:
+    """What a site's expression must give: a condition, a formula's declared result, or anything."""
+    if site.role in CONDITION_ROLES:
+        return "condition"
+    if site.role == "formula":
+        index = int(site.path.split("/")[2])
+        result = scope.fields[index].param("result")
+        return _RESULT_KINDS.get(result, "number") if isinstance(result, str) else None
+    return None
+
+
+def _site_problems(sites, objects, functions: FunctionRegistry, file: str, field_types=None) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """Every expression checked against the fields of the object it reads, their kinds and the functions."""
     problems = []
     for site in sites:
         scope = objects.get(site.scope_object)
         if scope is None:
             continue  # the missing object is reported by the structural checks
-        known = {f.name for f in scope.fields} | set(SYSTEM_FIELDS) | set(site.extra_names)
-        for message in check(site.text, known, functions):
+        known = field_kinds(scope, objects, field_types) | dict.fromkeys(site.extra_names, "any")
+        expect, expected_as = _expected(site, scope), "the declared result"
+        if site.role == "default":
+            # A default must give what its field holds: 0 for a date field fails on every create.
+            field = scope.fields[int(site.path.split("/")[2])]
+            expect, expected_as = known.get(field.name, "any"), f"the field {field.name}'s kind"
+        for message in check(site.text, known, functions, expect=expect, expected_as=expected_as):
             problems.append(Problem(file, site.path, f"{message} in {site.text!r}"))
     return problems
 
@@ -161,12 +209,13 @@ def check_rules(
     functions: FunctionRegistry,
     files: Mapping[str, str],
     only: set[str] | None = None,
+    field_types: FieldTypeRegistry | None = None,
 ) -> list[Problem]:
     """Problems with rules that need the engine: action types and parameters, phases, expressions."""
     problems: list[Problem] = []
     for rule, file in _on_known_objects("rule", rules, objects, files, only, problems):
         problems += _action_problems(rule, objects, actions, file)
-        problems += _site_problems(rule_expressions_in(rule, objects), objects, functions, file)
+        problems += _site_problems(rule_expressions_in(rule, objects), objects, functions, file, field_types)
     return sorted(set(problems))
 
 
@@ -234,6 +283,7 @@ def check_flows(
     functions: FunctionRegistry,
     files: Mapping[str, str],
     only: set[str] | None = None,
+    field_types: FieldTypeRegistry | None = None,
 ) -> list[Problem]:
     """Problems with flows that need the engine: action types and parameters, and every expression."""
     problems: list[Problem] = []
@@ -245,7 +295,7 @@ def check_flows(
         ]
         found += [(spec, ("on_reject", "actions", index)) for index, spec in enumerate(flow.reject_actions)]
         problems += _actions_problems(found, "flow", "a flow", flow_rule(flow), objects, actions, file)
-        problems += _site_problems(flow_expressions_in(flow, objects), objects, functions, file)
+        problems += _site_problems(flow_expressions_in(flow, objects), objects, functions, file, field_types)
     return sorted(set(problems))
 
 
@@ -254,11 +304,12 @@ def check_forms(
     objects: Mapping[str, ObjectSpec],
     functions: FunctionRegistry,
     files: Mapping[str, str],
+    field_types: FieldTypeRegistry | None = None,
 ) -> list[Problem]:
     """Problems with forms that need the engine: every condition against the functions and fields."""
     problems: list[Problem] = []
     for form, file in _on_known_objects("form", forms, objects, files, None, problems):
-        problems += _site_problems(form_expressions_in(form), objects, functions, file)
+        problems += _site_problems(form_expressions_in(form), objects, functions, file, field_types)
     return sorted(set(problems))
 
 
@@ -275,12 +326,8 @@ def check_reports(
     registry: Registry | None = None
     for report, file in _on_known_objects("report", reports, objects, files, None, problems):
         obj = objects[report.object]
-        found = _site_problems(report_expressions_in(report), objects, functions, file)
+        found = _site_problems(report_expressions_in(report), objects, functions, file, field_types)
         probe = SqlContext(datetime(2000, 1, 1), SYSTEM, functions, "sqlite")
-        condition = None if found or report.filter is None else parse(report.filter).tree.body
-        if condition is not None and not _is_condition(condition, obj, probe):
-            message = f"must be true or false for each record, e.g. status == 'won'; got {report.filter!r}"
-            found.append(Problem(file, "/filter", message))
         if not found and _fields_exist(report, obj):
             registry = registry or Registry(dict(objects), field_types, version=-1)
             for dialect in ("sqlite", "postgresql"):
@@ -289,16 +336,6 @@ def check_reports(
                 found += [Problem(file, at, message) for at, message in sql_problems]
         problems += found
     return sorted(set(problems))
-
-
-def _is_condition(node: ast.AST, obj: ObjectSpec, probe: SqlContext) -> bool:
-    """Whether an expression gives True or False: a comparison, and/or/not, a boolean function or field."""
-    if isinstance(node, ast.Name) and obj.has_field(node.id):
-        field = obj.field(node.id)
-        return (field.param("result") if field.type == "formula" else field.type) == "boolean"
-    if isinstance(node, ast.BoolOp):
-        return all(_is_condition(value, obj, probe) for value in node.values)
-    return is_predicate(node, probe)
 
 
 def _fields_exist(report: ReportSpec, obj: ObjectSpec) -> bool:

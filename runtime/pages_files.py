@@ -65,7 +65,7 @@ def attachment_input(page: ObjectPage, name: str, value: Any) -> dict[str, Any]:
     limit = f"{current_loom().files.max_size_mb(spec):g}"
     hint = _("At most %(limit)s MB each", limit=limit)
     if accept:
-        hint += _("; accepted: %(accept)s", accept=", ".join(accept))
+        hint += _("; accepted: %(accept)s", accept="、".join(dict.fromkeys(_kind_name(a) for a in accept)))
     return {
         "files": files,
         "sizes": [file_size(item.get("size", 0)) for item in files],
@@ -73,6 +73,26 @@ def attachment_input(page: ObjectPage, name: str, value: Any) -> dict[str, Any]:
         "accept": ",".join(accept),
         "hint": hint,
     }
+
+
+def _kind_name(accepted: str) -> str:
+    """An accepted type as people name it: image/* → 图片, image/jpeg → JPEG, .pdf → PDF."""
+    accepted = accepted.strip().lower()
+    if accepted.endswith("/*"):
+        return {"image": _("images"), "video": _("videos"), "audio": _("audio")}.get(accepted[:-2], accepted)
+    subtype = accepted.lstrip(".").rsplit("/", 1)[-1]
+    return MIME_NAMES.get(subtype, subtype).upper()
+
+
+# Subtypes whose name is not the file extension people know.
+MIME_NAMES = {
+    "vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "vnd.ms-excel": "xls",
+    "vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "msword": "doc",
+    "plain": "txt",
+    "svg+xml": "svg",
+}
 
 
 def file_size(size: int) -> str:

@@ -5,7 +5,7 @@ and caches, `evaluate` runs in Python, `check` reports problems at metadata-vali
 `to_sql` turns a filter into a SQLAlchemy expression the database runs.
 """
 
-from engine.expressions.checking import check
+from engine.expressions.checking import check, condition_error
 from engine.expressions.context import EvalContext, SqlContext
 from engine.expressions.evaluation import evaluate
 from engine.expressions.functions import Function, FunctionRegistry
@@ -20,6 +20,7 @@ __all__ = [
     "FunctionRegistry",
     "SqlContext",
     "check",
+    "condition_error",
     "default_functions",
     "evaluate",
     "parse",

@@ -200,6 +200,11 @@ class _Validator:
         if isinstance(value, str):
             if len(value) > MAX_STRING_LENGTH:
                 raise _refuse(node, f"text is longer than {MAX_STRING_LENGTH} characters")
+            if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+                # PostgreSQL stores neither; refused everywhere so a text means the same in each place.
+                raise _refuse(
+                    node, "text holds a NUL character or an unpaired surrogate, which cannot be stored"
+                )
         elif isinstance(value, int):
             if value.bit_length() > MAX_INT_BITS:
                 raise _refuse(node, "number is too large")

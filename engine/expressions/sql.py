@@ -20,6 +20,7 @@ from engine.expressions import sql_dates, sql_functions
 from engine.expressions.context import EvalContext, SqlContext
 from engine.expressions.operators import OPERATORS
 from engine.expressions.parsing import ALLOWED_OPERATORS, Expression, in_expression, parse
+from engine.expressions.sql_depth import ensure_readable
 from engine.expressions.sql_truth import (
     Compiled,
     Const,
@@ -30,7 +31,7 @@ from engine.expressions.sql_truth import (
     not_true,
     truthy,
 )
-from engine.expressions.sql_types import as_datetime, bind, boolean_as_integer, comparable, sql_kind
+from engine.expressions.sql_types import as_datetime, bind, boolean_as_integer, comparable, sql_kind, widened
 
 _ORDERING: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt,
@@ -59,9 +60,13 @@ def to_sql(
     if as_condition is None:
         as_condition = is_predicate(expr.tree.body, sctx)
     try:
-        if as_condition:
-            return compiler.condition(expr.tree.body)
-        return compiler.sql(compiler.value(expr.tree.body))
+        compiled = (
+            compiler.condition(expr.tree.body)
+            if as_condition
+            else compiler.sql(compiler.value(expr.tree.body))
+        )
+        ensure_readable(compiled)
+        return compiled
     except ExpressionError as error:
         raise type(error)(in_expression(error.message, expr.text)) from None
 
@@ -249,7 +254,7 @@ class _Compiler:
             return self.fold(lambda: OPERATORS[type(node.op)](operand.value))
         if sql_kind(operand) not in ("integer", "number", "unknown"):
             raise ExpressionError(f"cannot use {ALLOWED_OPERATORS[type(node.op)]} on {sql_kind(operand)}")
-        return -operand if isinstance(node.op, ast.USub) else operand
+        return -widened(operand, self.dialect) if isinstance(node.op, ast.USub) else operand
 
     def arithmetic(self, node: ast.BinOp) -> Compiled:
         left, right = self.value(node.left), self.value(node.right)
@@ -270,6 +275,7 @@ class _Compiler:
                 f"{symbol} on {kinds[0]} and {kinds[1]} cannot be used in a filter"
                 " (for dates use add_days() or days_since())"
             )
+        left_sql, right_sql = widened(left_sql, self.dialect), widened(right_sql, self.dialect)
         if isinstance(node.op, ast.Add):
             return left_sql + right_sql
         if isinstance(node.op, ast.Sub):

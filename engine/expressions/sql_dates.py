@@ -15,8 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import business_date, start_of_day, utc_offset
-from engine.errors import NotCompilable
+from engine.errors import ExpressionError, NotCompilable
 from engine.expressions.sql_types import SqlArg, bind, is_sql, sql_kind
+
+# The most days add_days() moves a date, in Python (library.MAX_DAYS) and in SQL alike.
+MAX_DAYS = 1_000_000
 
 if TYPE_CHECKING:
     from engine.expressions.context import SqlContext
@@ -87,6 +90,8 @@ def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     kind = _date_kind(value, "add_days")
     if not is_sql(days) and not (isinstance(days, int) and not isinstance(days, bool)):
         raise NotCompilable("add_days() in a filter needs a whole number of days")
+    if not is_sql(days) and abs(days) > MAX_DAYS:
+        raise ExpressionError(f"add_days() can add at most {MAX_DAYS} days")  # as in Python
     value = bind(value, sctx.dialect)
     if sctx.dialect == "postgresql":
         if kind == "date":
@@ -112,6 +117,8 @@ def add_hours(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
         raise NotCompilable("add_hours() in a filter needs a datetime")
     if not is_sql(hours) and not (isinstance(hours, int) and not isinstance(hours, bool)):
         raise NotCompilable("add_hours() in a filter needs a whole number of hours")
+    if not is_sql(hours) and abs(hours) > MAX_DAYS * 24:
+        raise ExpressionError(f"add_hours() can add at most {MAX_DAYS * 24} hours")  # as in Python
     value = bind(value, sctx.dialect)
     if sctx.dialect == "postgresql":
         interval = sa.func.make_interval(0, 0, 0, 0, sa.cast(bind(hours, "postgresql"), sa.Integer))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import NotCompilable
+from engine.errors import ExpressionError, NotCompilable
 
 # A SQL argument as function compilers receive it: an expression, or a constant's Python value.
 SqlArg = ColumnElement[Any] | Any
@@ -70,7 +70,10 @@ def bind(value: Any, dialect: str) -> ColumnElement[Any]:
     if isinstance(value, bool):
         return sa.true() if value else sa.false()
     if isinstance(value, int):
-        return sa.literal(value, sa.Integer)
+        if not -(2**63) <= value < 2**63:
+            raise ExpressionError(f"the number {value} is too large for the database (beyond 64 bits)")
+        # BIGINT, not INTEGER: PostgreSQL would otherwise cast the parameter to 32 bits and fail on it.
+        return sa.literal(value, sa.BigInteger)
     if isinstance(value, Decimal):
         # The SQLite driver cannot bind Decimal; it stores numerics as REAL anyway.
         if dialect == "sqlite":
@@ -85,6 +88,22 @@ def bind(value: Any, dialect: str) -> ColumnElement[Any]:
     if isinstance(value, dt.date):
         return sa.literal(value, sa.Date)
     raise NotCompilable(f"a {_python_kind(value)} value cannot be used here in a filter")
+
+
+class WideInteger(sa.BigInteger):
+    """An integer computed as NUMERIC, so that arithmetic cannot overflow as Python's ints cannot."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return lambda value: None if value is None else int(value)
+
+
+def widened(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """An integer operand for arithmetic: PostgreSQL's BIGINT raises on overflow, its NUMERIC does not.
+
+    SQLite turns an overflowing integer into a REAL instead of failing, so it is left as it is."""
+    if dialect != "postgresql" or sql_kind(value) != "integer":
+        return value
+    return sa.type_coerce(sa.cast(value, sa.Numeric), WideInteger)
 
 
 def json_length(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:

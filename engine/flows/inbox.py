@@ -36,6 +36,21 @@ class InboxPage:
     next_before: int | None
 
 
+# What a card shows of the approval itself, in every tab.
+_INSTANCE_COLUMNS = (
+    flow_instances.c.id.label("instance_id"),
+    flow_instances.c.flow,
+    flow_instances.c.object,
+    flow_instances.c.record_id,
+    flow_instances.c.status,
+    flow_instances.c.active_nodes,
+    flow_instances.c.submitter_id,
+    flow_instances.c.started_at,
+    flow_instances.c.ended_at,
+    flow_instances.c.snapshot,
+)
+
+
 def inbox_query(  # type: ignore[no-untyped-def]
     user_id: int, limit: int | None, statuses: Sequence[str] = ("pending",), before: int | None = None
 ):
@@ -51,16 +66,7 @@ def inbox_query(  # type: ignore[no-untyped-def]
             tasks.c.decided_at,
             tasks.c.due_at,
             tasks.c.added_by,
-            instances.c.id.label("instance_id"),
-            instances.c.flow,
-            instances.c.object,
-            instances.c.record_id,
-            instances.c.status,
-            instances.c.active_nodes,
-            instances.c.submitter_id,
-            instances.c.started_at,
-            instances.c.ended_at,
-            instances.c.snapshot,
+            *_INSTANCE_COLUMNS,
             submitter.c.display_name.label("submitter_name"),
         )
         .select_from(
@@ -80,16 +86,7 @@ def _submitted_query(user_id: int, limit: int, before: int | None):  # type: ign
     instances = flow_instances
     query = (
         select(
-            instances.c.id.label("instance_id"),
-            instances.c.flow,
-            instances.c.object,
-            instances.c.record_id,
-            instances.c.status,
-            instances.c.active_nodes,
-            instances.c.submitter_id,
-            instances.c.started_at,
-            instances.c.ended_at,
-            instances.c.snapshot,
+            *_INSTANCE_COLUMNS,
         )
         .where(instances.c.submitter_id == user_id)
         .order_by(instances.c.id.desc())

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,21 +108,29 @@ def build_company(loom: Loom) -> Site:
     return site
 
 
+@contextmanager
+def serving(site: Site) -> Iterator[Site]:
+    """The site's Loom served on a free local port in a thread, until the block ends."""
+    app = create_app(site.loom, config={"SECRET_KEY": "browser-test-secret"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    site.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        thread.join()
+        site.loom.close()
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
     loom.init()
     install_package(loom, CRM_PACKAGE)
-    company = build_company(loom)
-    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    company.url = f"http://127.0.0.1:{server.server_port}"
-    yield company
-    server.shutdown()
-    thread.join()
-    loom.close()
+    with serving(build_company(loom)) as company:
+        yield company
 
 
 @pytest.fixture(scope="session")
@@ -147,8 +156,9 @@ class Browser:
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
 
-    def open(self, path: str) -> None:
-        self.page.goto(self.site.url + path)
+    def open(self, path: str):  # type: ignore[no-untyped-def]
+        """Go to a path of the site; returns the response (its status tells a refusal)."""
+        return self.page.goto(self.site.url + path)
 
     def sign_in(self, username: str) -> None:
         self.open("/login")

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from engine import identity
 from engine.actors import SYSTEM
 from engine.clock import Clock
 from engine.loom import Loom
 from engine.packages import CRM_PACKAGE, install_package
-from runtime.app import create_app
 from runtime.demo_data import DEFAULT_CUSTOMERS, DEFAULT_SEED, load_demo_data
 from runtime.worker import run_pass
-from tests.browser.conftest import PASSWORD, Browser, Site
+from tests.browser.conftest import PASSWORD, Browser, Site, serving
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 NOW = datetime(2026, 11, 26, 1, 0)  # 09:00 in Shanghai
@@ -47,16 +44,8 @@ def fleet_package(folder: Path) -> Path:
 def served(tmp_path: Path) -> Iterator[Site]:
     loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}", clock=Clock(NOW))
     loom.init()
-    site = Site("", loom)
-    app = create_app(loom, config={"SECRET_KEY": "tour-secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    yield site
-    server.shutdown()
-    thread.join()
-    loom.close()
+    with serving(Site("", loom)) as site:
+        yield site
 
 
 def test_a_vehicle_created_in_the_browser_gets_its_defaults_and_its_service_reminder(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.actors import SYSTEM, Actor
-from engine.errors import InvalidMetadata, UnknownReport
+from engine.errors import ExpressionError, InvalidMetadata, UnknownReport
 from engine.loom import Loom
 from engine.packages import CRM_PACKAGE, check_package
 from engine.permissions import PermissionDenied
@@ -123,6 +123,23 @@ def test_an_extra_filter_narrows_the_report(world: Loom) -> None:
     result = run_report(world, "opportunity_funnel", SYSTEM, filter="amount > 2000")
 
     assert [(r["stage"], r["count"]) for r in result.rows] == [("initial_contact", 1), ("negotiation", 1)]
+
+
+@pytest.mark.parametrize(
+    ("filter", "named"),
+    [
+        ("upper(name)", "must be true or false"),
+        ("amount", "must be true or false"),
+        ("amount > 1 / 0", "division by zero"),
+        ('stage == "a" * 10**10', "fails for every record"),
+    ],
+)
+def test_an_extra_filter_that_is_not_a_condition_or_always_fails_is_refused(
+    world: Loom, filter: str, named: str
+) -> None:
+    with pytest.raises(ExpressionError, match=named) as refused:
+        run_report(world, "opportunity_funnel", SYSTEM, filter=filter)
+    assert refused.value.code == "invalid_expression"  # a 400 over HTTP
 
 
 def test_groups_by_user_and_lookup_are_labelled_with_names_and_sorted_by_measure(world: Loom) -> None:

@@ -19,6 +19,15 @@ from engine.system_tables import notifications, users
 from metadata.rules import RuleSpec
 
 T0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing
+BIG_DEAL_IS_KEY = RuleSpec.from_json(
+    {
+        "name": "big_deal_is_key",
+        "object": "customer",
+        "trigger": {"type": "on_save", "phase": "before_save", "fields": ["annual_purchase"]},
+        "condition": "annual_purchase >= 1000000",
+        "actions": [{"type": "set_field", "field": "level", "value": "'key'"}],
+    }
+)
 
 
 def add_user(loom: Loom, user_id: int, username: str) -> int:
@@ -236,15 +245,7 @@ def test_rules_that_update_each_other_stop_at_the_depth_limit(crm_at_t0: Loom) -
 
 def test_before_save_rules_change_or_refuse_the_record(crm_at_t0: Loom) -> None:
     loom = crm_at_t0
-    normalise = RuleSpec.from_json(
-        {
-            "name": "big_deal_is_key",
-            "object": "customer",
-            "trigger": {"type": "on_save", "phase": "before_save", "fields": ["annual_purchase"]},
-            "condition": "annual_purchase >= 1000000",
-            "actions": [{"type": "set_field", "field": "level", "value": "'key'"}],
-        }
-    )
+    normalise = BIG_DEAL_IS_KEY
     refuse = RuleSpec.from_json(
         {
             "name": "lost_needs_reason",
@@ -363,15 +364,7 @@ def test_an_inbound_rule_turns_a_webhook_payload_into_a_lead(crm_at_t0: Loom) ->
 
 def test_before_save_runs_name_the_record_they_ran_on_so_explain_finds_them(crm_at_t0: Loom) -> None:
     loom = crm_at_t0
-    normalise = RuleSpec.from_json(
-        {
-            "name": "big_deal_is_key",
-            "object": "customer",
-            "trigger": {"type": "on_save", "phase": "before_save", "fields": ["annual_purchase"]},
-            "condition": "annual_purchase >= 1000000",
-            "actions": [{"type": "set_field", "field": "level", "value": "'key'"}],
-        }
-    )
+    normalise = BIG_DEAL_IS_KEY
     apply_objects(loom, [], rules=[normalise])
     created = loom.records().create("customer", {"name": "大客户", "annual_purchase": "2000000"})
     updated = loom.records().create("customer", {"name": "小客户"})
@@ -380,9 +373,7 @@ def test_before_save_runs_name_the_record_they_ran_on_so_explain_finds_them(crm_
         [item] = [i for i in explain(loom, "customer", record["id"]) if i.rule == "big_deal_is_key"]
         assert [run["status"] for run in item.runs] == ["fired"], record["name"]
     with loom.read() as conn:
-        from engine.rules.runlog import runs_for_rule as runs
-
-        assert all(run["record_id"] is not None for run in runs(conn, "big_deal_is_key"))
+        assert all(run["record_id"] is not None for run in runs_for_rule(conn, "big_deal_is_key"))
 
 
 def test_a_followup_between_passes_ends_the_episode_so_the_rule_fires_again_later(crm_at_t0: Loom) -> None:

@@ -70,8 +70,10 @@ def test_follow_ups_outside_the_actors_scope_are_left_out(crm: Loom) -> None:
     wang = person(crm, "wang.fang", ["sales_rep"], east["id"])
     chen = person(crm, "chen.nan", ["sales_rep"], south["id"])
     customer = crm.records(SYSTEM).create("customer", {"name": "共享客户", "owner": wang.user_id})
-    crm.records(chen).create(
-        "followup", {"subject": "华南的拜访", "content": "x", "customer": customer["id"]}
+    # Logged for chen by the system: chen himself may not link a follow-up to a customer he cannot read.
+    crm.records(SYSTEM).create(
+        "followup",
+        {"subject": "华南的拜访", "content": "x", "customer": customer["id"], "owner": chen.user_id},
     )
     seen = timeline(crm, "customer", customer["id"], wang)
     assert all(entry.kind != "activity" for entry in seen)

@@ -24,7 +24,7 @@ from runtime.worker import run_pass
 from tests.plugins.http_receiver import WebhookReceiver
 
 SECRET = "wh-7f3a9c"
-NO_WORK = {"due": 0, "delivered": 0, "retrying": 0, "failed": 0}
+NO_WORK = {"due": 0, "delivered": 0, "retrying": 0, "failed": 0, "files_swept": 0}
 
 DEAL = ObjectSpec(
     name="deal",

@@ -216,7 +216,7 @@ def test_a_rejection_without_a_reason_stays_in_the_inbox_and_the_submitter_can_r
         follow_redirects=True,
     )
     page = text(refused)
-    assert "rejection needs a reason" in page and f'id="task-{task["task_id"]}"' in page  # still there
+    assert "驳回需要填写原因" in page and f'id="task-{task["task_id"]}"' in page  # still there, in Chinese
 
     wang = team.client("wang.fang")
     mine = text(wang.get("/approvals?tab=submitted"))
@@ -234,7 +234,7 @@ def test_a_rejection_without_a_reason_stays_in_the_inbox_and_the_submitter_can_r
         f"/approvals/{task['instance_id']}/remind", data={"csrf_token": csrf(li), "tab": "submitted"}
     )
     assert other.status_code == 302
-    assert "only the submitter or an administrator" in text(li.get("/approvals?tab=submitted"))
+    assert "只有提交人或管理员可以催办" in text(li.get("/approvals?tab=submitted"))
 
 
 def test_the_inbox_pages_through_many_tasks(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,12 +323,12 @@ def test_handing_on_is_refused_to_others_and_bad_input_is_explained(team: Team) 
         data={"csrf_token": csrf(wang), "user_id": team.ids["li.na"], "tab": "pending"},
         follow_redirects=True,
     )
-    assert "is not yours to decide" in text(refused)
+    assert "不归你审批" in text(refused)
     manager = team.client("zhang.jingli")
     for data, message in (
         ({}, "请选择转交或加签的人员"),
         ({"user_id": "someone"}, "请选择转交或加签的人员"),
-        ({"user_id": "999999"}, "there is no user with id 999999"),
+        ({"user_id": "999999"}, "没有编号为 999999 的用户"),
         ({"user_id": team.ids["li.na"], "position": "sideways"}, "请选择在您之前还是之后审批"),
     ):
         operation = "add_approver" if "position" in data else "transfer"
