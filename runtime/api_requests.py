@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import request
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import BaseConverter
 
 from engine.errors import LoomError
 from engine.loom import Loom
@@ -36,7 +36,9 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if not 0 < number <= MAX_ID:
-            raise ValidationError()
+            # No record has this id. Not matching the route would let a sibling route answer
+            # 405 for the method; the id is what is wrong, so it is a 404 whatever the method.
+            raise NotFound("no record has this id")
         return number
 
     def to_url(self, value: Any) -> str:

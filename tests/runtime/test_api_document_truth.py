@@ -106,3 +106,16 @@ def test_a_value_the_document_calls_valid_is_accepted(
     assert client.post("/api/v1/records/customer", json=body, headers=headers).status_code == 201
     body = {"name": "上海云杉科技有限公司", "phone": "call me"}
     assert client.post("/api/v1/records/customer", json=body, headers=headers).status_code == 422
+
+
+@pytest.mark.parametrize("record_id", ["0", str(2**63)])
+def test_an_id_no_record_can_have_is_not_found_whatever_the_method(
+    client: FlaskClient, headers: dict[str, str], record_id: str
+) -> None:
+    path = f"/api/v1/records/customer/{record_id}"
+    assert client.delete(path, headers=headers).status_code == 404
+    assert client.patch(path, json={"version": 1}, headers=headers).status_code == 404
+    assert client.get(path, headers=headers).status_code == 404
+    assert (
+        client.post(f"/api/v1/records/lead/{record_id}/convert", json={}, headers=headers).status_code == 404
+    )
