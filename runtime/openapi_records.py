@@ -26,8 +26,8 @@ FILE = {
     "type": "object",
     "required": ["name", "key", "size"],
     "properties": {
-        "name": {"type": "string"},
-        "key": {"type": "string"},
+        "name": {"type": "string", "minLength": 1},
+        "key": {"type": "string", "minLength": 1},
         "size": {"type": "integer", "minimum": 0},
         "content_type": {"type": "string"},
     },
@@ -159,8 +159,10 @@ def limited_write_schema(spec: FieldSpec) -> dict[str, Any]:
         sign = "" if low is not None and low >= 0 else "-?"
         text = {**DECIMAL, "pattern": rf"^{sign}0*[0-9]{{1,{whole}}}(\.[0-9]+)?$"}
         schema = {"anyOf": [text, {"type": "number", **_number_limits(spec)}]}
-    elif spec.type == "multi_select" and spec.required:
-        schema = {**schema, "minItems": 1}
+    elif spec.type == "multi_select":
+        # An empty string among the options is dropped, as a blank value is everywhere.
+        items = {**schema["items"], "enum": [*schema["items"]["enum"], ""]}
+        schema = {**schema, "items": items, **({"minItems": 1} if spec.required else {})}
     return schema
 
 
