@@ -91,7 +91,8 @@ def required_id(body: Mapping[str, Any], name: str) -> int:
 
 def record_values(loom: Loom, body: dict[str, Any]) -> dict[str, Any]:
     """A record's values from a request body, refusing an `owner` who is not an active user."""
-    if "owner" in body:
+    # null leaves a record without an owner, as a lead in the pool is.
+    if body.get("owner") is not None:
         owner = required_id(body, "owner")
         with loom.read() as conn:
             row = conn.execute(select(users.c.active).where(users.c.id == owner)).first()

@@ -220,7 +220,7 @@ def writable(model: ObjectModel, access: ObjectAccess) -> list[FieldSpec]:
 def create_schema(model: ObjectModel, access: ObjectAccess) -> dict[str, Any]:
     fields = writable(model, access)
     properties = {spec.name: _writable_property(spec) for spec in fields}
-    properties["owner"] = ID
+    properties["owner"] = nullable(ID)
     required = [spec.name for spec in fields if spec.required and spec.default is None]
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
@@ -230,7 +230,7 @@ def create_schema(model: ObjectModel, access: ObjectAccess) -> dict[str, Any]:
 
 def patch_schema(model: ObjectModel, access: ObjectAccess) -> dict[str, Any]:
     properties = {spec.name: _writable_property(spec) for spec in writable(model, access)}
-    properties["owner"] = ID
+    properties["owner"] = nullable(ID)
     properties["version"] = {**SYSTEM_FIELDS["version"], "description": "The version the change was made to."}
     return {
         "type": "object",
