@@ -20,7 +20,7 @@ from engine.tables import SYSTEM_COLUMNS
 from engine.timeline import TimelineEntry, timeline
 from runtime.api import blueprint
 from runtime.api_approvals import instance_json
-from runtime.api_requests import MAX_ID, BadQuery, int_arg, json_object, optional_text
+from runtime.api_requests import MAX_ID, BadQuery, int_arg, json_object, optional_text, record_values
 from runtime.auth import current_actor, current_loom
 from runtime.errors import RequestInvalid
 from runtime.i18n import api_locale
@@ -59,7 +59,7 @@ def list_records(name: str) -> Response:
 def create_record(name: str) -> tuple[Response, int]:
     loom, actor = current_loom(), current_actor()
     model = loom.registry.object(name)
-    record = loom.records(actor).create(name, json_object())
+    record = loom.records(actor).create(name, record_values(loom, json_object()))
     return _record_response(model, record), 201
 
 
@@ -75,9 +75,9 @@ def update_record(name: str, record_id: int) -> Response:
     """Change some fields; the body's `version` must be the version the caller read (else 409)."""
     loom, actor = current_loom(), current_actor()
     model = loom.registry.object(name)
-    changes = json_object()
+    changes = record_values(loom, json_object())
     version = changes.pop("version", None)
-    if type(version) is not int:
+    if type(version) is not int or not 0 < version <= MAX_ID:
         raise RequestInvalid(
             "send the version you read, so a change made meanwhile is not overwritten",
             {"version": ["required, as the record's version number"]},
@@ -112,7 +112,7 @@ def bulk_create(name: str) -> tuple[Response, int]:
         raise RequestInvalid(
             "each record must be a JSON object", {"records": [f"row {bad[0]} is not an object"]}
         )
-    ids = loom.records(actor).bulk_create(name, rows)
+    ids = loom.records(actor).bulk_create(name, [record_values(loom, row) for row in rows])
     return jsonify({"ids": ids}), 201
 
 

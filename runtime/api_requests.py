@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import BadRequest
-from werkzeug.routing import BaseConverter, ValidationError
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import BaseConverter
 
 from engine.errors import LoomError
+from engine.loom import Loom
+from engine.system_tables import users
 from runtime.errors import RequestInvalid
 
 MAX_ID = 2**63 - 1
@@ -33,7 +36,9 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if not 0 < number <= MAX_ID:
-            raise ValidationError()
+            # No record has this id. Not matching the route would let a sibling route answer
+            # 405 for the method; the id is what is wrong, so it is a 404 whatever the method.
+            raise NotFound("no record has this id")
         return number
 
     def to_url(self, value: Any) -> str:
@@ -41,11 +46,23 @@ class IdConverter(BaseConverter):
 
 
 def json_object() -> dict[str, Any]:
-    """The request's JSON object body."""
+    """The request's JSON object body, with whole numbers written as 3.0 read as integers."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object sent as application/json")
-    return body
+    return _whole_numbers(body)
+
+
+def _whole_numbers(value: Any) -> Any:
+    # JSON has one number type and JSON Schema calls 3.0 an integer, so an id or a count sent
+    # as 3.0 means 3.
+    if type(value) is float:
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {key: _whole_numbers(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(member) for member in value]
+    return value
 
 
 def texts(body: Mapping[str, Any], *names: str) -> list[str]:
@@ -70,6 +87,19 @@ def required_id(body: Mapping[str, Any], name: str) -> int:
     if type(value) is not int or not 0 < value <= MAX_ID:
         raise RequestInvalid(f"{name} must be a positive id", {name: ["required, as a positive integer id"]})
     return value
+
+
+def record_values(loom: Loom, body: dict[str, Any]) -> dict[str, Any]:
+    """A record's values from a request body, refusing an `owner` who is not an active user."""
+    # null leaves a record without an owner, as a lead in the pool is.
+    if body.get("owner") is not None:
+        owner = required_id(body, "owner")
+        with loom.read() as conn:
+            row = conn.execute(select(users.c.active).where(users.c.id == owner)).first()
+        if row is None or not row.active:
+            message = f"there is no active user with id {owner}"
+            raise RequestInvalid(message, {"owner": [message]})
+    return body
 
 
 def is_text(value: object) -> bool:

@@ -36,11 +36,12 @@ def rule_runs() -> Response:
     require_admin(loom, current_actor())
     rule, object_name = request.args.get("rule"), request.args.get("object")
     limit = int_arg("limit", 100, 1, 500)
+    # Read even when rule= decides, so a malformed record_id is refused rather than ignored.
+    record_id = int_arg("record_id", 0, 1, MAX_ID)
     with loom.read() as conn:
         if rule:
             rows = runs_for_rule(conn, rule, limit)
         elif object_name:
-            record_id = int_arg("record_id", 0, 1, MAX_ID)
             if not record_id:
                 raise BadQuery("give record_id with object")
             rows = runs_for_record(conn, object_name, record_id, limit)

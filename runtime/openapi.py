@@ -99,6 +99,7 @@ TIMELINE_ENTRY = {
     },
 }
 TEXT = {"type": "string"}
+NON_EMPTY = {"type": "string", "minLength": 1}
 ANY_OBJECT = {"type": "object"}
 
 
@@ -394,7 +395,7 @@ def _auth_paths(spec: APISpec) -> None:
     credentials = {
         "type": "object",
         "required": ["username", "password", "name"],
-        "properties": {"username": TEXT, "password": TEXT, "name": TEXT},
+        "properties": {"username": NON_EMPTY, "password": NON_EMPTY, "name": NON_EMPTY},
     }
     token = {
         "type": "object",
