@@ -26,7 +26,7 @@ from runtime.api_record_actions import MAX_REASON
 from runtime.api_records import MAX_BULK
 from runtime.auth import current_actor, current_loom
 from runtime.openapi_files import file_paths
-from runtime.openapi_records import ID, MOMENT, create_schema, nullable, patch_schema, read_schema
+from runtime.openapi_records import ID, MOMENT, VERSION, create_schema, nullable, patch_schema, read_schema
 
 PREFIX = "/api/v1"
 CACHE_KEY = "loom_openapi"
@@ -230,7 +230,7 @@ def _record_paths(spec: APISpec, name: str) -> None:
             "post": _op(f"Create a {name}.", ok=(201, _ref(f"{name}.read")), body=_ref(f"{name}.create")),
         },
     )
-    version = _query("version", {"type": "integer", "minimum": 1}, "Refuse if the record changed since.")
+    version = _query("version", VERSION, "Refuse if the record changed since.")
     spec.path(
         path=f"{base}/{{record_id}}",
         operations={
@@ -288,7 +288,7 @@ def _record_action_paths(spec: APISpec, registry: Registry, actor: Actor, name: 
     owner = {
         "type": "object",
         "required": ["owner"],
-        "properties": {"owner": ID, "version": {"type": "integer", "minimum": 1}},
+        "properties": {"owner": ID, "version": VERSION},
     }
     spec.path(
         path=f"{base}/owner",

@@ -22,6 +22,7 @@ DATE = {"type": "string", "format": "date"}
 MOMENT = {"type": "string", "format": "date-time"}
 # Ids and versions are 64-bit, as the databases store them.
 ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+VERSION = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # a record's version, as the API reads it
 FILE = {
     "type": "object",
     "required": ["name", "key", "size"],
@@ -39,7 +40,7 @@ SYSTEM_FIELDS: dict[str, dict[str, Any]] = {
     "created_by": ID,
     "updated_at": MOMENT,
     "updated_by": ID,
-    "version": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "version": VERSION,
     "deleted_at": MOMENT,
 }
 ALWAYS_PRESENT = ("id", "version")
