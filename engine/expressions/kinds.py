@@ -10,13 +10,13 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 
 from engine.errors import ExpressionError
 from engine.expressions.context import EvalContext
 from engine.expressions.evaluation import evaluate
 from engine.expressions.functions import FunctionRegistry
 from engine.expressions.library import default_functions
+from engine.expressions.limits import kind_of
 from engine.expressions.parsing import Expression
 
 # The kinds: those of field values (value_kind of a field type), "empty" for None and "any" when
@@ -88,21 +88,12 @@ _CONDITION_HINTS = {
 
 
 def kind_of_constant(value: object) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float | Decimal):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dt.datetime):
-        return "datetime"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, list | tuple):
-        return "list"
-    return "any"
+    """A constant's kind; a value of no kind the checker reasons about is "any"."""
+    kind = kind_of(value)
+    return kind if kind in _CONSTANT_KINDS else "any"
+
+
+_CONSTANT_KINDS = frozenset({"empty", "boolean", "number", "text", "datetime", "date", "list"})
 
 
 def unify(kinds: list[str]) -> str | None:
