@@ -203,7 +203,11 @@ def test_bad_credentials_get_401_and_the_sixth_attempt_429(client: FlaskClient, 
     refused = issue_token(client, password=WRONG)
     assert refused.status_code == 401
     assert refused.get_json() == {
-        "error": {"code": "unauthenticated", "message": "username or password is wrong"}
+        "error": {
+            "code": "unauthenticated",
+            "message": "username or password is wrong",
+            "localized": {"locale": "en", "message": "username or password is wrong"},
+        }
     }
     for _ in range(4):
         issue_token(client, password=WRONG)
