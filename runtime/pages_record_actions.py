@@ -86,6 +86,19 @@ def refusal_text(error: LoomError) -> str:
     return _("This cannot be done with this record.")
 
 
+def _record_offering(
+    object_name: str, record_id: int, action: str
+) -> tuple[ObjectPage, dict[str, Any]] | None:
+    """The object's page and the record, when the record page offers the actor this action; else
+    None, with a message to show."""
+    page = object_page(object_name)
+    record = current_loom().records(current_actor()).get(object_name, record_id)
+    if record_actions(page, record)[action]:
+        return page, record
+    flash(_("You may not do this with this record."), "error")
+    return None
+
+
 def _back_to(object_name: str, record_id: int) -> Response:
     return redirect(url_for(".record_detail", object_name=object_name, record_id=record_id))  # type: ignore[return-value]
 
@@ -109,12 +122,11 @@ def claim_record(object_name: str, record_id: int) -> Response:
 
 @blueprint.route("/app/<object_name>/<int:record_id>/return", methods=["GET", "POST"])
 def return_record(object_name: str, record_id: int) -> Response | str:
-    page = object_page(object_name)
     loom, actor = current_loom(), current_actor()
-    record = loom.records(actor).get(object_name, record_id)
-    if not record_actions(page, record)["return"]:
-        flash(_("You may not do this with this record."), "error")
+    offered = _record_offering(object_name, record_id, "return")
+    if offered is None:
         return _back_to(object_name, record_id)
+    page, record = offered
     error = None
     reason = (request.form.get("reason") or "").strip()
     if request.method == "POST":
@@ -178,12 +190,11 @@ def pool_list(object_name: str) -> str:
 
 @blueprint.route("/app/<object_name>/<int:record_id>/owner", methods=["GET", "POST"])
 def transfer_record(object_name: str, record_id: int) -> Response | str:
-    page = object_page(object_name)
     loom, actor = current_loom(), current_actor()
-    record = loom.records(actor).get(object_name, record_id)
-    if not record_actions(page, record)["transfer"]:
-        flash(_("You may not do this with this record."), "error")
+    offered = _record_offering(object_name, record_id, "transfer")
+    if offered is None:
         return _back_to(object_name, record_id)
+    page, record = offered
     people = [p for p in ownership.candidates(loom, actor, object_name) if p["id"] != record.get("owner")]
     error = None
     if request.method == "POST":
