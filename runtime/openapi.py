@@ -99,7 +99,8 @@ TIMELINE_ENTRY = {
     },
 }
 TEXT = {"type": "string"}
-NON_EMPTY = {"type": "string", "minLength": 1}
+# Whitespace alone is refused as missing, so the document asks for one visible character.
+NON_EMPTY = {"type": "string", "minLength": 1, "pattern": r"\S"}
 ANY_OBJECT = {"type": "object"}
 
 

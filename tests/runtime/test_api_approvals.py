@@ -155,6 +155,13 @@ def test_notifications_are_listed_newest_first_and_marked_read(api: Api) -> None
     assert api.post("/notifications/read", json={"ids": "all"}, as_="zhao.cai").status_code == 422
 
 
+@pytest.mark.parametrize("query", ["limit=", "limit=0", "limit=ten", "limit=501"])
+def test_a_list_limit_that_is_not_a_whole_number_in_range_is_refused(api: Api, query: str) -> None:
+    refused = api.get(f"/notifications?{query}", as_="zhao.cai")
+    assert refused.status_code == 400
+    assert "limit must be a whole number from 1 to 500" in refused.get_json()["error"]["message"]
+
+
 def test_the_inbox_has_tabs_for_what_i_decided_and_what_i_submitted(api: Api) -> None:
     contract_id, _instance = submitted(api)
     task = inbox_task(api, "zhao.cai")
