@@ -18,11 +18,11 @@ from itertools import cycle
 from bench.setup import scaled
 from bench.web import BASELINE_LIST_QUERY, LIST_QUERY, NEW_CUSTOMER, _customers
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.app import create_app
+from engine.packages.install import CRM_PACKAGE, install_package
 from runtime.heap import startup_objects_frozen
+from runtime.web.app import create_app
 
 GETS, CREATES, LISTS = 600, 300, 150
 
@@ -36,7 +36,7 @@ def run() -> list[dict]:
             ids, token = _prepare(loom, n)
             app = create_app(loom, config={"SECRET_KEY": "bench", "TESTING": True})
             baseline_app = _baseline_app(url)
-            with startup_objects_frozen(loom):  # as runtime.wsgi does for a server's lifetime
+            with startup_objects_frozen(loom):  # as runtime.web.wsgi does for a server's lifetime
                 loom_times = _measure(app.test_client(), token, ids, LIST_QUERY)
                 baseline_times = _measure(baseline_app.test_client(), token, ids, BASELINE_LIST_QUERY)
         finally:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bench.setup import databases, fresh_loom, scaled
 from engine.flows.inbox import inbox_query
-from engine.system_tables import flow_instances, flow_tasks, users
+from engine.store.system_tables import flow_instances, flow_tasks, users
 
 APPROVERS = 1_000
 BATCH = 20_000

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.setup import databases, fresh_loom, scaled
 from engine.imports import ImportOptions, start_import
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
+from engine.packages.install import CRM_PACKAGE, install_package
 from metadata.specs import ObjectSpec
 from runtime.heap import startup_objects_frozen
 

@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 from bench.setup import scaled
 from bench.web import _server
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
+from engine.packages.install import CRM_PACKAGE, install_package
 
 ROWS = 1_000_000
 REQUESTS = 1000
@@ -45,7 +45,7 @@ def run() -> list[dict]:
         environment = {"LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": secrets.token_hex(32)}
         queries = _typed(n)
         with (
-            _server("runtime.wsgi:app", environment, Path(folder) / "loom.log") as loom_url,
+            _server("runtime.web.wsgi:app", environment, Path(folder) / "loom.log") as loom_url,
             _server("bench.lookup_baseline:app", environment, Path(folder) / "baseline.log") as base_url,
         ):
             sessions = {who: _sign_in(loom_url, who) for who in ("bench.admin", "bench.rep")}

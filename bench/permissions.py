@@ -10,10 +10,10 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from bench.setup import fresh_loom, scaled
-from engine.actors import Actor
-from engine.metadata_changes import apply_objects
-from engine.permissions import access_for, scope_condition
-from engine.system_tables import departments, users
+from engine.base.actors import Actor
+from engine.identity.permissions import access_for, scope_condition
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import departments, users
 from metadata.roles import RoleSpec
 
 DEPARTMENTS, PER_DEPARTMENT = 10, 10

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from bench.queries import _fill
 from bench.setup import fresh_loom, scaled
-from engine.due_work import run_due
-from engine.metadata_changes import apply_objects
 from engine.rules.schedules import sync_rule_schedules
-from engine.system_tables import rule_episodes
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import rule_episodes
+from engine.work.due_work import run_due
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 

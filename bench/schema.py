@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bench.queries import _fill
 from bench.setup import DEAL, databases, fresh_loom, scaled
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
 from metadata.specs import FieldSpec
 
 

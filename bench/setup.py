@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
-from engine.clock import Clock
-from engine.database import normalise_url
+from engine.base.clock import Clock
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
+from engine.store.database import normalise_url
 from metadata.specs import ObjectSpec
 
 SCALE = float(os.environ.get("LOOM_BENCH_SCALE", "1"))

@@ -26,13 +26,13 @@ from urllib.parse import urlencode
 
 from bench.setup import scaled
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
+from engine.packages.install import CRM_PACKAGE, install_package
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "wrk"
-LOOM_APP = "runtime.wsgi:app"
+LOOM_APP = "runtime.web.wsgi:app"
 BASELINE_APP = "bench.web_baseline:app"
 WORKERS = 2
 WRK = ["-t2", "-c16", "-d10s", "--latency", "--timeout", "10s"]

@@ -9,24 +9,24 @@ from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine
 
-from engine.actors import SYSTEM, Actor
-from engine.clock import Clock
-from engine.database import open_database
-from engine.due_work import Handler
-from engine.errors import LoomError
-from engine.events import EventBus
+from engine.base.actors import SYSTEM, Actor
+from engine.base.clock import Clock
+from engine.base.errors import LoomError
+from engine.base.events import EventBus
+from engine.base.settings import Settings
 from engine.expressions import EvalContext, FunctionRegistry, SqlContext
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.files import FileService
 from engine.flows import FlowEngine
-from engine.metadata_store import load_documents, metadata_version
-from engine.outbox import ChannelRegistry
 from engine.plugin_api import loaded_registries
-from engine.registry import Registry
 from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
-from engine.settings import Settings
-from engine.system_tables import system_metadata
+from engine.schema.registry import Registry
+from engine.store.database import open_database
+from engine.store.documents import load_documents, metadata_version
+from engine.store.system_tables import system_metadata
+from engine.work.due_work import Handler
+from engine.work.outbox import ChannelRegistry
 from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
@@ -179,12 +179,12 @@ class Loom:
     # -- services ---------------------------------------------------------------------------------
 
     def records(self, actor: Actor = SYSTEM, conn: Connection | None = None):  # type: ignore[no-untyped-def]
-        from engine.records import RecordService
+        from engine.records.service import RecordService
 
         return RecordService(self, actor, conn)
 
     def queries(self, actor: Actor = SYSTEM, conn: Connection | None = None):  # type: ignore[no-untyped-def]
-        from engine.queries import QueryService
+        from engine.records.queries import QueryService
 
         return QueryService(self, actor, conn)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.settings import Settings
 from engine.expressions import Function, FunctionRegistry, default_functions
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.registry import FieldTypeRegistry
-from engine.outbox import Channel, ChannelRegistry, OutboxMessage, enqueue
 from engine.rules.actions import Action, ActionContext, ActionFailed, ActionRegistry
-from engine.settings import Settings
+from engine.work.outbox import Channel, ChannelRegistry, OutboxMessage, enqueue
 from metadata.specs import FieldSpec, ObjectSpec
 
 ENTRY_POINT_GROUP = "loom.plugins"

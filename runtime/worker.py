@@ -16,9 +16,9 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine.due_work import DueReport, run_due
 from engine.loom import Loom
-from engine.outbox import deliver_outbox
+from engine.work.due_work import DueReport, run_due
+from engine.work.outbox import deliver_outbox
 
 JOB_ID = "loom.worker.pass"
 log = logging.getLogger("loom.worker")

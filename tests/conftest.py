@@ -12,11 +12,11 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.clock import Clock
-from engine.database import normalise_url
+from engine.base.clock import Clock
+from engine.base.settings import Settings
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from engine.settings import Settings
+from engine.packages.install import CRM_PACKAGE, install_package
+from engine.store.database import normalise_url
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

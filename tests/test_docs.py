@@ -10,7 +10,7 @@ import pytest
 
 from engine.expressions import check
 from engine.plugin_api import loaded_registries
-from engine.validation import check_forms, check_reports, check_rules
+from engine.schema.checks import check_forms, check_reports, check_rules
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
 from metadata.loading import read_package

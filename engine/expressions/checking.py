@@ -9,8 +9,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from engine.actors import SYSTEM
-from engine.errors import ExpressionError
+from engine.base.actors import SYSTEM
+from engine.base.errors import ExpressionError
 from engine.expressions.context import SqlContext
 from engine.expressions.functions import FunctionRegistry
 from engine.expressions.kinds import condition_problem, fits, infer

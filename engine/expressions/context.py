@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from engine.actors import SYSTEM, Actor
-from engine.clock import UTC_ZONE
+from engine.base.actors import SYSTEM, Actor
+from engine.base.clock import UTC_ZONE
 from engine.expressions.functions import FunctionRegistry
 from engine.expressions.library import default_functions
 

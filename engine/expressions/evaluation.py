@@ -10,7 +10,7 @@ from typing import Any
 
 import simpleeval
 
-from engine.errors import ExpressionError, LoomError
+from engine.base.errors import ExpressionError, LoomError
 from engine.expressions.context import EvalContext
 from engine.expressions.limits import MAX_STRING_LENGTH
 from engine.expressions.operators import OPERATORS

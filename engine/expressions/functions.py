@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import ast
 import datetime as dt
 from collections.abc import Mapping
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions.context import EvalContext
 from engine.expressions.evaluation import evaluate
 from engine.expressions.functions import FunctionRegistry

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from engine.clock import business_date
-from engine.errors import ExpressionError
+from engine.base.clock import business_date
+from engine.base.errors import ExpressionError
 from engine.expressions import sql_functions as sql
 from engine.expressions.functions import Function, FunctionRegistry
 from engine.expressions.limits import check_sequence, check_text, kind_of

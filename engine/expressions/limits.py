@@ -14,7 +14,7 @@ from typing import Any
 
 import simpleeval
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_DEPTH = 50

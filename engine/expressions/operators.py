@@ -15,7 +15,7 @@ from typing import Any
 
 import simpleeval
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions.limits import MAX_INT_BITS, MAX_POWER, check_int, kind_of
 from engine.expressions.parsing import ALLOWED_OPERATORS
 

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions.limits import MAX_DEPTH, MAX_EXPRESSION_LENGTH, MAX_INT_BITS, MAX_STRING_LENGTH
 
 ALLOWED_OPERATORS: dict[type, str] = {

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, False_, True_
 
-from engine.errors import ExpressionError, NotCompilable
+from engine.base.errors import ExpressionError, NotCompilable
 from engine.expressions import sql_dates, sql_functions
 from engine.expressions.context import EvalContext, SqlContext
 from engine.expressions.operators import OPERATORS

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.clock import business_date, start_of_day, utc_offset
-from engine.errors import ExpressionError, NotCompilable
+from engine.base.clock import business_date, start_of_day, utc_offset
+from engine.base.errors import ExpressionError, NotCompilable
 from engine.expressions.sql_types import SqlArg, bind, is_sql, sql_kind
 
 # The most days add_days() moves a date, in Python (library.MAX_DAYS) and in SQL alike.

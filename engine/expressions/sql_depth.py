@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 
 # Room for what a query puts around a condition: WHERE … AND …, a roll-up's sub-select, a CASE.
 _MARGIN = 24

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import NotCompilable
+from engine.base.errors import NotCompilable
 from engine.expressions.sql_dates import add_days, add_hours, day, days_since, days_until, month, today, year
 from engine.expressions.sql_types import SqlArg, bind, is_sql, json_length, sql_kind
 

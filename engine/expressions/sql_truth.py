@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, False_, True_
 
-from engine.errors import NotCompilable
+from engine.base.errors import NotCompilable
 from engine.expressions.sql_types import json_length, sql_kind
 
 if TYPE_CHECKING:

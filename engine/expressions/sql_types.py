@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import ExpressionError, NotCompilable
+from engine.base.errors import ExpressionError, NotCompilable
 
 # A SQL argument as function compilers receive it: an expression, or a constant's Python value.
 SqlArg = ColumnElement[Any] | Any

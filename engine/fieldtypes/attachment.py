@@ -9,11 +9,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message
 from engine.fieldtypes.base import Source
 from engine.fieldtypes.lists import ListValuedType
 from engine.fieldtypes.messages import shown
-from engine.messages import Message
 from metadata.specs import FieldSpec
 
 _MB = 1024 * 1024

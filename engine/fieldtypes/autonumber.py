@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.messages import shown
-from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _COLUMN_LENGTH = 255

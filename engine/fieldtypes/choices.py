@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message, named
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.lists import LIST_SEPARATORS, ListValuedType
 from engine.fieldtypes.messages import not_one_of, shown
-from engine.messages import Message, named
 from metadata.specs import FieldSpec, ObjectSpec
 
 _LABEL = {

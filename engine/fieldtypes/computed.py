@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.types import TypeEngine
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.registry import FieldTypeRegistry
-from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 FORMULA_RESULTS = ("text", "integer", "decimal", "currency", "percent", "boolean", "date", "datetime")

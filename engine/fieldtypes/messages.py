@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.messages import Message
+from engine.base.messages import Message
 
 _MAX_SHOWN = 40
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Date, DateTime
 from sqlalchemy.types import TypeEngine
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
-from engine.messages import Message
 from metadata.specs import FieldSpec
 
 # One pattern for every date and datetime people type: ISO, slashes, dots, 年月日, an optional time

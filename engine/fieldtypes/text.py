@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import String, Text
 from sqlalchemy.types import TypeEngine
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
+from engine.base.messages import Message
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.halfwidth import half_width
 from engine.fieldtypes.messages import shown
-from engine.messages import Message
 from metadata.specs import FieldSpec, ObjectSpec
 
 _SHORT_TEXT = 255

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from engine.base.settings import Settings
 from engine.files.stores import CHUNK, MissingFile, check_key
-from engine.settings import Settings
 
 
 class S3FileStore:

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from engine.actors import Actor
-from engine.errors import LoomError, RecordInvalid, UnknownObject
-from engine.events import RecordEvent
+from engine.base.actors import Actor
+from engine.base.errors import LoomError, RecordInvalid, UnknownObject
+from engine.base.events import RecordEvent
 from engine.files.sniffing import SNIFF_BYTES, claims_image, content_type
 from engine.files.stores import CHUNK, FileStore, MissingFile, check_key, file_store_for
-from engine.permissions import PermissionDenied, access_for
-from engine.system_tables import files
+from engine.identity.permissions import PermissionDenied, access_for
+from engine.store.system_tables import files
 
 if TYPE_CHECKING:
     from engine.loom import Loom
-    from engine.registry import Registry
+    from engine.schema.registry import Registry
 
 _MB = 1024 * 1024
 NOT_YOURS = "holds a file that was not uploaded by you to this field"

@@ -11,9 +11,9 @@ from typing import BinaryIO, Protocol
 
 from sqlalchemy.engine import make_url
 
-from engine.database import normalise_url
-from engine.errors import LoomError
-from engine.settings import Settings
+from engine.base.errors import LoomError
+from engine.base.settings import Settings
+from engine.store.database import normalise_url
 
 # Keys are made by the engine (year and month, then random hex: 202611-…); anything else never
 # reaches a store. They hold no slash, so they fit in one segment of a URL.

@@ -17,7 +17,7 @@ from engine.flows.errors import FlowError
 from engine.flows.runs import Run
 from engine.identity import department_by_name, manager_chain
 from engine.identity.errors import DepartmentNotFound
-from engine.system_tables import departments, user_roles, users
+from engine.store.system_tables import departments, user_roles, users
 from metadata.flows import ApproverSpec
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.due_work import DueItem, finish
 from engine.flows.approvers import approvers_for
 from engine.flows.decisions import decide
 from engine.flows.delegation import transfer_task
@@ -20,6 +19,7 @@ from engine.flows.instances import OPEN, Task, load_instance, load_task
 from engine.flows.messages import tell
 from engine.flows.runs import Run, flow_actor
 from engine.flows.tasks import round_tasks
+from engine.work.due_work import DueItem, finish
 from metadata.flows import NodeSpec
 
 if TYPE_CHECKING:

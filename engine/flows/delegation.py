@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from engine.base.messages import Message
 from engine.flows.errors import FlowError
 from engine.flows.instances import OPEN, Task
 from engine.flows.runs import Run
 from engine.flows.tasks import add_task, claim, hold, round_tasks, shift_positions, waits
 from engine.identity import get_user
 from engine.identity.errors import UserNotFound
-from engine.messages import Message
 
 POSITIONS = ("before", "after")
 

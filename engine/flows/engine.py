@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection
 
-from engine.actors import Actor
-from engine.errors import RecordNotFound
+from engine.base.actors import Actor
+from engine.base.errors import RecordNotFound
+from engine.base.messages import Message
 from engine.flows.approvers import ApproverResolvers, builtin_resolvers
 from engine.flows.deadlines import run_deadline
 from engine.flows.decisions import decide
@@ -36,8 +37,7 @@ from engine.flows.record_status import keep_status
 from engine.flows.runs import Run
 from engine.flows.submission import require_submit_right, start_instance
 from engine.flows.tasks import DEADLINE_KIND, close_tasks
-from engine.messages import Message
-from engine.permissions import PermissionDenied, access_for
+from engine.identity.permissions import PermissionDenied, access_for
 from metadata.flows import FlowSpec
 
 if TYPE_CHECKING:

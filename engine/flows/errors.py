@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.errors import LoomError
-from engine.messages import Message, named
+from engine.base.errors import LoomError
+from engine.base.messages import Message, named
 
 # How a task or an approval ended, for messages a Chinese reader reads.
 _STATUS_WORDS = {

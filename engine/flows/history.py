@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from engine.actors import Actor
+from engine.base.actors import Actor
 from engine.rules.runlog import json_safe
-from engine.system_tables import flow_history
+from engine.store.system_tables import flow_history
 
 #: What history rows say happened. Decisions carry a snapshot of the record's values.
 ACTIONS = (

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, select
 
 from engine.flows.messages import label_text
-from engine.registry import Registry
-from engine.system_tables import flow_instances, flow_tasks, users
+from engine.schema.registry import Registry
+from engine.store.system_tables import flow_instances, flow_tasks, users
 
 if TYPE_CHECKING:
     from engine.loom import Loom

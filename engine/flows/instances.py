@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from engine.flows.errors import FlowNotFound
-from engine.system_tables import flow_instances, flow_tasks
+from engine.store.system_tables import flow_instances, flow_tasks
 
 RUNNING = "running"
 OPEN = ("pending", "waiting")  # task statuses still to be decided

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
-from engine.actors import Actor
-from engine.events import RecordEvent
+from engine.base.actors import Actor
+from engine.base.events import RecordEvent
 from engine.flows.errors import RecordLocked
-from engine.permissions import access_for
-from engine.system_tables import flow_instances
+from engine.identity.permissions import access_for
+from engine.store.system_tables import flow_instances
 
 if TYPE_CHECKING:
     from engine.loom import Loom
-    from engine.registry import Registry
+    from engine.schema.registry import Registry
 
 LOCKING_STATUSES = ("running", "approved")
 

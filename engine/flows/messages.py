@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from engine.notifications import notify
-from engine.system_tables import users
+from engine.store.system_tables import users
+from engine.work.notifications import notify
 
 if TYPE_CHECKING:
     from engine.flows.runs import Run

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.errors import LoomError
+from engine.base.errors import LoomError
 from engine.expressions import EvalContext
 from engine.flows.errors import FlowError
 from engine.flows.runs import Run
 from engine.rules.actions import ActionContext, ActionFailed
 from engine.rules.firing import RuleLoopError
 from engine.rules.runlog import json_safe
-from engine.validation import flow_rule
+from engine.schema.checks import flow_rule
 from metadata.rules import ActionSpec
 
 

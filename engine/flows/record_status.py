@@ -6,7 +6,7 @@ the record lock does not refuse it, the audit log says which flow changed it, an
 
 from __future__ import annotations
 
-from engine.errors import RecordInvalid
+from engine.base.errors import RecordInvalid
 from engine.flows.errors import FlowError
 from engine.flows.runs import Run
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from itertools import pairwise
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions import EvalContext, evaluate
 from engine.flows.approvers import administrators, approvers_for
 from engine.flows.errors import FlowError

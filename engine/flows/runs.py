@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
 from engine.flows.errors import FlowError
 from engine.flows.history import write_history
 from engine.flows.instances import Instance, save_instance
-from engine.registry import Registry
+from engine.schema.registry import Registry
 from metadata.flows import FlowSpec, NodeSpec
 
 if TYPE_CHECKING:

@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import ExpressionError
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import ExpressionError
+from engine.base.messages import Message, named
 from engine.expressions import EvalContext, evaluate
 from engine.flows.errors import FlowConflict, FlowError, FlowNotFound
 from engine.flows.instances import Instance, insert_instance, latest_instance
 from engine.flows.record_status import keep_status
 from engine.flows.routing import enter
 from engine.flows.runs import Run
-from engine.messages import Message, named
-from engine.permissions import PermissionDenied, access_for, scope_condition
-from engine.registry import Registry
+from engine.identity.permissions import PermissionDenied, access_for, scope_condition
 from engine.rules.runlog import json_safe
-from engine.system_tables import metadata_revisions, users
+from engine.schema.registry import Registry
+from engine.store.system_tables import metadata_revisions, users
 from metadata.flows import FlowSpec
 
 if TYPE_CHECKING:

@@ -13,13 +13,13 @@ from datetime import timedelta
 
 from sqlalchemy import insert, update
 
-from engine.due_work import cancel, schedule
+from engine.base.messages import Message
 from engine.flows.errors import FlowConflict, status_named
 from engine.flows.instances import OPEN, Task, load_task, tasks_of
 from engine.flows.messages import tell
 from engine.flows.runs import Run
-from engine.messages import Message
-from engine.system_tables import flow_tasks
+from engine.store.system_tables import flow_tasks
+from engine.work.due_work import cancel, schedule
 from metadata.flows import NodeSpec
 
 DEADLINE_KIND = "flow.deadline"

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from engine.actors import Actor
+from engine.base.actors import Actor
 from engine.identity.errors import AuthenticationFailed, LoginThrottled, UserDisabled
 from engine.identity.passwords import hash_password, needs_rehash, verify_password
 from engine.identity.users import actor_for
-from engine.system_tables import login_attempts, users
+from engine.store.system_tables import login_attempts, users
 
 if TYPE_CHECKING:
     from engine.loom import Loom

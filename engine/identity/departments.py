@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, func, insert, literal, select, update
 
-from engine.actors import Actor
-from engine.audit import audit_row, write_audit
+from engine.base.actors import Actor
 from engine.identity.errors import DepartmentNotFound, IdentityInvalid, UserNotFound
 from engine.identity.transactions import reading, writing
 from engine.identity.users import public_users, user_row
-from engine.system_tables import departments, users
+from engine.store.audit import audit_row, write_audit
+from engine.store.system_tables import departments, users
 
 if TYPE_CHECKING:
     from engine.loom import Loom

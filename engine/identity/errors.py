@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.errors import LoomError
+from engine.base.errors import LoomError
 
 
 class IdentityInvalid(LoomError):

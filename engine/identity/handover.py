@@ -21,11 +21,11 @@ from sqlalchemy import (
     update,
 )
 
-from engine.actors import Actor
+from engine.base.actors import Actor
 from engine.identity.errors import IdentityInvalid, UserDisabled
 from engine.identity.transactions import writing
 from engine.identity.users import user_row
-from engine.system_tables import audit_log
+from engine.store.system_tables import audit_log
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, insert, select, update
 
 from engine.identity.transactions import reading, writing
-from engine.system_tables import web_sessions
+from engine.store.system_tables import web_sessions
 
 if TYPE_CHECKING:
     from engine.loom import Loom

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from engine.actors import Actor
-from engine.audit import audit_row, write_audit
-from engine.errors import RecordNotFound
+from engine.base.actors import Actor
+from engine.base.errors import RecordNotFound
 from engine.identity.departments import department_row
 from engine.identity.errors import IdentityInvalid
 from engine.identity.transactions import reading, writing
 from engine.identity.users import user_row
-from engine.system_tables import record_shares
+from engine.store.audit import audit_row, write_audit
+from engine.store.system_tables import record_shares
 
 if TYPE_CHECKING:
     from engine.loom import Loom

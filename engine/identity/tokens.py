@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
-from engine.actors import Actor
-from engine.audit import audit_row, write_audit
+from engine.base.actors import Actor
 from engine.identity.errors import AuthenticationFailed, IdentityInvalid, TokenNotFound, UserDisabled
 from engine.identity.transactions import reading, writing
 from engine.identity.users import ACTOR_COLUMNS, actor_from_rows, user_row, with_actor_details
-from engine.system_tables import api_tokens, users
+from engine.store.audit import audit_row, write_audit
+from engine.store.system_tables import api_tokens, users
 
 if TYPE_CHECKING:
     from engine.loom import Loom

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, FromClause, Row, delete, func, insert, select, update
 
-from engine.actors import Actor
-from engine.audit import audit_row, write_audit
+from engine.base.actors import Actor
 from engine.identity.errors import (
     DepartmentNotFound,
     IdentityInvalid,
@@ -24,7 +23,8 @@ from engine.identity.errors import (
 from engine.identity.passwords import hash_password
 from engine.identity.sessions import end_sessions
 from engine.identity.transactions import reading, writing
-from engine.system_tables import api_tokens, departments, user_roles, users
+from engine.store.audit import audit_row, write_audit
+from engine.store.system_tables import api_tokens, departments, user_roles, users
 
 if TYPE_CHECKING:
     from engine.loom import Loom

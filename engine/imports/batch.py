@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, select
 
-from engine.actors import Actor
-from engine.errors import LoomError
+from engine.base.actors import Actor
+from engine.base.errors import LoomError
+from engine.base.messages import Message, named
+from engine.identity.permissions import ObjectAccess, scope_condition
 from engine.imports.dedupe import FieldKeyIndex, KeyIndex
 from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
 from engine.imports.report import stored_reasons
 from engine.imports.rows import ImportRow, json_cell
-from engine.messages import Message, named
-from engine.permissions import ObjectAccess, scope_condition
-from engine.record_sql import row_to_record, select_columns
-from engine.record_writer import RecordWriter
-from engine.records import visible_errors
-from engine.registry import ObjectModel, Registry
-from engine.system_tables import import_items, import_problems
-from engine.uniqueness import UniqueValues
+from engine.records.service import visible_errors
+from engine.records.sql import row_to_record, select_columns
+from engine.records.uniqueness import UniqueValues
+from engine.records.writer import RecordWriter
+from engine.schema.registry import ObjectModel, Registry
+from engine.store.system_tables import import_items, import_problems
 
 if TYPE_CHECKING:
     from engine.loom import Loom

@@ -20,8 +20,8 @@ from sqlalchemy import Connection, delete, select
 
 from engine.imports.inserts import insert_tuples
 from engine.imports.normalise import NORMALISERS, match_key, trim_key
-from engine.registry import ObjectModel
-from engine.system_tables import match_keys, state
+from engine.schema.registry import ObjectModel
+from engine.store.system_tables import match_keys, state
 
 # Writes stamped before a catch-up may commit after it (a long transaction on PostgreSQL), so
 # each catch-up reads again what changed in the minutes before the previous one.

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from engine.base.messages import Message, named
 from engine.fieldtypes.halfwidth import half_width
+from engine.identity.permissions import ObjectAccess
 from engine.imports.options import ImportRefused
-from engine.messages import Message, named
-from engine.permissions import ObjectAccess
-from engine.registry import ObjectModel
+from engine.schema.registry import ObjectModel
 
 # Field types an import can write; autonumbers may only be matched on (update by key).
 NOT_IMPORTABLE = frozenset({"formula", "rollup", "attachment"})

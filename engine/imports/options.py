@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import LoomError
-from engine.messages import Message
+from engine.base.errors import LoomError
+from engine.base.messages import Message
 
 ON_DUPLICATE = ("skip", "update", "merge")
 BATCH_ROWS = 2000

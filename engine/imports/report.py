@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from engine.base.messages import from_json, localize, to_json
 from engine.imports.options import ImportRefused, Problem
 from engine.imports.store import get_import
-from engine.messages import from_json, localize, to_json
-from engine.registry import ObjectModel
-from engine.system_tables import import_problems
+from engine.schema.registry import ObjectModel
+from engine.store.system_tables import import_problems
 
 if TYPE_CHECKING:
     from engine.loom import Loom

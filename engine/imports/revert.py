@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
 
-from engine.actors import SYSTEM, Actor
-from engine.audit import audit_row, write_audit
-from engine.errors import LoomError
-from engine.events import RecordEvent
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import LoomError
+from engine.base.events import RecordEvent
+from engine.identity.permissions import PermissionDenied, access_for
 from engine.imports.dedupe import KeyIndex
 from engine.imports.options import ImportRefused
 from engine.imports.store import finish, get_import
-from engine.permissions import PermissionDenied, access_for
-from engine.record_sql import row_to_record, select_columns
-from engine.record_writer import RecordWriter
-from engine.registry import ObjectModel, Registry
-from engine.system_tables import import_items
+from engine.records.sql import row_to_record, select_columns
+from engine.records.writer import RecordWriter
+from engine.schema.registry import ObjectModel, Registry
+from engine.store.audit import audit_row, write_audit
+from engine.store.system_tables import import_items
 
 if TYPE_CHECKING:
     from engine.loom import Loom

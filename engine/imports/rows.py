@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.imports.normalise import cell_cleaner
 from engine.imports.sources import SourceRow
-from engine.registry import ObjectModel
+from engine.schema.registry import ObjectModel
 
 
 @dataclass

@@ -13,8 +13,10 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import LoomError
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import LoomError
+from engine.base.messages import Message, named
+from engine.identity.permissions import ObjectAccess, PermissionDenied, access_for
 from engine.imports.batch import BatchImporter
 from engine.imports.dedupe import KeyIndex
 from engine.imports.mapping import auto_mapping, checked_mapping, field_named
@@ -29,9 +31,7 @@ from engine.imports.store import (
     unfinished_import,
 )
 from engine.imports.store import list_imports as stored_imports
-from engine.messages import Message, named
-from engine.permissions import ObjectAccess, PermissionDenied, access_for
-from engine.registry import ObjectModel
+from engine.schema.registry import ObjectModel
 
 if TYPE_CHECKING:
     from engine.loom import Loom

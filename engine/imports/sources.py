@@ -16,7 +16,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from engine.errors import LoomError
+from engine.base.errors import LoomError
 
 SNIFF_BYTES = 64 * 1024
 SAMPLE_ROWS = 20

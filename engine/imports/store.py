@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from engine.errors import LoomError
+from engine.base.errors import LoomError
 from engine.imports.options import Counts
-from engine.system_tables import imports
+from engine.store.system_tables import imports
 
 UNFINISHED = ("running", "failed")
 

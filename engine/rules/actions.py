@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection
 
-from engine.actors import Actor
-from engine.errors import LoomError
+from engine.base.actors import Actor
+from engine.base.errors import LoomError
 from engine.expressions import EvalContext, evaluate
-from engine.registry import ObjectModel, Registry
+from engine.schema.registry import ObjectModel, Registry
 from metadata.rules import ActionSpec, RuleSpec
 from metadata.specs import ObjectSpec
 

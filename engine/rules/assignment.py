@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.rules.actions import Action, ActionContext, ActionFailed
 from engine.rules.record_actions import RECORD_PHASES, change_record
 from engine.rules.runlog import json_safe
-from engine.system_tables import rule_state, user_roles, users
+from engine.store.system_tables import rule_state, user_roles, users
 from metadata.rules import ActionSpec
 
 _USERNAME = {"type": "string", "minLength": 1, "maxLength": 150}

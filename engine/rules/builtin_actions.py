@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.pool import MoveToPool
 from engine.rules.actions import ActionRegistry
 from engine.rules.assignment import AssignOwner
 from engine.rules.flow_actions import Reject, StartFlow
 from engine.rules.notify_action import Notify
+from engine.rules.pool import MoveToPool
 from engine.rules.record_actions import AddTag, CreateRecord, SetField, UpdateRelated
 
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from engine.actors import SYSTEM, Actor
-from engine.events import RecordEvent
-from engine.registry import Registry
+from engine.base.actors import SYSTEM, Actor
+from engine.base.events import RecordEvent
 from engine.rules import schedules
 from engine.rules.firing import end_finished_episodes, fire_rule
 from engine.rules.runlog import RunEntry, write_runs
+from engine.schema.registry import Registry
 
 if TYPE_CHECKING:
     from engine.loom import Loom

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine.actors import SYSTEM
-from engine.errors import ExpressionError
+from engine.base.actors import SYSTEM
+from engine.base.errors import ExpressionError
 from engine.expressions import evaluate, parse
 from engine.rules.runlog import json_safe, runs_for_record
-from engine.system_tables import due_work, rule_episodes
+from engine.store.system_tables import due_work, rule_episodes
 
 if TYPE_CHECKING:
     from engine.loom import Loom

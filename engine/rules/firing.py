@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import ExpressionError, LoomError
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import ExpressionError, LoomError
 from engine.expressions import EvalContext, evaluate, parse
-from engine.registry import ObjectModel, Registry
 from engine.rules.actions import ActionContext, ActionFailed
 from engine.rules.runlog import RunEntry, json_safe, write_runs
-from engine.system_tables import rule_episodes
+from engine.schema.registry import ObjectModel, Registry
+from engine.store.system_tables import rule_episodes
 from metadata.rules import RuleSpec
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.errors import RecordInvalid
+from engine.base.errors import RecordInvalid
 from engine.rules.actions import Action, ActionContext, ActionFailed
 from engine.rules.record_actions import AFTER_SAVE_PHASES
 from engine.rules.runlog import json_safe

@@ -12,10 +12,10 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from engine.errors import LoomError
+from engine.base.errors import LoomError
 
 if TYPE_CHECKING:
-    from engine.settings import Settings
+    from engine.base.settings import Settings
 
 #: The secret's shipped placeholder: keys derived from it would be guessable, so none are issued.
 PLACEHOLDER_SECRET = "change-me"

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.notifications import notify
 from engine.rules.actions import Action, ActionContext, ActionFailed
 from engine.rules.runlog import json_safe
-from engine.system_tables import users
+from engine.store.system_tables import users
+from engine.work.notifications import notify
 from metadata.rules import ActionSpec
 
 _EXPRESSION = {"type": "string", "minLength": 1}

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import BulkInvalid, ExpressionError, FieldValueError, RecordInvalid
+from engine.base.errors import BulkInvalid, ExpressionError, FieldValueError, RecordInvalid
+from engine.base.messages import Message
 from engine.expressions import evaluate, to_sql
 from engine.fieldtypes.messages import shown
-from engine.messages import Message
-from engine.record_sql import name_resolver
-from engine.registry import ObjectModel
+from engine.records.sql import name_resolver
 from engine.rules.actions import Action, ActionContext, ActionFailed
 from engine.rules.runlog import json_safe
+from engine.schema.registry import ObjectModel
 from metadata.rules import ActionSpec
 
 AFTER_SAVE_PHASES = frozenset({"after_save", "schedule", "date_offset", "flow"})

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from engine.system_tables import rule_runs
+from engine.store.system_tables import rule_runs
 
 
 def json_safe(value: Any) -> Any:

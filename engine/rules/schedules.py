@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from engine.actors import SYSTEM
-from engine.due_work import DueItem, cancel, cancel_prefix, finish, schedule
-from engine.errors import LoomError
-from engine.events import RecordEvent
+from engine.base.actors import SYSTEM
+from engine.base.errors import LoomError
+from engine.base.events import RecordEvent
 from engine.expressions import to_sql
-from engine.record_sql import name_resolver, row_to_record, select_columns
-from engine.registry import Registry
+from engine.records.sql import name_resolver, row_to_record, select_columns
 from engine.rules.firing import fire_batch, fire_rule
-from engine.system_tables import rule_episodes, rule_state
+from engine.schema.registry import Registry
+from engine.store.system_tables import rule_episodes, rule_state
+from engine.work.due_work import DueItem, cancel, cancel_prefix, finish, schedule
 from metadata.rules import RuleSpec
 
 if TYPE_CHECKING:

@@ -19,10 +19,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.app import create_app
+from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.web.app import create_app
 from tests.conftest import IN_CI
 
 CHROMIUM = Path(os.environ.get("LOOM_CHROMIUM", "/usr/bin/chromium"))

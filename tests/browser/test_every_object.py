@@ -26,16 +26,16 @@ from babel.dates import format_date
 from playwright.sync_api import expect
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
 from engine.expressions import evaluate
-from engine.forms import evaluate_form
+from engine.identity.permissions import access_for
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from engine.permissions import access_for
-from engine.registry import ObjectModel
+from engine.packages.install import CRM_PACKAGE, install_package
+from engine.records.forms import evaluate_form
+from engine.schema.registry import ObjectModel
 from metadata.references import GENERATED_TYPES
 from metadata.specs import FieldSpec
-from runtime.i18n import label_text
+from runtime.web.i18n import label_text
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, Browser, Site, serving
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -14,11 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import identity
-from engine.actors import SYSTEM
-from engine.clock import Clock
+from engine.base.actors import SYSTEM
+from engine.base.clock import Clock
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.demo_data import DEFAULT_CUSTOMERS, DEFAULT_SEED, load_demo_data
+from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.demo.data import DEFAULT_CUSTOMERS, DEFAULT_SEED, load_demo_data
 from runtime.worker import run_pass
 from tests.browser.conftest import PASSWORD, Browser, Site, serving
 

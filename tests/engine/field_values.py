@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import FieldValueError
+from engine.base.errors import FieldValueError
 from engine.fieldtypes import Source, builtin_field_types
 from metadata.specs import FieldSpec
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
 from engine.flows import Instance, Task
 from engine.identity import actor_for, create_department, create_user, set_head
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.packages import CRM_PACKAGE
+from engine.packages.install import CRM_PACKAGE
+from engine.schema.changes import apply_objects
 from metadata.flows import FlowSpec
 
 PACKAGE_FLOW = CRM_PACKAGE / "flows" / "contract_approval.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
 from metadata.specs import ObjectSpec
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, update
 
-from engine.clock import Clock
+from engine.base.clock import Clock
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
 from engine.rules.actions import ActionFailed
 from engine.rules.runlog import runs_for_rule
-from engine.system_tables import user_roles, users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import user_roles, users
 from metadata.rules import RuleSpec
 
 REPS = ["zhang.wei", "li.na", "wang.fang"]

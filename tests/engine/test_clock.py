@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.clock import Clock, business_date, start_of_day
-from engine.errors import LoomError
+from engine.base.clock import Clock, business_date, start_of_day
+from engine.base.errors import LoomError
 from engine.expressions import evaluate
 from engine.loom import Loom
 

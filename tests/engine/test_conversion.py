@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from engine.actors import Actor
-from engine.conversion import ConversionRefused, convert, convertible, plan
-from engine.errors import RecordInvalid
+from engine.base.actors import Actor
+from engine.base.errors import RecordInvalid
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE
-from engine.permissions import PermissionDenied
+from engine.packages.install import CRM_PACKAGE
 from engine.plugin_api import loaded_registries
-from engine.validation import check_objects
+from engine.records.conversion import ConversionRefused, convert, convertible, plan
+from engine.schema.checks import check_objects
 from metadata.specs import ObjectSpec
 from metadata.validation import validate_object
 from tests.engine.test_pool import add_rep

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.actors import SYSTEM
-from engine.errors import RecordInvalid
+from engine.base.actors import SYSTEM
+from engine.base.errors import RecordInvalid
 from engine.identity import create_user
 from engine.loom import Loom
 
@@ -256,7 +256,7 @@ def test_people_read_validation_messages_in_their_own_language(crm: Loom, buyer:
 
 
 def test_a_taken_product_code_is_a_field_error_on_create_update_and_bulk(crm: Loom) -> None:
-    from engine.errors import BulkInvalid
+    from engine.base.errors import BulkInvalid
 
     records = crm.records()
     first = records.create("product", {"code": "CNC-850", "name": "立式加工中心"})

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions import EvalContext, evaluate
 
 RECORD = {

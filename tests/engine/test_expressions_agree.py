@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.actors import SYSTEM
-from engine.errors import ExpressionError
+from engine.base.actors import SYSTEM
+from engine.base.errors import ExpressionError
 from engine.expressions import EvalContext, SqlContext, check, evaluate, to_sql
+from engine.identity.permissions import access_for
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.permissions import access_for
-from engine.queries import visible_kinds
-from engine.record_sql import name_resolver
+from engine.records.queries import visible_kinds
+from engine.records.sql import name_resolver
+from engine.schema.changes import apply_objects
 from metadata.specs import ObjectSpec
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)

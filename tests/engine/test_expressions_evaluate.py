@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import ExpressionError
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import ExpressionError
 from engine.expressions import EvalContext, Function, FunctionRegistry, default_functions, evaluate, parse
 
 NOW = dt.datetime(2024, 5, 20, 10, 30)

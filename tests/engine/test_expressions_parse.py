@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import ExpressionError
+from engine.base.errors import ExpressionError
 from engine.expressions import Expression, parse
 
 

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import ExpressionError, NotCompilable
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import ExpressionError, NotCompilable
 from engine.expressions import EvalContext, Function, SqlContext, default_functions, evaluate, to_sql
 
 NOW = dt.datetime(2024, 5, 20, 10, 30)

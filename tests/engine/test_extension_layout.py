@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from engine.errors import InvalidMetadata
-from engine.export import export_package
+from engine.base.errors import InvalidMetadata
 from engine.loom import Loom
-from engine.packages import install_package
-from engine.uninstall import uninstall_package
-from engine.upgrade import upgrade_package
+from engine.packages.export import export_package
+from engine.packages.install import install_package
+from engine.packages.uninstall import uninstall_package
+from engine.packages.upgrade import upgrade_package
 from tests.engine.package_world import industry, label, mini_crm, write
 
 BASICS = label("基本信息", "Basics")

@@ -8,8 +8,8 @@ import pytest
 
 from engine.expressions import default_functions
 from engine.fieldtypes import builtin_field_types
-from engine.packages import CRM_PACKAGE
-from engine.validation import check_objects
+from engine.packages.install import CRM_PACKAGE
+from engine.schema.checks import check_objects
 from metadata.specs import ObjectSpec
 
 LABEL = {"zh_CN": "探", "en": "Probe"}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, select
 
-from engine.database import open_database
 from engine.fieldtypes import format_autonumber
+from engine.store.database import open_database
 from tests.engine.field_values import LEVELS, TYPES, accept, field
 
 MANUAL = {"name": "manual.pdf", "key": "files/7/manual.pdf", "size": 1024, "content_type": "application/pdf"}

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
-from engine.errors import RecordInvalid, RecordNotFound
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import RecordInvalid, RecordNotFound
+from engine.base.settings import Settings
 from engine.files import FileRefused, LocalFileStore, MissingFile, file_store_for
 from engine.files.service import NOT_YOURS
 from engine.files.stores import default_files_dir
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.permissions import PermissionDenied
-from engine.recycle_bin import deleted_records, purge
-from engine.settings import Settings
+from engine.records.recycle_bin import deleted_records, purge
+from engine.schema.changes import apply_objects
 from metadata.roles import RoleSpec
 from metadata.specs import FieldSpec
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from engine.base.settings import Settings
 from engine.files import MissingFile, file_store_for
-from engine.settings import Settings
 
 S3_URL = os.environ.get("LOOM_TEST_S3_URL")
 

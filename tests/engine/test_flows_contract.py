@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.flows import RecordLocked
 from engine.loom import Loom
-from engine.notifications import unread_for
+from engine.work.notifications import unread_for
 from tests.engine.flow_world import PACKAGE_FLOW, World, build_world, contract_approval
 
 SOURCES = [

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.due_work import run_due
 from engine.loom import Loom
-from engine.notifications import unread_for
-from engine.system_tables import due_work
+from engine.store.system_tables import due_work
+from engine.work.due_work import run_due
+from engine.work.notifications import unread_for
 from tests.engine.flow_world import World, build_world, simple_flow
 
 

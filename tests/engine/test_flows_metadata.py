@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import InvalidMetadata
+from engine.base.errors import InvalidMetadata
 from engine.loom import Loom
-from engine.metadata_store import get_document, revisions
+from engine.store.documents import get_document, revisions
 from tests.engine.flow_world import contract_approval, publish, simple_flow
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.flows import FlowConflict, FlowError, RecordLocked
 from engine.identity import add_role
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.notifications import unread_for
-from engine.permissions import PermissionDenied
+from engine.schema.changes import apply_objects
+from engine.work.notifications import unread_for
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from tests.engine.flow_world import World, build_world, contract_approval, publish, simple_flow

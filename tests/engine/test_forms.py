@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import InvalidMetadata
-from engine.forms import FieldState, check_form, evaluate_form
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import InvalidMetadata
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.records.forms import FieldState, check_form, evaluate_form
+from engine.schema.changes import apply_objects
 from metadata.forms import FormSpec
 from metadata.specs import ObjectSpec
 

@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import insert, select, update
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.identity import (
     AuthenticationFailed,
     LoginThrottled,
@@ -18,7 +18,7 @@ from engine.identity import (
 )
 from engine.identity.passwords import needs_rehash, verify_password
 from engine.loom import Loom
-from engine.system_tables import login_attempts, users
+from engine.store.system_tables import login_attempts, users
 
 PASSWORD = "春眠不觉晓-2026"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.identity import (
     IdentityInvalid,
     create_department,

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import UnknownObject
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import UnknownObject
 from engine.identity import (
     IdentityInvalid,
     UserDisabled,
@@ -18,7 +18,7 @@ from engine.identity import (
     handover,
 )
 from engine.loom import Loom
-from engine.system_tables import audit_log
+from engine.store.system_tables import audit_log
 
 CUSTOMERS = 10_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actors import SYSTEM
-from engine.errors import RecordNotFound
+from engine.base.actors import SYSTEM
+from engine.base.errors import RecordNotFound
 from engine.identity import (
     IdentityInvalid,
     create_department,

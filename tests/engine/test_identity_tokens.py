@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import JSON, String, Text, select
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.identity import (
     AuthenticationFailed,
     UserDisabled,
@@ -22,8 +22,8 @@ from engine.identity import (
     verify_token,
 )
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.system_tables import api_tokens, audit_log
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import api_tokens, audit_log
 from metadata.roles import RoleSpec
 
 

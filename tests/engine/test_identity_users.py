@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.identity import (
     DepartmentNotFound,
     IdentityInvalid,
@@ -31,8 +31,8 @@ from engine.identity import (
 )
 from engine.identity.passwords import needs_rehash, verify_password
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.system_tables import audit_log, users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import audit_log, users
 from metadata.roles import RoleSpec
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from engine.actors import Actor
+from engine.base.actors import Actor
+from engine.identity.permissions import PermissionDenied
 from engine.imports import ImportOptions, ImportRefused, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
-from engine.permissions import PermissionDenied
 
 HEADER = ["客户名称", "主要联系人", "联系电话", "所属区域", "统一社会信用代码", "备注"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import FieldValueError, RecordInvalid
-from engine.messages import CATALOGUE, LOCALES, Message, from_json, localize, params_of, to_json
+from engine.base.errors import FieldValueError, RecordInvalid
+from engine.base.messages import CATALOGUE, LOCALES, Message, from_json, localize, params_of, to_json
 from metadata.roles import OPERATIONS
 
 ENGINE = Path(__file__).parents[2] / "engine"

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import insert
 
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.notifications import mark_read, notify, unread_count, unread_for
 from engine.rules.actions import ActionFailed
 from engine.rules.runlog import runs_for_rule
-from engine.system_tables import users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import users
+from engine.work.notifications import mark_read, notify, unread_count, unread_for
 from metadata.rules import RuleSpec
 
 NOW = datetime(2026, 11, 26, 9, 0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.ownership import OwnershipRefused, candidates, may_transfer, transfer_owner
-from engine.permissions import PermissionDenied
-from engine.timeline import timeline
+from engine.records.ownership import OwnershipRefused, candidates, may_transfer, transfer_owner
+from engine.records.timeline import timeline
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select
 
-from engine.errors import PackageRefused
-from engine.export import export_package
+from engine.base.errors import PackageRefused
 from engine.loom import Loom
-from engine.metadata_store import load_documents
-from engine.package_store import installed_packages
-from engine.packages import CRM_PACKAGE, install_package
-from engine.system_tables import archived_tables
-from engine.uninstall import uninstall_package
+from engine.packages.export import export_package
+from engine.packages.install import CRM_PACKAGE, install_package
+from engine.packages.store import installed_packages
+from engine.packages.uninstall import uninstall_package
+from engine.store.documents import load_documents
+from engine.store.system_tables import archived_tables
 from tests.engine.package_world import customise, label, mini_crm, write
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InvalidMetadata, PackageRefused, RecordInvalid
-from engine.export import export_package
+from engine.base.errors import InvalidMetadata, PackageRefused, RecordInvalid
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
+from engine.packages.export import export_package
+from engine.packages.install import CRM_PACKAGE, install_package
+from engine.packages.uninstall import uninstall_package
+from engine.packages.upgrade import upgrade_package
 from engine.plugin_api import loaded_registries
-from engine.uninstall import uninstall_package
-from engine.upgrade import upgrade_package
-from engine.validation import check_objects
+from engine.schema.checks import check_objects
 from metadata.extensions import clash_problems, normalised, shape_problems, weave
 from metadata.loading import read_package
 from metadata.specs import ObjectSpec

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InvalidMetadata, MergeConflicts, PackageRefused
+from engine.base.errors import InvalidMetadata, MergeConflicts, PackageRefused
 from engine.loom import Loom
-from engine.metadata_store import get_document
-from engine.package_state import customisations
-from engine.package_store import installed_packages
-from engine.packages import install_package
-from engine.upgrade import upgrade_package
+from engine.packages.install import install_package
+from engine.packages.state import customisations
+from engine.packages.store import installed_packages
+from engine.packages.upgrade import upgrade_package
+from engine.store.documents import get_document
 from tests.engine.package_world import customise, field_of, industry, label, mini_crm, mini_crm_v2, write
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
-from engine.errors import RecordInvalid
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import RecordInvalid
 from engine.loom import Loom
 
 

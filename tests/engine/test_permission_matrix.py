@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import RecordInvalid, RecordNotFound
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import RecordInvalid, RecordNotFound
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.permissions import PermissionDenied
-from engine.system_tables import departments, users
+from engine.store.system_tables import departments, users
 
 T0 = datetime(2026, 11, 26, 1, 0)
 ME, COLLEAGUE, BELOW, OTHER = 101, 102, 103, 104
@@ -35,7 +35,7 @@ SAMPLE = {"text": "x", "long_text": "x", "currency": "1", "phone": "13800138000"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One SQLite database with the CRM, the org chart and one record of every object per owner."""
-    from engine.packages import CRM_PACKAGE, install_package
+    from engine.packages.install import CRM_PACKAGE, install_package
 
     loom = Loom(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'loom.db'}")
     loom.clock.set(T0)
@@ -82,7 +82,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 
 def cells() -> list[tuple[str, str]]:
-    from engine.packages import CRM_PACKAGE
+    from engine.packages.install import CRM_PACKAGE
     from metadata.loading import read_package
     from metadata.validation import validate_package
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from engine.actors import Actor
-from engine.errors import RecordInvalid, RecordNotFound
+from engine.base.actors import Actor
+from engine.base.errors import RecordInvalid, RecordNotFound
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.permissions import PermissionDenied
-from engine.system_tables import departments, record_shares, users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import departments, record_shares, users
 from metadata.roles import RoleSpec
 from metadata.specs import ObjectSpec
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from engine.actors import Actor
-from engine.due_work import run_due
+from engine.base.actors import Actor
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.packages import CRM_PACKAGE
-from engine.permissions import PermissionDenied
-from engine.pool import PoolRefused, claim, release
-from engine.system_tables import users
+from engine.packages.install import CRM_PACKAGE
+from engine.rules.pool import PoolRefused, claim, release
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import users
+from engine.work.due_work import run_due
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec
 from metadata.validation import validate_object

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine.actors import Actor
-from engine.errors import NotCompilable
+from engine.base.actors import Actor
+from engine.base.errors import NotCompilable
 from engine.loom import Loom
-from engine.queries import InvalidQuery
+from engine.records.queries import InvalidQuery
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_filters_compile_to_sql(customers: Loom, filter: str, expected: set[str]
 def test_owner_is_me_uses_the_acting_user(customers: Loom) -> None:
     rep = Actor.user(7, "rep", {"sales_rep"})
     with customers.db.begin() as conn:
-        from engine.system_tables import users
+        from engine.store.system_tables import users
 
         conn.execute(
             users.insert().values(

@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
 from metadata.roles import RoleSpec
 from metadata.specs import ObjectSpec
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFound
+from engine.base.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFound
 from engine.loom import Loom
-from engine.packages import install_package
+from engine.packages.install import install_package
 from tests.conftest import FIXTURES
 
 KITCHEN_SINK = FIXTURES / "packages" / "kitchen_sink"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.actors import SYSTEM, Actor
-from engine.errors import ExpressionError, InvalidMetadata, UnknownReport
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import ExpressionError, InvalidMetadata, UnknownReport
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, check_package
-from engine.permissions import PermissionDenied
-from engine.reports import run_report
-from engine.system_tables import departments, users
+from engine.packages.install import CRM_PACKAGE, check_package
+from engine.records.reports import run_report
+from engine.store.system_tables import departments, users
 from metadata.reports import ReportSpec
 
 T0 = datetime(2026, 11, 26, 1, 0)

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from engine.actors import Actor
-from engine.errors import InvalidMetadata, RecordInvalid
+from engine.base.actors import Actor
+from engine.base.errors import InvalidMetadata, RecordInvalid
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
 from engine.rules.actions import ActionFailed
 from engine.rules.runlog import runs_for_rule
-from engine.system_tables import users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import users
 from metadata.rules import RuleSpec
 
 

@@ -7,15 +7,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.actors import SYSTEM
-from engine.due_work import run_due
-from engine.errors import RecordInvalid
+from engine.base.actors import SYSTEM
+from engine.base.errors import RecordInvalid
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
 from engine.rules.explain import business_time, created_records, explain
 from engine.rules.firing import RuleLoopError
 from engine.rules.runlog import runs_for_rule
-from engine.system_tables import notifications, users
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import notifications, users
+from engine.work.due_work import run_due
 from metadata.rules import RuleSpec
 
 T0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import inspect
 
-from engine.errors import InvalidMetadata, SchemaChangeRefused
+from engine.base.errors import InvalidMetadata, SchemaChangeRefused
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.metadata_store import revisions
+from engine.schema.changes import apply_objects
+from engine.store.documents import revisions
 from metadata.specs import FieldSpec, ObjectSpec
 
 LABEL = {"en": "Machine", "zh_CN": "设备"}

@@ -7,11 +7,11 @@ from datetime import datetime
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
-from engine.errors import RecordNotFound
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import RecordNotFound
 from engine.loom import Loom
-from engine.notifications import notify
-from engine.timeline import activity_time_field, timeline
+from engine.records.timeline import activity_time_field, timeline
+from engine.work.notifications import notify
 from tests.engine.flow_world import publish, simple_flow
 
 PASSWORD = "a-long-enough-password"

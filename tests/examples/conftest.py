@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.loom import Loom
-from engine.packages import install_package
+from engine.packages.install import install_package
 from tests.engine.flow_world import World, build_world
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -9,14 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from engine.actors import SYSTEM
-from engine.due_work import run_due
-from engine.errors import RecordInvalid
+from engine.base.actors import SYSTEM
+from engine.base.errors import RecordInvalid
 from engine.identity import actor_for, create_user
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.permissions import PermissionDenied
 from engine.rules.schedules import sync_rule_schedules
-from engine.system_tables import notifications
+from engine.store.system_tables import notifications
+from engine.work.due_work import run_due
 
 T0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing
 
@@ -201,7 +201,7 @@ def test_the_customer_gains_a_service_level_and_counts_its_equipment_and_open_ti
 
 
 def test_uninstalling_the_template_with_its_data_kept_leaves_the_crm_whole(plant: Loom) -> None:
-    from engine.uninstall import uninstall_package
+    from engine.packages.uninstall import uninstall_package
 
     uninstall_package(plant, "manufacturing_service", keep_data=True)
     customer = plant.records().get("customer", plant.ids["customer"])  # type: ignore[attr-defined]

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from engine.actors import SYSTEM
-from engine.due_work import run_due
+from engine.base.actors import SYSTEM
 from engine.identity import add_role
 from engine.rules.schedules import sync_rule_schedules
+from engine.work.due_work import run_due
 from tests.engine.flow_world import World
 
 T0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing

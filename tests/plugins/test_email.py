@@ -13,11 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
 from engine.plugin_api import ActionFailed
-from engine.system_tables import outbox
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import outbox
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from plugins.email.action import recipients

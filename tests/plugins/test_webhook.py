@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.system_tables import outbox
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import outbox
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from plugins.webhook import verify

@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from runtime.app import create_app
+from runtime.web.app import create_app
 
 PASSWORD = "a-long-enough-password"
 

@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from engine import identity
-from engine.actors import SYSTEM, Actor
+from engine.base.actors import SYSTEM, Actor
 from engine.loom import Loom
-from runtime.app import create_app
+from runtime.web.app import create_app
 
 PASSWORD = "pages-test-password-1"
 

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from runtime.app import create_app
+from runtime.web.app import create_app
 
 PASSWORD = "a-long-admin-password"
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
 from metadata.specs import ObjectSpec
 from tests.runtime.api_world import Api, error_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from tests.runtime.api_world import Api, error_of
 

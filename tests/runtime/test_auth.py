@@ -14,10 +14,10 @@ from sqlalchemy import MetaData, select
 from werkzeug.test import TestResponse
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from runtime.app import create_app
-from runtime.cli import cli
+from runtime.cli.group import cli
+from runtime.web.app import create_app
 
 PASSWORD = "correct-horse-电池-staple"
 WRONG = "not-the-password-1"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runtime.cli import cli
+from runtime.cli.group import cli
 from tests.conftest import FIXTURES
 
 PACKAGES = FIXTURES / "packages"
@@ -119,7 +119,7 @@ def test_worker_once_reports_failed_rule_actions_and_explain_shows_computed_inpu
     from datetime import datetime, timedelta
 
     from engine.loom import Loom
-    from engine.metadata_changes import apply_objects
+    from engine.schema.changes import apply_objects
     from tests.runtime.test_worker import TICKET, failing_rules
 
     t0 = datetime(2026, 11, 26, 1, 0)  # 09:00 in Beijing

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.cli import cli
+from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.cli.group import cli
 from tests.engine.flow_world import World, build_world
 
 

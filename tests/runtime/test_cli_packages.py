@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from engine.loom import Loom
-from runtime.cli import cli
+from runtime.cli.group import cli
 from tests.engine.package_world import customise, industry, mini_crm, mini_crm_v2, write
 
 CONFLICT = "objects/customer.json#/fields/@phone/label/zh_CN"

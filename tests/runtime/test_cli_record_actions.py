@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
+from engine.packages.install import CRM_PACKAGE, install_package
 from tests.runtime.test_cli import run
 
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.identity import authenticate, user_by_username, verify_token
 from engine.identity.errors import AuthenticationFailed
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.cli import cli
+from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.cli.group import cli
 
 
 @pytest.fixture
@@ -129,8 +129,10 @@ def test_handover_prints_what_moved(database: str, engine: Loom) -> None:
     run(database, "user", "create", "leaving", "--no-password")
     run(database, "user", "create", "taking", "--no-password")
     owner = user_by_username(engine, "leaving")["id"]
-    engine.records(SYSTEM).bulk_create("customer", [{"name": f"客户{i}", "owner": owner} for i in range(3)])
-    engine.records(SYSTEM).create("lead", {"name": "王先生", "owner": owner})
+    engine.records.service(SYSTEM).bulk_create(
+        "customer", [{"name": f"客户{i}", "owner": owner} for i in range(3)]
+    )
+    engine.records.service(SYSTEM).create("lead", {"name": "王先生", "owner": owner})
 
     only = run(database, "handover", "leaving", "taking", "--object", "lead")
     assert only.output.split() == ["lead", "1", "1", "record(s)", "handed", "over", "to", "taking"]

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from engine.clock import Clock
+from engine.base.clock import Clock
 from engine.identity import authenticate, get_user, user_by_username
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from runtime.demo_catalog import STAFF
-from runtime.demo_data import DemoReport, load_demo_data
+from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.demo.catalog import STAFF
+from runtime.demo.data import DemoReport, load_demo_data
 
 NOW = datetime(2026, 11, 26, 9, 0)
 SMALL = 20  # customers: enough for every kind of record, quick to load

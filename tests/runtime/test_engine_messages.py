@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.imports import ImportOptions, ImportRefused, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
-from engine.packages import install_package
-from runtime.app import create_app
-from runtime.cli import cli
+from engine.packages.install import install_package
+from runtime.cli.group import cli
+from runtime.web.app import create_app
 from tests.conftest import FIXTURES
 from tests.runtime.api_world import Api, error_of
 from tests.runtime.pages_world import csrf, text

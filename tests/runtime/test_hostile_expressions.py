@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from engine.actors import SYSTEM
-from engine.errors import ExpressionError, LoomError
+from engine.base.actors import SYSTEM
+from engine.base.errors import ExpressionError, LoomError
 from engine.expressions import EvalContext, SqlContext, evaluate, to_sql
 from engine.loom import Loom
-from engine.record_sql import name_resolver
-from engine.validation import check_forms, check_objects, check_reports, check_rules
+from engine.records.sql import name_resolver
+from engine.schema.checks import check_forms, check_objects, check_reports, check_rules
 from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
 from metadata.rules import RuleSpec

@@ -24,9 +24,9 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.failures import Failure, FailureGroup
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from runtime.app import create_app
+from runtime.web.app import create_app
 
 PASSWORD = "a-long-admin-password"
 # Between them these objects hold every field type of the CRM: text, select, multi_select, tags,
@@ -258,7 +258,7 @@ def test_field_types_are_described_as_the_api_sends_them(
 def test_hidden_fields_are_not_in_the_document_of_a_role_that_cannot_see_them(
     crm: Loom, client: FlaskClient
 ) -> None:
-    from engine.permissions import access_for
+    from engine.identity.permissions import access_for
 
     registry = crm.registry
     hidden = next(
@@ -277,7 +277,7 @@ def test_hidden_fields_are_not_in_the_document_of_a_role_that_cannot_see_them(
 
 
 def identity_actor(role: str):  # type: ignore[no-untyped-def]
-    from engine.actors import Actor
+    from engine.base.actors import Actor
 
     return Actor.user(999_999, "probe", {role})
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM
-from engine.errors import InvalidMetadata
+from engine.base.actors import SYSTEM
+from engine.base.errors import InvalidMetadata
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
+from engine.schema.changes import apply_objects
 from metadata.roles import RoleSpec
 from metadata.specs import ObjectSpec
-from runtime import pages_approvals
+from runtime.web.pages import approvals as pages_approvals
 from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text
 
 

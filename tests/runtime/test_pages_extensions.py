@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from engine.loom import Loom
-from engine.packages import install_package
+from engine import CRM_PACKAGE, SYSTEM, Loom, apply_objects, identity, install_package
+from metadata.specs import ObjectSpec
 from tests.examples.conftest import EXAMPLES
-from tests.runtime.pages_world import Team, build_team, csrf, text
+from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text
+
+CRM_OBJECTS = {path.stem for path in (CRM_PACKAGE / "objects").glob("*.json")}
 
 
 @pytest.fixture
@@ -79,3 +82,21 @@ def test_a_field_no_section_places_gets_a_section_named_after_its_package(team: 
     assert ">展会获客</legend>" in form and 'name="booth_no"' in form
     page = text(client.get(f"/app/customer/{customer['id']}"))
     assert ">展会获客</h2>" in page and "A-118" in page
+
+
+def test_the_navigation_follows_each_objects_nav_order_and_then_names(team: Team) -> None:
+    user = identity.create_user(team.loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
+    team.ids["guan.li"] = user["id"]
+
+    def navigation() -> list[str]:
+        page = text(team.client("guan.li").get("/"))
+        records = page.index(">业务对象</p>")  # the sidebar's records section, before its data section
+        return re.findall(r'href="/app/(\w+)"', page[records : page.index("nav-heading", records)])
+
+    shown = navigation()
+    assert shown[:4] == ["lead", "customer", "contact", "opportunity"]  # the CRM's nav_order
+    industry = [name for name in shown if name not in CRM_OBJECTS]
+    assert industry == sorted(industry) and shown.index(industry[0]) > shown.index("product")
+    task = ObjectSpec.from_json({**team.loom.registry.object("task").spec.to_json(), "nav_order": 1})
+    apply_objects(team.loom, [task])
+    assert navigation()[:2] == ["task", "lead"]

@@ -14,14 +14,14 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from engine import identity
-from engine.actors import SYSTEM
-from engine.clock import Clock
+from engine.base.actors import SYSTEM
+from engine.base.clock import Clock
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
-from engine.permissions import PermissionDenied
+from engine.packages.install import CRM_PACKAGE, install_package
 from metadata.loading import read_package
-from runtime.app import create_app
-from runtime.demo_data import load_demo_data
+from runtime.demo.data import load_demo_data
+from runtime.web.app import create_app
 from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, submitted, text, token_in
 
 CRM_OBJECTS = sorted(document.body["name"] for document in read_package(CRM_PACKAGE).of_kind("object"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.imports import ImportOptions, start_import
 from engine.loom import Loom
 from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text

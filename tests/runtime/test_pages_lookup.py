@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from tests.runtime.pages_world import PASSWORD, Team, build_team, text
 

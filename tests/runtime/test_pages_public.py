@@ -11,11 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.notifications import unread_for
-from runtime.app import create_app
+from engine.schema.changes import apply_objects
+from engine.work.notifications import unread_for
+from runtime.web.app import create_app
 from tests.runtime.pages_world import Team, build_team, text
 
 URL = "/public/forms/web_lead"

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from engine import identity
-from engine.actors import SYSTEM
+from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from tests.runtime.pages_world import PASSWORD, Team, build_team, csrf, text
 

@@ -6,8 +6,8 @@ import html
 
 import pytest
 
-from engine.actor_names import actor_label
 from engine.loom import Loom
+from engine.records.actor_names import actor_label
 from tests.runtime.api_world import Api
 from tests.runtime.pages_world import Team, build_team, text
 

@@ -17,8 +17,8 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutio
 from sqlalchemy import select
 
 from engine.loom import Loom
-from engine.metadata_changes import apply_objects
-from engine.system_tables import due_work, outbox
+from engine.schema.changes import apply_objects
+from engine.store.system_tables import due_work, outbox
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from runtime.worker import JOB_ID, build_scheduler, run_pass
@@ -57,7 +57,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 def loom_command(*args: str) -> list[str]:
     """The installed `loom` console script, or the same entry point run as a module."""
     script = Path(sys.executable).with_name("loom")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "runtime.cli", *args]
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "runtime.cli.group", *args]
 
 
 def worker_env(database_url: str, now: datetime, **extra: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`runtime.wsgi:app`, what a production server loads: configured from the environment alone."""
+"""`runtime.web.wsgi:app`, what a production server loads: configured from the environment alone."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from engine import identity
-from engine.actors import SYSTEM
-from engine.system_tables import login_attempts
+from engine.base.actors import SYSTEM
+from engine.store.system_tables import login_attempts
 
 PASSWORD = "correct-horse-电池-staple"
 
 
 @pytest.fixture
 def load_wsgi(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ModuleType]]:
-    """Import runtime.wsgi afresh, as a server worker does, with the given LOOM_ variables."""
+    """Import runtime.web.wsgi afresh, as a server worker does, with the given LOOM_ variables."""
     loaded: list[ModuleType] = []
 
     def load(**variables: str) -> ModuleType:
@@ -28,13 +28,13 @@ def load_wsgi(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
             monkeypatch.delenv(name, raising=False)
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
-        sys.modules.pop("runtime.wsgi", None)
-        module = importlib.import_module("runtime.wsgi")
+        sys.modules.pop("runtime.web.wsgi", None)
+        module = importlib.import_module("runtime.web.wsgi")
         loaded.append(module)
         return module
 
     yield load
-    sys.modules.pop("runtime.wsgi", None)
+    sys.modules.pop("runtime.web.wsgi", None)
     for module in loaded:
         module.app.extensions["loom"].close()
 

@@ -1,0 +1,336 @@
+"""Running reports: groups and measures computed by the database, within the reader's record scope.
+
+A report reads only what its reader may read: their record scope limits the rows, and a report
+that groups or measures a field hidden from them is refused (PermissionDenied) rather than run
+without that column, so nobody mistakes a narrower report for the real one. Select groups come
+in option order (a funnel reads stage by stage), time buckets in time order, each with a label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as spec_field
+from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Connection, Select
+
+from engine.base.actors import Actor
+from engine.base.errors import ExpressionError, LoomError
+from engine.expressions import SqlContext, condition_error, to_sql
+from engine.expressions.sql_dates import business_date_of
+from engine.fieldtypes.numbers import DecimalType, IntegerType
+from engine.identity.permissions import (
+    ObjectAccess,
+    PermissionDenied,
+    access_for,
+    has_shares,
+    scope_condition,
+)
+from engine.records.queries import visible_kinds, visible_resolver
+from engine.records.sql import name_resolver
+from engine.schema.registry import ObjectModel, Registry
+from engine.store.system_tables import users
+from metadata.frozen import Label
+from metadata.reports import GroupBy, Measure, ReportSpec
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+EMPTY_LABEL: Label = MappingProxyType({"zh_CN": "（空）", "en": "(empty)"})
+BOOLEAN_LABELS: Mapping[bool, Label] = MappingProxyType(
+    {
+        True: MappingProxyType({"zh_CN": "是", "en": "Yes"}),
+        False: MappingProxyType({"zh_CN": "否", "en": "No"}),
+    }
+)
+_AVERAGE_SCALE = 2  # an average of whole numbers is shown to two decimals
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """One column of a result: a group (with a label for each value found) or a measure."""
+
+    name: str
+    role: Literal["group", "measure"]
+    label: Label
+    field: str | None = None
+    bucket: str | None = None
+    function: str | None = None
+    value_labels: Mapping[Any, Label] = spec_field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A report's rows, each a mapping of column name to value, in the report's order."""
+
+    report: ReportSpec
+    columns: tuple[ReportColumn, ...]
+    rows: tuple[Mapping[str, Any], ...]
+
+    def column(self, name: str) -> ReportColumn:
+        return next(column for column in self.columns if column.name == name)
+
+    def label(self, column: str, value: Any, locale: str = "zh_CN") -> str:
+        """How a group value reads in a locale: an option's label, a record's title, a period."""
+        labels = self.column(column).value_labels.get(value)
+        if labels is None:
+            return "" if value is None else str(value)
+        return labels.get(locale) or labels.get("en") or next(iter(labels.values()), str(value))
+
+
+def run_report(
+    loom: Loom, report: ReportSpec | str, actor: Actor, *, filter: str | None = None
+) -> ReportResult:
+    """Run a report (or the stored report of that name) as `actor`; `filter` narrows it further."""
+    with loom.read() as conn:
+        registry = loom.registry_for(conn)
+        spec = registry.report(report) if isinstance(report, str) else report
+        model = registry.object(spec.object)
+        access = access_for(registry, actor, model.name)
+        access.require("read")
+        _refuse_hidden(spec, access)
+        _, sctx = loom.contexts(actor)
+        resolve = visible_resolver(model, registry, sctx, access)
+        conditions = [model.table.c.deleted_at.is_(None)]
+        if not access.unrestricted:
+            shares = has_shares(conn, model, actor)
+            if (scope := scope_condition(model, access, "read", actor, shares=shares)) is not None:
+                conditions.append(scope)
+        if filter:
+            # Checked as the API checks a filter: a condition, with no part that always fails.
+            problem = condition_error(filter, visible_kinds(model, access, registry), sctx.functions)
+            if problem is not None:
+                raise ExpressionError(problem)
+        conditions += [
+            to_sql(text, resolve, sctx, as_condition=True) for text in (spec.filter, filter) if text
+        ]
+        query = report_query(spec, model, resolve, sctx, conditions)
+        rows = [_row(spec, model, row) for row in conn.execute(query)]
+        columns = _columns(loom, conn, spec, model, actor, rows)
+        return ReportResult(spec, columns, tuple(MappingProxyType(row) for row in rows))
+
+
+def _refuse_hidden(spec: ReportSpec, access: ObjectAccess) -> None:
+    used = [group.field for group in spec.group_by] + [m.field for m in spec.measures if m.field]
+    for name in used:
+        if not access.visible(name):
+            raise PermissionDenied(
+                f"the report {spec.name!r} uses {spec.object}.{name}, which you may not see"
+            )
+
+
+def report_query(
+    spec: ReportSpec, model: ObjectModel, resolve: Any, sctx: SqlContext, conditions: list[ColumnElement]
+) -> Select:
+    """The report as one query: an inner select of each row's group keys and measured values,
+    grouped outside, so an expression key (a time bucket) is written once on both databases."""
+    keys = [group_sql(group, model, resolve, sctx).label(f"g{i}") for i, group in enumerate(spec.group_by)]
+    measured = [
+        resolve(measure.field).label(f"m{i}") for i, measure in enumerate(spec.measures) if measure.field
+    ]
+    inner = sa.select(*keys, *measured, model.table.c.id).where(*conditions).subquery("report_rows")
+    groups = [inner.c[f"g{i}"] for i in range(len(keys))]
+    aggregates = [_aggregate(measure, inner, i).label(f"m{i}") for i, measure in enumerate(spec.measures)]
+    query = sa.select(*groups, *aggregates)
+    if groups:
+        query = query.group_by(*groups)
+    by_column = dict(zip(spec.columns, [*groups, *aggregates], strict=True))
+    order: list[ColumnElement] = []
+    for key in spec.sort:
+        column = by_column[key.removeprefix("-")]
+        order.append(column.desc() if key.startswith("-") else column.asc())
+    for group, column in zip(spec.group_by, groups, strict=True):
+        order += _natural_order(model, group, column)
+    if order:
+        query = query.order_by(*order)
+    return query.limit(spec.limit) if spec.limit else query
+
+
+def group_sql(group: GroupBy, model: ObjectModel, resolve: Any, sctx: SqlContext) -> ColumnElement:
+    """A group's key: the field's value, or the first day of its time bucket as a business date."""
+    value = resolve(group.field)
+    if group.bucket is None:
+        return value
+    day = business_date_of(sctx, value)
+    if group.bucket == "day":
+        return day
+    if sctx.dialect == "postgresql":
+        # date_trunc on a timestamp without zone: the bucket of the business date, whatever the session zone.
+        return sa.cast(sa.func.date_trunc(sa.literal(group.bucket), sa.cast(day, sa.DateTime)), sa.Date)
+    modifiers = {
+        "week": ["weekday 0", "-6 days"],  # to the Sunday ending the week, then back to its Monday
+        "month": ["start of month"],
+        "year": ["start of year"],
+    }.get(group.bucket)
+    if modifiers is None:  # quarter: the month's start, moved back to the quarter's first month
+        month = sa.cast(sa.func.strftime(sa.literal("%m"), day), sa.Integer)
+        back = sa.func.printf(sa.literal("-%d months"), (month - 1) % 3)
+        return sa.func.date(day, sa.literal("start of month"), back, type_=sa.Date)
+    return sa.func.date(day, *(sa.literal(m) for m in modifiers), type_=sa.Date)
+
+
+def _aggregate(measure: Measure, inner: Any, index: int) -> ColumnElement:
+    if measure.function == "count":
+        return sa.func.count(inner.c.id)
+    return getattr(sa.func, measure.function)(inner.c[f"m{index}"])
+
+
+def _natural_order(model: ObjectModel, group: GroupBy, column: ColumnElement) -> list[ColumnElement]:
+    """Empty values last; a select's values in option order, anything else by value."""
+    spec = model.fields[group.field]
+    order = [column.is_(None).asc()]
+    options = [option["value"] for option in spec.param("options", ())] if spec.type == "select" else []
+    if options and group.bucket is None:
+        order.append(
+            sa.case({value: rank for rank, value in enumerate(options)}, value=column, else_=len(options))
+        )
+    return [*order, column.asc()]
+
+
+def _row(spec: ReportSpec, model: ObjectModel, row: Any) -> dict[str, Any]:
+    values = list(row)
+    found: dict[str, Any] = {}
+    for i, group in enumerate(spec.group_by):
+        found[group.column] = _date(values[i]) if group.bucket else values[i]
+    offset = len(spec.group_by)
+    for j, measure in enumerate(spec.measures):
+        found[measure.column] = _measure_value(model, measure, values[offset + j])
+    return found
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):  # SQLite hands back a computed date as text
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _measure_value(model: ObjectModel, measure: Measure, value: Any) -> Any:
+    """Counts as int; sums and averages of numbers as Decimal (whole numbers stay int where exact)."""
+    if measure.function == "count":
+        return int(value or 0)
+    if value is None or measure.field is None:
+        return value
+    ftype = model.types[measure.field]
+    spec = model.fields[measure.field]
+    if spec.type == "formula":
+        ftype = ftype.result_type(spec)  # type: ignore[attr-defined]
+    if isinstance(ftype, IntegerType) and measure.function != "avg":
+        return int(value)
+    if isinstance(ftype, DecimalType):
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-ftype.scale(spec)), ROUND_HALF_UP)
+    if isinstance(ftype, IntegerType) or isinstance(value, float | Decimal):
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-_AVERAGE_SCALE), ROUND_HALF_UP)
+    return _date(value) if spec.type == "date" else value
+
+
+def _columns(
+    loom: Loom, conn: Connection, spec: ReportSpec, model: ObjectModel, actor: Actor, rows: list[dict]
+) -> tuple[ReportColumn, ...]:
+    columns = []
+    for group in spec.group_by:
+        field_spec = model.fields[group.field]
+        found = {row[group.column] for row in rows}
+        columns.append(
+            ReportColumn(
+                group.column,
+                "group",
+                field_spec.label,
+                field=group.field,
+                bucket=group.bucket,
+                value_labels=MappingProxyType(_value_labels(loom, conn, model, group, found, actor)),
+            )
+        )
+    for measure in spec.measures:
+        label = measure.label or _measure_label(model, measure)
+        columns.append(
+            ReportColumn(measure.column, "measure", label, field=measure.field, function=measure.function)
+        )
+    return tuple(columns)
+
+
+def _measure_label(model: ObjectModel, measure: Measure) -> Label:
+    words = {
+        "count": ("数量", "Count"),
+        "sum": ("合计", "Total"),
+        "avg": ("平均", "Average"),
+        "min": ("最小", "Minimum"),
+        "max": ("最大", "Maximum"),
+    }[measure.function]
+    if measure.field is None:
+        return MappingProxyType({"zh_CN": words[0], "en": words[1]})
+    name = model.fields[measure.field].label
+    zh, en = name.get("zh_CN", measure.field), name.get("en", measure.field)
+    return MappingProxyType({"zh_CN": f"{zh}{words[0]}", "en": f"{words[1]} {en.lower()}"})
+
+
+def _value_labels(
+    loom: Loom, conn: Connection, model: ObjectModel, group: GroupBy, found: set[Any], actor: Actor
+) -> dict[Any, Label]:
+    """A label for every value found: option labels, yes/no, user names, record titles, periods."""
+    spec = model.fields[group.field]
+    labels: dict[Any, Label] = {None: EMPTY_LABEL} if None in found else {}
+    values = found - {None}
+    if group.bucket is not None:
+        labels.update({value: period_label(value, group.bucket) for value in values})
+    elif spec.type == "select":
+        options = {option["value"]: option.get("label") for option in spec.param("options", ())}
+        labels.update({value: options.get(value) or MappingProxyType({"en": str(value)}) for value in values})
+    elif spec.type == "boolean":
+        labels.update({value: BOOLEAN_LABELS[bool(value)] for value in values})
+    elif spec.type == "user":
+        query = sa.select(users.c.id, users.c.display_name).where(users.c.id.in_(list(values)))
+        labels.update({row.id: _same(row.display_name) for row in conn.execute(query)})
+    elif spec.type == "lookup":
+        try:
+            titles = loom.queries(actor, conn).titles(spec.param("target"), list(values))
+        except PermissionDenied:
+            titles = {}
+        labels.update({value: _same(titles.get(value, f"#{value}")) for value in values})
+    return labels
+
+
+def _same(text: str) -> Label:
+    return MappingProxyType({"zh_CN": text, "en": text})
+
+
+def period_label(day: dt.date, bucket: str) -> Label:
+    """How a time bucket reads: 2026-11-26, 2026-W48, 2026-11, 2026-Q4, 2026 (and in Chinese)."""
+    if bucket == "day":
+        return _same(day.isoformat())
+    if bucket == "week":
+        year, week, _ = day.isocalendar()
+        return MappingProxyType({"zh_CN": f"{year}年第{week}周", "en": f"{year}-W{week:02d}"})
+    if bucket == "month":
+        return MappingProxyType({"zh_CN": f"{day.year}年{day.month}月", "en": f"{day.year}-{day.month:02d}"})
+    if bucket == "quarter":
+        quarter = (day.month - 1) // 3 + 1
+        return MappingProxyType({"zh_CN": f"{day.year}年第{quarter}季度", "en": f"{day.year}-Q{quarter}"})
+    return MappingProxyType({"zh_CN": f"{day.year}年", "en": str(day.year)})
+
+
+def report_sql_problems(spec: ReportSpec, registry: Registry, sctx: SqlContext) -> list[tuple[str, str]]:
+    """(JSON pointer, message) for each part of a report the database cannot compute on this dialect."""
+    model = registry.object(spec.object)
+    resolve = name_resolver(model, registry, sctx)
+    parts: list[tuple[str, Any]] = []
+    if spec.filter:
+        parts.append(("/filter", lambda: to_sql(spec.filter, resolve, sctx, as_condition=True)))
+    for i, group in enumerate(spec.group_by):
+        parts.append((f"/group_by/{i}", lambda group=group: group_sql(group, model, resolve, sctx)))
+    for i, measure in enumerate(spec.measures):
+        if measure.field:
+            parts.append((f"/measures/{i}/field", lambda name=measure.field: resolve(name)))
+    problems = []
+    for path, build in parts:
+        try:
+            build()
+        except LoomError as error:
+            problems.append((path, f"cannot be computed by the database: {error}"))
+    return problems

@@ -1,0 +1,329 @@
+"""RecordService: create, read, update, delete and restore records, with validation, audit and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, update
+
+from engine.base.actors import Actor
+from engine.base.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFound
+from engine.base.events import RecordEvent
+from engine.base.messages import Message
+from engine.expressions import EvalContext, SqlContext
+from engine.fieldtypes.base import Source
+from engine.identity.permissions import (
+    ObjectAccess,
+    PermissionDenied,
+    access_for,
+    owner_allowed,
+    scope_condition,
+)
+from engine.records.sql import record_by_id, row_to_record
+from engine.records.writer import RecordWriter
+from engine.schema.registry import ObjectModel, Registry
+from engine.store.audit import audit_row, record_history, write_audit
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+BULK_BATCH = 1000
+HIDDEN_FIELD_ERROR = Message("hidden_field")
+
+
+def shown(access: ObjectAccess, record: dict[str, Any]) -> dict[str, Any]:
+    """The record without the fields hidden from the actor."""
+    if not access.hidden:
+        return record
+    return {name: value for name, value in record.items() if name not in access.hidden}
+
+
+def visible_errors(access: ObjectAccess, errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Field errors with hidden fields folded into one record-level message that does not name them."""
+    visible = {
+        name: messages
+        for name, messages in errors.items()
+        if name not in access.hidden or messages == [Message("not_a_field", object=access.named)]
+    }
+    if len(visible) < len(errors):
+        visible.setdefault("_record", []).append(HIDDEN_FIELD_ERROR)
+    return visible
+
+
+def _as_id(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class RecordService:
+    """Every record write and single-record read goes through here, as one actor, in one transaction."""
+
+    def __init__(self, loom: Loom, actor: Actor, conn: Connection | None = None) -> None:
+        self.loom = loom
+        self.actor = actor
+        self.conn = conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self.conn is not None:
+            yield self.conn
+        else:
+            with self.loom.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        # A read takes no write lock, so on SQLite it does not queue behind writes.
+        if self.conn is not None:
+            yield self.conn
+        else:
+            with self.loom.read() as conn:
+                yield conn
+
+    def _contexts(self) -> tuple[EvalContext, SqlContext]:
+        return self.loom.contexts(self.actor)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def get(self, object_name: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
+        """One record the actor may read, without the fields hidden from them."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
+            record = self._get(conn, registry, model, record_id, include_deleted, access=access)
+            return shown(access, record)
+
+    def _get(
+        self,
+        conn: Connection,
+        registry: Registry,
+        model: ObjectModel,
+        record_id: int,
+        include_deleted: bool = False,
+        *,
+        access: ObjectAccess | None = None,
+        operation: str = "read",
+    ) -> dict[str, Any]:
+        row = self._row(conn, registry, model, record_id, include_deleted, access, operation, lock=False)
+        if row is None:
+            raise RecordNotFound(model.name, record_id)
+        return row_to_record(model, row, self._contexts()[0])
+
+    def _row(self, conn, registry, model, record_id, include_deleted, access, operation, *, lock):  # type: ignore[no-untyped-def]
+        """One record's row, limited to the actor's scope for `operation` when `access` is given."""
+        _, sctx = self._contexts()
+        query = record_by_id(model, registry, sctx, live=not include_deleted)
+        if (
+            access is not None
+            and (scope := scope_condition(model, access, operation, self.actor)) is not None
+        ):
+            query = query.where(scope)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=model.table)
+        return conn.execute(query, {"record_id": record_id}).first()
+
+    def history(self, object_name: str, record_id: int) -> list[dict[str, Any]]:
+        """The record's audit trail, oldest first, without the changes of fields hidden from the actor."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "read")
+            self._get(conn, registry, model, record_id, include_deleted=True, access=access)
+            rows = record_history(conn, object_name, record_id)
+            for row in rows:
+                row["changes"] = {
+                    name: change for name, change in row["changes"].items() if access.visible(name)
+                }
+            return rows
+
+    def _access(self, registry: Registry, model: ObjectModel, operation: str) -> ObjectAccess:
+        access = access_for(registry, self.actor, model.name)
+        access.require(operation)
+        return access
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def create(
+        self, object_name: str, values: Mapping[str, Any], *, source: Source = "json"
+    ) -> dict[str, Any]:
+        """Validate and insert one record; every field error is reported at once."""
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "create")
+            values, refused = self._permitted(conn, access, model, values)
+            writer = self._writer(conn, registry, model)
+            prepared, errors = writer.prepare_new(values, source)
+            if errors or refused:
+                raise RecordInvalid(object_name, visible_errors(access, {**errors, **refused}))
+            [record_id] = writer.insert([prepared])
+            return shown(access, self._get(conn, registry, model, record_id))
+
+    def defaults(
+        self, object_name: str, values: Mapping[str, Any] | None = None, *, source: Source = "json"
+    ) -> dict[str, Any]:
+        """What a new record would be given by its fields' defaults, for a form to show before saving."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "create")
+            given, _refused = self._permitted(conn, access, model, values or {})
+            return shown(access, self._writer(conn, registry, model).defaults_for(given, source))
+
+    def bulk_create(
+        self, object_name: str, rows: Iterable[Mapping[str, Any]], *, source: Source = "json"
+    ) -> list[int]:
+        """Insert many records in one transaction: all of them, or — if any row is invalid — none."""
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "create")
+            writer = self._writer(conn, registry, model)
+            ids: list[int] = []
+            failures: dict[int, dict[str, list[str]]] = {}
+            offset = 0
+            iterator = iter(rows)
+            while batch := list(islice(iterator, BULK_BATCH)):
+                prepared: list[tuple[int, dict[str, Any]]] = []
+                for index, raw in enumerate(batch, start=offset):
+                    values, refused = self._permitted(conn, access, model, raw)
+                    record, errors = writer.prepare_new(values, source, check_references=False)
+                    if errors or refused:
+                        failures[index] = visible_errors(access, {**errors, **refused})
+                    else:
+                        prepared.append((index, record))
+                offset += len(batch)
+                missing = writer.reference_errors([record for _, record in prepared])
+                if writer.unique.keys:
+                    clashes = writer.unique.clashes(conn, [(record, None) for _, record in prepared])
+                    for position, errors in clashes.items():
+                        missing.setdefault(position, {}).update(errors)
+                for position, errors in missing.items():
+                    failures[prepared[position][0]] = errors
+                if not failures:
+                    ids += writer.insert([record for _, record in prepared])
+            if failures:
+                raise BulkInvalid(object_name, failures)
+            return ids
+
+    def update(
+        self,
+        object_name: str,
+        record_id: int,
+        changes: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        source: Source = "json",
+    ) -> dict[str, Any]:
+        """Apply changes; with `version`, refuse if someone else saved the record since it was read."""
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "update")
+            old = self._locked(conn, registry, model, record_id, access=access, operation="update")
+            if version is not None and old["version"] != version:
+                raise ConflictError(object_name, record_id, version, old["version"])
+            changes, refused = self._permitted(conn, access, model, changes)
+            writer = self._writer(conn, registry, model)
+            new, errors = writer.prepare_change(old, changes, source)
+            if errors or refused:
+                raise RecordInvalid(object_name, visible_errors(access, {**errors, **refused}))
+            writer.update(old, new)
+            return shown(access, self._get(conn, registry, model, record_id))
+
+    def delete(self, object_name: str, record_id: int, *, version: int | None = None) -> None:
+        """Move a record to the recycle bin; `restore` brings it back unchanged."""
+        self._set_deleted(object_name, record_id, version, deleted=True)
+
+    def restore(self, object_name: str, record_id: int) -> dict[str, Any]:
+        return self._set_deleted(object_name, record_id, None, deleted=False)
+
+    def _set_deleted(
+        self, object_name: str, record_id: int, version: int | None, *, deleted: bool
+    ) -> dict[str, Any]:
+        with self._transaction() as conn:
+            registry = self.loom.registry_for(conn)
+            model = registry.object(object_name)
+            access = self._access(registry, model, "delete")
+            old = self._locked(
+                conn, registry, model, record_id, include_deleted=True, access=access, operation="delete"
+            )
+            if (old["deleted_at"] is not None) != (not deleted):
+                raise RecordNotFound(object_name, record_id)
+            if version is not None and old["version"] != version:
+                raise ConflictError(object_name, record_id, version, old["version"])
+            if deleted and self.loom.events.has_handlers("before_delete"):
+                self.loom.events.emit(
+                    "before_delete", RecordEvent(object_name, old, old, self.actor, conn, registry=registry)
+                )
+            now = self.loom.clock.now()
+            table = model.table
+            result = conn.execute(
+                update(table)
+                .where(table.c.id == record_id, table.c.version == old["version"])
+                .values(
+                    deleted_at=now if deleted else None,
+                    version=old["version"] + 1,
+                    updated_at=now,
+                    updated_by=self.actor.user_id,
+                )
+            )
+            if result.rowcount != 1:
+                raise ConflictError(object_name, record_id, old["version"], None)
+            action = "delete" if deleted else "restore"
+            write_audit(conn, [audit_row(self.actor, now, object_name, record_id, action, {})])
+            record = self._get(conn, registry, model, record_id, include_deleted=True)
+            event = "after_delete" if deleted else "after_restore"
+            self.loom.events.emit(
+                event, RecordEvent(object_name, record, old, self.actor, conn, registry=registry)
+            )
+            return shown(access, record)
+
+    def _locked(
+        self,
+        conn: Connection,
+        registry: Registry,
+        model: ObjectModel,
+        record_id: int,
+        include_deleted: bool = False,
+        *,
+        access: ObjectAccess | None = None,
+        operation: str = "update",
+    ) -> dict[str, Any]:
+        """Read a record in the actor's scope for `operation` and hold its row lock (PostgreSQL)."""
+        row = self._row(conn, registry, model, record_id, include_deleted, access, operation, lock=True)
+        if row is None:
+            if access is not None and operation != "read":
+                # Readable but not changeable says so; invisible stays invisible.
+                self._get(conn, registry, model, record_id, include_deleted, access=access)
+                raise PermissionDenied(Message(f"may_see_not_{operation}", object=access.named))
+            raise RecordNotFound(model.name, record_id)
+        return row_to_record(model, row, self._contexts()[0])
+
+    def _permitted(
+        self, conn: Connection, access: ObjectAccess, model: ObjectModel, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The values the actor may set, and an error for each one they may not."""
+        if access.unrestricted:
+            return dict(values), {}
+        allowed, refused = {}, {}
+        for name, value in values.items():
+            if name in access.hidden:
+                refused[name] = [Message("not_a_field", object=access.named)]
+            elif name in access.read_only:
+                refused[name] = [Message("read_only")]
+            elif name == "owner" and not owner_allowed(conn, access, self.actor, _as_id(value)):
+                refused[name] = [Message("owner_refused")]
+            else:
+                allowed[name] = value
+        return allowed, refused
+
+    def _writer(self, conn: Connection, registry: Registry, model: ObjectModel) -> RecordWriter:
+        ectx, _ = self._contexts()
+        return RecordWriter(self.loom, conn, registry, model, self.actor, ectx)

@@ -1,0 +1,161 @@
+"""How records map to SQL: the selected columns (with rollups as subqueries) and the names expressions see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
+
+from engine.base.errors import ExpressionError, FieldValueError
+from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
+from engine.schema.registry import ObjectModel, Registry
+from engine.schema.tables import SYSTEM_COLUMNS
+from metadata.specs import FieldSpec
+
+# System fields an expression may read, besides the object's own fields.
+SYSTEM_NAMES = ("id", "owner", "created_at", "created_by", "updated_at", "updated_by", "version")
+
+_AGGREGATES = {"count": func.count, "sum": func.sum, "min": func.min, "max": func.max, "avg": func.avg}
+
+
+def name_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext) -> Callable[[str], ColumnElement]:
+    """Resolve an expression name to SQL: a column, a formula's own SQL, or a rollup subquery."""
+
+    def resolve(name: str) -> ColumnElement:
+        table = model.table
+        if name in SYSTEM_COLUMNS:
+            return table.c[SYSTEM_COLUMNS[name]]
+        spec = model.fields.get(name)
+        if spec is None:
+            raise ExpressionError(f"{model.name} has no field {name!r}")
+        if spec.type == "formula":
+            return to_sql(spec.param("expression"), resolve, sctx)
+        if spec.type == "rollup":
+            return rollup_subquery(model, spec, registry, sctx)
+        return table.c[name]
+
+    return resolve
+
+
+def rollup_subquery(
+    model: ObjectModel, spec: FieldSpec, registry: Registry, sctx: SqlContext
+) -> ColumnElement:
+    """A correlated scalar subquery: computed on read, so it is never stale and needs no recalculation."""
+    source = spec.param("source")
+    child = registry.object(source["object"])
+    function = source["function"]
+    measured = child.table.c.id if function == "count" else child.table.c[source["field"]]
+    query = select(_AGGREGATES[function](measured)).where(
+        child.table.c[source["via"]] == model.table.c.id, child.table.c.deleted_at.is_(None)
+    )
+    if source.get("filter"):
+        query = query.where(to_sql(source["filter"], name_resolver(child, registry, sctx), sctx))
+    aggregate = query.scalar_subquery()
+    if function in ("count", "sum"):
+        return func.coalesce(aggregate, 0)
+    return aggregate
+
+
+def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> list[ColumnElement]:
+    """Every stored column plus one labelled subquery per rollup field.
+
+    Built once per object and registry when no rollup reads the clock or the actor: compiling the
+    roll-up filters is most of the cost of reading one record.
+    """
+    if not model.rollups:
+        return list(model.table.c)
+    key = (model.name, sctx.dialect, sctx.timezone)
+    cached = registry.select_cache.get(key)
+    if cached is not None:
+        return list(cached)
+    columns: list[ColumnElement] = list(model.table.c)
+    columns += [
+        rollup_subquery(model, spec, registry, sctx).label(f"rollup__{spec.name}") for spec in model.rollups
+    ]
+    if key not in registry.select_cache:
+        # None remembers that this object's roll-ups must be built again for every read.
+        registry.select_cache[key] = tuple(columns) if _rollups_fixed(model, registry) else None
+    return columns
+
+
+def record_by_id(model: ObjectModel, registry: Registry, sctx: SqlContext, *, live: bool = True) -> Select:
+    """The SELECT of one record by `:record_id` (`live`: not in the recycle bin).
+
+    Built once per object and registry while its columns are fixed: a statement used again keeps
+    the cache key SQLAlchemy would otherwise compute afresh by walking all its columns.
+    """
+    key = ("by_id", model.name, sctx.dialect, sctx.timezone, live)
+    cached = registry.select_cache.get(key)
+    if cached is not None:
+        return cached
+    table = model.table
+    query = select(*select_columns(model, registry, sctx)).where(table.c.id == bindparam("record_id"))
+    if live:
+        query = query.where(table.c.deleted_at.is_(None))
+    if not model.rollups or registry.select_cache.get((model.name, sctx.dialect, sctx.timezone)):
+        registry.select_cache[key] = query
+    return query
+
+
+def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
+    """Whether the roll-ups compile to the same SQL at any moment, for any actor.
+
+    Only a function call can read the clock or the actor (today(), user(), a plugin's function),
+    so a filter is fixed when neither it nor any formula or roll-up it reads calls one.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def fixed(text: str, owner: ObjectModel) -> bool:
+        expression = parse(text)
+        if expression.functions:
+            return False
+        for name in expression.names:
+            spec = owner.fields.get(name)
+            if spec is None or (owner.name, name) in seen:
+                continue
+            seen.add((owner.name, name))
+            if spec.type == "formula" and not fixed(spec.param("expression"), owner):
+                return False
+            if spec.type == "rollup" and not filter_fixed(spec):
+                return False
+        return True
+
+    def filter_fixed(spec: FieldSpec) -> bool:
+        source = spec.param("source")
+        return not source.get("filter") or fixed(source["filter"], registry.object(source["object"]))
+
+    return all(filter_fixed(spec) for spec in model.rollups)
+
+
+def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:
+    """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
+    data = row._mapping
+    record: dict[str, Any] = {key: data[column] for key, column in SYSTEM_COLUMNS.items()}
+    for spec in model.stored:
+        record[spec.name] = model.types[spec.name].from_db(data[spec.name], spec)
+    for spec in model.rollups:
+        record[spec.name] = _rollup_value(model, spec, data[f"rollup__{spec.name}"])
+    for spec in model.formulas:
+        record[spec.name] = formula_value(model, spec, record, ectx)
+    return record
+
+
+def _rollup_value(model: ObjectModel, spec: FieldSpec, value: Any) -> Any:
+    return model.types[spec.name].from_db(value, spec)
+
+
+def formula_value(model: ObjectModel, spec: FieldSpec, record: dict[str, Any], ectx: EvalContext) -> Any:
+    """Evaluate a formula and shape it as its result type (a currency formula rounds to cents).
+
+    A formula that cannot be computed from this record's data reads as empty rather than failing
+    the whole read; the static checks at metadata time catch formulas that can never work.
+    """
+    try:
+        value = evaluate(spec.param("expression"), record, ectx)
+        if spec.param("result") == "integer" and isinstance(value, Decimal | float):
+            value = Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP)
+        return model.types[spec.name].result_type(spec).coerce(value, spec, "json")
+    except (ExpressionError, FieldValueError):
+        return None

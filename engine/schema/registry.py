@@ -1,0 +1,193 @@
+"""The registry: every object's spec, table and field types, built once per metadata version."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sqlalchemy import MetaData, Table
+
+from engine.base.errors import UnknownObject, UnknownReport
+from engine.expressions import parse
+from engine.fieldtypes.base import FieldType
+from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.schema.tables import build_table
+from engine.store.system_tables import NAMING_CONVENTION
+from metadata.extension_layout import ExtensionLayout, extended_columns, extended_form
+from metadata.flows import FlowSpec
+from metadata.forms import FormSpec
+from metadata.reports import ReportSpec
+from metadata.roles import RoleSpec
+from metadata.rules import RuleSpec
+from metadata.specs import FieldSpec, ObjectSpec
+
+
+@dataclass(frozen=True)
+class ObjectModel:
+    """An object ready to run: spec, Core table, and each field's type resolved once."""
+
+    spec: ObjectSpec
+    table: Table
+    types: Mapping[str, FieldType]
+    stored: tuple[FieldSpec, ...]
+    formulas: tuple[FieldSpec, ...]  # in dependency order: a formula comes after those it reads
+    rollups: tuple[FieldSpec, ...]
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def field(self, name: str) -> FieldSpec:
+        return self.fields[name]
+
+
+def _formula_order(formulas: list[FieldSpec]) -> tuple[FieldSpec, ...]:
+    by_name = {f.name: f for f in formulas}
+    ordered: list[FieldSpec] = []
+    visiting: set[str] = set()
+
+    def visit(spec: FieldSpec) -> None:
+        if spec in ordered or spec.name in visiting:
+            return  # a cycle is reported by validation; here we just avoid looping
+        visiting.add(spec.name)
+        for name in parse(spec.param("expression", "None")).names:
+            if name in by_name:
+                visit(by_name[name])
+        visiting.discard(spec.name)
+        ordered.append(spec)
+
+    for spec in formulas:
+        visit(spec)
+    return tuple(ordered)
+
+
+def build_model(spec: ObjectSpec, field_types: FieldTypeRegistry, metadata: MetaData) -> ObjectModel:
+    types = {f.name: field_types.get(f.type) for f in spec.fields}
+    return ObjectModel(
+        spec=spec,
+        table=build_table(spec, field_types, metadata),
+        types=MappingProxyType(types),
+        stored=tuple(f for f in spec.fields if types[f.name].stored),
+        formulas=_formula_order([f for f in spec.fields if f.type == "formula"]),
+        rollups=tuple(f for f in spec.fields if f.type == "rollup"),
+        fields=MappingProxyType({f.name: f for f in spec.fields}),
+    )
+
+
+class Registry:
+    """Immutable view of all objects at one metadata version; a change builds a new Registry."""
+
+    def __init__(
+        self,
+        objects: Mapping[str, ObjectSpec],
+        field_types: FieldTypeRegistry,
+        version: int,
+        rules: Mapping[str, RuleSpec] | None = None,
+        roles: Mapping[str, RoleSpec] | None = None,
+        flows: Mapping[str, FlowSpec] | None = None,
+        forms: Mapping[str, FormSpec] | None = None,
+        reports: Mapping[str, ReportSpec] | None = None,
+        layouts: Mapping[str, tuple[ExtensionLayout, ...]] | None = None,
+    ) -> None:
+        self.version = version
+        # Where packages extending an object place their fields on its form and list, by object.
+        self.layouts: Mapping[str, tuple[ExtensionLayout, ...]] = MappingProxyType(dict(layouts or {}))
+        self._forms: Mapping[str, FormSpec] = MappingProxyType(dict(forms or {}))
+        self._reports: Mapping[str, ReportSpec] = MappingProxyType(dict(reports or {}))
+        # An object's form: the one named after it, else the first bound to it by name.
+        self._own_form: dict[str, FormSpec] = {}
+        for _, form in sorted(self._forms.items()):
+            if form.name == form.object or form.object not in self._own_form:
+                self._own_form[form.object] = form
+        self._form_of: dict[str, FormSpec] = {}
+        self.roles: Mapping[str, RoleSpec] = MappingProxyType(dict(roles or {}))
+        self.flows: Mapping[str, FlowSpec] = MappingProxyType(dict(flows or {}))
+        by_object: dict[str, list[FlowSpec]] = defaultdict(list)
+        for _, flow in sorted(self.flows.items()):
+            by_object[flow.object].append(flow)
+        self._flows_by_object = {name: tuple(found) for name, found in by_object.items()}
+        # Resolved permissions per (actor kind, roles, object); filled by engine.identity.permissions.
+        self.access_cache: dict[tuple, object] = {}
+        # Select columns and built SELECTs per object, dialect and time zone; filled by engine.records.sql.
+        self.select_cache: dict[tuple, object] = {}
+        self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+        self._models = {
+            name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())
+        }
+        self.rules: Mapping[str, RuleSpec] = MappingProxyType(dict(rules or {}))
+        # Rules indexed by (object, trigger type) so a save looks at only the rules that can apply.
+        index: dict[tuple[str, str], list[RuleSpec]] = defaultdict(list)
+        for rule in self.rules.values():
+            if rule.active:
+                index[(rule.object, rule.trigger.type)].append(rule)
+        self._rules_by_trigger = {
+            key: tuple(sorted(found, key=lambda r: (r.order, r.name))) for key, found in index.items()
+        }
+
+    def rules_for(self, object_name: str, *trigger_types: str) -> tuple[RuleSpec, ...]:
+        """Active rules of an object with any of the trigger types, in run order (order, then name)."""
+        if len(trigger_types) == 1:
+            return self._rules_by_trigger.get((object_name, trigger_types[0]), ())
+        found = [rule for t in trigger_types for rule in self._rules_by_trigger.get((object_name, t), ())]
+        return tuple(sorted(found, key=lambda r: (r.order, r.name)))
+
+    def object(self, name: str) -> ObjectModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise UnknownObject(name) from None
+
+    def has_object(self, name: str) -> bool:
+        return name in self._models
+
+    @property
+    def objects(self) -> Mapping[str, ObjectModel]:
+        return MappingProxyType(self._models)
+
+    def flows_for(self, object_name: str) -> tuple[FlowSpec, ...]:
+        """The flows bound to an object (active or not), by name."""
+        return self._flows_by_object.get(object_name, ())
+
+    def forms(self) -> Mapping[str, FormSpec]:
+        return self._forms
+
+    def reports(self) -> Mapping[str, ReportSpec]:
+        return self._reports
+
+    def report(self, name: str) -> ReportSpec:
+        try:
+            return self._reports[name]
+        except KeyError:
+            raise UnknownReport(name) from None
+
+    def form_for(self, object_name: str) -> FormSpec:
+        """The object's form: the one named after it, else the first bound to it, else a generated one;
+        with the fields of the packages extending the object placed as they say (never left out)."""
+        form = self._form_of.get(object_name)
+        if form is None:
+            spec = self.object(object_name).spec
+            own = self._own_form.get(object_name)
+            form = extended_form(own, spec, self.layouts.get(object_name, ()))
+            self._form_of[object_name] = form
+        return form
+
+    def list_columns(self, object_name: str) -> list[str] | None:
+        """The list's columns as the object names them, with the extending packages' columns after them;
+        None when the object names none."""
+        spec = self.object(object_name).spec
+        named = spec.extra.get("list", {}).get("columns")
+        if not named:
+            return None
+        return extended_columns(named, spec, self.layouts.get(object_name, ()))
+
+    def role_specs(self) -> dict[str, RoleSpec]:
+        return dict(self.roles)
+
+    def rule_specs(self) -> dict[str, RuleSpec]:
+        return dict(self.rules)
+
+    def specs(self) -> dict[str, ObjectSpec]:
+        return {name: model.spec for name, model in self._models.items()}

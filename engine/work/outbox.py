@@ -1,0 +1,141 @@
+"""The outbox: external effects (e-mail, webhooks) written in the transaction that caused them and
+delivered by the worker after commit — at least once, each with an idempotency key, retried with
+backoff. Nothing is sent for a change that rolled back, and nothing is lost if the worker dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import Connection, insert, select, update
+
+from engine.base.settings import Settings
+from engine.store.system_tables import outbox
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    key: str
+    channel: str
+    message: Mapping[str, Any]
+    attempts: int
+
+
+class Channel:
+    """A way out of the system (SMTP, HTTP …). `deliver` raises on failure; the outbox retries."""
+
+    name: ClassVar[str]
+
+    def deliver(self, message: OutboxMessage, settings: Settings) -> None:
+        raise NotImplementedError
+
+
+class ChannelRegistry:
+    def __init__(self) -> None:
+        self._channels: dict[str, Channel] = {}
+
+    def register(self, channel: Channel) -> Channel:
+        self._channels[channel.name] = channel
+        return channel
+
+    def get(self, name: str) -> Channel:
+        try:
+            return self._channels[name]
+        except KeyError:
+            raise LookupError(f"no delivery channel named {name!r}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._channels
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._channels))
+
+
+def enqueue(
+    conn: Connection, channel: str, message: Mapping[str, Any], key: str, now: datetime, source: str = ""
+) -> None:
+    """Queue a message in the caller's transaction; a key already queued is not queued twice."""
+    if conn.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
+        return
+    conn.execute(
+        insert(outbox).values(
+            key=key,
+            channel=channel,
+            message=dict(message),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            source=source[:200],
+        )
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at one hour between attempts."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def claim(conn: Connection, now: datetime, limit: int) -> list[OutboxMessage]:
+    ready = (outbox.c.status == "pending") | ((outbox.c.status == "sending") & (outbox.c.locked_until < now))
+    query = select(outbox).where(ready, outbox.c.next_attempt_at <= now).order_by(outbox.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = conn.execute(query).all()
+    if rows:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([row.id for row in rows]))
+            .values(status="sending", locked_until=now + LEASE, attempts=outbox.c.attempts + 1)
+        )
+    return [OutboxMessage(row.id, row.key, row.channel, row.message, row.attempts + 1) for row in rows]
+
+
+def deliver_outbox(loom: Loom, limit: int = 100) -> dict[str, int]:
+    """One delivery pass: claim due messages, send each, record the outcome. Returns counts."""
+    with loom.begin() as conn:
+        messages = claim(conn, loom.clock.now(), limit)
+    counts = {"delivered": 0, "retrying": 0, "failed": 0}
+    for message in messages:
+        try:
+            loom.channels.get(message.channel).deliver(message, loom.settings)
+        except Exception as error:
+            outcome = _record_failure(loom, message, f"{type(error).__name__}: {error}")
+        else:
+            outcome = "delivered"
+            with loom.begin() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message.id)
+                    .values(
+                        status="delivered", delivered_at=loom.clock.now(), locked_until=None, last_error=None
+                    )
+                )
+        counts[outcome] += 1
+    return counts
+
+
+def _record_failure(loom: Loom, message: OutboxMessage, error: str) -> str:
+    now = loom.clock.now()
+    final = message.attempts >= loom.settings.outbox_max_attempts
+    with loom.begin() as conn:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == message.id)
+            .values(
+                status="failed" if final else "pending",
+                last_error=error[:2000],
+                locked_until=None,
+                next_attempt_at=now + backoff(message.attempts),
+            )
+        )
+    return "failed" if final else "retrying"

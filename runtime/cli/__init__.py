@@ -1,0 +1,12 @@
+"""The `loom` command line. Each module adds its commands to the group in runtime/cli/group.py."""
+
+from __future__ import annotations
+
+from runtime.cli import core, demo, flows, imports, packages, people, record_actions, web
+from runtime.cli.group import cli
+
+__all__ = ["cli", "core", "demo", "flows", "imports", "main", "packages", "people", "record_actions", "web"]
+
+
+def main() -> None:
+    cli(prog_name="loom")

@@ -1,0 +1,222 @@
+"""`loom import OBJECT FILE`, `loom import resume|revert|list`: importing records from CSV and XLSX."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.base.actors import Actor
+from engine.base.errors import LoomError
+from engine.base.messages import localize
+from engine.imports import (
+    Counts,
+    ImportOptions,
+    ImportReport,
+    bad_rows_report,
+    dry_run,
+    list_imports,
+    load_mapping_file,
+    problems_report,
+    resume_import,
+    revert_import,
+    start_import,
+)
+from engine.loom import Loom
+from runtime.cli.group import Context, _fail, actor_named, cli, cli_locale, pass_context
+from runtime.heap import startup_objects_frozen
+
+SUBCOMMANDS = ("run", "resume", "revert", "list")
+
+
+class _ImportGroup(click.Group):
+    """`loom import OBJECT FILE` runs an import; `loom import resume|revert|list …` manage them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in SUBCOMMANDS and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("import", cls=_ImportGroup)
+def import_group() -> None:
+    """Import records: `loom import OBJECT FILE.csv|FILE.xlsx [options]`, or resume, revert, list."""
+
+
+@import_group.command("run")
+@click.argument("object_name")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping", "mapping_file", type=click.Path(exists=True, path_type=Path), help="JSON column → field."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Import a sample in a transaction that is rolled back; report only."
+)
+@click.option(
+    "--sample", type=click.IntRange(min=1), default=200, show_default=True, help="Rows of a dry run."
+)
+@click.option(
+    "--on-duplicate", type=click.Choice(["skip", "update", "merge"]), default="skip", show_default=True
+)
+@click.option("--key", help="Match rows to records on this unique field instead of the duplicate rules.")
+@click.option(
+    "--report", "report_path", type=click.Path(path_type=Path), help="Write bad rows to OUT.csv or OUT.xlsx."
+)
+@click.option("--as", "username", help="Run as this user (default: the system, which may do anything).")
+@click.option(
+    "--no-normalise", is_flag=True, help="Keep cells as typed (no half-width digits, no phone tidying)."
+)
+@pass_context
+def import_run(
+    ctx: Context,
+    object_name: str,
+    path: Path,
+    mapping_file: Path | None,
+    dry_run: bool,
+    sample: int,
+    on_duplicate: str,
+    key: str | None,
+    report_path: Path | None,
+    username: str | None,
+    no_normalise: bool,
+) -> None:
+    """Import OBJECT records from a CSV or XLSX file."""
+    loom = ctx.loom
+    try:
+        actor = actor_named(loom, username)
+        mapping = load_mapping_file(mapping_file) if mapping_file else None
+        options = ImportOptions(
+            mapping=mapping, on_duplicate=on_duplicate, key=key, normalise=not no_normalise
+        )
+        if dry_run:
+            _dry_run(loom, object_name, path, options, actor, sample, report_path)
+            return
+        with (
+            startup_objects_frozen(loom),
+            click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar,
+        ):
+            report = start_import(loom, object_name, path, options, actor, progress=_advance(bar))
+        _print_report(report)
+        if report_path is not None and report.import_id is not None:
+            _write_report(
+                report_path,
+                bad_rows_report(loom, report.import_id, _format(report_path), locale=cli_locale()),
+            )
+    except LoomError as error:
+        _fail(error)
+
+
+def _dry_run(
+    loom: Loom,
+    object_name: str,
+    path: Path,
+    options: ImportOptions,
+    actor: Actor,
+    sample: int,
+    report_path: Path | None,
+) -> None:
+    report = dry_run(loom, object_name, path, options, actor, sample=sample)
+    click.echo(f"dry run of {report.rows} row(s); nothing was saved")
+    _print_report(report)
+    for problem in report.problems[:20]:
+        reasons = "; ".join(
+            f"{name}: {', '.join(localize(m, cli_locale()) for m in messages)}"
+            for name, messages in problem.reasons.items()
+        )
+        click.echo(f"  line {problem.line} {problem.kind}: {reasons}")
+    if len(report.problems) > 20:
+        click.echo(f"  … and {len(report.problems) - 20} more")
+    if report_path is not None:
+        model = loom.registry.object(object_name)
+        header = _header(path)
+        _write_report(
+            report_path, problems_report(model, header, report.problems, _format(report_path), cli_locale())
+        )
+
+
+def _header(path: Path) -> list[str]:
+    from engine.imports import inspect_file
+
+    return inspect_file(path, sample=0).columns
+
+
+def _advance(bar: Any):  # type: ignore[no-untyped-def]
+    def progress(done: int, total: int) -> None:
+        bar.length = total
+        bar.update(done - bar.pos)
+
+    return progress
+
+
+def _format(path: Path) -> str:
+    return "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+
+
+def _write_report(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    click.echo(f"bad rows written to {path}")
+
+
+def _print_report(report: ImportReport) -> None:
+    counts = report.counts
+    prefix = f"import {report.import_id}: " if report.import_id is not None else ""
+    click.echo(
+        f"{prefix}{report.rows} row(s): {counts.created} created, {counts.updated} updated, "
+        f"{counts.merged} merged, {counts.unchanged} unchanged, {counts.skipped} duplicate(s) skipped, "
+        f"{counts.invalid} invalid"
+    )
+
+
+@import_group.command("resume")
+@click.argument("import_id", type=int)
+@click.option("--as", "username", help="The user who started the import.")
+@pass_context
+def import_resume(ctx: Context, import_id: int, username: str | None) -> None:
+    """Continue an import that stopped, after its last committed batch."""
+    loom = ctx.loom
+    try:
+        with (
+            startup_objects_frozen(loom),
+            click.progressbar(length=1, label=f"import {import_id}", file=sys.stderr) as bar,
+        ):
+            report = resume_import(loom, import_id, actor_named(loom, username), progress=_advance(bar))
+        _print_report(report)
+    except LoomError as error:
+        _fail(error)
+
+
+@import_group.command("revert")
+@click.argument("import_id", type=int)
+@click.option("--as", "username", help="Revert as this user (the one who imported, or an admin).")
+@click.option("--skip-changed", is_flag=True, help="Leave records changed since the import as they are.")
+@pass_context
+def import_revert(ctx: Context, import_id: int, username: str | None, skip_changed: bool) -> None:
+    """Undo an import: delete the records it created, restore the ones it changed."""
+    loom = ctx.loom
+    try:
+        result = revert_import(loom, import_id, actor_named(loom, username), skip_changed=skip_changed)
+    except LoomError as error:
+        _fail(error)
+        return
+    click.echo(f"import {import_id} reverted: {result.deleted} deleted, {result.restored} restored")
+    if result.skipped:
+        click.echo(f"left as they are (changed since): {', '.join(str(i) for i in result.skipped)}")
+
+
+@import_group.command("list")
+@click.option("--object", "object_name", help="Only imports of this object.")
+@pass_context
+def import_list(ctx: Context, object_name: str | None) -> None:
+    """The newest imports with their status and counts."""
+    rows = list_imports(ctx.loom, object_name)
+    if not rows:
+        click.echo("no imports")
+    for row in rows:
+        counts = Counts.from_json(row["counts"])
+        click.echo(
+            f"{row['id']:>5}  {row['created_at']:%Y-%m-%d %H:%M}  {row['object']:<14} {row['status']:<9} "
+            f"{row['rows_done']:>8} rows  +{counts.created} ~{counts.updated + counts.merged} "
+            f"skipped {counts.skipped} invalid {counts.invalid}  {row['file_name']}"
+        )

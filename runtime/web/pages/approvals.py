@@ -1,0 +1,204 @@
+"""Approvals: the inbox (待我审批 / 我已审批 / 我发起的), and the operations of the approval panel and the
+inbox cards (submit, approve, reject, transfer, add an approver, withdraw, remind, comment).
+
+Every button is there only for someone the flow engine would let do it, and the engine checks again.
+An operation started from the inbox returns to the same tab; one started on a record returns to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_timedelta
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import identity
+from engine.base.actors import SYSTEM, Actor
+from engine.base.errors import LoomError
+from engine.flows import FlowError
+from engine.flows.inbox import TABS
+from engine.identity.permissions import access_for
+from metadata.specs import FieldSpec
+from runtime.web.auth import current_actor, current_loom
+from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
+from runtime.web.pages.objects import object_page
+from runtime.web.pages.signin import blueprint
+
+PAGE_SIZE = 20
+
+
+@blueprint.get("/approvals")
+def approvals_inbox() -> str:
+    loom, actor = current_loom(), current_actor()
+    tab = request.args.get("tab", "pending")
+    if tab not in TABS:
+        abort(404)
+    before = request.args.get("before", type=int)
+    locale = page_locale()
+    if actor.user_id is None:
+        items, next_before, waiting = [], None, 0
+    else:
+        page = loom.flows.inbox(actor.user_id, tab, limit=PAGE_SIZE, before=before, locale=locale)
+        items, next_before = page.items, page.next_before
+        waiting = loom.flows.pending_count(actor.user_id)
+    formatter = ValueFormatter(loom, actor, locale)
+    for item in items:
+        _describe(item, actor, formatter)
+    people = []
+    if tab == "pending" and items:  # who a task may be transferred to (the engine checks again)
+        people = [
+            (user["id"], user["display_name"])
+            for user in identity.list_users(loom, include_disabled=False)
+            if user["id"] != actor.user_id
+        ]
+    return render_template(
+        "approvals.html",
+        tab=tab,
+        items=items,
+        next_before=next_before,
+        first_page=before is None,
+        waiting=waiting,
+        formatter=formatter,
+        people=people,
+    )
+
+
+def _describe(item: dict[str, Any], actor: Actor, formatter: ValueFormatter) -> None:
+    """What a card shows beyond the engine's item: labels, the summary fields as formatted values, and
+    how long it has waited (a task since it became the approver's, a submission since it was sent)."""
+    registry = current_loom().registry
+    model = registry.objects.get(item["object"])
+    item["object_label"] = label_text(model.spec.label, item["object"]) if model else item["object"]
+    item["submitter_name"] = item.get("submitter_name") or ""
+    item["fields"] = []
+    if model is not None:
+        access = access_for(registry, actor, item["object"])
+        shown = {name: value for name, value in item["summary"].items() if access.visible(name)}
+        formatter.prepare(model, [shown], shown)
+        item["fields"] = [
+            (field_label(model, name), _summary_value(formatter, model.field(name), value))
+            for name, value in shown.items()
+        ]
+    since = item.get("created_at") if item.get("task_status") == "pending" else item["submitted_at"]
+    item["waited"] = _waited(since)
+
+
+def _summary_value(formatter: ValueFormatter, spec: FieldSpec, value: Any) -> Shown:
+    """A summary field as the card shows it. A linked record the approver may not open is named all
+    the same (they are asked to decide on it), without a link."""
+    if spec.type == "lookup" and value is not None:
+        target = spec.param("target")
+        if value not in formatter.titles[target]:
+            title = current_loom().queries(SYSTEM).titles(target, [value]).get(value)
+            if title is not None:
+                return Shown(str(title))
+    return formatter.value(spec, value)
+
+
+def _waited(since: datetime | None) -> str:
+    """How long ago, in words: 2小时 / 3天 (at least a minute)."""
+    if since is None:
+        return ""
+    elapsed = max(current_loom().clock.now() - since, timedelta(minutes=1))
+    return format_timedelta(elapsed, locale=page_locale())
+
+
+@blueprint.post("/app/<object_name>/<int:record_id>/submit")
+def submit_for_approval(object_name: str, record_id: int) -> Response:
+    object_page(object_name)
+    flow = request.form.get("flow") or None
+    comment = request.form.get("comment", "").strip() or None
+    return _flow_step(
+        lambda actor: current_loom().flows.submit(object_name, record_id, flow, actor=actor, comment=comment),
+        _("Submitted for approval"),
+        (object_name, record_id),
+    )
+
+
+@blueprint.post("/approvals/tasks/<int:task_id>/<any(approve, reject):decision>")
+def decide_task(task_id: int, decision: str) -> Response:
+    flows = current_loom().flows
+    comment = request.form.get("comment", "").strip()
+    if decision == "approve":
+        step = lambda actor: flows.approve(task_id, actor=actor, comment=comment or None)  # noqa: E731
+        done = _("Approved")
+    else:
+        step = lambda actor: flows.reject(task_id, actor=actor, comment=comment)  # noqa: E731
+        done = _("Rejected")
+    return _flow_step(step, done)
+
+
+@blueprint.post("/approvals/tasks/<int:task_id>/<any(transfer, add_approver):operation>")
+def hand_on_task(task_id: int, operation: str) -> Response:
+    """转交 the task to someone else, or 加签: ask someone to approve before or after the approver."""
+    flows = current_loom().flows
+    person = request.form.get("user_id", type=int)
+    comment = request.form.get("comment", "").strip() or None
+    if person is None:
+        flash(_("Choose the person to hand the approval to"), "error")
+        return _back()
+    if operation == "transfer":
+        step = lambda actor: flows.transfer(task_id, person, actor=actor, comment=comment)  # noqa: E731
+        done = _("Transferred")
+    else:
+        position = request.form.get("position", "before")
+        if position not in ("before", "after"):
+            flash(_("Choose whether they approve before or after you"), "error")
+            return _back()
+        step = lambda actor: flows.add_approver(  # noqa: E731
+            task_id, person, position=position, actor=actor, comment=comment
+        )
+        done = _("Approver added")
+    return _flow_step(step, done)
+
+
+@blueprint.post("/approvals/<int:instance_id>/<any(withdraw, remind, comment):operation>")
+def instance_operation(instance_id: int, operation: str) -> Response:
+    flows = current_loom().flows
+    text = request.form.get("comment", "").strip()
+    steps = {
+        "withdraw": (
+            lambda actor: flows.withdraw(instance_id, actor=actor, comment=text or None),
+            _("Withdrawn"),
+        ),
+        "remind": (lambda actor: flows.remind(instance_id=instance_id, actor=actor), _("Reminder sent")),
+        "comment": (lambda actor: flows.comment(instance_id, text, actor=actor), _("Comment added")),
+    }
+    step, done = steps[operation]
+    return _flow_step(step, done)
+
+
+def _flow_step(step: Callable[[Actor], Any], done: str, record: tuple[str, int] | None = None) -> Response:
+    """Run one flow operation as the actor; say what happened, or why the engine refused it."""
+    try:
+        step(current_actor())
+    except (FlowError, LoomError) as error:
+        flash(error_text(error), "error")
+    else:
+        flash(done, "success")
+    return _back(record)
+
+
+def _back(record: tuple[str, int] | None = None) -> Response:
+    """To the inbox tab the form came from, else to the record (when the actor may still open it)."""
+    tab = request.form.get("tab")
+    if tab in TABS:
+        return redirect(url_for(".approvals_inbox", tab=tab))  # type: ignore[return-value]
+    form = request.form
+    object_name, record_id = record or (form.get("object", ""), form.get("record_id", type=int))
+    if object_name and record_id is not None and _readable(object_name, record_id):
+        return redirect(url_for(".record_detail", object_name=object_name, record_id=record_id))  # type: ignore[return-value]
+    return redirect(url_for(".approvals_inbox"))  # type: ignore[return-value]
+
+
+def _readable(object_name: str, record_id: int) -> bool:
+    """Whether the actor may still open the record (an approver may decide on one they cannot open)."""
+    try:
+        current_loom().records(current_actor()).get(object_name, record_id)
+    except LoomError:
+        return False
+    return True
