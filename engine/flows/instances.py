@@ -114,6 +114,14 @@ def latest_instance(conn: Connection, object_name: str, record_id: int) -> Insta
     return Instance.from_row(row) if row is not None else None
 
 
+def has_running(conn: Connection, flow: str) -> bool:
+    """Whether any approval of the flow is still running (a flow with some cannot be removed)."""
+    query = select(flow_instances.c.id).where(
+        flow_instances.c.flow == flow, flow_instances.c.status == "running"
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
 def instances_of_record(conn: Connection, object_name: str, record_id: int) -> list[Instance]:
     """Every submission of the record, oldest first."""
     rows = conn.execute(

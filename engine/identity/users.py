@@ -87,6 +87,13 @@ def get_user(loom: Loom, user_id: int, *, conn: Connection | None = None) -> dic
         return public_users(conn, [user_row(conn, user_id)])[0]
 
 
+def is_active_user(loom: Loom, user_id: int) -> bool:
+    """Whether the id is a user who may sign in and own records (an unknown id is not)."""
+    with loom.read() as conn:
+        row = conn.execute(select(users.c.active).where(users.c.id == user_id)).first()
+    return row is not None and bool(row.active)
+
+
 def user_by_username(loom: Loom, username: str, *, conn: Connection | None = None) -> dict[str, Any]:
     """The user with that username, whatever its case."""
     name = username.strip().lower() if isinstance(username, str) else username

@@ -1,0 +1,1 @@
+"""Packages: installing, upgrading, exporting and uninstalling them."""

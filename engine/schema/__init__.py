@@ -1,0 +1,1 @@
+"""Objects as tables: the registry, table shapes, schema sync, removal and metadata changes."""

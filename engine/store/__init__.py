@@ -1,0 +1,1 @@
+"""The database: opening it, Loom's own tables, the audit log, counters and metadata documents."""

@@ -50,19 +50,35 @@ def notify(
 
 def unread_for(conn: Connection, user_id: int, limit: int = 100) -> list[dict[str, Any]]:
     """A user's unread notifications, newest first."""
-    query = (
-        select(notifications)
-        .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
-        .order_by(notifications.c.id.desc())
-        .limit(limit)
-    )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return notifications_for(conn, user_id, limit, unread_only=True)
+
+
+def notifications_for(
+    conn: Connection, user_id: int, limit: int, *, unread_only: bool
+) -> list[dict[str, Any]]:
+    """A user's notifications, newest first: the unread ones, or all."""
+    query = select(notifications).where(notifications.c.user_id == user_id)
+    if unread_only:
+        query = query.where(notifications.c.read_at.is_(None))
+    return [
+        dict(row._mapping) for row in conn.execute(query.order_by(notifications.c.id.desc()).limit(limit))
+    ]
 
 
 def unread_count(conn: Connection, user_id: int) -> int:
     """How many unread notifications the bell shows."""
     query = select(func.count()).where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
     return int(conn.execute(query).scalar_one())
+
+
+def mark_all_read(conn: Connection, user_id: int, now: datetime) -> int:
+    """Mark every unread notification of the user read. Returns how many changed."""
+    result = conn.execute(
+        update(notifications)
+        .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
+        .values(read_at=now)
+    )
+    return int(result.rowcount)
 
 
 def mark_read(conn: Connection, user_id: int, ids: Sequence[int], now: datetime) -> int:

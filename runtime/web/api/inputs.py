@@ -10,13 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import BaseConverter
 
+from engine import identity
 from engine.base.errors import LoomError
 from engine.loom import Loom
-from engine.store.system_tables import users
 from runtime.web.errors import RequestInvalid
 
 MAX_ID = 2**63 - 1
@@ -94,9 +93,7 @@ def record_values(loom: Loom, body: dict[str, Any]) -> dict[str, Any]:
     # null leaves a record without an owner, as a lead in the pool is.
     if body.get("owner") is not None:
         owner = required_id(body, "owner")
-        with loom.read() as conn:
-            row = conn.execute(select(users.c.active).where(users.c.id == owner)).first()
-        if row is None or not row.active:
+        if not identity.is_active_user(loom, owner):
             message = f"there is no active user with id {owner}"
             raise RequestInvalid(message, {"owner": [message]})
     return body

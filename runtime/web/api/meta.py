@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, jsonify
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from engine import identity
 from engine.base.actors import Actor
 from engine.base.errors import InvalidMetadata, LoomError, SchemaChangeRefused
+from engine.flows.instances import has_running
 from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
 from engine.rules.schedules import sync_rule_schedules
 from engine.schema.changes import apply_objects
 from engine.schema.registry import Registry
 from engine.store.documents import delete_document, get_document, load_documents, revisions
-from engine.store.system_tables import flow_instances
 from metadata import validation
 from metadata.problems import Problem
 from runtime.web.api.blueprint import blueprint
@@ -184,12 +183,7 @@ def _refuse_removal(loom: Loom, conn: Any, registry: Registry, kind: MetaKind, n
     if kind.kind == "role" and identity.roles_in_use(loom, conn=conn).get(name):
         raise MetadataConflict(f"role {name!r} is held by users; take it from them first")
     if kind.kind == "flow":
-        running = conn.execute(
-            select(flow_instances.c.id)
-            .where(flow_instances.c.flow == name, flow_instances.c.status == "running")
-            .limit(1)
-        ).first()
-        if running is not None:
+        if has_running(conn, name):
             raise MetadataConflict(f"flow {name!r} has approvals running; let them end first")
         starters = sorted(
             rule.name

@@ -24,9 +24,9 @@ from engine.identity.permissions import access_for
 from metadata.specs import FieldSpec
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
 from runtime.web.pages.objects import object_page
-from runtime.web.pages.signin import blueprint
 
 PAGE_SIZE = 20
 

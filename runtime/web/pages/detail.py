@@ -13,11 +13,11 @@ from engine.records.timeline import timeline
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
 from runtime.web.pages.approval_panel import approval_panel
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec
 from runtime.web.pages.layout import form_sections, hidden_by_form
 from runtime.web.pages.list_query import default_columns
 from runtime.web.pages.objects import ObjectPage, may_change_record, object_page
-from runtime.web.pages.signin import blueprint
 
 RELATED_ROWS = 5
 RELATED_COLUMNS = 3

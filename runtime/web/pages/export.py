@@ -17,10 +17,10 @@ from openpyxl import Workbook
 from engine.loom import Loom
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
 from runtime.web.pages.list_query import ListQuery, default_sort
 from runtime.web.pages.objects import ObjectPage, object_page
-from runtime.web.pages.signin import blueprint
 
 EXPORT_LIMIT = 10_000
 BATCH = 500

@@ -13,8 +13,8 @@ from engine.base.errors import LoomError
 from engine.files import FileRefused
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.files_http import file_response, refusal_text
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import ObjectPage
-from runtime.web.pages.signin import blueprint
 
 
 @blueprint.get("/app/<object_name>/<int:record_id>/files/<field>/<key>")

@@ -21,11 +21,11 @@ from engine.base.errors import ConflictError, LoomError, RecordInvalid
 from engine.records.forms import check_form, evaluate_form
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import field_errors, label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.files import take_uploads
 from runtime.web.pages.formatting import ValueFormatter, field_label
 from runtime.web.pages.layout import form_sections
 from runtime.web.pages.objects import ObjectPage, object_page
-from runtime.web.pages.signin import blueprint
 
 INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "date": "date", "datetime": "datetime-local"}
 NUMBER_TYPES = ("integer", "decimal", "currency", "percent")

@@ -11,9 +11,9 @@ from engine.records.recent import recent_records
 from engine.work.notifications import unread_for
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter
 from runtime.web.pages.objects import may
-from runtime.web.pages.signin import blueprint
 
 HOME_LIMIT = 8
 

@@ -44,8 +44,8 @@ from engine.imports import (
 from engine.loom import Loom
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale, said
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import may
-from runtime.web.pages.signin import blueprint
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 _UPLOAD_NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")

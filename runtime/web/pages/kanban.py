@@ -18,10 +18,10 @@ from engine.identity.permissions import PermissionDenied
 from engine.records.queries import Page
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter, field_label
 from runtime.web.pages.list_query import ListQuery, default_columns
 from runtime.web.pages.objects import ObjectPage, flash_errors, object_page
-from runtime.web.pages.signin import blueprint
 
 CARDS_PER_COLUMN = 20
 CARD_FIELDS = 3

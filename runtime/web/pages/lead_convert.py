@@ -15,9 +15,9 @@ from engine.schema.registry import ObjectModel
 from runtime.web.api.inputs import MAX_ID
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import object_page
 from runtime.web.pages.record_actions import refusal_text
-from runtime.web.pages.signin import blueprint
 
 EDITABLE_TYPES = frozenset(
     {"text", "phone", "email", "url", "integer", "decimal", "currency", "percent", "date"}

@@ -13,10 +13,10 @@ from engine.identity.permissions import PermissionDenied
 from engine.records import views as saved_views
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec
 from runtime.web.pages.list_query import ListQuery, default_sort, filter_fields, page_size
 from runtime.web.pages.objects import ObjectPage, flash_errors, object_page
-from runtime.web.pages.signin import blueprint
 
 BULK_TYPES = ("select", "boolean")
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 from engine import identity
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import SESSION_KEY, supported
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import safe_next
-from runtime.web.pages.signin import blueprint
 
 
 @blueprint.post("/locale")

@@ -8,8 +8,8 @@ from flask import Response, abort, jsonify, request
 from engine.base.errors import UnknownObject
 from engine.records.lookup_search import LookupSearch, parent_links
 from runtime.web.auth import current_actor, current_loom
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import object_page
-from runtime.web.pages.signin import blueprint
 
 PAGE_SIZE = 20
 PARENT_PREFIX = "parent."

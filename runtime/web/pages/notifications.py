@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from engine.store.system_tables import notifications
-from engine.work.notifications import mark_read
+from engine.work.notifications import mark_all_read, mark_read, notifications_for
 from runtime.web.auth import current_actor, current_loom
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import safe_next
-from runtime.web.pages.signin import blueprint
 
 PAGE_SIZE = 50
 
@@ -19,14 +17,8 @@ def notifications_page() -> str:
     actor = current_actor()
     loom = current_loom()
     only_unread = request.args.get("show") != "all"
-    query = select(notifications).where(notifications.c.user_id == actor.user_id)
-    if only_unread:
-        query = query.where(notifications.c.read_at.is_(None))
     with loom.read() as conn:
-        rows = [
-            dict(row._mapping)
-            for row in conn.execute(query.order_by(notifications.c.id.desc()).limit(PAGE_SIZE))
-        ]
+        rows = notifications_for(conn, actor.user_id, PAGE_SIZE, unread_only=only_unread)
     return render_template("notifications.html", items=rows, only_unread=only_unread)
 
 
@@ -38,13 +30,7 @@ def notifications_read() -> Response:
     ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
     with loom.begin() as conn:
         if request.form.get("all"):
-            ids = [
-                row.id
-                for row in conn.execute(
-                    select(notifications.c.id).where(
-                        notifications.c.user_id == actor.user_id, notifications.c.read_at.is_(None)
-                    )
-                )
-            ]
-        mark_read(conn, actor.user_id, ids, loom.clock.now())
+            mark_all_read(conn, actor.user_id, loom.clock.now())
+        else:
+            mark_read(conn, actor.user_id, ids, loom.clock.now())
     return redirect(safe_next(url_for(".notifications_page")))  # type: ignore[return-value]

@@ -18,6 +18,7 @@ from engine.schema.registry import ObjectModel
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, said
 
+
 @dataclass(frozen=True)
 class ObjectPage:
     """One object as the actor sees it: its model, their access, and its labels in the page's language."""

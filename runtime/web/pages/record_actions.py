@@ -15,10 +15,10 @@ from engine.records import conversion, ownership
 from engine.rules import pool
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter, field_label
 from runtime.web.pages.list_query import default_columns
 from runtime.web.pages.objects import ObjectPage, flash_errors, may_change_record, object_page
-from runtime.web.pages.signin import blueprint
 
 POOL_ROWS = 100
 

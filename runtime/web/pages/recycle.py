@@ -19,8 +19,8 @@ from engine.records.recycle_bin import deleted_records, may_purge, purge
 from metadata.specs import FieldSpec
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text
+from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.objects import ObjectPage, may_change_record, nav_objects, object_page
-from runtime.web.pages.signin import blueprint
 
 PER_OBJECT = 20
 PAGE_SIZE = 50
