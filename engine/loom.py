@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -57,6 +58,10 @@ class Loom:
         self.functions: FunctionRegistry = self.registries.functions
         self.actions: ActionRegistry = self.registries.actions
         self.channels: ChannelRegistry = self.registries.channels
+        # Each channel's own settings (SMTP server, webhook signing), read once from the environment.
+        self.channel_settings: dict[str, Any] = {
+            name: kind.from_env() for name in self.channels if (kind := self.channels.get(name).settings)
+        }
         # Kinds of due work → the function that runs one item (rules, flow deadlines, reminders).
         self.due_handlers: dict[str, Handler] = {}
         self._registry: Registry | None = None

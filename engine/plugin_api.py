@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from engine.base.errors import FieldValueError
-from engine.base.settings import Settings
+from engine.base.settings import EnvSettings
 from engine.expressions import Function, FunctionRegistry, default_functions
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.registry import FieldTypeRegistry
-from engine.rules.actions import Action, ActionContext, ActionFailed, ActionRegistry
-from engine.work.outbox import Channel, ChannelRegistry, OutboxMessage, enqueue
+from engine.rules.actions import Action, ActionFailed, ActionRegistry
+from engine.rules.plugin_actions import PluginAction, PluginActionContext
+from engine.work.outbox import Channel, ChannelRegistry, OutboxMessage
 from metadata.specs import FieldSpec, ObjectSpec
 
 ENTRY_POINT_GROUP = "loom.plugins"
@@ -19,19 +20,19 @@ ENTRY_POINT_GROUP = "loom.plugins"
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Action",
-    "ActionContext",
     "ActionFailed",
     "Channel",
+    "EnvSettings",
     "FieldSpec",
     "FieldType",
     "FieldValueError",
     "Function",
     "ObjectSpec",
     "OutboxMessage",
+    "PluginAction",
+    "PluginActionContext",
     "PluginContext",
-    "Settings",
     "Source",
-    "enqueue",
     "load_plugins",
 ]
 

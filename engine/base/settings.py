@@ -1,25 +1,51 @@
-"""Instance settings: mail server, signing secrets, limits — from the environment unless given."""
+"""Instance settings (limits, files, the worker) from LOOM_<NAME> variables unless given.
+
+Plugins declare their own settings the same way (`EnvSettings`), so the engine's know nothing of
+SMTP servers or webhook signing.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Self
+
+
+class EnvSettings:
+    """A frozen dataclass of settings, each field read from LOOM_<FIELD> (or the field's `env`)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):  # type: ignore[arg-type]
+            name = spec.metadata.get("env", f"LOOM_{spec.name.upper()}")
+            raw = environ.get(name) if name else None
+            if raw is None:
+                continue
+            kind = type(spec.default)
+            values[spec.name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+        values |= cls.extra_from_env(environ)
+        return replace(cls(**values), **overrides)  # type: ignore[type-var]
+
+    @classmethod
+    def extra_from_env(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Values a subclass reads in its own way (e.g. a family of variables); none by default."""
+        return {}
+
+
+def env_field(variable: str, default: Any) -> Any:
+    """A settings field read from a variable other than LOOM_<FIELD>."""
+    return field(default=default, metadata={"env": variable})
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything an instance may be configured with; each field reads LOOM_<NAME> from the environment."""
+class Settings(EnvSettings):
+    """What the engine may be configured with; each field reads LOOM_<NAME> from the environment."""
 
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    mail_from: str = "loom@localhost"
-    webhook_secret: str = "change-me"
-    webhook_timeout: float = 10.0
+    # The key of inbound rule webhooks; the webhook plugin signs outgoing calls with the same variable.
+    inbound_secret: str = env_field("LOOM_WEBHOOK_SECRET", "change-me")
     rule_depth_limit: int = 8
     outbox_max_attempts: int = 12
     worker_interval: float = 30.0
@@ -34,22 +60,3 @@ class Settings:
     files_s3_region: str = ""
     files_s3_access_key: str = ""
     files_s3_secret_key: str = ""
-    secrets: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            raw = environ.get(f"LOOM_{spec.name.upper()}")
-            if raw is None or spec.name == "secrets":
-                continue
-            kind = type(spec.default)
-            values[spec.name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
-        # Named secrets for webhook signatures: LOOM_SECRET_<NAME>=value → secrets["name"].
-        values["secrets"] = {
-            key[len("LOOM_SECRET_") :].lower(): value
-            for key, value in environ.items()
-            if key.startswith("LOOM_SECRET_")
-        }
-        return replace(cls(**values), **overrides)

@@ -32,7 +32,7 @@ class InboundNotConfigured(LoomError):
 
 def inbound_key(settings: Settings, rule_name: str) -> str:
     """The key that lets an outside system call `rule_name`."""
-    secret = settings.webhook_secret
+    secret = settings.inbound_secret
     if not secret or secret == PLACEHOLDER_SECRET:
         raise InboundNotConfigured()
     return hmac.new(secret.encode(), f"inbound:{rule_name}".encode(), hashlib.sha256).hexdigest()

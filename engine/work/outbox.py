@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, insert, select, update
 
-from engine.base.settings import Settings
+from engine.base.settings import EnvSettings
 from engine.store.system_tables import outbox
 
 if TYPE_CHECKING:
@@ -31,11 +31,16 @@ class OutboxMessage:
 
 
 class Channel:
-    """A way out of the system (SMTP, HTTP …). `deliver` raises on failure; the outbox retries."""
+    """A way out of the system (SMTP, HTTP …). `deliver` raises on failure; the outbox retries.
+
+    `settings` is the channel's own settings class; the Loom reads it from the environment once and
+    hands it to every delivery (tests and embedders replace it in `loom.channel_settings`).
+    """
 
     name: ClassVar[str]
+    settings: ClassVar[type[EnvSettings] | None] = None
 
-    def deliver(self, message: OutboxMessage, settings: Settings) -> None:
+    def deliver(self, message: OutboxMessage, settings: Any) -> None:
         raise NotImplementedError
 
 
@@ -107,7 +112,7 @@ def deliver_outbox(loom: Loom, limit: int = 100) -> dict[str, int]:
     counts = {"delivered": 0, "retrying": 0, "failed": 0}
     for message in messages:
         try:
-            loom.channels.get(message.channel).deliver(message, loom.settings)
+            loom.channels.get(message.channel).deliver(message, loom.channel_settings.get(message.channel))
         except Exception as error:
             outcome = _record_failure(loom, message, f"{type(error).__name__}: {error}")
         else:

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from email.utils import parseaddr
 from typing import Any
 
-from engine.plugin_api import Action, ActionContext, ActionFailed, enqueue
+from engine.plugin_api import ActionFailed, PluginAction, PluginActionContext
 
 _EXPRESSION = {"type": "string", "minLength": 1}
 # Commas and semicolons both separate addresses when an expression gives them as one text.
 _SEPARATORS = re.compile(r"[,;]")
 
 
-class SendEmail(Action):
+class SendEmail(PluginAction):
     """Queue an e-mail; the worker sends it after the change commits (nothing for a rollback)."""
 
     name = "send_email"
@@ -25,7 +25,7 @@ class SendEmail(Action):
         "additionalProperties": False,
     }
 
-    def run(self, ctx: ActionContext, spec: Any) -> dict[str, Any]:
+    def perform(self, ctx: PluginActionContext, spec: Any) -> dict[str, Any]:
         to = recipients(ctx.evaluate(spec.param("to")))
         if not to:
             # A record without an address is not an error in the record: there is no one to write to.
@@ -36,7 +36,7 @@ class SendEmail(Action):
             "body": _text(ctx.evaluate(spec.param("body"))),
         }
         key = ctx.idempotency_key("email")
-        enqueue(ctx.conn, "email", message, key, ctx.ectx.now, source=f"rule:{ctx.rule.name}")
+        ctx.enqueue("email", message, key)
         return {"to": to, "queued": key}
 
 

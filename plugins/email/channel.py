@@ -8,7 +8,8 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from engine.plugin_api import Channel, OutboxMessage, Settings
+from engine.plugin_api import Channel, OutboxMessage
+from plugins.email.settings import EmailSettings
 
 SMTP_TIMEOUT = 30.0
 IMPLICIT_TLS_PORT = 465  # "submissions" (RFC 8314): TLS from the first byte rather than STARTTLS
@@ -21,7 +22,7 @@ def message_id(key: str, mail_from: str) -> str:
     return f"<loom.{digest}@{domain}>"
 
 
-def build_message(message: OutboxMessage, settings: Settings) -> EmailMessage:
+def build_message(message: OutboxMessage, settings: EmailSettings) -> EmailMessage:
     body = message.message
     mail = EmailMessage()
     mail["From"] = settings.mail_from
@@ -38,8 +39,9 @@ def build_message(message: OutboxMessage, settings: Settings) -> EmailMessage:
 
 class EmailChannel(Channel):
     name = "email"
+    settings = EmailSettings
 
-    def deliver(self, message: OutboxMessage, settings: Settings) -> None:
+    def deliver(self, message: OutboxMessage, settings: EmailSettings) -> None:
         mail = build_message(message, settings)
         with _connect(settings) as smtp:
             if settings.smtp_user:
@@ -50,7 +52,7 @@ class EmailChannel(Channel):
             smtp.send_message(mail, to_addrs=[parseaddr(to)[1] for to in message.message["to"]])
 
 
-def _connect(settings: Settings) -> smtplib.SMTP:
+def _connect(settings: EmailSettings) -> smtplib.SMTP:
     # An explicit context: without one, smtplib's TLS does not verify the server's certificate.
     context = ssl.create_default_context()
     if settings.smtp_port == IMPLICIT_TLS_PORT:

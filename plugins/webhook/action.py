@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from engine.plugin_api import Action, ActionContext, enqueue
+from engine.plugin_api import PluginAction, PluginActionContext
 
 
-class CallWebhook(Action):
+class CallWebhook(PluginAction):
     """Queue a POST; the worker sends it after the change commits, retrying until a 2xx answer."""
 
     name = "call_webhook"
@@ -30,15 +30,19 @@ class CallWebhook(Action):
         "additionalProperties": False,
     }
 
-    def run(self, ctx: ActionContext, spec: Any) -> dict[str, Any]:
+    def perform(self, ctx: PluginActionContext, spec: Any) -> dict[str, Any]:
         expressions = spec.param("payload")
         if expressions:
             payload = {key: json_safe(ctx.evaluate(text)) for key, text in expressions.items()}
         else:
-            payload = {"rule": ctx.rule.name, "object": ctx.model.name, "record": json_safe(ctx.record)}
+            payload = {
+                "rule": ctx.rule_name,
+                "object": ctx.object_name,
+                "record": json_safe(dict(ctx.record)),
+            }
         message = {"url": spec.param("url"), "payload": payload, "secret": spec.param("secret")}
         key = ctx.idempotency_key("webhook")
-        enqueue(ctx.conn, "webhook", message, key, ctx.ectx.now, source=f"rule:{ctx.rule.name}")
+        ctx.enqueue("webhook", message, key)
         return {"url": spec.param("url"), "queued": key}
 
 

@@ -7,7 +7,8 @@ import json
 import ssl
 from urllib.parse import urlsplit
 
-from engine.plugin_api import Channel, OutboxMessage, Settings
+from engine.plugin_api import Channel, OutboxMessage
+from plugins.webhook.settings import NOT_WEBHOOK_SECRETS, SECRET_PREFIX, WebhookSettings
 from plugins.webhook.signing import SIGNATURE_HEADER, sign
 
 USER_AGENT = "Loom-Webhook/1"
@@ -22,21 +23,25 @@ def encode_body(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def signing_secret(secret_name: str | None, settings: Settings) -> str:
+def signing_secret(secret_name: str | None, settings: WebhookSettings) -> str:
     if not secret_name:
         return settings.webhook_secret
+    variable = f"{SECRET_PREFIX}{secret_name.upper()}"
+    if secret_name in NOT_WEBHOOK_SECRETS:
+        raise LookupError(f"{variable} signs web sessions and is never a webhook secret; name another secret")
     try:
         return settings.secrets[secret_name]
     except KeyError:
         raise LookupError(
-            f"the webhook names the secret {secret_name!r}, but LOOM_SECRET_{secret_name.upper()} is not set"
+            f"the webhook names the secret {secret_name!r}, but {variable} is not set"
         ) from None
 
 
 class WebhookChannel(Channel):
     name = "webhook"
+    settings = WebhookSettings
 
-    def deliver(self, message: OutboxMessage, settings: Settings) -> None:
+    def deliver(self, message: OutboxMessage, settings: WebhookSettings) -> None:
         url = message.message["url"]
         body = encode_body(message.message["payload"])
         headers = {

@@ -87,8 +87,8 @@ def inbox(loom: Loom) -> Iterator[Inbox]:
     handler = Inbox()
     server = LoopbackSMTP(handler)
     server.start()
-    loom.settings = replace(
-        loom.settings,
+    loom.channel_settings["email"] = replace(
+        loom.channel_settings["email"],
         smtp_host="127.0.0.1",
         smtp_port=server.port,
         smtp_user="",
@@ -128,7 +128,7 @@ def test_a_saved_record_sends_its_email_with_chinese_text_intact(mailing: Loom, 
     assert mail.message.get_content() == "尊敬的王芳：\n感谢您注册云杉会员。\n所在城市：上海\n"
     assert mail.message.get_content_charset() == "utf-8"
     # The Message-ID depends only on the idempotency key: a resent copy carries the same one.
-    assert mail.message["Message-ID"] == message_id(row["key"], mailing.settings.mail_from)
+    assert mail.message["Message-ID"] == message_id(row["key"], mailing.channel_settings["email"].mail_from)
     assert mail.message["X-Loom-Idempotency-Key"] == row["key"]
 
     assert run_pass(mailing)["delivered"] == 0 and len(inbox.received) == 1
@@ -160,7 +160,7 @@ def test_a_record_without_an_address_queues_nothing(mailing: Loom, inbox: Inbox)
 def test_an_unreachable_mail_server_is_retried(mailing: Loom, inbox: Inbox) -> None:
     with socket.create_server(("127.0.0.1", 0)) as unused:
         closed_port = unused.getsockname()[1]
-    mailing.settings = replace(mailing.settings, smtp_port=closed_port)
+    mailing.channel_settings["email"] = replace(mailing.channel_settings["email"], smtp_port=closed_port)
     mailing.records().create("member", {"name": "陈静", "email": "chen.jing@yunshan.example"})
 
     assert run_pass(mailing)["retrying"] == 1

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from engine.base.settings import Settings
 from engine.loom import Loom
 from engine.schema.changes import apply_objects
 from engine.store.system_tables import outbox
@@ -20,6 +21,8 @@ from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from plugins.webhook import verify
 from plugins.webhook.action import json_safe
+from plugins.webhook.channel import signing_secret
+from plugins.webhook.settings import WebhookSettings
 from runtime.worker import run_pass
 from tests.plugins.http_receiver import WebhookReceiver
 
@@ -69,7 +72,9 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def hooked(loom: Loom, receiver: WebhookReceiver) -> Loom:
-    loom.settings = replace(loom.settings, secrets={"erp": SECRET}, webhook_timeout=5.0)
+    loom.channel_settings["webhook"] = replace(
+        loom.channel_settings["webhook"], secrets={"erp": SECRET}, webhook_timeout=5.0
+    )
     apply_objects(loom, [DEAL], rules=[webhook_rule(receiver.url, secret="erp")])
     return loom
 
@@ -104,7 +109,9 @@ def test_a_saved_record_is_posted_as_signed_json(hooked: Loom, receiver: Webhook
     expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
     assert request.headers["X-Loom-Signature"] == expected
     assert verify(request.body, request.headers["X-Loom-Signature"], SECRET)
-    assert not verify(request.body, request.headers["X-Loom-Signature"], hooked.settings.webhook_secret)
+    assert not verify(
+        request.body, request.headers["X-Loom-Signature"], hooked.channel_settings["webhook"].webhook_secret
+    )
 
     assert run_pass(hooked) == NO_WORK and len(receiver.requests) == 1
 
@@ -112,7 +119,9 @@ def test_a_saved_record_is_posted_as_signed_json(hooked: Loom, receiver: Webhook
 def test_payload_expressions_are_evaluated_and_unsigned_hooks_use_the_default_secret(
     loom: Loom, receiver: WebhookReceiver
 ) -> None:
-    loom.settings = replace(loom.settings, webhook_secret="instance-secret")
+    loom.channel_settings["webhook"] = replace(
+        loom.channel_settings["webhook"], webhook_secret="instance-secret"
+    )
     payload = {"customer": "name", "total": "amount * 2", "follow_up": "add_days(signed_on, 30)"}
     apply_objects(loom, [DEAL], rules=[webhook_rule(receiver.url, payload=payload)])
     loom.records().create("deal", {"name": "北京华信", "amount": "10.25", "signed_on": "2026-11-20"})
@@ -163,7 +172,7 @@ def test_a_lost_acknowledgement_resends_the_same_request_and_the_receiver_acts_o
     hooked: Loom, receiver: WebhookReceiver
 ) -> None:
     loom = hooked
-    loom.settings = replace(loom.settings, webhook_timeout=0.5)
+    loom.channel_settings["webhook"] = replace(loom.channel_settings["webhook"], webhook_timeout=0.5)
     receiver.late_by = 1.5  # the first request is processed, but its answer comes after the timeout
     loom.records().create("deal", {"name": "深圳前海贸易"})
 
@@ -183,7 +192,7 @@ def test_a_lost_acknowledgement_resends_the_same_request_and_the_receiver_acts_o
 def test_a_missing_named_secret_fails_the_delivery_and_says_which_setting(
     hooked: Loom, receiver: WebhookReceiver
 ) -> None:
-    hooked.settings = replace(hooked.settings, secrets={})
+    hooked.channel_settings["webhook"] = replace(hooked.channel_settings["webhook"], secrets={})
     hooked.records().create("deal", {"name": "成都天府"})
 
     assert run_pass(hooked) == {**NO_WORK, "retrying": 1}
@@ -212,3 +221,21 @@ def test_record_values_become_json_values() -> None:
         "amount": "1.50",
         "tags": ["a", "b"],
     }
+
+
+def test_named_secrets_come_from_the_environment_but_never_the_session_key() -> None:
+    environ = {
+        "LOOM_SECRET_ERP": "erp-secret",
+        "LOOM_SECRET_KEY": "signs-sessions",
+        "LOOM_WEBHOOK_TIMEOUT": "2.5",
+    }
+    settings = WebhookSettings.from_env(environ)
+    assert settings.secrets == {"erp": "erp-secret"} and settings.webhook_timeout == 2.5
+    with pytest.raises(LookupError, match="LOOM_SECRET_KEY signs web sessions and is never a webhook secret"):
+        signing_secret("key", settings)
+
+
+def test_the_engine_settings_know_no_smtp_server_or_webhook_signing() -> None:
+    engine_fields = {spec.name for spec in fields(Settings)}
+    assert not {name for name in engine_fields if name.startswith(("smtp", "mail", "webhook", "secret"))}
+    assert Settings.from_env({"LOOM_WEBHOOK_SECRET": "inbound-key"}).inbound_secret == "inbound-key"

@@ -19,7 +19,7 @@ SECRET = "a-long-random-webhook-secret"
 
 @pytest.fixture
 def api(crm: Loom) -> Api:
-    crm.settings = replace(crm.settings, webhook_secret=SECRET)
+    crm.settings = replace(crm.settings, inbound_secret=SECRET)
     world = Api(crm)
     world.person("admin", ["admin"])
     world.person("wang.fang", ["sales_rep"])
@@ -78,7 +78,7 @@ def test_a_rule_that_is_not_inbound_is_404_even_with_its_key(api: Api) -> None:
 
 
 def test_inbound_rules_are_off_while_the_secret_is_the_placeholder(api: Api) -> None:
-    api.loom.settings = replace(api.loom.settings, webhook_secret="change-me")
+    api.loom.settings = replace(api.loom.settings, inbound_secret="change-me")
     response = api.post("/hooks/website_contact_form", query_string={"key": "x"}, json={}, as_=None)
     assert response.status_code == 403
     assert "LOOM_WEBHOOK_SECRET" in error_of(response)["message"]
