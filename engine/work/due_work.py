@@ -10,19 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.rules.runlog import RunEntry, watch_failures
 from engine.store.system_tables import due_work
+from engine.work.queue import JobQueue
 
 if TYPE_CHECKING:
     from engine.loom import Loom
 
 LEASE = timedelta(minutes=10)
-RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
+QUEUE = JobQueue(due_work, due_column="due_at", claimed_status="running", lease=LEASE)
 
 
 @dataclass(frozen=True)
@@ -82,19 +83,7 @@ def cancel_prefix(conn: Connection, prefix: str) -> None:
 
 def claim(conn: Connection, now: datetime, limit: int = 100) -> list[DueItem]:
     """Take due rows (and rows whose worker died holding them) for this worker, oldest first."""
-    ready = (due_work.c.status == "pending") | (
-        (due_work.c.status == "running") & (due_work.c.locked_until < now)
-    )
-    query = select(due_work).where(ready, due_work.c.due_at <= now).order_by(due_work.c.due_at).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = conn.execute(query).all()
-    if rows:
-        conn.execute(
-            update(due_work)
-            .where(due_work.c.id.in_([row.id for row in rows]))
-            .values(status="running", locked_until=now + LEASE, attempts=due_work.c.attempts + 1)
-        )
+    rows = QUEUE.claim(conn, now, limit)
     return [DueItem(row.id, row.key, row.kind, row.ref, row.due_at, row.attempts + 1) for row in rows]
 
 
@@ -108,18 +97,8 @@ def finish(conn: Connection, item: DueItem, now: datetime) -> None:
 
 
 def fail(conn: Connection, item: DueItem, now: datetime, error: str) -> None:
-    """Retry later, up to MAX_ATTEMPTS; then leave it failed for a person to look at."""
-    final = item.attempts >= MAX_ATTEMPTS
-    conn.execute(
-        update(due_work)
-        .where(due_work.c.id == item.id)
-        .values(
-            status="failed" if final else "pending",
-            last_error=error[:2000],
-            locked_until=None,
-            due_at=item.due_at if final else now + RETRY_AFTER,
-        )
-    )
+    """Retry after the queue's backoff, up to MAX_ATTEMPTS; then leave it failed for a person to look at."""
+    QUEUE.fail(conn, item.id, item.attempts, MAX_ATTEMPTS, now, error)
 
 
 @dataclass

@@ -14,11 +14,13 @@ from sqlalchemy import Connection, insert, select, update
 
 from engine.base.settings import EnvSettings
 from engine.store.system_tables import outbox
+from engine.work.queue import JobQueue
 
 if TYPE_CHECKING:
     from engine.loom import Loom
 
 LEASE = timedelta(minutes=5)
+QUEUE = JobQueue(outbox, due_column="next_attempt_at", claimed_status="sending", lease=LEASE)
 
 
 @dataclass(frozen=True)
@@ -85,23 +87,8 @@ def enqueue(
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … capped at one hour between attempts."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
 def claim(conn: Connection, now: datetime, limit: int) -> list[OutboxMessage]:
-    ready = (outbox.c.status == "pending") | ((outbox.c.status == "sending") & (outbox.c.locked_until < now))
-    query = select(outbox).where(ready, outbox.c.next_attempt_at <= now).order_by(outbox.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = conn.execute(query).all()
-    if rows:
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_([row.id for row in rows]))
-            .values(status="sending", locked_until=now + LEASE, attempts=outbox.c.attempts + 1)
-        )
+    rows = QUEUE.claim(conn, now, limit)
     return [OutboxMessage(row.id, row.key, row.channel, row.message, row.attempts + 1) for row in rows]
 
 
@@ -130,17 +117,8 @@ def deliver_outbox(loom: Loom, limit: int = 100) -> dict[str, int]:
 
 
 def _record_failure(loom: Loom, message: OutboxMessage, error: str) -> str:
-    now = loom.clock.now()
-    final = message.attempts >= loom.settings.outbox_max_attempts
     with loom.begin() as conn:
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == message.id)
-            .values(
-                status="failed" if final else "pending",
-                last_error=error[:2000],
-                locked_until=None,
-                next_attempt_at=now + backoff(message.attempts),
-            )
+        final = QUEUE.fail(
+            conn, message.id, message.attempts, loom.settings.outbox_max_attempts, loom.clock.now(), error
         )
     return "failed" if final else "retrying"
