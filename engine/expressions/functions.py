@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.base.errors import ExpressionError
+from engine.base.named_registry import NamedRegistry
 
 
 @dataclass(frozen=True)
@@ -47,33 +48,18 @@ class Function:
         return f"{self.name}() takes {expected} argument{plural}, {count} given"
 
 
-class FunctionRegistry:
-    """Functions by name. Registering a name twice replaces it (a plugin may override a built-in)."""
+class FunctionRegistry(NamedRegistry[Function]):
+    """Functions by name; plugins add their own through the plugin API."""
 
-    def __init__(self) -> None:
-        self._functions: dict[str, Function] = {}
+    kind = "function"
 
-    def register(self, function: Function) -> Function:
+    def check(self, function: Function) -> None:
         if not function.name.isidentifier() or function.name.startswith("_"):
             raise ValueError(f"{function.name!r} is not a valid function name")
-        self._functions[function.name] = function
-        return function
 
-    def get(self, name: str) -> Function:
-        try:
-            return self._functions[name]
-        except KeyError:
-            raise ExpressionError(f"unknown function {name}()") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._functions
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._functions))
-
-    def names(self) -> list[str]:
-        return sorted(self._functions)
+    def unknown(self, name: str) -> Exception:
+        return ExpressionError(f"unknown function {name}()")
 
     def lookup(self) -> dict[str, Function]:
         """The name → Function mapping itself, for the evaluator's hot path; do not mutate."""
-        return self._functions
+        return self._items

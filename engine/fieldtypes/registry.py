@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
+from engine.base.named_registry import NamedRegistry
 from engine.fieldtypes.base import FieldType
 
 
-class FieldTypeRegistry:
-    """Field types by name. Registering a name twice replaces it (a plugin may override a built-in)."""
+class FieldTypeRegistry(NamedRegistry[FieldType]):
+    """Field types by name; plugins add types through it."""
 
-    def __init__(self) -> None:
-        self._types: dict[str, FieldType] = {}
+    kind = "field type"
 
-    def register(self, field_type: FieldType) -> FieldType:
-        self._types[field_type.name] = field_type
-        return field_type
-
-    def get(self, name: str) -> FieldType:
-        try:
-            return self._types[name]
-        except KeyError:
-            raise KeyError(f"unknown field type {name!r}") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._types
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._types))
-
-    def names(self) -> list[str]:
-        return sorted(self._types)
+    def unknown(self, name: str) -> Exception:
+        return KeyError(f"unknown field type {name!r}")

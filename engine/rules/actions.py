@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from engine.base.actors import Actor
 from engine.base.errors import LoomError
+from engine.base.named_registry import NamedRegistry
 from engine.expressions import EvalContext, evaluate
 from engine.schema.registry import ObjectModel, Registry
 from metadata.rules import ActionSpec, RuleSpec
@@ -86,27 +87,7 @@ class Action:
         return [self.run(ctx, spec) for ctx in ctxs]
 
 
-class ActionRegistry:
+class ActionRegistry(NamedRegistry[Action]):
     """Actions by type name; plugins add their own through the plugin API."""
 
-    def __init__(self) -> None:
-        self._actions: dict[str, Action] = {}
-
-    def register(self, action: Action) -> Action:
-        self._actions[action.name] = action
-        return action
-
-    def get(self, name: str) -> Action:
-        try:
-            return self._actions[name]
-        except KeyError:
-            raise LookupError(f"unknown action type {name!r}") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._actions
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._actions))
-
-    def names(self) -> list[str]:
-        return sorted(self._actions)
+    kind = "action type"

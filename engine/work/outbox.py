@@ -5,13 +5,14 @@ backoff. Nothing is sent for a change that rolled back, and nothing is lost if t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, insert, select, update
 
+from engine.base.named_registry import NamedRegistry
 from engine.base.settings import EnvSettings
 from engine.store.system_tables import outbox
 from engine.work.queue import JobQueue
@@ -46,25 +47,13 @@ class Channel:
         raise NotImplementedError
 
 
-class ChannelRegistry:
-    def __init__(self) -> None:
-        self._channels: dict[str, Channel] = {}
+class ChannelRegistry(NamedRegistry[Channel]):
+    """Delivery channels by name; plugins add their own through the plugin API."""
 
-    def register(self, channel: Channel) -> Channel:
-        self._channels[channel.name] = channel
-        return channel
+    kind = "delivery channel"
 
-    def get(self, name: str) -> Channel:
-        try:
-            return self._channels[name]
-        except KeyError:
-            raise LookupError(f"no delivery channel named {name!r}") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._channels
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._channels))
+    def unknown(self, name: str) -> Exception:
+        return LookupError(f"no delivery channel named {name!r}")
 
 
 def enqueue(
