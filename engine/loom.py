@@ -68,8 +68,8 @@ class Loom:
         self._registry_lock = threading.Lock()
         # Within `one_registry_check()`: the registry already checked against the store, if any.
         self._checked: ContextVar[list[Registry] | None] = ContextVar("loom_checked_registry", default=None)
-        self.flows = FlowEngine(self)  # first: a locked record is refused before any rule runs
         self.rules = RulesEngine(self)
+        self.flows = FlowEngine(self, listener=self.rules)
         self.files = FileService(self)
 
     # -- transactions -------------------------------------------------------------------------

@@ -13,6 +13,11 @@ from engine.base.actors import Actor
 
 EVENTS = ("before_save", "after_save", "before_delete", "after_delete", "after_restore")
 
+# Handlers of one event run by stage, then in the order they subscribed: a guard that refuses the
+# write (the approval lock) runs before anything that would act on it, whoever subscribed first.
+GUARD = 0
+ACT = 50
+
 
 @dataclass
 class RecordEvent:
@@ -42,11 +47,17 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[tuple[Handler, Applies | None]]] = defaultdict(list)
+        self._stages: dict[str, list[int]] = defaultdict(list)
 
-    def subscribe(self, event: str, handler: Handler, applies: Applies | None = None) -> Handler:
+    def subscribe(
+        self, event: str, handler: Handler, applies: Applies | None = None, *, stage: int = ACT
+    ) -> Handler:
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
-        self._handlers[event].append((handler, applies))
+        stages = self._stages[event]
+        at = next((index for index, other in enumerate(stages) if other > stage), len(stages))
+        stages.insert(at, stage)
+        self._handlers[event].insert(at, (handler, applies))
         return handler
 
     def has_handlers(self, event: str) -> bool:

@@ -31,6 +31,7 @@ from engine.flows.instances import (
     load_task,
     tasks_of,
 )
+from engine.flows.listeners import FlowListener, NoListener
 from engine.flows.locking import lock_records, locking_status
 from engine.flows.messages import tell
 from engine.flows.record_status import keep_status
@@ -50,8 +51,10 @@ DEFINITION_CACHE = 256
 class FlowEngine:
     """Approval flows over the records of one Loom instance."""
 
-    def __init__(self, loom: Loom) -> None:
+    def __init__(self, loom: Loom, listener: FlowListener | None = None) -> None:
         self.loom = loom
+        # Told of every submission, approval and rejection (the rules engine, in a Loom).
+        self.listener: FlowListener = listener or NoListener()
         self.approvers: ApproverResolvers = builtin_resolvers()
         self._definitions: dict[tuple[str, int], FlowSpec] = {}
         loom.due_handlers[DEADLINE_KIND] = run_deadline

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
-from engine.base.events import RecordEvent
+from engine.base.events import GUARD, RecordEvent
 from engine.flows.errors import RecordLocked
 from engine.identity.permissions import access_for
 from engine.store.system_tables import flow_instances
@@ -37,8 +37,8 @@ def lock_records(loom: Loom) -> None:
     def has_flows(registry, object_name: str) -> bool:  # type: ignore[no-untyped-def]
         return bool(registry.flows_for(object_name))
 
-    loom.events.subscribe("before_save", refuse_if_locked, has_flows)
-    loom.events.subscribe("before_delete", refuse_if_locked, has_flows)
+    loom.events.subscribe("before_save", refuse_if_locked, has_flows, stage=GUARD)
+    loom.events.subscribe("before_delete", refuse_if_locked, has_flows, stage=GUARD)
 
 
 def locking_status(

@@ -244,7 +244,7 @@ def finish(
         outcome, actor=run.system, node=node, comment=comment, detail=detail or None, snapshot=run.record()
     )
     trigger = "on_approved" if outcome == "approved" else "on_rejected"
-    run.loom.rules.fire_flow_event(run.conn, instance.object, instance.record_id, trigger, run.actor)
+    run.loom.flows.listener.fire_flow_event(run.conn, instance.object, instance.record_id, trigger, run.actor)
     if instance.submitter_id is not None:
         tell(run, [instance.submitter_id], outcome, comment)
 

@@ -83,7 +83,7 @@ def start_instance(
     run = Run.of(loom, conn, instance, actor)
     run.note("submit", comment=comment, snapshot=record, detail={"flow": flow.name})
     keep_status(run, "running")
-    loom.rules.fire_flow_event(conn, object_name, record_id, "on_submit", actor)
+    loom.flows.listener.fire_flow_event(conn, object_name, record_id, "on_submit", actor)
     enter(run, run.flow.start, [])
     run.save()
     return run.instance

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from engine.base.actors import SYSTEM, Actor
 from engine.base.events import RecordEvent
 from engine.rules import schedules
-from engine.rules.firing import end_finished_episodes, fire_rule
+from engine.rules.firing import Firing, end_finished_episodes, fire_rule
 from engine.rules.runlog import RunEntry, write_runs
 from engine.schema.registry import Registry
 
@@ -51,21 +51,20 @@ class RulesEngine:
         # A new record has no id before it is inserted: its runs are logged once after_save knows it.
         record_id = event.old["id"] if event.old is not None else None
         held: list[RunEntry] | None = [] if record_id is None else None
+        firing = Firing(
+            self.loom,
+            event.conn,
+            event.registry,
+            model,
+            event.record,
+            "before_save",
+            event.actor,
+            old=event.old,
+            record_id=record_id,
+            held=held,
+        )
         for rule in rules:
-            fire_rule(
-                self.loom,
-                event.conn,
-                event.registry,
-                rule,
-                model,
-                event.record,
-                old=event.old,
-                phase="before_save",
-                trigger=rule.trigger.type,
-                triggered_by=event.actor,
-                record_id=record_id,
-                held=held,
-            )
+            fire_rule(rule, firing)
         if held:
             event.conn.info.setdefault(HELD_RUNS, []).append((event.record, held))
 
@@ -82,37 +81,28 @@ class RulesEngine:
         record = self.loom.records(SYSTEM, event.conn).get(event.object, event.record["id"])
         if episodic and event.old is not None:
             end_finished_episodes(self.loom, event.conn, episodic, record, event.actor)
+        firing = Firing(
+            self.loom, event.conn, registry, model, record, "after_save", event.actor, old=event.old
+        )
         for rule in rules:
-            fire_rule(
-                self.loom,
-                event.conn,
-                registry,
-                rule,
-                model,
-                record,
-                old=event.old,
-                phase="after_save",
-                trigger=rule.trigger.type,
-                triggered_by=event.actor,
-            )
+            fire_rule(rule, firing)
 
     def _after_delete(self, event: RecordEvent) -> None:
         registry: Registry = event.registry
         schedules.forget_record(event.conn, registry, event.object, event.record["id"])
         model = registry.object(event.object)
+        firing = Firing(
+            self.loom,
+            event.conn,
+            registry,
+            model,
+            dict(event.record),
+            "after_save",
+            event.actor,
+            old=event.old,
+        )
         for rule in registry.rules_for(event.object, "on_delete"):
-            fire_rule(
-                self.loom,
-                event.conn,
-                registry,
-                rule,
-                model,
-                dict(event.record),
-                old=event.old,
-                phase="after_save",
-                trigger="on_delete",
-                triggered_by=event.actor,
-            )
+            fire_rule(rule, firing)
 
     def _save_rules(self, event: RecordEvent, phase: str) -> list[Any]:
         candidates = event.registry.rules_for(event.object, *SAVE_TRIGGERS[event.is_new])
@@ -133,21 +123,8 @@ class RulesEngine:
         registry = self.loom.registry_for(conn)
         model = registry.object(object_name)
         record = self.loom.records(SYSTEM, conn).get(object_name, record_id)
-        return [
-            fire_rule(
-                self.loom,
-                conn,
-                registry,
-                rule,
-                model,
-                record,
-                old=None,
-                phase="flow",
-                trigger=trigger,
-                triggered_by=actor,
-            )
-            for rule in registry.rules_for(object_name, trigger)
-        ]
+        firing = Firing(self.loom, conn, registry, model, record, "flow", actor)
+        return [fire_rule(rule, firing) for rule in registry.rules_for(object_name, trigger)]
 
     def fire_inbound(self, rule_name: str, payload: Mapping[str, Any]) -> RunEntry:
         """Run an inbound rule with the payload a webhook delivered, in one transaction."""
@@ -156,19 +133,8 @@ class RulesEngine:
             rule = registry.rules[rule_name]
             if rule.trigger.type != "inbound" or not rule.active:
                 raise LookupError(f"{rule_name} is not an active inbound rule")
-            return fire_rule(
-                self.loom,
-                conn,
-                registry,
-                rule,
-                registry.object(rule.object),
-                {},
-                old=None,
-                phase="inbound",
-                trigger="inbound",
-                triggered_by=SYSTEM,
-                payload=payload,
-            )
+            model = registry.object(rule.object)
+            return fire_rule(rule, Firing(self.loom, conn, registry, model, {}, "inbound", payload=payload))
 
 
 HELD_RUNS = "loom_held_rule_runs"

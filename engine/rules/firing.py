@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -41,30 +41,35 @@ def rule_actor(rule: RuleSpec) -> Actor:
     return Actor(user_id=None, name=f"rule:{rule.name}", roles=frozenset({"admin"}), is_system=True)
 
 
-def fire_rule(
-    loom: Loom,
-    conn: Connection,
-    registry: Registry,
-    rule: RuleSpec,
-    model: ObjectModel,
-    record: dict[str, Any],
-    *,
-    old: Mapping[str, Any] | None,
-    phase: str,
-    trigger: str,
-    triggered_by: Actor,
-    payload: Mapping[str, Any] | None = None,
-    occasion: str | None = None,
-    record_id: int | None = None,
-    held: list[RunEntry] | None = None,
-) -> RunEntry:
-    """Evaluate the rule's condition on the record and, if it holds, run its actions in order.
+@dataclass(frozen=True)
+class Firing:
+    """What rules fire on: the transaction, the record, the phase and who caused it.
 
-    `occasion` names what this firing is about for idempotency keys; by default the record's
-    version, so each save's messages are distinct and a retried one is recognised. `record_id`
-    names the record when `record` does not carry its id (before-save); with `held`, the run is
-    added there instead of logged, for the caller to log once the record has its id.
+    `occasion` names what a firing is about for idempotency keys; by default the record's version,
+    so each save's messages are distinct and a retried one is recognised. `record_id` names the
+    record when `record` does not carry its id (before-save); with `held`, runs are added there
+    instead of logged, for the caller to log once the record has its id.
     """
+
+    loom: Loom
+    conn: Connection
+    registry: Registry
+    model: ObjectModel
+    record: dict[str, Any]
+    phase: str
+    triggered_by: Actor = SYSTEM
+    old: Mapping[str, Any] | None = None
+    payload: Mapping[str, Any] | None = None
+    occasion: str | None = None
+    record_id: int | None = None
+    held: list[RunEntry] | None = None
+
+
+def fire_rule(rule: RuleSpec, firing: Firing) -> RunEntry:
+    """Evaluate the rule's condition on the record and, if it holds, run its actions in order."""
+    loom, conn, model, record, held = firing.loom, firing.conn, firing.model, firing.record, firing.held
+    old, payload, triggered_by, occasion = firing.old, firing.payload, firing.triggered_by, firing.occasion
+    trigger = rule.trigger.type
     chain = _chain.get()
     if occasion is None:
         occasion = f"v{record['version']}" if record.get("version") is not None else ""
@@ -73,7 +78,7 @@ def fire_rule(
     entry = RunEntry(
         rule.name,
         model.name,
-        record.get("id", record_id),
+        record.get("id", firing.record_id),
         trigger,
         "skipped",
         now,
@@ -101,12 +106,12 @@ def fire_rule(
     context = ActionContext(
         loom,
         conn,
-        registry,
+        firing.registry,
         rule,
         model,
         record,
         old,
-        phase,
+        firing.phase,
         rule_actor(rule),
         triggered_by,
         ectx,

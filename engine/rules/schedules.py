@@ -24,7 +24,7 @@ from engine.base.errors import LoomError
 from engine.base.events import RecordEvent
 from engine.expressions import to_sql
 from engine.records.sql import name_resolver, row_to_record, select_columns
-from engine.rules.firing import fire_batch, fire_rule
+from engine.rules.firing import Firing, fire_batch, fire_rule
 from engine.schema.registry import Registry
 from engine.store.system_tables import rule_episodes, rule_state
 from engine.work.due_work import DueItem, cancel, cancel_prefix, finish, schedule
@@ -158,19 +158,8 @@ def run_date_offset(loom: Loom, item: DueItem) -> None:
             ).first()
             if row is not None:
                 record = row_to_record(model, row, ectx)
-                fire_rule(
-                    loom,
-                    conn,
-                    registry,
-                    rule,
-                    model,
-                    record,
-                    old=None,
-                    phase="date_offset",
-                    trigger="date_offset",
-                    triggered_by=SYSTEM,
-                    occasion=f"due{item.due_at:%Y%m%dT%H%M}",
-                )
+                occasion = f"due{item.due_at:%Y%m%dT%H%M}"
+                fire_rule(rule, Firing(loom, conn, registry, model, record, "date_offset", occasion=occasion))
         finish(conn, item, loom.clock.now())
 
 
@@ -282,19 +271,7 @@ def _fire_one_by_one(loom, conn, registry, rule, model, records, occasion) -> No
     for record in records:
         try:
             with conn.begin_nested():
-                fire_rule(
-                    loom,
-                    conn,
-                    registry,
-                    rule,
-                    model,
-                    record,
-                    old=None,
-                    phase="schedule",
-                    trigger="schedule",
-                    triggered_by=SYSTEM,
-                    occasion=occasion,
-                )
+                fire_rule(rule, Firing(loom, conn, registry, model, record, "schedule", occasion=occasion))
         except LoomError as error:
             for effect in getattr(error, "after_rollback", ()):
                 effect(conn)
