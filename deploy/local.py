@@ -64,12 +64,19 @@ class Deployment:
             _kill(process)
             self.webs[index] = None
 
-    def start_worker(self) -> subprocess.Popen:
-        """Start a `loom worker`; a deployment runs one, a second one is a mistake it must survive."""
+    def start_worker(self, environment: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start a `loom worker`, with `environment` added to the deployment's.
+
+        A deployment runs one; a second one is a mistake the deployment must survive.
+        """
         command = [sys.executable, "-m", "runtime.cli", "worker", "--interval", str(self.worker_interval)]
-        process = self._spawn(command, f"worker{len(self.workers) + 1}")
+        process = self._spawn(command, f"worker{len(self.workers) + 1}", environment)
         self.workers.append(process)
         return process
+
+    def stop_worker(self, index: int = 0) -> None:
+        """Stop worker `index` as a service manager would (SIGTERM): it finishes the pass in progress."""
+        _stop([self.workers.pop(index)])
 
     def kill_worker(self, index: int = 0) -> None:
         """Kill worker `index` at once (SIGKILL): a pass in progress stops where it is."""
@@ -77,15 +84,7 @@ class Deployment:
 
     def stop(self) -> None:
         """Stop every process as a service manager would (SIGTERM), killing any that do not stop in time."""
-        running = [process for process in [*self.webs, *self.workers] if process is not None]
-        for process in running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                _kill(process)
+        _stop([process for process in [*self.webs, *self.workers] if process is not None])
         self.webs = [None] * len(self.ports)
         self.workers = []
 
@@ -94,8 +93,13 @@ class Deployment:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def _spawn(self, command: list[str], name: str) -> subprocess.Popen:
-        environment = {**os.environ, **self.environment, "LOOM_DATABASE_URL": self.database_url}
+    def _spawn(self, command: list[str], name: str, extra: dict[str, str] | None = None) -> subprocess.Popen:
+        environment = {
+            **os.environ,
+            **self.environment,
+            **(extra or {}),
+            "LOOM_DATABASE_URL": self.database_url,
+        }
         with (self.log_dir / f"{name}.log").open("ab") as output:
             return subprocess.Popen(
                 command,
@@ -154,6 +158,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill(process)
 
 
 def _kill(process: subprocess.Popen) -> None:
