@@ -40,6 +40,7 @@ class Deployment:
     worker_interval: float = 1.0
     webs: list[subprocess.Popen | None] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
+    workers_started: int = 0  # numbers each worker's log: worker1.log, worker2.log, …
 
     @property
     def urls(self) -> list[str]:
@@ -70,7 +71,8 @@ class Deployment:
         A deployment runs one; a second one is a mistake the deployment must survive.
         """
         command = [sys.executable, "-m", "runtime.cli", "worker", "--interval", str(self.worker_interval)]
-        process = self._spawn(command, f"worker{len(self.workers) + 1}", environment)
+        self.workers_started += 1
+        process = self._spawn(command, f"worker{self.workers_started}", environment)
         self.workers.append(process)
         return process
 
@@ -89,7 +91,7 @@ class Deployment:
         self.workers = []
 
     def log(self, name: str) -> str:
-        """What process `name` (web1, web2, worker1, …) has written so far."""
+        """What process `name` has written so far: web1, web2 (each across its restarts), worker1, …"""
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
