@@ -294,15 +294,12 @@ def test_a_field_added_through_one_web_process_is_served_by_the_other_within_a_s
     document["fields"].append(channel)
     status, changed = call(web1, "PUT", "/meta/objects/ticket", deployed.token, document)
     assert status == 200, changed
-    done = time.monotonic()
 
-    def web2_shows_the_field() -> bool:
-        status, answer = call(web2, "GET", f"/records/ticket/{ticket['id']}", deployed.token)
-        assert status == 200, answer
-        return "channel" in answer
-
-    eventually(web2_shows_the_field, "web process 2 serves the new field", timeout=1.0)
-    assert time.monotonic() - done <= 1.0
+    # Each request checks the metadata's version first, so web process 2's very next request
+    # serves the field: within the second the deployment promises, however busy the machine.
+    status, seen = call(web2, "GET", f"/records/ticket/{ticket['id']}", deployed.token)
+    assert status == 200, seen
+    assert "channel" in seen and seen["channel"] is None
     status, created = call(
         web2, "POST", "/records/ticket", deployed.token, {"subject": "元数据-电话报修", "channel": "电话"}
     )
