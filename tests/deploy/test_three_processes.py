@@ -432,7 +432,8 @@ def test_a_postgresql_restart_under_load_loses_nothing_and_every_process_recover
             lambda: load.served(web1) > served[0] and load.served(web2) > served[1],
             "both web processes serving again",
         )
-    # Neither was restarted: each answers its very next request.
+    # No process was restarted, and each web process answers its very next request.
+    assert [p.poll() for p in [*deployed.deployment.webs, *deployed.deployment.workers]] == [None] * 3
     create_ticket(deployed, web1, "重启-之后-1")
     create_ticket(deployed, web2, "重启-之后-2")
 
