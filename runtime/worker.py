@@ -15,7 +15,9 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import DBAPIError
 
+from engine.database import database_unavailable
 from engine.due_work import DueReport, run_due
 from engine.loom import Loom
 from engine.outbox import deliver_outbox
@@ -102,7 +104,15 @@ def run_worker(loom: Loom, interval: float) -> None:
 
 
 def _logged_pass(loom: Loom) -> dict[str, Any]:
-    counts = run_pass(loom)
+    try:
+        counts = run_pass(loom)
+    except DBAPIError as error:
+        if not database_unavailable(error):
+            raise
+        # A restart or an outage of the server, not a fault to trace: what the pass had claimed
+        # runs again when its claim ends, and everything else on the next pass.
+        log.warning("database unavailable; the next pass tries again: %s", error.orig)
+        return {}
     if any(counts.values()):
         log.info("pass: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
     return counts

@@ -3,7 +3,6 @@ Retry-After — try again shortly — rather than 500, which would say Loom is b
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,14 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.database import database_unavailable, open_database
 from engine.loom import Loom
 from runtime.app import create_app
-
-
-def nothing_listening() -> str:
-    """A PostgreSQL URL on a loopback port where no server listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"postgresql://loom:loom@127.0.0.1:{port}/loom"
+from tests.conftest import nothing_listening
 
 
 @pytest.fixture

@@ -13,15 +13,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from sqlalchemy import select
 
+from engine.database import open_database
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
 from engine.system_tables import due_work, outbox
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from runtime.worker import JOB_ID, build_scheduler, run_pass
+from tests.conftest import nothing_listening
 from tests.plugins.http_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,3 +244,32 @@ def test_a_pass_counts_and_logs_the_rule_actions_that_failed_and_the_loops_it_st
         assert f"rule ticket_makes_blank_ticket failed on ticket {ticket['id']}" in logged
     assert f"rule ticket_touch_again stopped on ticket {looping['id']}" in logged
     assert run_pass(loom)["rules_failed"] == 0  # the next pass reports only its own failures
+
+
+def test_a_pass_while_the_database_cannot_be_reached_says_so_in_one_line_and_the_next_pass_runs(
+    loom: Loom, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The server goes away (restarting, down): every connection the worker opens is refused.
+    loom.db.dispose()
+    loom.db = open_database(nothing_listening())
+    scheduler = build_scheduler(loom, interval=3600)
+    outcomes: list[int] = []
+    done = threading.Event()
+
+    def seen(event: JobExecutionEvent) -> None:
+        outcomes.append(event.code)
+        done.set()
+
+    scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    thread = threading.Thread(target=scheduler.start, daemon=True)
+    with caplog.at_level("WARNING"):
+        thread.start()
+        try:
+            assert done.wait(30)
+        finally:
+            scheduler.shutdown(wait=True)
+            thread.join(10)
+    assert outcomes == [EVENT_JOB_EXECUTED]  # not an error with a traceback: the next pass tries again
+    [line] = [record for record in caplog.records if record.levelname in ("WARNING", "ERROR")]
+    assert line.getMessage().startswith("database unavailable; the next pass tries again:")
+    assert line.exc_info is None
