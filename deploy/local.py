@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
@@ -124,7 +125,7 @@ def start(
     environment: dict[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> Deployment:
-    """Create Loom's tables if missing, then start the web processes (two, on free ports) and a worker.
+    """Create Loom's tables if missing, then start a web process per port (two free ones) and a worker.
 
     Returns once every web process answers. LOOM_SECRET_KEY is made up unless given: all web
     processes of a deployment must share one.
@@ -142,14 +143,15 @@ def start(
     deployment.log_dir.mkdir(parents=True, exist_ok=True)
     # Once, before the processes start: each would otherwise create the same tables at the same time.
     init = deployment._spawn([sys.executable, "-m", "runtime.cli", "init"], "init")
-    if init.wait() != 0:
-        raise RuntimeError(f"loom init failed:\n{deployment.log('init')}")
     try:
+        if init.wait() != 0:
+            raise RuntimeError(f"loom init failed:\n{deployment.log('init')}")
         for index in range(len(deployment.ports)):
             deployment.start_web(index)
         if worker:
             deployment.start_worker()
     except BaseException:
+        _stop([init])
         deployment.stop()
         raise
     return deployment
@@ -204,21 +206,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database:
         parser.error("give --database or set LOOM_DATABASE_URL")
-    deployment = start(
-        args.database,
-        tuple(args.ports),
-        worker=not args.no_worker,
-        worker_interval=args.interval,
-        web_workers=args.web_workers,
-    )
-    print(f"serving {' and '.join(deployment.urls)}; logs in {deployment.log_dir}; Ctrl-C stops", flush=True)
-    # Blocked only now: the processes started above must not inherit the mask.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # SIGTERM as Ctrl-C: even during start(), which then stops what it had started.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        deployment = start(
+            args.database,
+            tuple(args.ports),
+            worker=not args.no_worker,
+            worker_interval=args.interval,
+            web_workers=args.web_workers,
+        )
+    except KeyboardInterrupt:
+        return 130
+    try:
+        urls = " and ".join(deployment.urls)
+        print(f"serving {urls}; logs in {deployment.log_dir}; Ctrl-C stops", flush=True)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
     finally:
         deployment.stop()
     return 0
+
+
+def _interrupted(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
