@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -23,6 +25,7 @@ from engine.loom import Loom
 from engine.outbox import deliver_outbox
 
 JOB_ID = "loom.worker.pass"
+RETRY_WHEN_UNAVAILABLE = 5.0  # seconds between attempts to reach a database that cannot be reached
 log = logging.getLogger("loom.worker")
 
 
@@ -50,6 +53,18 @@ def run_pass(loom: Loom) -> dict[str, int]:
         **delivered,
         "files_swept": loom.files.sweep_unattached(),
     }
+
+
+def wait_for_database(open_loom: Callable[[], Loom], retry: float = RETRY_WHEN_UNAVAILABLE) -> Loom:
+    """The Loom `open_loom` opens, trying again every `retry` seconds while its database cannot be reached."""
+    while True:
+        try:
+            return open_loom()
+        except DBAPIError as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("database unavailable; trying again in %g s: %s", retry, error.orig)
+            time.sleep(retry)
 
 
 def build_scheduler(loom: Loom, interval: float) -> BlockingScheduler:

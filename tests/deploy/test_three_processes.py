@@ -272,6 +272,11 @@ def all_delivered(site: Site, ids: list[int]) -> bool:
     return all(statuses == ["delivered"] for statuses in messages_for(site, ids).values())
 
 
+def delivered_some(site: Site, prefix: str) -> bool:
+    ids = [ticket_id for _, ticket_id in stored_tickets(site, prefix)]
+    return ["delivered"] in messages_for(site, ids).values()
+
+
 def later(**delta: float) -> dict[str, str]:
     """A worker's environment whose clock reads `delta` from now (LOOM_NOW)."""
     return {"LOOM_NOW": (datetime.now(UTC) + timedelta(**delta)).replace(tzinfo=None).isoformat()}
@@ -421,6 +426,7 @@ def test_a_postgresql_restart_under_load_loses_nothing_and_every_process_recover
     web1, web2 = deployed.urls
     with Load(deployed, "重启", [web1, web2]) as load:
         eventually(lambda: load.served(web1) >= 5 and load.served(web2) >= 5, "both web processes serving")
+        eventually(lambda: delivered_some(deployed, "重启"), "the worker delivering")
         try:
             subprocess.run(restart, check=True, capture_output=True, timeout=120)
         finally:
