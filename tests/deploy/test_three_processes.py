@@ -94,7 +94,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = make_url(normalise_url(postgres_or_skip()))
     name = f"{base.database}_procs_{uuid.uuid4().hex[:8]}"
     # Pinged: its connection must outlive the restart of the server that one test does.
@@ -118,7 +118,8 @@ def site() -> Iterator[Site]:
         apply_objects(loom, [TICKET], rules=[RuleSpec.from_json(rule)])
         token, _ = create_token(loom, world.ids["zhou.admin"], "three processes", actor=SYSTEM)
         environment = {"LOOM_WEBHOOK_SECRET": "helpdesk", "LOOM_WEBHOOK_TIMEOUT": "30"}
-        deployment = local.start(url, worker_interval=0.2, environment=environment)
+        logs = tmp_path_factory.mktemp("deployment-logs")
+        deployment = local.start(url, worker_interval=0.2, environment=environment, log_dir=logs)
         yield Site(deployment, loom, world, token, receiver, url)
     finally:
         if deployment is not None:
