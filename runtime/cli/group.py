@@ -26,8 +26,13 @@ class Context:
     @property
     def loom(self) -> Loom:
         if self._loom is None:
-            self._loom = Loom(self.url)
-            self._loom.init()
+            loom = Loom(self.url)
+            try:
+                loom.init()
+            except BaseException:
+                loom.close()
+                raise
+            self._loom = loom  # only once it works: asking again after a failure tries again
         return self._loom
 
 
