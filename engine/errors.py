@@ -146,3 +146,9 @@ class MergeConflicts(LoomError):
         super().__init__(
             f"{len(self.conflicts)} conflict(s) between your changes and the new version; nothing was applied"
         )
+
+
+class BackupRefused(LoomError):
+    """A backup could not be taken, read, verified or restored; nothing was changed."""
+
+    code = "backup_refused"

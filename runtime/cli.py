@@ -1,6 +1,7 @@
 """The `loom` command line: init, validate, install, migrate, objects, shell, rules, worker.
 
-`loom demo` and `loom demo-data` are in runtime/cli_demo.py.
+`loom demo` and `loom demo-data` are in runtime/cli_demo.py; `loom backup`, `restore` and `check` in
+runtime/cli_backup.py.
 
 Users, roles, departments, handover and tokens are in runtime/cli_people.py; the pool, conversion
 and transfer of records in runtime/cli_record_actions.py.
@@ -284,6 +285,7 @@ def main() -> None:
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
 from runtime import (  # noqa: E402, F401
+    cli_backup,
     cli_demo,
     cli_flows,
     cli_import,
