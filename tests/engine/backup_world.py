@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine import identity
 from engine.actors import SYSTEM
+from engine.backup.values import RowCodec, TableDigest
 from engine.clock import Clock
 from engine.loom import Loom
 from engine.queries import MAX_PAGE
@@ -82,3 +86,25 @@ def what_users_see(loom: Loom) -> dict[str, Any]:
     seen["approvals"] = instances
     seen["audit"] = [loom.records().history(name, r["id"]) for name in ("followup",) for r in seen[name]]
     return seen
+
+
+def rewrite(archive: Path, table: str, change: Callable[[str], str], *, fix_manifest: bool = False) -> Path:
+    """A copy of the archive with one table's lines changed (and its manifest entry made to match)."""
+    copy = archive.with_name(f"changed-{archive.name}")
+    member = f"tables/{table}.jsonl"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+        manifest = json.loads(source.read("manifest.json"))
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == member:
+                data = change(data.decode("utf-8")).encode("utf-8")
+                entry = next(t for t in manifest["tables"] if t["name"] == table)
+                if fix_manifest:
+                    codec, digest = RowCodec([kind for _, kind in entry["columns"]]), TableDigest()
+                    for line in data.decode("utf-8").splitlines():
+                        digest.add(codec.encode(codec.decode(json.loads(line))))
+                    entry["checksum"] = digest.checksum
+            if item.filename != "manifest.json":
+                out.writestr(item, data)
+        out.writestr("manifest.json", json.dumps(manifest))
+    return copy

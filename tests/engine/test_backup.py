@@ -4,9 +4,7 @@ or a database that already holds data, is refused without changing anything."""
 
 from __future__ import annotations
 
-import json
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +16,6 @@ from sqlalchemy import table as light_table
 from engine import identity
 from engine.backup import check_database, restore_backup, take_backup, verify_archive
 from engine.backup.snapshot import snapshot
-from engine.backup.values import RowCodec, TableDigest
 from engine.clock import Clock
 from engine.errors import BackupRefused
 from engine.loom import Loom
@@ -26,7 +23,15 @@ from engine.metadata_changes import apply_objects
 from engine.system_tables import archived_tables
 from metadata.specs import ObjectSpec
 from tests.conftest import postgres_schema
-from tests.engine.backup_world import PASSWORD, SCAN, Company, another_loom, build_company, what_users_see
+from tests.engine.backup_world import (
+    PASSWORD,
+    SCAN,
+    Company,
+    another_loom,
+    build_company,
+    rewrite,
+    what_users_see,
+)
 from tests.engine.flow_world import World
 
 
@@ -101,28 +106,6 @@ def test_a_backup_of_one_database_kind_restores_on_the_other(
             _works_as_before(company, moved)
         finally:
             moved.close()
-
-
-def rewrite(archive: Path, table: str, change: Callable[[str], str], *, fix_manifest: bool = False) -> Path:
-    """A copy of the archive with one table's lines changed (and its manifest entry made to match)."""
-    copy = archive.with_name(f"changed-{archive.name}")
-    member = f"tables/{table}.jsonl"
-    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
-        manifest = json.loads(source.read("manifest.json"))
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == member:
-                data = change(data.decode("utf-8")).encode("utf-8")
-                entry = next(t for t in manifest["tables"] if t["name"] == table)
-                if fix_manifest:
-                    codec, digest = RowCodec([kind for _, kind in entry["columns"]]), TableDigest()
-                    for line in data.decode("utf-8").splitlines():
-                        digest.add(codec.encode(codec.decode(json.loads(line))))
-                    entry["checksum"] = digest.checksum
-            if item.filename != "manifest.json":
-                out.writestr(item, data)
-        out.writestr("manifest.json", json.dumps(manifest))
-    return copy
 
 
 def _is_empty(loom: Loom, files_dir: Path) -> bool:
