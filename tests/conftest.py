@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +71,34 @@ def another_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         return
     with postgres_schema() as url:
         yield url
+
+
+S3_URL = os.environ.get("LOOM_TEST_S3_URL")
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API server: $LOOM_TEST_S3_URL, or a local `moto_server` started for the module."""
+    pytest.importorskip("boto3", reason="the S3 store needs boto3 (pip install 'loom-crm[s3]')")
+    if S3_URL:
+        yield S3_URL
+        return
+    server = shutil.which("moto_server")
+    if server is None:
+        pytest.skip("S3 store: set LOOM_TEST_S3_URL or put moto_server on PATH to run it")
+    process = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        for line in process.stdout:  # type: ignore[union-attr]
+            if found := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line):
+                yield found.group(1)
+                break
+        else:
+            pytest.fail("moto_server did not start")
+    finally:
+        process.terminate()
+        process.wait()
 
 
 @pytest.fixture

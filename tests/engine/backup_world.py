@@ -32,6 +32,7 @@ class Company:
     world: World
     admin_id: int
     token: str
+    session: str  # the administrator's browser is signed in
     contract_id: int
     instance_id: int
     followup_id: int
@@ -46,6 +47,7 @@ def build_company(loom: Loom) -> Company:
     world = build_world(loom)
     admin = identity.create_user(loom, "admin.gao", "高管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
     token, _ = identity.create_token(loom, admin["id"], "ERP sync", actor=SYSTEM)
+    session = identity.start_session(loom, admin["id"])
     rep = world.actor("wang.fang")
     records = loom.records(rep)
     records.create("contact", {"name": "李工", "customer": world.customer_id, "phone": "13800138000"})
@@ -59,7 +61,7 @@ def build_company(loom: Loom) -> Company:
     records.delete("task", task["id"])
     contract = world.contract(50_000)
     instance = world.submit(contract, comment="请审批")
-    return Company(world, admin["id"], token, contract, instance.id, visit["id"], scan["key"])
+    return Company(world, admin["id"], token, session, contract, instance.id, visit["id"], scan["key"])
 
 
 def another_loom(url: str, clock: Clock, files_dir: Path) -> Loom:

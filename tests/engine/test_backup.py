@@ -4,6 +4,8 @@ or a database that already holds data, is refused without changing anything."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import nullcontext
 from decimal import Decimal
@@ -18,8 +20,10 @@ from engine.backup import check_database, restore_backup, take_backup, verify_ar
 from engine.backup.snapshot import snapshot
 from engine.clock import Clock
 from engine.errors import BackupRefused
+from engine.files import file_store_for
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
+from engine.settings import Settings
 from engine.system_tables import archived_tables
 from metadata.specs import ObjectSpec
 from tests.conftest import postgres_schema
@@ -62,9 +66,11 @@ def test_after_a_restore_the_company_finds_everything_as_it_was(
 
 
 def _works_as_before(company: Company, restored: Loom) -> None:
-    """Sign-in, API token, the running approval, the attachment, and the next record's number and id."""
+    """Sign-in, API token, a signed-in browser, the running approval, the attachment, and the next
+    record's number and id."""
     assert identity.authenticate(restored, "admin.gao", PASSWORD).user_id == company.admin_id
     assert identity.verify_token(restored, company.token).user_id == company.admin_id
+    assert identity.session_user(restored, company.session) == company.admin_id
 
     there = World(restored, company.world.ids, company.world.customer_id)
     done = there.approve(company.instance_id, "zhang.jingli", "同意")
@@ -252,3 +258,26 @@ def test_a_backup_reads_the_database_at_one_moment_while_others_write(company: C
         assert conn.execute(customers).scalar_one() == before
     with loom.read() as conn:
         assert conn.execute(customers).scalar_one() == before + 1
+
+
+def test_files_kept_in_an_s3_bucket_are_backed_up_and_restored_to_the_new_store(
+    crm: Loom, s3_endpoint: str, fresh: Loom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID", "loom-test"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY", "loom-test-secret"))
+    bucket = f"loom-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    s3 = Settings(
+        files_backend="s3", files_s3_bucket=bucket, files_s3_endpoint=s3_endpoint, files_s3_region="us-east-1"
+    )
+    crm.files.store = file_store_for(s3, crm.database_url)
+    company = build_company(crm)
+
+    archive = tmp_path / "backup.zip"
+    assert take_backup(crm, archive).files == 1
+    assert restore_backup(fresh, archive).files_restored == 1  # into the fresh machine's folder
+    rep = identity.actor_for(fresh, company.world.ids["wang.fang"])
+    _, chunks = fresh.files.open(rep, "followup", company.followup_id, "attachments", company.file_key)
+    assert b"".join(chunks) == SCAN
