@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -37,6 +38,8 @@ def backup(ctx: Context, file: Path, verify: bool, replace: bool) -> None:
     except LoomError as error:
         _fail(error)
         return
+    except OSError as error:
+        _os_error(error)
     took = time.monotonic() - started
     click.echo(f"backed up the database to {summary.path} in {took:.1f} s")
     click.echo(
@@ -83,6 +86,8 @@ def restore(ctx: Context, file: Path, replace: bool) -> None:
     except LoomError as error:
         _fail(error)
         return
+    except OSError as error:
+        _os_error(error)
     took = time.monotonic() - started
     click.echo(f"restored {file} in {took:.1f} s: {summary.tables} tables, {summary.rows} rows")
     present = f" ({summary.files_present} already there)" if summary.files_present else ""
@@ -101,6 +106,12 @@ def check(ctx: Context) -> None:
         _print_problems("the check found problems", report)
         sys.exit(1)
     click.echo(f"check passed: {report.tables} tables, {report.rows} rows, {report.files} files")
+
+
+def _os_error(error: OSError) -> NoReturn:
+    """A file that cannot be written or read (a full disk, a folder without permission)."""
+    click.echo(f"error: {error}; nothing was changed", err=True)
+    sys.exit(1)
 
 
 def _print_problems(headline: str, report: CheckReport) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from engine.errors import BackupRefused
 FORMAT = "loom-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# What reading a damaged member raises: a bad CRC, broken compressed data, a cut-off file, bad UTF-8.
+READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,18 @@ class ArchiveReader:
         """(line number, parsed JSON) of each line of a table member."""
         if member not in self._names:
             raise BackupRefused(f"{self.path} lacks {member}")
-        with self._zip.open(member) as raw, io.TextIOWrapper(raw, "utf-8") as text:
-            for number, content in enumerate(text, start=1):
-                try:
-                    yield number, json.loads(content)
-                except ValueError as error:
-                    raise BackupRefused(f"{member} line {number} is not JSON ({error})") from None
+        number = 0
+        try:
+            with self._zip.open(member) as raw, io.TextIOWrapper(raw, "utf-8") as text:
+                for number, content in enumerate(text, start=1):
+                    try:
+                        parsed = json.loads(content)
+                    except ValueError as error:
+                        raise BackupRefused(f"{member} line {number} is not JSON ({error})") from None
+                    yield number, parsed
+        except READ_ERRORS as error:
+            where = f" after line {number}" if number else ""
+            raise BackupRefused(f"{member} is damaged{where} ({error})") from None
 
     def open(self, member: str) -> IO[bytes]:
         if member not in self._names:

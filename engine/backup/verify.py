@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from engine.backup.archive import ArchiveReader, FileEntry, TableEntry, file_member, table_member
+from engine.backup.archive import READ_ERRORS, ArchiveReader, FileEntry, TableEntry, file_member, table_member
 from engine.backup.check import CheckReport
 from engine.backup.values import RowCodec, TableDigest, UnsupportedColumn
 from engine.errors import BackupRefused
@@ -66,10 +66,13 @@ def _verify_file(archive: ArchiveReader, stored: FileEntry) -> str | None:
     if not archive.has(member):
         return f"file {stored.key}: not in the archive"
     digest, size = hashlib.sha256(), 0
-    with archive.open(member) as data:
-        while chunk := data.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with archive.open(member) as data:
+            while chunk := data.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except READ_ERRORS as error:
+        return f"file {stored.key}: damaged in the archive ({error})"
     if size != stored.size or digest.hexdigest() != stored.sha256:
         return f"file {stored.key}: its bytes differ from the manifest's size and SHA-256"
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,38 @@ def test_a_changed_backup_and_a_missing_file_make_the_commands_fail_saying_where
     assert warned.exit_code == 0
     missing = "1 file(s) that records name were missing from the file store and are not in the backup"
     assert f"{missing}: {company.file_key}" in warned.output
+
+
+def test_what_is_not_a_whole_backup_is_refused_in_plain_words(
+    company: Company, database_url: str, another_database_url: str, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a backup", encoding="utf-8")
+    for args in (["backup", "--verify", str(notes)], ["restore", str(notes)]):
+        result = run(*args, database=another_database_url, files=tmp_path / "fresh-files")
+        assert result.exit_code == 1 and f"{notes} is not a Loom backup" in result.output
+        assert "Traceback" not in result.output
+
+    archive = tmp_path / "nightly.zip"
+    assert run("backup", str(archive), database=database_url, files=tmp_path / "files").exit_code == 0
+    # One byte of the users' table flipped on disk: the member's CRC no longer matches.
+    stored = tmp_path / "stored.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for item in source.infolist():
+            out.writestr(item.filename, source.read(item), compress_type=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(stored) as opened:
+        offset = opened.getinfo("tables/loom_users.jsonl").header_offset
+    data = bytearray(stored.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    first = offset + 30 + name_length + extra_length + 1  # the first digit of the first user's id
+    data[first] = ord("7") if data[first] != ord("7") else ord("8")
+    stored.write_bytes(bytes(data))
+    verified = run("backup", "--verify", str(stored))
+    assert verified.exit_code == 1
+    assert "loom_users: tables/loom_users.jsonl is damaged (Bad CRC-32" in verified.output
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be", encoding="utf-8")
+    unwritable = run("backup", str(blocked / "nightly.zip"), database=database_url, files=tmp_path / "files")
+    assert unwritable.exit_code == 1 and unwritable.output.startswith("error: ")
+    assert "nothing was changed" in unwritable.output
