@@ -78,9 +78,12 @@ class HeldTable:
         return list(self.table.primary_key.columns) or list(self.table.columns)
 
 
-def read_rows(conn: Connection, held: HeldTable) -> Iterator[Sequence[Any]]:
-    """The table's rows in key order, fetched in batches rather than all at once."""
-    query = select(held.table).order_by(*held.key).execution_options(yield_per=READ_BATCH)
+def read_rows(
+    conn: Connection, held: HeldTable, columns: Sequence[str] | None = None
+) -> Iterator[Sequence[Any]]:
+    """The table's rows (all columns, or those named, in that order) in key order, in batches."""
+    selected = [held.table.c[name] for name in columns] if columns is not None else [held.table]
+    query = select(*selected).order_by(*held.key).execution_options(yield_per=READ_BATCH)
     yield from conn.execute(query)
 
 

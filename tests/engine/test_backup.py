@@ -202,15 +202,19 @@ def test_data_kept_for_removed_fields_and_objects_survives_a_restore(
     apply_objects(crm, [ObjectSpec.from_json(VEHICLE), ObjectSpec.from_json(GADGET)])
     car = crm.records().create("vehicle", {"plate": "沪A·12345", "mileage": 120_000})
     crm.records().create("gadget", {"label": "扫码枪", "price": "399.90"})
-    without_mileage = {**VEHICLE, "fields": VEHICLE["fields"][:1]}
-    apply_objects(crm, [ObjectSpec.from_json(without_mileage)])  # the column is archived
+    # The mileage column is archived; a colour field comes first in the metadata, last in the table.
+    repainted = {**VEHICLE, "fields": [{"name": "colour", "type": "text"}, VEHICLE["fields"][0]]}
+    apply_objects(crm, [ObjectSpec.from_json(repainted)])
+    crm.records().update("vehicle", car["id"], {"colour": "珍珠白"}, version=car["version"])
     apply_objects(crm, [], removed=[("object", "gadget")])  # the table is archived
 
     archive = tmp_path / "backup.zip"
     take_backup(crm, archive)
     assert restore_backup(fresh, archive).report.ok
 
-    apply_objects(fresh, [ObjectSpec.from_json(VEHICLE)])  # the field comes back with its data
+    assert fresh.records().get("vehicle", car["id"])["colour"] == "珍珠白"
+    back = {**VEHICLE, "fields": [*repainted["fields"], VEHICLE["fields"][1]]}
+    apply_objects(fresh, [ObjectSpec.from_json(back)])  # the field comes back with its data
     assert fresh.records().get("vehicle", car["id"])["mileage"] == 120_000
     with fresh.read() as conn:
         [kept] = conn.execute(select(archived_tables.c.table_name)).scalars()
