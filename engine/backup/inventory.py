@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -143,9 +145,6 @@ def add_missing_columns(
     conn: Connection, name: str, columns: Sequence[tuple[str, str]], archived: Mapping[str, TypeEngine[Any]]
 ) -> None:
     """Add the backed-up columns a freshly made record table lacks: its archived columns."""
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
     live = {column["name"] for column in inspect(conn).get_columns(name)}
     ops = Operations(MigrationContext.configure(conn))
     for column_name, kind in columns:

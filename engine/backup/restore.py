@@ -26,6 +26,7 @@ from engine.backup.check import CheckReport, Expected, check_connection
 from engine.backup.inventory import (
     ARCHIVE,
     RECORD,
+    ROLE_ORDER,
     SYSTEM,
     add_missing_columns,
     archive_column_types,
@@ -116,7 +117,7 @@ def _make_room(conn: Connection, replace: bool) -> None:
 
 
 def _restore_tables(loom: Loom, conn: Connection, archive: ArchiveReader) -> int:
-    entries = {role: [e for e in archive.tables if e.role == role] for role in (SYSTEM, RECORD, ARCHIVE)}
+    entries = {role: [e for e in archive.tables if e.role == role] for role in ROLE_ORDER}
     unknown = [e.name for e in archive.tables if e.role not in entries]
     if unknown:
         raise BackupRefused(
