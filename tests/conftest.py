@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -47,16 +51,63 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'loom.db'}"
         return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a PostgreSQL schema of its own, dropped with everything in it afterwards."""
     base = normalise_url(postgres_or_skip())
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def another_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second fresh, empty database of the same kind as `database_url`."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'another.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+S3_URL = os.environ.get("LOOM_TEST_S3_URL")
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API server: $LOOM_TEST_S3_URL, or a local `moto_server` started for the module."""
+    pytest.importorskip("boto3", reason="the S3 store needs boto3 (pip install 'loom-crm[s3]')")
+    if S3_URL:
+        yield S3_URL
+        return
+    server = shutil.which("moto_server")
+    if server is None:
+        pytest.skip("S3 store: set LOOM_TEST_S3_URL or put moto_server on PATH to run it")
+    process = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        for line in process.stdout:  # type: ignore[union-attr]
+            if found := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line):
+                yield found.group(1)
+                break
+        else:
+            pytest.fail("moto_server did not start")
+    finally:
+        process.terminate()
+        process.wait()
 
 
 @pytest.fixture

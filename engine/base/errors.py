@@ -156,3 +156,9 @@ class DatabaseUnavailable(LoomError):
 
     def __init__(self) -> None:
         super().__init__(Message("database_unavailable", seconds=self.retry_after))
+
+
+class BackupRefused(LoomError):
+    """A backup could not be taken, read, verified or restored; nothing was changed."""
+
+    code = "backup_refused"

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from runtime.cli import core, demo, flows, imports, packages, people, record_actions, web
+from runtime.cli import backup, core, demo, flows, imports, packages, people, record_actions, web
 from runtime.cli.group import cli
 
-__all__ = ["cli", "core", "demo", "flows", "imports", "main", "packages", "people", "record_actions", "web"]
+__all__ = [
+    "backup",
+    "cli",
+    "core",
+    "demo",
+    "flows",
+    "imports",
+    "main",
+    "packages",
+    "people",
+    "record_actions",
+    "web",
+]
 
 
 def main() -> None:

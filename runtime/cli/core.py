@@ -1,7 +1,8 @@
 """The core commands: init, validate, install, migrate, objects, shell, rules, worker.
 
 `loom demo` is in runtime/cli/demo.py; users, roles, departments, handover and tokens in
-runtime/cli/people.py; the pool, conversion and transfer of records in runtime/cli/record_actions.py.
+runtime/cli/people.py; the pool, conversion and transfer of records in runtime/cli/record_actions.py;
+`loom backup`, `restore` and `check` in runtime/cli/backup.py.
 """
 
 from __future__ import annotations

@@ -1,46 +1,17 @@
 """The S3-compatible file store against a real S3 API server: $LOOM_TEST_S3_URL, or a local
-`moto_server` started for the test. Without either, the test is skipped with the reason."""
+`moto_server` started for the test (the `s3_endpoint` fixture). Without either, the test is skipped
+with the reason."""
 
 from __future__ import annotations
 
 import io
 import os
-import re
-import shutil
-import subprocess
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from engine.base.settings import Settings
 from engine.files import MissingFile, file_store_for
-
-S3_URL = os.environ.get("LOOM_TEST_S3_URL")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    pytest.importorskip("boto3", reason="the S3 store needs boto3 (pip install 'loom-crm[s3]')")
-    if S3_URL:
-        yield S3_URL
-        return
-    server = shutil.which("moto_server")
-    if server is None:
-        pytest.skip("S3 store: set LOOM_TEST_S3_URL or put moto_server on PATH to run it")
-    process = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        for line in process.stdout:  # type: ignore[union-attr]
-            if found := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line):
-                yield found.group(1)
-                break
-        else:
-            pytest.fail("moto_server did not start")
-    finally:
-        process.terminate()
-        process.wait()
 
 
 def test_files_round_trip_through_an_s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
