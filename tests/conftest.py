@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 from engine.base.clock import Clock
 from engine.base.settings import Settings
 from engine.loom import Loom
-from engine.packages.install import CRM_PACKAGE, install_package
 from engine.store.database import normalise_url
+from tests.database_templates import DatabaseTemplates, TemplateContent
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -46,13 +46,42 @@ def nothing_listening() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, database_templates: DatabaseTemplates
+) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL database (or schema, when empty) of its own.
+
+    A test that uses `loom` gets it with Loom's tables made, and one that uses `crm` with the CRM
+    installed too: a copy of a template built once per run, the same as making them again.
+    """
+    content = _content_needed(request)
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'loom.db'}"
+        path = tmp_path / "loom.db"
+        if content is not None:
+            database_templates.copy_sqlite(content, path)
+        yield f"sqlite:///{path}"
+        return
+    if content is not None:
+        with database_templates.postgresql_copy(normalise_url(postgres_or_skip()), content) as url:
+            yield url
         return
     with postgres_schema() as url:
         yield url
+
+
+def _content_needed(request: pytest.FixtureRequest) -> TemplateContent | None:
+    used = request.fixturenames
+    if "loom" not in used:
+        return None
+    clock = request.getfixturevalue("clock")
+    return TemplateContent(crm="crm" in used, now=clock.now(), timezone=str(clock.timezone))
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop_all()
 
 
 @contextmanager
@@ -127,8 +156,7 @@ def loom(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Loom]:
 
 @pytest.fixture
 def crm(loom: Loom) -> Loom:
-    """A database with the standard CRM package installed."""
-    install_package(loom, CRM_PACKAGE)
+    """A database with the standard CRM package installed (copied from the run's template)."""
     return loom
 
 
