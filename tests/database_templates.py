@@ -38,6 +38,9 @@ class DatabaseTemplates:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        clock = Clock()
+        # For tests on the real clock (served pages): the CRM as installed when the run began.
+        self.crm_at_start = TemplateContent(crm=True, now=clock.now(), timezone=str(clock.timezone))
         self.run = uuid.uuid4().hex[:8]
         self.sqlite_files: dict[TemplateContent, Path] = {}
         self.templates: dict[tuple[str, TemplateContent], str] = {}

@@ -21,9 +21,9 @@ from werkzeug.serving import make_server
 from engine import identity
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages.install import CRM_PACKAGE, install_package
 from runtime.web.app import create_app
 from tests.conftest import IN_CI
+from tests.database_templates import DatabaseTemplates
 
 CHROMIUM = Path(os.environ.get("LOOM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -125,10 +125,10 @@ def serving(site: Site) -> Iterator[Site]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
+    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
     loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
     loom.init()
-    install_package(loom, CRM_PACKAGE)
     with serving(build_company(loom)) as company:
         yield company
 
