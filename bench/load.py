@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from statistics import quantiles
 from typing import Any
 
@@ -146,6 +147,7 @@ class Outcome:
     duration: float
     conflicts: int
     samples: list[str]
+    driver_cpu: float  # seconds of CPU the driver itself took: it shares the machine with the servers
 
     @property
     def requests(self) -> int:
@@ -292,17 +294,17 @@ def drive(target: Target, connections: int, duration: float) -> Outcome:
         threading.Thread(target=Connection(index, target, tallies[index]).loop, args=(deadline,))
         for index in range(connections)
     ]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     total = Tally()
     for tally in tallies:
         total.add(tally)
     kinds = {kind: _figures(total.latencies[kind], total.errors[kind]) for kind in KINDS}
-    return Outcome(kinds, elapsed, total.conflicts, total.samples)
+    return Outcome(kinds, elapsed, total.conflicts, total.samples, cpu)
 
 
 def logged_errors(target: Target) -> list[str]:
@@ -339,6 +341,9 @@ class Connection:
         self.index = index
         self.mine: dict[int, int] = {}  # customers this connection created → their version
         self.http = requests.Session()
+        # Each request names its user itself: a cookie a page answered with must not ride along
+        # on the next request, which may act as someone else.
+        self.http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.steps: dict[str, Callable[[], None]] = {
             "read": self.read,
             "list": self.list,
@@ -377,14 +382,14 @@ class Connection:
             )
             body = answer.content
         except requests.RequestException as error:
-            self.tally.fail(kind, f"{method} {path}: {type(error).__name__} {error}")
+            self.tally.fail(kind, f"{person.username} {method} {path}: {type(error).__name__} {error}")
             return None
         elapsed = (time.perf_counter() - started) * 1000
         if answer.status_code == 409 and kind == "update":
             self.tally.conflicts += 1  # someone saved it since: the caller reads it again
             return None
         if not 200 <= answer.status_code < 300:
-            self.tally.fail(kind, f"{method} {path} → {answer.status_code} {body[:300]!r}")
+            self.tally.fail(kind, f"{person.username} {method} {path} → {answer.status_code} {body[:300]!r}")
             return None
         self.tally.latencies[kind].append(elapsed)
         return True if page else answer.json()
@@ -531,6 +536,7 @@ def results(loom: Outcome, baseline: Outcome, logged: int, warning: str | None) 
     notes = [
         f"{loom.requests:,} requests, {loom.errors:,} errors, {loom.conflicts:,} version conflicts",
         f"{logged:,} errors logged by the processes",
+        f"the driver took {loom.driver_cpu / loom.duration:.0%} of a core",
         "ratio = Loom ÷ baseline",
         "met" if loom.errors == 0 and logged == 0 else "MISSED",
     ]
