@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
@@ -40,6 +41,7 @@ class Deployment:
     worker_interval: float = 1.0
     webs: list[subprocess.Popen | None] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
+    workers_started: int = 0  # numbers each worker's log: worker1.log, worker2.log, …
 
     @property
     def urls(self) -> list[str]:
@@ -64,12 +66,20 @@ class Deployment:
             _kill(process)
             self.webs[index] = None
 
-    def start_worker(self) -> subprocess.Popen:
-        """Start a `loom worker`; a deployment runs one, a second one is a mistake it must survive."""
+    def start_worker(self, environment: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start a `loom worker`, with `environment` added to the deployment's.
+
+        A deployment runs one; a second one is a mistake the deployment must survive.
+        """
         command = [sys.executable, "-m", "runtime.cli", "worker", "--interval", str(self.worker_interval)]
-        process = self._spawn(command, f"worker{len(self.workers) + 1}")
+        self.workers_started += 1
+        process = self._spawn(command, f"worker{self.workers_started}", environment)
         self.workers.append(process)
         return process
+
+    def stop_worker(self, index: int = 0) -> None:
+        """Stop worker `index` as a service manager would (SIGTERM): it finishes the pass in progress."""
+        _stop([self.workers.pop(index)])
 
     def kill_worker(self, index: int = 0) -> None:
         """Kill worker `index` at once (SIGKILL): a pass in progress stops where it is."""
@@ -77,25 +87,22 @@ class Deployment:
 
     def stop(self) -> None:
         """Stop every process as a service manager would (SIGTERM), killing any that do not stop in time."""
-        running = [process for process in [*self.webs, *self.workers] if process is not None]
-        for process in running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                _kill(process)
+        _stop([process for process in [*self.webs, *self.workers] if process is not None])
         self.webs = [None] * len(self.ports)
         self.workers = []
 
     def log(self, name: str) -> str:
-        """What process `name` (web1, web2, worker1, …) has written so far."""
+        """What process `name` has written so far: web1, web2 (each across its restarts), worker1, …"""
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def _spawn(self, command: list[str], name: str) -> subprocess.Popen:
-        environment = {**os.environ, **self.environment, "LOOM_DATABASE_URL": self.database_url}
+    def _spawn(self, command: list[str], name: str, extra: dict[str, str] | None = None) -> subprocess.Popen:
+        environment = {
+            **os.environ,
+            **self.environment,
+            **(extra or {}),
+            "LOOM_DATABASE_URL": self.database_url,
+        }
         with (self.log_dir / f"{name}.log").open("ab") as output:
             return subprocess.Popen(
                 command,
@@ -118,7 +125,7 @@ def start(
     environment: dict[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> Deployment:
-    """Create Loom's tables if missing, then start the web processes (two, on free ports) and a worker.
+    """Create Loom's tables if missing, then start a web process per port (two free ones) and a worker.
 
     Returns once every web process answers. LOOM_SECRET_KEY is made up unless given: all web
     processes of a deployment must share one.
@@ -136,14 +143,15 @@ def start(
     deployment.log_dir.mkdir(parents=True, exist_ok=True)
     # Once, before the processes start: each would otherwise create the same tables at the same time.
     init = deployment._spawn([sys.executable, "-m", "runtime.cli", "init"], "init")
-    if init.wait() != 0:
-        raise RuntimeError(f"loom init failed:\n{deployment.log('init')}")
     try:
+        if init.wait() != 0:
+            raise RuntimeError(f"loom init failed:\n{deployment.log('init')}")
         for index in range(len(deployment.ports)):
             deployment.start_web(index)
         if worker:
             deployment.start_worker()
     except BaseException:
+        _stop([init])
         deployment.stop()
         raise
     return deployment
@@ -154,6 +162,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill(process)
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -187,21 +206,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database:
         parser.error("give --database or set LOOM_DATABASE_URL")
-    deployment = start(
-        args.database,
-        tuple(args.ports),
-        worker=not args.no_worker,
-        worker_interval=args.interval,
-        web_workers=args.web_workers,
-    )
-    print(f"serving {' and '.join(deployment.urls)}; logs in {deployment.log_dir}; Ctrl-C stops", flush=True)
-    # Blocked only now: the processes started above must not inherit the mask.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # SIGTERM as Ctrl-C: even during start(), which then stops what it had started.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        deployment = start(
+            args.database,
+            tuple(args.ports),
+            worker=not args.no_worker,
+            worker_interval=args.interval,
+            web_workers=args.web_workers,
+        )
+    except KeyboardInterrupt:
+        return 130
+    try:
+        urls = " and ".join(deployment.urls)
+        print(f"serving {urls}; logs in {deployment.log_dir}; Ctrl-C stops", flush=True)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
     finally:
         deployment.stop()
     return 0
+
+
+def _interrupted(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+# PostgreSQL's states for a server going away: administrator shutdown, crash shutdown, and
+# "cannot connect now" (starting up or shutting down). Class 08 is every connection exception.
+SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
 
 
 def normalise_url(url: str) -> str:
@@ -15,6 +20,18 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether a database error says the server cannot be reached just now, not that a statement was wrong."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or error.statement is None:
+        # The connection broke under a statement (the pool opens a new one next time), or no
+        # connection could be opened at all: refused, or turned away by a server going down.
+        return True
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return state.startswith("08") or state in SERVER_GOING_AWAY
 
 
 def open_database(url: str, *, echo: bool = False) -> Engine:

@@ -146,3 +146,13 @@ class MergeConflicts(LoomError):
         super().__init__(
             f"{len(self.conflicts)} conflict(s) between your changes and the new version; nothing was applied"
         )
+
+
+class DatabaseUnavailable(LoomError):
+    """The database cannot be reached just now (restarting, down): the request may be made again shortly."""
+
+    code = "database_unavailable"
+    retry_after = 5  # seconds: a restarting PostgreSQL is usually back well within them
+
+    def __init__(self) -> None:
+        super().__init__(Message("database_unavailable", seconds=self.retry_after))

@@ -354,6 +354,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no_record_numbered": {"en": "no {object} has {field} {key}", "zh_CN": "没有{field}为 {key} 的{object}"},
     "duplicate_not_yours": {"en": "{why}, which you may not change", "zh_CN": "{why}，而你不能修改该记录"},
     "duplicate_update_failed": {"en": "{why}; updating it failed", "zh_CN": "{why}；更新失败"},
+    # -- the database -------------------------------------------------------------------------------
+    "database_unavailable": {
+        "en": "the database cannot be reached just now; try again in {seconds} seconds",
+        "zh_CN": "暂时无法连接数据库，请 {seconds} 秒后重试",
+    },
 }
 
 

@@ -28,7 +28,7 @@ from engine.packages import check_package, install_package
 from engine.plugin_api import loaded_registries
 from engine.rules.explain import business_time, created_records, explain
 from runtime.heap import freeze_startup_objects
-from runtime.worker import run_pass, run_worker
+from runtime.worker import RETRY_WHEN_UNAVAILABLE, run_pass, run_worker, wait_for_database
 
 DEFAULT_DATABASE = "sqlite:///instance/loom.db"
 
@@ -46,8 +46,13 @@ class Context:
     @property
     def loom(self) -> Loom:
         if self._loom is None:
-            self._loom = Loom(self.url)
-            self._loom.init()
+            loom = Loom(self.url)
+            try:
+                loom.init()
+            except BaseException:
+                loom.close()
+                raise
+            self._loom = loom  # only once it works: asking again after a failure tries again
         return self._loom
 
 
@@ -252,8 +257,8 @@ def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
 @pass_context
 def worker(ctx: Context, once: bool, interval: float | None) -> None:
     """Run due work and deliver the outbox; run exactly one worker per database."""
-    loom = ctx.loom
     if once:
+        loom = ctx.loom
         # Each failed or stopped rule run is logged by the pass; --once shows them on stderr.
         handler = _EchoHandler(logging.WARNING)
         worker_log = logging.getLogger("loom.worker")
@@ -266,6 +271,10 @@ def worker(ctx: Context, once: bool, interval: float | None) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per quiet pass
+    # Started at boot, the worker may come up before PostgreSQL does: it waits rather than exits.
+    loom = wait_for_database(
+        lambda: ctx.loom, retry=min(interval or RETRY_WHEN_UNAVAILABLE, RETRY_WHEN_UNAVAILABLE)
+    )
     freeze_startup_objects(loom)
     run_worker(loom, interval or loom.settings.worker_interval)
 

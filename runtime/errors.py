@@ -6,15 +6,21 @@ get an HTML page (or, for "unauthenticated", the sign-in page).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine.errors import LoomError
+from engine.database import database_unavailable
+from engine.errors import DatabaseUnavailable, LoomError
 from engine.messages import localize_fields
-from runtime.i18n import api_locale, error_text
+from runtime.i18n import api_locale, error_text, locale_without_database
+
+log = logging.getLogger("loom.web")
 
 API_PREFIX = "/api/"
 
@@ -34,6 +40,7 @@ STATUS_BY_CODE = {
     "rule_loop": 422,
     "rule_action_failed": 422,
     "throttled": 429,
+    "database_unavailable": 503,
 }
 # Codes not listed: "invalid_…" (a record, query, metadata or request the engine refused for its
 # content) is 422, with the fields at fault when the error names them; anything else is 400.
@@ -120,6 +127,25 @@ def _handle_http_error(error: HTTPException) -> Response | HTTPException:
     return response
 
 
+def _handle_database_error(error: DBAPIError) -> Response:
+    if not database_unavailable(error):
+        raise error  # a fault of Loom's, not of the moment: logged with its traceback, answered 500
+    log.warning("database unavailable: %s", error.orig)
+    unavailable = DatabaseUnavailable()
+    if under_api():
+        return loom_error_response(unavailable)
+    # Not error.html: its layout reads the signed-in user and their counters from the database.
+    locale = locale_without_database()
+    with force_locale(locale):
+        page = current_app.jinja_env.get_template("unavailable.html").render(
+            locale=locale, message=unavailable.localized(locale)
+        )
+    response = Response(page, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(unavailable.retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(LoomError, _handle_loom_error)
+    app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -46,6 +46,13 @@ def select_locale() -> str:
     return supported(best) or DEFAULT_LOCALE
 
 
+def locale_without_database() -> str:
+    """The page's language as far as the request alone says it, for when the user cannot be read."""
+    asked = supported(request.args.get("lang")) or supported(session.get(SESSION_KEY))
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return asked or supported(best) or DEFAULT_LOCALE
+
+
 def page_locale() -> str:
     """The locale of the page being rendered, as Loom names it (zh_CN or en)."""
     return supported(str(get_locale())) or DEFAULT_LOCALE

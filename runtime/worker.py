@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import DBAPIError
 
+from engine.database import database_unavailable
 from engine.due_work import DueReport, run_due
 from engine.loom import Loom
 from engine.outbox import deliver_outbox
 
 JOB_ID = "loom.worker.pass"
+RETRY_WHEN_UNAVAILABLE = 5.0  # seconds between attempts to reach a database that cannot be reached
 log = logging.getLogger("loom.worker")
 
 
@@ -48,6 +53,18 @@ def run_pass(loom: Loom) -> dict[str, int]:
         **delivered,
         "files_swept": loom.files.sweep_unattached(),
     }
+
+
+def wait_for_database(open_loom: Callable[[], Loom], retry: float = RETRY_WHEN_UNAVAILABLE) -> Loom:
+    """The Loom `open_loom` opens, trying again every `retry` seconds while its database cannot be reached."""
+    while True:
+        try:
+            return open_loom()
+        except DBAPIError as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("database unavailable; trying again in %g s: %s", retry, error.orig)
+            time.sleep(retry)
 
 
 def build_scheduler(loom: Loom, interval: float) -> BlockingScheduler:
@@ -102,7 +119,15 @@ def run_worker(loom: Loom, interval: float) -> None:
 
 
 def _logged_pass(loom: Loom) -> dict[str, Any]:
-    counts = run_pass(loom)
+    try:
+        counts = run_pass(loom)
+    except DBAPIError as error:
+        if not database_unavailable(error):
+            raise
+        # A restart or an outage of the server, not a fault to trace: what the pass had claimed
+        # runs again when its claim ends, and everything else on the next pass.
+        log.warning("database unavailable; the next pass tries again: %s", error.orig)
+        return {}
     if any(counts.values()):
         log.info("pass: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
     return counts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -30,6 +31,14 @@ def postgres_or_skip() -> str:
     if IN_CI:
         pytest.fail("CI must run the PostgreSQL tests but LOOM_TEST_POSTGRES_URL is not set")
     pytest.skip("PostgreSQL variant: set LOOM_TEST_POSTGRES_URL to run it (CI always does)")
+
+
+def nothing_listening() -> str:
+    """A PostgreSQL URL on a loopback port where no server listens: a database that cannot be reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"postgresql://loom:loom@127.0.0.1:{port}/loom"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,20 +8,24 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
-from sqlalchemy import select
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from sqlalchemy import create_engine, make_url, select, text
 
+from engine.clock import Clock
+from engine.database import normalise_url, open_database
 from engine.loom import Loom
 from engine.metadata_changes import apply_objects
 from engine.system_tables import due_work, outbox
 from metadata.rules import RuleSpec
 from metadata.specs import FieldSpec, ObjectSpec
 from runtime.worker import JOB_ID, build_scheduler, run_pass
+from tests.conftest import nothing_listening, postgres_or_skip
 from tests.plugins.http_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,3 +246,74 @@ def test_a_pass_counts_and_logs_the_rule_actions_that_failed_and_the_loops_it_st
         assert f"rule ticket_makes_blank_ticket failed on ticket {ticket['id']}" in logged
     assert f"rule ticket_touch_again stopped on ticket {looping['id']}" in logged
     assert run_pass(loom)["rules_failed"] == 0  # the next pass reports only its own failures
+
+
+def test_a_pass_while_the_database_cannot_be_reached_says_so_in_one_line_and_the_next_pass_runs(
+    loom: Loom, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The server goes away (restarting, down): every connection the worker opens is refused.
+    loom.db.dispose()
+    loom.db = open_database(nothing_listening())
+    scheduler = build_scheduler(loom, interval=3600)
+    outcomes: list[int] = []
+    done = threading.Event()
+
+    def seen(event: JobExecutionEvent) -> None:
+        outcomes.append(event.code)
+        done.set()
+
+    scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    thread = threading.Thread(target=scheduler.start, daemon=True)
+    with caplog.at_level("WARNING"):
+        thread.start()
+        try:
+            assert done.wait(30)
+        finally:
+            scheduler.shutdown(wait=True)
+            thread.join(10)
+    assert outcomes == [EVENT_JOB_EXECUTED]  # not an error with a traceback: the next pass tries again
+    [line] = [record for record in caplog.records if record.levelname in ("WARNING", "ERROR")]
+    assert line.getMessage().startswith("database unavailable; the next pass tries again:")
+    assert line.exc_info is None
+
+
+def test_a_worker_started_before_its_database_can_be_reached_waits_for_it_then_works(
+    receiver: WebhookReceiver,
+) -> None:
+    # As at boot, when the worker may start before PostgreSQL accepts connections.
+    base = make_url(normalise_url(postgres_or_skip()))
+    name = f"{base.database}_late_{uuid.uuid4().hex[:8]}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    worker = subprocess.Popen(
+        loom_command("worker", "--interval", "0.2"),
+        env=worker_env(url, now),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        assert worker.stderr is not None
+        waiting = next(line for line in worker.stderr if "database unavailable" in line or "Error" in line)
+        assert "database unavailable; trying again" in waiting, waiting
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        started = next(line for line in worker.stderr if "worker started" in line or "Error" in line)
+        assert "worker started" in started, started  # it has made Loom's tables
+        loom = Loom(url, clock=Clock(now))
+        try:
+            loom.init()
+            apply_objects(loom, [TICKET], rules=[hook_rule(receiver.url, {"type": "on_create"})])
+            loom.records().create("ticket", {"subject": "开机后才连上数据库"})
+            assert receiver.arrived.wait(60)  # the same worker, never restarted, delivered it
+            assert worker.poll() is None
+        finally:
+            loom.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
