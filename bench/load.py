@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
@@ -162,7 +164,11 @@ def run() -> list[dict]:
     if not POSTGRES_URL:
         print("  bench.load skipped: set LOOM_BENCH_POSTGRES_URL (or LOOM_TEST_POSTGRES_URL)")
         return []
-    with postgres_schema(POSTGRES_URL) as url, deployment(url) as (target, baseline_target):
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        postgres_schema(POSTGRES_URL) as url,
+        deployment(url, log_dir=Path(logs)) as (target, baseline_target),
+    ):
         loom = drive(target, CONNECTIONS, DURATION)
         logged = logged_errors(target)
         assert baseline_target is not None
@@ -182,11 +188,12 @@ def deployment(
     *,
     web_workers: int = WEB_WORKERS,
     baseline: bool = True,
+    log_dir: Path | None = None,
 ) -> Iterator[tuple[Target, Target | None]]:
     """The CRM with demo data on `url`, served by a deployment and (unless not wanted) by the
     baseline; yields a target for each. Every process is stopped on the way out."""
     owners = prepare(url, demo_customers, extra_customers)
-    running = local.start(url, web_workers=web_workers)
+    running = local.start(url, web_workers=web_workers, log_dir=log_dir)
     try:
         people = sign_in(running.urls, owners)
         owned = {rep: _owned(running.urls[0], people[rep]) for rep in REPS}
