@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.clock import Clock
 from engine.database import normalise_url
 from engine.loom import Loom
-from engine.packages import CRM_PACKAGE, install_package
 from engine.settings import Settings
+from tests.database_templates import DatabaseTemplates, TemplateContent, empty_postgresql_schema
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -42,21 +39,43 @@ def nothing_listening() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, database_templates: DatabaseTemplates
+) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL database of its own.
+
+    A test that uses `loom` gets it with Loom's tables made, and one that uses `crm` with the CRM
+    installed too: a copy of a template built once per run, the same as making them again.
+    """
+    content = _content_needed(request)
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'loom.db'}"
+        path = tmp_path / "loom.db"
+        if content is not None:
+            database_templates.copy_sqlite(content, path)
+        yield f"sqlite:///{path}"
         return
     base = normalise_url(postgres_or_skip())
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    if content is not None:
+        with database_templates.postgresql_copy(base, content) as url:
+            yield url
+        return
+    with empty_postgresql_schema(base) as url:
+        yield url
+
+
+def _content_needed(request: pytest.FixtureRequest) -> TemplateContent | None:
+    used = request.fixturenames
+    if "loom" not in used:
+        return None
+    clock = request.getfixturevalue("clock")
+    return TemplateContent(crm="crm" in used, now=clock.now(), timezone=str(clock.timezone))
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop_all()
 
 
 @pytest.fixture
@@ -76,8 +95,7 @@ def loom(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Loom]:
 
 @pytest.fixture
 def crm(loom: Loom) -> Loom:
-    """A database with the standard CRM package installed."""
-    install_package(loom, CRM_PACKAGE)
+    """A database with the standard CRM package installed (copied from the run's template)."""
     return loom
 
 

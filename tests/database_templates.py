@@ -1,0 +1,139 @@
+"""Databases built once per test run and copied for each test: Loom's tables, and the CRM installed.
+
+Installing the CRM takes one to two seconds and hundreds of tests start from it; copying a SQLite
+file or creating a PostgreSQL database from a template takes a few hundredths.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.clock import Clock
+from engine.loom import Loom
+from engine.packages import CRM_PACKAGE, install_package
+from engine.settings import Settings
+
+
+@dataclass(frozen=True)
+class TemplateContent:
+    """What a template holds: Loom's tables, the CRM if `crm`, made at the test clock's moment."""
+
+    crm: bool
+    now: datetime
+    timezone: str
+
+
+class DatabaseTemplates:
+    """The run's templates, made on first use: SQLite files in `folder`, PostgreSQL databases."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.run = uuid.uuid4().hex[:8]
+        self.sqlite_files: dict[TemplateContent, Path] = {}
+        self.templates: dict[tuple[str, TemplateContent], str] = {}
+        self.ahead: dict[tuple[str, TemplateContent], list[Future[str]]] = {}
+        # One thread: templates are made and copied in order, never two CREATE DATABASE at once.
+        self.background = ThreadPoolExecutor(1)
+        self.admins: dict[str, Engine] = {}
+
+    def copy_sqlite(self, content: TemplateContent, path: Path) -> None:
+        if content not in self.sqlite_files:
+            template = self.folder / f"template_{len(self.sqlite_files)}.db"
+            fill(f"sqlite:///{template}", content, self.folder)
+            # Closing the last connection checkpoints the write-ahead log into the file.
+            assert not template.with_name(template.name + "-wal").exists()
+            self.sqlite_files[content] = template
+        shutil.copyfile(self.sqlite_files[content], path)
+
+    @contextmanager
+    def postgresql_copy(self, base: str, content: TemplateContent) -> Iterator[str]:
+        """A database of its own created from the template, dropped after the test.
+
+        The next copy is made in the background while this test runs, and this one is dropped in
+        the background after it: the server does that work while the test's process does its own.
+        """
+        key = (base, content)
+        if not self.ahead.get(key):
+            self.ahead.setdefault(key, []).append(self.background.submit(self._create_copy, key))
+        name = self.ahead[key].pop(0).result()
+        self.ahead[key].append(self.background.submit(self._create_copy, key))
+        try:
+            yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        finally:
+            self.background.submit(self._drop, base, name)
+
+    def drop_all(self) -> None:
+        for (base, _content), copies in self.ahead.items():
+            for copy in copies:
+                self._drop(base, copy.result())
+        self.background.shutdown(wait=True)
+        for (base, _content), name in self.templates.items():
+            self._drop(base, name)
+        for admin in self.admins.values():
+            admin.dispose()
+
+    def _create_copy(self, key: tuple[str, TemplateContent]) -> str:
+        base, content = key
+        template = self._postgresql_template(base, content)
+        name = f"{make_url(base).database}_{self.run}_{uuid.uuid4().hex[:10]}"
+        with self._admin(base).connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return name
+
+    def _drop(self, base: str, name: str) -> None:
+        with self._admin(base).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _postgresql_template(self, base: str, content: TemplateContent) -> str:
+        key = (base, content)
+        if key not in self.templates:
+            name = f"{make_url(base).database}_{self.run}_template_{len(self.templates)}"
+            with self._admin(base).connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            self.templates[key] = name
+            fill(make_url(base).set(database=name).render_as_string(hide_password=False), content, self.folder)
+        return self.templates[key]
+
+    def _admin(self, base: str) -> Engine:
+        if base not in self.admins:
+            # CREATE and DROP DATABASE cannot run inside a transaction.
+            self.admins[base] = create_engine(base, isolation_level="AUTOCOMMIT")
+        return self.admins[base]
+
+
+def fill(url: str, content: TemplateContent, folder: Path) -> None:
+    settings = Settings.from_env(files_dir=str(folder / "files"))
+    loom = Loom(url, clock=Clock(content.now, timezone=content.timezone), settings=settings)
+    try:
+        loom.init()
+        if content.crm:
+            install_package(loom, CRM_PACKAGE)
+    finally:
+        loom.close()
+
+
+@contextmanager
+def empty_postgresql_schema(base: str) -> Iterator[str]:
+    """An empty schema of its own in the base database, for tests that make Loom's tables themselves."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
