@@ -19,6 +19,7 @@ SUITES = [
     "bench.lookups",
     "bench.imports",
     "bench.api_cpu",
+    "bench.load",
 ]
 
 
