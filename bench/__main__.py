@@ -9,6 +9,7 @@ import time
 
 SUITES = [
     "bench.expressions",
+    "bench.hostile",
     "bench.records",
     "bench.queries",
     "bench.schema",
