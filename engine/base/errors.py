@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from engine.base.messages import Message, localize
 from metadata.problems import Problem
@@ -20,6 +21,18 @@ class LoomError(Exception):
     def localized(self, locale: str) -> str:
         """The message in `locale` when it comes from the message catalogue; as it is otherwise."""
         return localize(self.message, locale)
+
+
+class ActionRefused(LoomError):
+    """A record action (convert, claim, return, transfer) refused as asked; nothing was changed.
+
+    `reason` names the refusal and `params` its details, so pages can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, reason: str = "other", **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 class InvalidMetadata(LoomError):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.base.errors import ExpressionError, NotCompilable
+from engine.expressions.limits import kind_of
 
 # A SQL argument as function compilers receive it: an expression, or a constant's Python value.
 SqlArg = ColumnElement[Any] | Any
@@ -42,23 +43,14 @@ def sql_kind(arg: SqlArg) -> str:
 
 
 def _python_kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
+    # As the expression language names kinds, but telling whole numbers apart: SQL types them apart.
+    if isinstance(value, int) and not isinstance(value, bool):
         return "integer"
-    if isinstance(value, float | Decimal):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dt.datetime):
-        return "datetime"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, list | tuple):
-        return "list"
-    return "unknown"
+    kind = kind_of(value)
+    return kind if kind in _SQL_VALUE_KINDS else "unknown"
+
+
+_SQL_VALUE_KINDS = frozenset({"empty", "boolean", "number", "text", "datetime", "date", "list"})
 
 
 def bind(value: Any, dialect: str) -> ColumnElement[Any]:

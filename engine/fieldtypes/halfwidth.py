@@ -19,3 +19,8 @@ def half_width(text: str) -> str:
     if text.isascii() or _FULL_WIDTH.search(text) is None:
         return text
     return text.translate(_HALF_WIDTH)
+
+
+def typed_number_text(text: str) -> str:
+    """What a person typed for a number or an id, trimmed and in half-width characters."""
+    return text.strip() if text.isascii() else half_width(text).strip()

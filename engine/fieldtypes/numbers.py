@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeEngine
 from engine.base.errors import FieldValueError
 from engine.base.messages import Message
 from engine.fieldtypes.base import FieldType, Source
-from engine.fieldtypes.halfwidth import half_width
+from engine.fieldtypes.halfwidth import half_width, typed_number_text
 from engine.fieldtypes.messages import shown
 from metadata.specs import FieldSpec, ObjectSpec
 
@@ -112,7 +112,7 @@ class IntegerType(FieldType):
         if kind is int:
             number = value
         elif kind is str:
-            text = value.strip() if value.isascii() else half_width(value).strip()
+            text = typed_number_text(value)
             if not text:
                 return None
             if _PLAIN_INTEGER.fullmatch(text):

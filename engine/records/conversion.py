@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
-from engine.base.errors import LoomError, RecordInvalid, RecordNotFound
+from engine.base.errors import ActionRefused, LoomError, RecordInvalid, RecordNotFound
 from engine.expressions import evaluate
 from engine.identity.permissions import PermissionDenied, access_for, scope_condition
 from engine.imports.dedupe import KeyIndex
@@ -36,18 +36,10 @@ if TYPE_CHECKING:
 DUPLICATES_SHOWN = 10
 
 
-class ConversionRefused(LoomError):
-    """A conversion could not be done as asked; nothing was changed.
-
-    `reason` names the refusal and `params` its details, so pages can say it in the reader's language.
-    """
+class ConversionRefused(ActionRefused):
+    """A conversion could not be done as asked; nothing was changed."""
 
     code = "conversion_refused"
-
-    def __init__(self, message: str, reason: str = "other", **params: Any) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)

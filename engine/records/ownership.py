@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
-from engine.base.errors import LoomError, RecordInvalid
+from engine.base.errors import ActionRefused, RecordInvalid
 from engine.identity.permissions import access_for, owner_allowed
 from engine.store.system_tables import departments, users
 
@@ -23,15 +23,10 @@ if TYPE_CHECKING:
 CANDIDATES_SHOWN = 500
 
 
-class OwnershipRefused(LoomError):
+class OwnershipRefused(ActionRefused):
     """A transfer could not be done as asked; nothing was changed. `reason` names the refusal."""
 
     code = "transfer_refused"
-
-    def __init__(self, message: str, reason: str = "other", **params: Any) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.params = params
 
 
 def may_transfer(loom: Loom, actor: Actor, object_name: str) -> bool:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,18 +29,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import False_, Null, True_
 
-from engine.base.actors import Actor
 from engine.base.errors import ExpressionError, LoomError
-from engine.expressions import EvalContext, SqlContext, condition_error, to_sql
+from engine.expressions import SqlContext, condition_error, to_sql
 from engine.expressions.kinds import SYSTEM_KINDS
 from engine.identity.permissions import ObjectAccess, access_for, has_shares, scope_condition
+from engine.records.acting import ActingService
 from engine.records.service import shown
 from engine.records.sql import name_resolver, row_to_record, select_columns
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 
 if TYPE_CHECKING:
-    from engine.loom import Loom
+    pass
 
 MAX_PAGE = 500
 
@@ -72,24 +71,8 @@ def parse_sort(sort: str | Sequence[str] | None) -> list[SortKey]:
     return keys or [SortKey("created_at", True)]
 
 
-class QueryService:
+class QueryService(ActingService):
     """Reads lists of records as one actor; every filter and sort runs in the database."""
-
-    def __init__(self, loom: Loom, actor: Actor, conn: Connection | None = None) -> None:
-        self.loom = loom
-        self.actor = actor
-        self.conn = conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        if self.conn is not None:
-            yield self.conn
-        else:
-            with self.loom.read() as conn:
-                yield conn
-
-    def _contexts(self) -> tuple[EvalContext, SqlContext]:
-        return self.loom.contexts(self.actor)
 
     def find(
         self,
@@ -109,7 +92,7 @@ class QueryService:
         """
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidQuery(f"limit must be between 1 and {MAX_PAGE} (got {limit})")
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, operation)
@@ -136,7 +119,7 @@ class QueryService:
             return Page(records, next_cursor)
 
     def count(self, object_name: str, *, filter: str | None = None, include_deleted: bool = False) -> int:
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, "read")
@@ -152,7 +135,7 @@ class QueryService:
         self, object_name: str, by: str, *, filter: str | None = None, sums: Sequence[str] = ()
     ) -> dict[Any, dict[str, Any]]:
         """Per value of `by`: how many records match `filter` and the sum of each of `sums`, in one query."""
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, "read")
@@ -190,7 +173,7 @@ class QueryService:
 
     def titles(self, object_name: str, ids: Sequence[int]) -> dict[int, str]:
         """Display titles of records by id (for lookup values), in one query."""
-        with self._transaction() as conn:
+        with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access = self._access(registry, model, "read")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, update
 
-from engine.base.actors import Actor
 from engine.base.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFound
 from engine.base.events import RecordEvent
 from engine.base.messages import Message
-from engine.expressions import EvalContext, SqlContext
 from engine.fieldtypes.base import Source
 from engine.identity.permissions import (
     ObjectAccess,
@@ -22,13 +19,14 @@ from engine.identity.permissions import (
     owner_allowed,
     scope_condition,
 )
+from engine.records.acting import ActingService
 from engine.records.sql import record_by_id, row_to_record
 from engine.records.writer import RecordWriter
 from engine.schema.registry import ObjectModel, Registry
 from engine.store.audit import audit_row, record_history, write_audit
 
 if TYPE_CHECKING:
-    from engine.loom import Loom
+    pass
 
 BULK_BATCH = 1000
 HIDDEN_FIELD_ERROR = Message("hidden_field")
@@ -60,33 +58,8 @@ def _as_id(value: Any) -> int | None:
         return None
 
 
-class RecordService:
+class RecordService(ActingService):
     """Every record write and single-record read goes through here, as one actor, in one transaction."""
-
-    def __init__(self, loom: Loom, actor: Actor, conn: Connection | None = None) -> None:
-        self.loom = loom
-        self.actor = actor
-        self.conn = conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        if self.conn is not None:
-            yield self.conn
-        else:
-            with self.loom.begin() as conn:
-                yield conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        # A read takes no write lock, so on SQLite it does not queue behind writes.
-        if self.conn is not None:
-            yield self.conn
-        else:
-            with self.loom.read() as conn:
-                yield conn
-
-    def _contexts(self) -> tuple[EvalContext, SqlContext]:
-        return self.loom.contexts(self.actor)
 
     # -- reads ------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, false, func, or_, select
 
 from engine.base.actors import Actor
-from engine.base.errors import ExpressionError, LoomError
+from engine.base.errors import ActionRefused, ExpressionError
 from engine.base.messages import Message, named
 from engine.expressions import to_sql
 from engine.identity.permissions import access_for
@@ -43,18 +43,10 @@ DEFAULT_FLAG = "in_pool"
 DEFAULT_ENTERED_AT = "pool_entered_at"
 
 
-class PoolRefused(LoomError):
-    """A claim or release could not be done as asked; nothing was changed.
-
-    `reason` names the refusal and `params` its details, so pages can say it in the reader's language.
-    """
+class PoolRefused(ActionRefused):
+    """A claim or release could not be done as asked; nothing was changed."""
 
     code = "pool_refused"
-
-    def __init__(self, message: str, reason: str = "other", **params: Any) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)
