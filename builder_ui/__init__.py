@@ -1,0 +1,19 @@
+"""The builder: admins build objects, forms, lists and the organisation in the browser, at /builder.
+
+It writes the same metadata documents as package files, through the engine's metadata services.
+The web app finds it through the `loom.web` entry point group, so runtime/ never imports it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from builder_ui import home
+from builder_ui.blueprint import blueprint
+
+__all__ = ["blueprint", "home", "register"]
+
+
+def register(app: Flask) -> None:
+    """Mount the builder on a Loom web app (the `loom.web` entry point)."""
+    app.register_blueprint(blueprint)

@@ -73,6 +73,13 @@ def access_for(registry: Registry, actor: Actor, object_name: str) -> ObjectAcce
     return found
 
 
+def is_administrator(registry: Registry, actor: Actor) -> bool:
+    """Whether the actor holds a role marked admin (or is the system): the builder and purging need it."""
+    return actor.is_system or any(
+        registry.roles[name].admin for name in actor.roles if name in registry.roles
+    )
+
+
 def _resolve(registry: Registry, actor: Actor, object_name: str) -> ObjectAccess:
     model = registry.object(object_name)
     roles = [registry.roles[name] for name in sorted(actor.roles) if name in registry.roles]

@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from runtime.web.security_headers import init_security_headers
 
 log = logging.getLogger(__name__)
 RUNTIME_FOLDER = Path(__file__).resolve().parent.parent
+WEB_EXTENSIONS = "loom.web"
 
 
 def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,7 +58,14 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages_public.blueprint)
+    _add_web_extensions(app)
     return app
+
+
+def _add_web_extensions(app: Flask) -> None:
+    # The builder (and any other installed extension) mounts itself: runtime never imports it.
+    for entry in sorted(entry_points(group=WEB_EXTENSIONS), key=lambda entry: entry.name):
+        entry.load()(app)
 
 
 def _secret_key(config: Mapping[str, Any]) -> str | bytes:

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from engine import identity
 from engine.identity import AuthenticationFailed, LoginThrottled
+from engine.identity.permissions import is_administrator
 from engine.work.notifications import unread_count
 from runtime.web.auth import current_actor, current_loom, sign_in, sign_out
 from runtime.web.i18n import SESSION_KEY, page_locale
@@ -74,6 +75,7 @@ def _layout() -> dict[str, Any]:
     pending = loom.flows.pending_count(actor.user_id) if actor.user_id else 0
     return {
         "me": actor,
+        "is_admin": is_administrator(loom.registry, actor),
         "nav": nav_objects(),
         "unread_count": unread,
         "pending_count": pending,
