@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from engine import SYSTEM, Loom, identity
-from tests.runtime.pages_world import PASSWORD, build_team, text
+from tests.runtime.pages_world import Team, text
 
 
-def test_only_an_administrator_reaches_the_builder_and_sees_it_in_the_menu(crm: Loom) -> None:
-    team = build_team(crm)
-    admin = identity.create_user(crm, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
-    team.ids["guan.li"] = admin["id"]
+def test_only_an_administrator_reaches_the_builder_and_sees_it_in_the_menu(team: Team) -> None:
     page = team.client("guan.li").get("/builder/")
     assert page.status_code == 200
     assert "<h1>设置</h1>" in text(page) and "个对象" in text(page)
@@ -19,6 +15,5 @@ def test_only_an_administrator_reaches_the_builder_and_sees_it_in_the_menu(crm: 
     assert 'href="/builder/"' not in text(rep.get("/"))
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(crm: Loom) -> None:
-    anonymous = build_team(crm).app.test_client()
-    assert anonymous.get("/builder/").status_code in (302, 401)
+def test_signed_out_visitors_are_sent_to_sign_in(team: Team) -> None:
+    assert team.app.test_client().get("/builder/").status_code in (302, 401)
