@@ -9,6 +9,7 @@ import time
 
 SUITES = [
     "bench.expressions",
+    "bench.hostile",
     "bench.records",
     "bench.queries",
     "bench.schema",
@@ -19,6 +20,7 @@ SUITES = [
     "bench.lookups",
     "bench.imports",
     "bench.api_cpu",
+    "bench.load",
 ]
 
 

@@ -68,18 +68,25 @@ def fresh_loom(kind: str, *objects: ObjectSpec) -> Iterator[Loom]:
             yield loom
             loom.close()
         return
-    base = normalise_url(POSTGRES_URL or "")
+    with postgres_schema(POSTGRES_URL or "") as url:
+        loom = Loom(url, clock=clock)
+        loom.init()
+        apply_objects(loom, list(objects or [DEAL]))
+        yield loom
+        loom.close()
+
+
+@contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty schema on the PostgreSQL server `server_url`, dropped afterwards."""
+    base = normalise_url(server_url)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         separator = "&" if "?" in base else "?"
-        loom = Loom(f"{base}{separator}options={quote(f'-csearch_path={schema}')}", clock=clock)
-        loom.init()
-        apply_objects(loom, list(objects or [DEAL]))
-        yield loom
-        loom.close()
+        yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

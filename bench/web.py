@@ -137,10 +137,10 @@ def _customers(start: int, stop: int) -> list[dict]:
 
 
 @contextmanager
-def _server(app: str, environment: dict[str, str], log: Path) -> Iterator[str]:
+def _server(app: str, environment: dict[str, str], log: Path, workers: int = WORKERS) -> Iterator[str]:
     """gunicorn serving `app` on a free loopback port; yields its base URL and always stops it."""
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     command += ["--no-control-socket", app]  # its default path is per user: two runs would collide
     with log.open("wb") as output:
         process = subprocess.Popen(

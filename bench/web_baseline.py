@@ -1,4 +1,5 @@
-"""The three endpoints bench.web loads, written by hand with Flask and SQLAlchemy Core and no engine.
+"""The record endpoints bench.web and bench.load drive, written by hand with Flask and SQLAlchemy Core
+and no engine.
 
 gunicorn serves it as `bench.web_baseline:app` on the database the Loom app uses ($LOOM_DATABASE_URL):
 the same table and the same bearer tokens, each request doing the least a hand-written API would do —
@@ -27,14 +28,19 @@ SYSTEM_COLUMNS = {
     "deleted_at",
 }
 
-db = create_engine(os.environ["LOOM_DATABASE_URL"], connect_args={"timeout": 30})
+URL = os.environ["LOOM_DATABASE_URL"]  # PostgreSQL as postgresql+psycopg://
+SQLITE = URL.startswith("sqlite")
+db = create_engine(URL, connect_args={"timeout": 30} if SQLITE else {})
 
 
-@event.listens_for(db, "connect")
 def _same_durability_as_loom(dbapi_connection, _record):  # type: ignore[no-untyped-def]
     # Loom commits with synchronous=NORMAL on its WAL database; a baseline that waited for a full
     # fsync on every commit would compare disks, not code.
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+if SQLITE:
+    event.listen(db, "connect", _same_durability_as_loom)
 
 
 tables = MetaData()
@@ -88,6 +94,28 @@ def create_record(name: str) -> tuple[Response, int]:
             table.insert().values(**values, **system, created_at=now, updated_at=now).returning(*table.c)
         ).one()
     return jsonify(dict(row._mapping)), 201
+
+
+@app.patch("/api/v1/records/<name>/<int:record_id>")
+def update_record(name: str, record_id: int) -> Response:
+    """The body's fields, if `version` is still the stored one; 409 otherwise."""
+    table = record_table(name)
+    body: dict[str, Any] = request.get_json()
+    values = {key: value for key, value in body.items() if key in table.c and key not in SYSTEM_COLUMNS}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.begin() as conn:
+        user_id = caller_id(conn)
+        row = conn.execute(
+            table.update()
+            .where(
+                table.c.id == record_id, table.c.version == body.get("version"), table.c.deleted_at.is_(None)
+            )
+            .values(**values, version=table.c.version + 1, updated_at=now, updated_by=user_id)
+            .returning(*table.c)
+        ).first()
+    if row is None:
+        abort(409)
+    return jsonify(dict(row._mapping))
 
 
 @app.get("/api/v1/records/<name>")

@@ -115,7 +115,7 @@ class _Compiler:
         value = self.call(node) if isinstance(node, ast.Call) else self.value(node)
         if isinstance(value, Const):
             return constant_condition(value.value)
-        return truthy(value, self.dialect, self.shown(node))
+        return truthy(value, self.dialect, lambda: self.shown(node))
 
     def compare(self, node: ast.Compare) -> ColumnElement[Any]:
         parts = []

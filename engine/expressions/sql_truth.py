@@ -8,6 +8,7 @@ becomes IS NOT TRUE, and a condition used as a value becomes CASE WHEN … THEN 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -54,8 +55,12 @@ def as_value(condition: ColumnElement[Any]) -> Compiled:
     return sa.case((condition, sa.true()), else_=sa.false())
 
 
-def truthy(arg: ColumnElement[Any], dialect: str, shown: str) -> ColumnElement[Any]:
-    """A condition TRUE exactly where Python finds the value truthy (NULL counts as false)."""
+def truthy(arg: ColumnElement[Any], dialect: str, shown: Callable[[], str]) -> ColumnElement[Any]:
+    """A condition TRUE exactly where Python finds the value truthy (NULL counts as false).
+
+    `shown` gives the expression's text for the refusal, only when there is one: finding a node's
+    text costs a pass over the source, and an `and` chain asks for every one of its terms.
+    """
     kind = sql_kind(arg)
     if kind == "boolean":
         return arg
@@ -67,7 +72,7 @@ def truthy(arg: ColumnElement[Any], dialect: str, shown: str) -> ColumnElement[A
         return arg.is_not(None)
     if kind == "list":
         return json_length(arg, dialect) > 0
-    raise NotCompilable(f"cannot tell in SQL whether {shown} is true: compare it with a value instead")
+    raise NotCompilable(f"cannot tell in SQL whether {shown()} is true: compare it with a value instead")
 
 
 def is_predicate(node: ast.AST, sctx: SqlContext) -> bool:

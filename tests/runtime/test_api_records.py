@@ -190,3 +190,13 @@ def test_the_timeline_shows_follow_ups_changes_and_hides_hidden_fields(api: Api)
     changes = api.get(f"/records/product/{product['id']}/timeline", as_="wang.fang").get_json()["data"]
     assert all("cost_price" not in entry["details"].get("changes", {}) for entry in changes)
     assert api.get("/records/customer/424242/timeline").status_code == 404
+
+
+def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(api: Api) -> None:
+    api.create("customer", {"name": "上海云杉科技有限公司"})
+    mistyped = api.get("/records/customer?filtr=name%20%3D%3D%20%27x%27")
+    assert mistyped.status_code == 400
+    message = error_of(mistyped)["message"]
+    assert "unknown query parameter filtr" in message and "filter" in message and "cursor" in message
+    assert api.get("/records/customer?filter=name%20%3D%3D%20%27x%27").status_code == 200
+    assert error_of(api.get("/me?debug=1"))["message"] == "unknown query parameter debug: it takes none"

@@ -18,7 +18,15 @@ from engine.flows.inbox import INBOX_LIMIT, TABS
 from engine.flows.instances import load_task
 from engine.loom import Loom
 from runtime.web.api.blueprint import blueprint
-from runtime.web.api.inputs import BadQuery, int_arg, json_object, optional_text, required_id, texts
+from runtime.web.api.inputs import (
+    BadQuery,
+    int_arg,
+    json_object,
+    optional_text,
+    required_id,
+    takes_query,
+    texts,
+)
 from runtime.web.api.record_json import moment_json, plain_json
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.errors import RequestInvalid
@@ -42,6 +50,7 @@ def instance_json(instance: Instance) -> dict[str, Any]:
 
 
 @blueprint.get("/approvals/inbox")
+@takes_query("tab", "limit", "before")
 def inbox() -> Response:
     """One page of a tab of the caller's inbox (pending by default), newest first."""
     loom, actor = current_loom(), current_actor()

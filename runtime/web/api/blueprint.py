@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
-from runtime.web.api.inputs import IdConverter, refuse_unstorable_text
+from runtime.web.api.inputs import IdConverter, refuse_unknown_query, refuse_unstorable_text
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -21,3 +21,4 @@ def _add_id_converter(state: BlueprintSetupState) -> None:
 
 
 blueprint.before_request(refuse_unstorable_text)
+blueprint.before_request(refuse_unknown_query)

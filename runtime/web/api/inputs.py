@@ -6,10 +6,10 @@ character or a lone surrogate (which PostgreSQL refuses outright) is turned away
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import BaseConverter
 
@@ -25,6 +25,32 @@ class BadQuery(LoomError):
     """A query parameter (filter, sort, fields, limit, cursor) cannot be used as given."""
 
     code = "bad_query"
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def takes_query(*names: str) -> Callable[[View], View]:
+    """The query parameters a view reads. Any other is refused: a mistyped `filtr=` must not quietly
+    list every record, and the OpenAPI document names exactly these."""
+
+    def mark(view: View) -> View:
+        view.loom_query_parameters = frozenset(names)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def refuse_unknown_query() -> None:
+    """Before every API request: refuse query parameters the view does not take, naming them."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return  # no route matched: the 404 says so
+    known: frozenset[str] = getattr(view, "loom_query_parameters", frozenset())
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise BadQuery(f"unknown query parameter {', '.join(unknown)}: {takes}")
 
 
 class IdConverter(BaseConverter):

@@ -6,7 +6,7 @@ from flask import Response, jsonify
 
 from engine.work import notifications
 from runtime.web.api.blueprint import blueprint
-from runtime.web.api.inputs import MAX_ID, int_arg, json_object
+from runtime.web.api.inputs import MAX_ID, int_arg, json_object, takes_query
 from runtime.web.api.record_json import plain_json
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.errors import RequestInvalid
@@ -16,6 +16,7 @@ NOTIFICATION_KEYS = ("id", "title", "body", "object", "record_id", "source", "cr
 
 
 @blueprint.get("/notifications")
+@takes_query("limit")
 def unread_notifications() -> Response:
     """The caller's unread notifications, newest first, and how many are unread in all."""
     loom, actor = current_loom(), current_actor()

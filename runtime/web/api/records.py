@@ -20,7 +20,15 @@ from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 from runtime.web.api.approvals import instance_json
 from runtime.web.api.blueprint import blueprint
-from runtime.web.api.inputs import MAX_ID, BadQuery, int_arg, json_object, optional_text, record_values
+from runtime.web.api.inputs import (
+    MAX_ID,
+    BadQuery,
+    int_arg,
+    json_object,
+    optional_text,
+    record_values,
+    takes_query,
+)
 from runtime.web.api.record_json import add_titles, moment_json, plain_json, record_json
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.errors import RequestInvalid
@@ -32,6 +40,7 @@ MAX_BULK = 1000
 
 
 @blueprint.get("/records/<name>")
+@takes_query("filter", "sort", "fields", "limit", "cursor")
 def list_records(name: str) -> Response:
     """A page of records: `filter` (expression language), `sort`, `fields`, `limit`, `cursor`."""
     loom, actor = current_loom(), current_actor()
@@ -87,6 +96,7 @@ def update_record(name: str, record_id: int) -> Response:
 
 
 @blueprint.delete(RECORD)
+@takes_query("version")
 def delete_record(name: str, record_id: int) -> tuple[str, int]:
     """Move the record to the recycle bin; `?version=` refuses if it changed since it was read."""
     loom, actor = current_loom(), current_actor()

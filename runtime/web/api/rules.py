@@ -13,7 +13,7 @@ from engine.identity import AuthenticationFailed
 from engine.rules.inbound import inbound_call_allowed
 from engine.rules.runlog import runs_for_record, runs_for_rule
 from runtime.web.api.blueprint import blueprint
-from runtime.web.api.inputs import MAX_ID, BadQuery, int_arg
+from runtime.web.api.inputs import MAX_ID, BadQuery, int_arg, takes_query
 from runtime.web.api.meta import require_admin
 from runtime.web.api.record_json import plain_json
 from runtime.web.auth import current_actor, current_loom
@@ -30,6 +30,7 @@ class NoSuchInboundRule(LoomError):
 
 
 @blueprint.get("/rules/runs")
+@takes_query("rule", "object", "record_id", "limit")
 def rule_runs() -> Response:
     """The newest runs of one rule (`rule=`) or on one record (`object=` and `record_id=`)."""
     loom = current_loom()
@@ -51,6 +52,7 @@ def rule_runs() -> Response:
 
 
 @blueprint.post("/hooks/<rule_name>")
+@takes_query("key")
 def inbound_hook(rule_name: str) -> Response:
     """Run an inbound rule with the request's JSON body as its `payload`."""
     loom = current_loom()
