@@ -114,7 +114,6 @@ def _user_form(user: dict[str, Any] | None) -> str | Response:
                 flash(_("Saved"), "success")
                 return redirect(url_for("builder.org_user_edit", user_id=saved["id"]))
     people = [u for u in identity.list_users(loom) if u["active"] and (user is None or u["id"] != user["id"])]
-    status = 422 if errors else 200
     page = render_template(
         "builder/org/user_form.html",
         user=user,
@@ -125,7 +124,7 @@ def _user_form(user: dict[str, Any] | None) -> str | Response:
         min_password=identity.MIN_PASSWORD_LENGTH,
         **org_context(loom),
     )
-    return page, status  # type: ignore[return-value]
+    return page
 
 
 def _values_of(user: Mapping[str, Any] | None) -> dict[str, Any]:

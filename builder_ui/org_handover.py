@@ -15,7 +15,7 @@ from runtime.web.auth import current_actor, current_loom
 
 
 @blueprint.route("/org/handover", methods=["GET", "POST"])
-def org_handover() -> tuple[str, int]:
+def org_handover() -> str:
     """GET: the form; POST: the counts (a trial run rolled back), or with `confirm` the handover itself."""
     loom = current_loom()
     users = identity.list_users(loom)
@@ -50,7 +50,7 @@ def org_handover() -> tuple[str, int]:
         done=done,
         posted=request.method == "POST",
     )
-    return page, 422 if errors else 200
+    return page
 
 
 def _problems(chosen: dict[str, Any], users: dict[int, dict[str, Any]]) -> dict[str, str]:

@@ -98,12 +98,12 @@ def test_the_user_form_shows_every_field_error_at_once_in_chinese_and_keeps_what
         team, admin, username="x", display_name="", email="not-an-address", password="short", roles="no_such"
     )
     page = text(answer)
-    assert answer.status_code == 422
+    assert answer.status_code == 200  # the form again, with its errors
     for message in ("3 到 150 个字符", "必填", "不是电子邮箱地址", "至少 8 个字符", "未知角色"):
         assert message in page, message
     assert 'value="not-an-address"' in page
     taken = create_user(team, admin, username="WANG.FANG", display_name="另一个王芳", password=PASSWORD)
-    assert taken.status_code == 422 and "用户名已被占用" in text(taken)
+    assert taken.status_code == 200 and "用户名已被占用" in text(taken)
     assert len(identity.list_users(team.loom)) == 5
 
 
@@ -129,7 +129,7 @@ def test_editing_a_user_changes_department_manager_and_roles(team: Team) -> None
     )
     form["manager_id"] = str(user_id)
     refused = admin.post(f"/builder/org/users/{user_id}", data=form)
-    assert refused.status_code == 422 and "不能是自己的上级" in text(refused)
+    assert refused.status_code == 200 and "不能是自己的上级" in text(refused)
 
 
 def test_disabling_stops_sign_in_and_a_reset_password_ends_sessions_and_is_shown_once(team: Team) -> None:
@@ -199,7 +199,7 @@ def test_the_matrix_changes_what_a_rep_may_see_and_its_errors_are_shown(team: Te
 
     form["customer.read"] = "everyone"
     refused = admin.post("/builder/org/roles/sales_rep", data=form)
-    assert refused.status_code == 422 and "没有保存" in text(refused)
+    assert refused.status_code == 200 and "没有保存" in text(refused)
     assert team.loom.registry.roles["sales_rep"].objects["customer"].scope("read") == "own"
 
     new = matrix_form(text(admin.get("/builder/org/roles/new")))
@@ -207,7 +207,7 @@ def test_the_matrix_changes_what_a_rep_may_see_and_its_errors_are_shown(team: Te
     assert admin.post("/builder/org/roles/new", data=new).status_code == 302
     assert team.loom.registry.roles["auditor"].objects["customer"].scope("read") == "all"
     again = admin.post("/builder/org/roles/new", data=new)
-    assert again.status_code == 422 and "已有同名角色" in text(again)
+    assert again.status_code == 200 and "已有同名角色" in text(again)
 
 
 def test_a_handover_shows_the_counts_first_then_moves_the_records(team: Team) -> None:
@@ -230,7 +230,7 @@ def test_a_handover_shows_the_counts_first_then_moves_the_records(team: Team) ->
     assert sorted(record["name"] for record in owned) == ["乙公司", "甲公司"]
 
     same = admin.post("/builder/org/handover", data={**form, "to_user": form["from_user"]})
-    assert same.status_code == 422 and "两个不同的用户" in text(same)
+    assert same.status_code == 200 and "两个不同的用户" in text(same)
 
 
 ORG_ROUTES = [
@@ -296,4 +296,4 @@ def test_unknown_ids_and_bad_input_get_a_clear_answer_not_a_crash(team: Team) ->
     listed = admin.get("/builder/org/", query_string={"status": "<x>", "department": "zz", "role": "nope"})
     assert listed.status_code == 200
     empty = admin.post("/builder/org/handover", data={"csrf_token": token, "from_user": "x"})
-    assert empty.status_code == 422 and "请选择离职人员" in text(empty)
+    assert empty.status_code == 200 and "请选择离职人员" in text(empty)
