@@ -9,6 +9,8 @@ from flask.testing import FlaskClient
 
 from engine import identity
 from engine.base.actors import SYSTEM
+from engine.store.audit import record_history
+from engine.store.documents import revisions
 from tests.runtime.pages_world import PASSWORD, Team, csrf, text
 
 
@@ -297,3 +299,26 @@ def test_unknown_ids_and_bad_input_get_a_clear_answer_not_a_crash(team: Team) ->
     assert listed.status_code == 200
     empty = admin.post("/builder/org/handover", data={"csrf_token": token, "from_user": "x"})
     assert empty.status_code == 200 and "请选择离职人员" in text(empty)
+
+
+def test_every_change_made_here_is_in_the_engines_audit_under_the_administrators_name(team: Team) -> None:
+    admin = team.client("guan.li")
+    create_user(team, admin, username="sun.li", display_name="孙丽", password=PASSWORD, roles="sales_rep")
+    sun = identity.user_by_username(team.loom, "sun.li")["id"]
+    finance = identity.department_by_name(team.loom, "财务部")["id"]
+    sales = identity.department_by_name(team.loom, "销售部")["id"]
+    token = csrf(admin, "/builder/org/departments")
+    move = {"csrf_token": token, "parent_id": str(sales)}
+    admin.post(f"/builder/org/departments/{finance}/move", data=move)
+    form = matrix_form(text(admin.get("/builder/org/roles/finance")))
+    form["customer.export"] = "own"
+    assert admin.post("/builder/org/roles/finance", data=form).status_code == 302
+    with team.loom.read() as conn:
+        created = record_history(conn, "loom_users", sun)
+        moved = record_history(conn, "loom_departments", finance)
+        [role_revision, *_] = revisions(conn, "role", "finance")
+    assert [(row["action"], row["actor_id"]) for row in created] == [("create", team.ids["guan.li"])]
+    assert created[0]["changes"]["roles"] == [None, ["sales_rep"]]
+    assert (moved[-1]["action"], moved[-1]["actor_id"]) == ("move", team.ids["guan.li"])
+    assert (role_revision["action"], role_revision["actor_id"]) == ("update", team.ids["guan.li"])
+    assert role_revision["after"]["objects"]["customer"]["export"] == "own"
