@@ -127,3 +127,19 @@ def test_a_department_is_moved_under_another_with_the_keyboard(tabs, org_site: S
     admin.screenshot("moved")
     assert re.search(r"/builder/org/departments$", page.url)
     assert admin.errors == []
+
+
+def test_dragging_a_department_into_another_re_parents_it(tabs, org_site: Site) -> None:  # type: ignore[no-untyped-def]
+    finance = identity.create_department(org_site.loom, "财务部", actor=SYSTEM)["id"]
+    sales = identity.department_by_name(org_site.loom, "销售部")["id"]
+    admin = tabs("admin")
+    admin.sign_in("guan.li")
+    admin.open("/builder/org/departments")
+    page = admin.page
+    handle = page.locator(f'li[data-id="{finance}"] .org-handle').first
+    target = page.locator(f'li[data-id="{sales}"] > ul.org-tree')
+    handle.drag_to(target)
+    expect(page.get_by_text("部门已移动")).to_be_visible()
+    expect(page.locator(f'li[data-id="{sales}"] li[data-id="{finance}"]')).to_be_visible()
+    assert identity.get_department(org_site.loom, finance)["parent_id"] == sales
+    assert admin.errors == []
