@@ -188,6 +188,10 @@ def _problems(loom: Loom, values: Mapping[str, Any], user: Mapping[str, Any] | N
     unknown = [r for r in values["roles"] if r not in loom.registry.roles or not ROLE_PATTERN.fullmatch(r)]
     if unknown:
         errors["roles"] = [_("Unknown role: %(names)s", names="、".join(unknown))]
+    elif user is not None and user["id"] == current_actor().user_id:
+        admin_roles = {name for name, role in loom.registry.roles.items() if role.admin}
+        if admin_roles & set(user["roles"]) and not admin_roles & set(values["roles"]):
+            errors["roles"] = [_("You cannot take the administrator role from yourself")]
     return errors
 
 

@@ -22,7 +22,7 @@ def org_handover() -> str:
     objects = sorted(loom.registry.objects.values(), key=lambda model: model.name)
     form = request.form
     chosen = {
-        "from": int_or_none(form.get("from_user")),
+        "from": int_or_none(form.get("from_user", request.args.get("from"))),
         "to": int_or_none(form.get("to_user")),
         "objects": [name for name in form.getlist("objects") if name in loom.registry.objects],
     }

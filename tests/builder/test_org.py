@@ -133,6 +133,11 @@ def test_editing_a_user_changes_department_manager_and_roles(team: Team) -> None
     refused = admin.post(f"/builder/org/users/{user_id}", data=form)
     assert refused.status_code == 200 and "不能是自己的上级" in text(refused)
 
+    own = {**form, "display_name": "管理员", "manager_id": "", "roles": ["sales_rep"]}
+    kept = admin.post(f"/builder/org/users/{team.ids['guan.li']}", data=own)
+    assert "不能取消自己的管理员角色" in text(kept)
+    assert identity.get_user(team.loom, team.ids["guan.li"])["roles"] == ["admin"]
+
 
 def test_disabling_stops_sign_in_and_a_reset_password_ends_sessions_and_is_shown_once(team: Team) -> None:
     admin = team.client("guan.li")
@@ -152,6 +157,13 @@ def test_disabling_stops_sign_in_and_a_reset_password_ends_sessions_and_is_shown
     assert client.post("/login", data=form).status_code != 302
     admin.post(f"/builder/org/users/{user_id}/enable", data={"csrf_token": token})
     sign_in(team, "wang.fang", new_password)
+
+    admin.post(f"/builder/org/users/{user_id}/disable", data={"csrf_token": token})
+    edit = text(admin.get(f"/builder/org/users/{user_id}"))
+    assert f'/builder/org/handover?from={user_id}"' in edit
+    handover = text(admin.get("/builder/org/handover", query_string={"from": user_id}))
+    assert f'<option value="{user_id}" selected>王芳 (wang.fang) · 已停用' in handover
+    admin.post(f"/builder/org/users/{user_id}/enable", data={"csrf_token": token})
 
     own = admin.post(f"/builder/org/users/{team.ids['guan.li']}/disable", data={"csrf_token": token})
     assert "不能停用自己" in text(admin.get(own.headers["Location"]))
