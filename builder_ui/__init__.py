@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder_ui import home
+from builder_ui import home, org, org_departments, org_handover, org_roles
 from builder_ui.blueprint import blueprint
 
-__all__ = ["blueprint", "home", "register"]
+__all__ = ["blueprint", "home", "org", "org_departments", "org_handover", "org_roles", "register"]
 
 
 def register(app: Flask) -> None:
