@@ -217,7 +217,7 @@ def revert(revision_id: int) -> str | Response | tuple[str, int]:
             flash(
                 _(
                     "Reverted %(kind)s %(name)s to revision %(id)s.",
-                    kind=revision["kind"],
+                    kind=kind_label(revision["kind"]),
                     name=revision["name"],
                     id=revision_id,
                 ),
