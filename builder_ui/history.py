@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from builder_ui.blueprint import blueprint
 from engine.base.errors import InvalidMetadata, LoomError
 from engine.schema.changes import ChangePlan
 from engine.schema.history import (
+    NotRevertible,
     RevisionNotFound,
     get_revision,
     is_revertible,
@@ -125,9 +127,51 @@ def readable_diff(revision: dict[str, Any]) -> list[DiffLine]:
     return lines
 
 
-def plan_lines(plan: ChangePlan) -> list[tuple[str, bool]]:
-    """Each line of a plan, and whether it removes or archives something."""
-    return [(line, line.startswith(("!", "- "))) for line in plan.lines()]
+@dataclass(frozen=True)
+class PlanLine:
+    """One step of a plan in words, with the engine's own text of it and whether it removes something."""
+
+    words: str
+    code: str
+    destructive: bool
+    action: str
+
+
+DOCUMENT_LINE = re.compile(r"([+~-]) (\w+) (\S+)(?: \((\d+) change\(s\)\))?")
+
+
+def _step_words(action: str) -> str:
+    names = {
+        "create_table": _("Create table"),
+        "add_column": _("Add column"),
+        "restore_column": _("Restore archived column, with its values"),
+        "archive_column": _("Archive column"),
+        "convert_column": _("Convert column"),
+        "alter_column": _("Change column"),
+        "create_index": _("Create index"),
+        "drop_index": _("Drop index"),
+        "archive_table": _("Archive table"),
+        "drop_table": _("Drop empty table"),
+    }
+    return names.get(action, action)
+
+
+def plan_lines(plan: ChangePlan) -> list[PlanLine]:
+    """Each line of a plan said in words; removing or archiving steps marked."""
+    lines: list[PlanLine] = []
+    for line in plan.documents:
+        found = DOCUMENT_LINE.fullmatch(line)
+        if found is None:
+            lines.append(PlanLine(line, "", line.startswith("-"), "document"))
+            continue
+        op, kind, name, count = found.groups()
+        verb = {"+": _("Add"), "~": _("Modify"), "-": _("Remove")}[op]
+        code = name if count is None else f"{name} · " + _("%(count)s change(s)", count=count)
+        lines.append(PlanLine(f"{verb} {kind_label(kind)}", code, op == "-", f"document {op}"))
+    for step in [*plan.sync.steps, *plan.removals]:
+        code = f"{step.table}: {step.detail}" if step.detail else step.table
+        lines.append(PlanLine(_step_words(step.action), code, step.destructive, step.action))
+    return lines
 
 
 def kind_label(kind: str) -> str:
@@ -205,6 +249,12 @@ def revert(revision_id: int) -> str | Response | tuple[str, int]:
         problems = sorted(error.problems, key=str)
         page = render_template("builder/history/revert.html", revision=revision, plan=None, problems=problems)
         return page, 422
+    except NotRevertible:
+        message = _("This revision removed the document: revert to an earlier revision to bring it back.")
+        page = render_template(
+            "builder/history/revert.html", revision=revision, plan=None, problems=[], refused=message
+        )
+        return page, 409
     except LoomError as error:
         page = render_template(
             "builder/history/revert.html", revision=revision, plan=None, problems=[], refused=error.message

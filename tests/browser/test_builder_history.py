@@ -110,7 +110,7 @@ def test_an_admin_reverts_a_label_from_history_and_installs_an_uploaded_package(
         browser.open(f"/builder/history/{before}")
         page.get_by_role("link", name="恢复到此版本").click()
         expect(page.get_by_role("heading", name="将要进行的更改")).to_be_visible()
-        expect(page.get_by_text("~ object customer")).to_be_visible()
+        expect(page.get_by_text("修改 对象")).to_be_visible()
         browser.screenshot("revert-plan")
         page.get_by_role("button", name="应用").click()
         expect(page.get_by_text(re.compile(f"已将对象 customer 恢复到版本 {before}"))).to_be_visible()
@@ -125,7 +125,7 @@ def test_an_admin_reverts_a_label_from_history_and_installs_an_uploaded_package(
         page.get_by_label("包 zip 文件").set_input_files(str(supplier_package(tmp_path / "suppliers.zip")))
         page.get_by_role("button", name="上传并查看计划").click()
         expect(page.get_by_role("heading", name="安装 suppliers 1.0.0")).to_be_visible()
-        expect(page.get_by_text("+ object supplier")).to_be_visible()
+        expect(page.get_by_text("新增 对象")).to_be_visible()
         browser.screenshot("package-plan")
         assert "supplier" not in site.loom.registry.objects
         page.get_by_role("button", name="应用").click()

@@ -68,7 +68,10 @@ def test_a_label_change_is_listed_with_a_readable_diff_and_reverting_restores_th
 
     plan = admin.get(f"/builder/history/{before['id']}/revert")
     assert plan.status_code == 200
-    assert "~ object customer" in text(plan) and customer_label(team, "short_name") == "简称"  # only planned
+    assert (
+        "<strong>修改 对象</strong> <code>customer · 1 处变更</code>" in text(plan)
+        and customer_label(team, "short_name") == "简称"
+    )  # only planned
     applied = admin.post(
         f"/builder/history/{before['id']}/revert", data={"csrf_token": csrf(admin, "/builder/")}
     )
@@ -92,7 +95,7 @@ def test_a_removed_field_holding_values_comes_back_with_every_value_when_reverte
 
     admin = team.client("guan.li")
     plan = text(admin.get(f"/builder/history/{with_field['id']}/revert"))
-    assert "restore_column" in plan and "data returns" in plan
+    assert 'data-action="restore_column"' in plan and "恢复归档的列及其数据" in plan
     response = admin.post(
         f"/builder/history/{with_field['id']}/revert", data={"csrf_token": csrf(admin, "/builder/")}
     )
@@ -113,7 +116,11 @@ def test_removing_a_field_shows_its_archiving_as_destructive_in_the_revert_plan(
     ]
     admin = team.client("guan.li")
     page = text(admin.get(f"/builder/history/{without[0]['id']}/revert"))
-    assert 'class="destructive"' in page and "archive_column" in page and "删除或归档" in page
+    assert (
+        'class="destructive" data-action="archive_column"' in page
+        and "归档列" in page
+        and "删除或归档" in page
+    )
 
 
 def revisions_of_customer(team: Team) -> list[dict[str, Any]]:
@@ -158,7 +165,11 @@ def test_an_uploaded_package_shows_its_plan_and_is_applied_on_confirmation(team:
     planned = upload(admin, package_zip(SUPPLIER_PACKAGE))
     assert planned.status_code == 200
     page = text(planned)
-    assert "安装 suppliers 1.0.0" in page and "+ object supplier" in page and "create_table" in page
+    assert (
+        "安装 suppliers 1.0.0" in page
+        and "<strong>新增 对象</strong> <code>supplier</code>" in page
+        and "新建表" in page
+    )
     assert "supplier" not in team.loom.registry.objects  # only planned
     token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
 
@@ -202,6 +213,13 @@ def test_an_invalid_package_lists_every_problem_with_its_file_and_path_and_appli
     assert no_manifest.status_code == 422 and "package.json" in text(no_manifest)
     too_big = upload(admin, b"PK" + b"0" * (5 * 1024 * 1024))
     assert too_big.status_code == 413 and "大于 5 MB" in text(too_big)
+    with zipfile.ZipFile(buffer := io.BytesIO(), "w") as archive:
+        archive.writestr("package.json", json.dumps(SUPPLIER_PACKAGE["package.json"]))
+    encrypted = bytearray(buffer.getvalue())
+    encrypted[6] |= 1  # the entry claims to be encrypted, in its local header and the central directory
+    encrypted[encrypted.find(b"PK\x01\x02") + 8] |= 1
+    refused = upload(admin, bytes(encrypted))
+    assert refused.status_code == 422 and "<code>package.json</code>" in text(refused)
     nothing = admin.post("/builder/packages/upload", data={"csrf_token": csrf(admin, "/builder/")})
     assert nothing.status_code == 400
     assert (
@@ -232,6 +250,26 @@ def test_only_administrators_reach_history_and_packages(team: Team) -> None:
         rep.post("/builder/packages/upload", data=form, content_type="multipart/form-data").status_code == 403
     )
     assert "supplier" not in team.loom.registry.objects
+
+
+def test_a_removal_cannot_be_reapplied_but_the_revision_before_it_brings_the_document_back(
+    team: Team,
+) -> None:
+    rule = sorted(team.loom.registry.rule_specs())[0]
+    apply_objects(team.loom, [], removed=[("rule", rule)], actor=team.actor("guan.li"))
+    removal = latest_revision(team, "rule", rule)
+    admin = team.client("guan.li")
+    assert "恢复到此版本" not in text(admin.get(f"/builder/history/{removal['id']}"))
+    refused = admin.get(f"/builder/history/{removal['id']}/revert")
+    assert refused.status_code == 409 and "此版本删除了该文档" in text(refused)
+
+    with team.loom.read() as conn:
+        earlier = revisions(conn, "rule", rule)[1]
+    token = csrf(admin, "/builder/")
+    assert (
+        admin.post(f"/builder/history/{earlier['id']}/revert", data={"csrf_token": token}).status_code == 302
+    )
+    assert rule in team.loom.registry.rule_specs()
 
 
 def test_unknown_revisions_and_packages_are_404(team: Team) -> None:
