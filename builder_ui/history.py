@@ -48,6 +48,15 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _summary(element: Any) -> str:
+    """A whole field or option in a few words: its type, or its label."""
+    if isinstance(element, dict) and isinstance(element.get("type"), str):
+        return _("Type: %(type)s", type=element["type"])
+    if isinstance(element, dict) and "label" in element:
+        return _label(element["label"], _text(element.get("value")))
+    return _text(element)
+
+
 def _label(label: Any, fallback: str) -> str:
     """A label in the reader's language: {"zh_CN": …, "en": …} or a plain string."""
     if isinstance(label, str):
@@ -115,9 +124,7 @@ def readable_diff(revision: dict[str, Any]) -> list[DiffLine]:
             )
             if len(parts) == 2:
                 detail = _("Added") if op == "add" else _("Removed") if op == "remove" else _("Changed")
-                shown_old = "" if op == "remove" else _text(old)
-                shown_new = "" if op == "add" else _text(new)
-                lines.append(DiffLine(op, subject, detail, shown_old, shown_new))
+                lines.append(DiffLine(op, subject, detail, _summary(old), _summary(new)))
             else:
                 detail = " › ".join(_setting(part) for part in parts[2:])
                 lines.append(DiffLine(op, subject, detail, _text(old), _text(new)))

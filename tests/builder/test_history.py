@@ -94,6 +94,8 @@ def test_a_removed_field_holding_values_comes_back_with_every_value_when_reverte
     assert "wechat" not in team.loom.records().get("customer", next(iter(ids)))
 
     admin = team.client("guan.li")
+    removal = text(admin.get(f"/builder/history/{latest_revision(team, 'object', 'customer')['id']}"))
+    assert "字段 微信号（wechat）" in removal and "删除" in removal and "类型：text" in removal
     plan = text(admin.get(f"/builder/history/{with_field['id']}/revert"))
     assert 'data-action="restore_column"' in plan and "恢复归档的列及其数据" in plan
     response = admin.post(
@@ -184,6 +186,25 @@ def test_an_uploaded_package_shows_its_plan_and_is_applied_on_confirmation(team:
         "/builder/packages/apply", data={"csrf_token": csrf(admin, "/builder/"), "token": token}
     )
     assert again.status_code == 410  # an upload is applied once
+
+
+def test_an_uploaded_newer_version_of_an_installed_package_is_planned_as_an_upgrade(team: Team) -> None:
+    admin = team.client("guan.li")
+    with zipfile.ZipFile(io.BytesIO(admin.get("/builder/packages/crm.zip").data)) as archive:
+        files = {name: json.loads(archive.read(name)) for name in archive.namelist()}
+    files["package.json"]["version"] = "1.1.0"
+    field(files["objects/customer.json"], "short_name")["label"]["zh_CN"] = "简称"
+    planned = upload(admin, package_zip(files))
+    assert planned.status_code == 200
+    page = text(planned)
+    assert (
+        "升级到 crm 1.1.0" in page and "<strong>修改 对象</strong> <code>customer · 1 处变更</code>" in page
+    )
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    token_form = {"csrf_token": csrf(admin, "/builder/"), "token": token}
+    assert admin.post("/builder/packages/apply", data=token_form).status_code == 302
+    assert customer_label(team, "short_name") == "简称"
+    assert "1.1.0" in text(admin.get("/builder/packages/"))
 
 
 def test_an_invalid_package_lists_every_problem_with_its_file_and_path_and_applies_nothing(
@@ -278,3 +299,6 @@ def test_unknown_revisions_and_packages_are_404(team: Team) -> None:
     assert admin.get("/builder/history/999999/revert").status_code == 404
     assert admin.get("/builder/packages/nope.zip").status_code == 404
     assert admin.get("/builder/history/", query_string={"before": "x", "kind": "<b>"}).status_code == 200
+    english = team.client("guan.li", "en")
+    assert "<h1>Change history</h1>" in text(english.get("/builder/history/"))
+    assert "Export and import packages" in text(english.get("/builder/packages/"))
