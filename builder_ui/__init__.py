@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder_ui import home, org, org_departments, org_handover, org_roles
+from builder_ui import history, home, org, org_departments, org_handover, org_roles, packages
 from builder_ui.blueprint import blueprint
 
-__all__ = ["blueprint", "home", "org", "org_departments", "org_handover", "org_roles", "register"]
+__all__ = [
+    "blueprint",
+    "history",
+    "home",
+    "org",
+    "org_departments",
+    "org_handover",
+    "org_roles",
+    "packages",
+    "register",
+]
 
 
 def register(app: Flask) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -158,7 +159,8 @@ def _load(file: str, size: int, read: Reader, problems: list[Problem]) -> dict[s
         return None
     try:
         raw = read()
-    except OSError as exc:
+    except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+        # zipfile says "encrypted" with RuntimeError and "unknown compression" with NotImplementedError.
         problems.append(Problem(file, "", f"cannot be read: {exc}"))
         return None
     if len(raw) > MAX_FILE_BYTES:

@@ -180,6 +180,31 @@ def test_a_file_that_is_neither_folder_nor_zip_is_a_problem(tmp_path):
     assert problem.message.startswith("not a package folder or zip file")
 
 
+def _zip_with_patched_entry(path: Path, flag: int = 0, method: int | None = None) -> Path:
+    """A zip whose one entry claims encryption (flag bit 0) or a compression method zipfile lacks."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("package.json", json.dumps(MANIFEST))
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[6] |= flag
+    data[central + 8] |= flag
+    if method is not None:
+        data[8] = data[central + 10] = method
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(("flag", "method"), [(1, None), (0, 99)], ids=["encrypted", "unknown-compression"])
+def test_a_zip_entry_that_cannot_be_unpacked_is_a_problem_of_its_file(tmp_path, flag, method):
+    package = _zip_with_patched_entry(tmp_path / "crm.zip", flag, method)
+
+    source = read_package(package)
+
+    assert source.manifest is None
+    assert [problem.file for problem in source.problems] == ["package.json"]
+    assert source.problems[0].message.startswith("cannot be read")
+
+
 def test_a_missing_path_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_package(tmp_path / "nowhere")
