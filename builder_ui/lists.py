@@ -21,16 +21,10 @@ from metadata.problems import Problem
 from metadata.validation import validate_object
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text
+from runtime.web.pages.formatting import field_label
 
 # System fields a list may show and sort by, besides the object's own.
 LIST_SYSTEM_FIELDS = ("owner", "created_at", "updated_at", "created_by", "updated_by")
-SYSTEM_LABELS = {
-    "owner": "Owner",
-    "created_at": "Created at",
-    "updated_at": "Updated at",
-    "created_by": "Created by",
-    "updated_by": "Updated by",
-}
 UNSORTABLE_TYPES = frozenset({"multi_select", "tags", "attachment"})
 
 
@@ -111,8 +105,8 @@ def _changed(document: dict[str, Any]) -> dict[str, Any]:
 def _view(object_name: str, document: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
     registry = current_loom().registry
     model = registry.object(object_name)
-    labels = {spec.name: label_text(spec.label, spec.name) for spec in model.spec.fields}
-    labels |= {name: _(SYSTEM_LABELS[name]) for name in LIST_SYSTEM_FIELDS}
+    names = [spec.name for spec in model.spec.fields] + list(LIST_SYSTEM_FIELDS)
+    labels = {name: field_label(model, name) for name in names}
     listing = document.get("list") or {}
     chosen = [name for name in listing.get("columns") or [] if isinstance(name, str)]
     others = [name for name in labels if name not in chosen]

@@ -274,6 +274,7 @@
       document.getElementById("fd-save").addEventListener("click", () => this.save());
       document.getElementById("fd-phone").addEventListener("change", (event) => {
         document.getElementById("fd-preview").classList.toggle("fd-phone", event.target.checked);
+        root.querySelector(".fd-layout").classList.toggle("fd-phone-mode", event.target.checked);
       });
       this.render();
     }
