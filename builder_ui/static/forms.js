@@ -114,11 +114,17 @@
     runCheck() {
       const text = this.get();
       if (!text) return;
-      postJSON(this.d.urls.check, { text }).then(({ data }) => {
+      // Re-rendering the designer rebuilds every editor: ask the engine about each text once.
+      const cache = this.d.checked;
+      if (!cache.has(text)) cache.set(text, postJSON(this.d.urls.check, { text }).then(({ data }) => data));
+      cache.get(text).then((data) => {
         if (this.get() !== text) return; // typed on since
         this.status.textContent = data.ok ? this.d.t.valid : (data.problems || []).join("; ");
         this.status.className = data.ok ? "fd-check fd-ok" : "fd-check fd-bad";
-      }, () => { this.status.textContent = this.d.t.failed; });
+      }, () => {
+        cache.delete(text);
+        this.status.textContent = this.d.t.failed;
+      });
     }
 
     render() {
@@ -264,6 +270,7 @@
         fields: section.fields.map((entry) => (typeof entry === "string" ? { field: entry } : { ...entry })),
       }));
       this.builderStates = new Map();
+      this.checked = new Map();
       this.open = new Set();
       this.samples = {};
       for (const f of this.catalogue) {

@@ -136,7 +136,7 @@ def test_the_preview_evaluates_the_unsaved_draft_for_sample_values(team: Team) -
     assert broken.status_code == 422
 
 
-def test_chosen_list_columns_and_sort_are_what_the_list_page_uses(team: Team) -> None:
+def test_chosen_list_columns_sort_and_board_field_are_what_the_pages_use(team: Team) -> None:
     records = team.loom.records()
     for name, amount in (("甲公司", 100), ("乙公司", 300), ("丙公司", 200)):
         records.create("customer", {"name": name, "annual_purchase": amount, "owner": team.ids["wang.fang"]})
@@ -147,7 +147,7 @@ def test_chosen_list_columns_and_sort_are_what_the_list_page_uses(team: Team) ->
         "sort_field": "annual_purchase",
         "sort_direction": "desc",
         "page_size": "20",
-        "kanban_group_by": "lifecycle",
+        "kanban_group_by": "level",
         "nav_order": "",
     }
     saved = admin.post("/builder/lists/customer", data=form)
@@ -163,6 +163,8 @@ def test_chosen_list_columns_and_sort_are_what_the_list_page_uses(team: Team) ->
         listing = get_document(conn, "object", "customer").body["list"]
     assert listing["columns"] == ["name", "annual_purchase", "level"]
     assert listing["sort"] == ["-annual_purchase"] and listing["page_size"] == 20
+    board = text(admin.get("/app/customer/kanban"))
+    assert 'data-column="vip"' in board and 'data-column="lead"' not in board
 
 
 def test_bad_list_settings_are_refused_next_to_their_control(team: Team) -> None:
