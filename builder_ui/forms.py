@@ -191,16 +191,23 @@ def form_preview(object_name: str) -> tuple[Response, int] | Response:
         return document
     body = request.get_json(silent=True) or {}
     values = body.get("values") if isinstance(body.get("values"), dict) else {}
+    # A draft is previewed while it is being made: an empty section or title is not yet a mistake.
+    sections = document.get("sections") if isinstance(document.get("sections"), list) else []
+    kept = [i for i, section in enumerate(sections) if isinstance(section, dict) and section.get("fields")]
+    document["sections"] = [{"label": {"zh_CN": "-"}, **sections[i]} for i in kept]
+    for section in document["sections"]:
+        section["label"] = section["label"] or {"zh_CN": "-"}
     result = validate_form(document, f"forms/{document['name']}.json", known_objects=loom.registry.specs())
     if result.problems:
-        return _refused(result.problems)
+        return jsonify({"problems": problems_by_path(result.problems)})
     [form] = result.forms
     model = loom.registry.object(object_name)
     typed = {k: v for k, v in values.items() if k in model.fields and isinstance(v, str | bool | None)}
     state = evaluate_form(loom, form, typed, actor, source="form")
+    shown = dict(zip(kept, state.sections, strict=True))
     return jsonify(
         {
-            "sections": list(state.sections),
+            "sections": [shown.get(i, True) for i in range(len(sections))],
             "fields": {
                 name: {"visible": s.visible, "required": s.required, "readonly": s.readonly}
                 for name, s in state.fields.items()

@@ -468,7 +468,9 @@
     documentToSave() {
       const doc = { ...this.doc };
       doc.sections = this.doc.sections.map((section) => {
-        const out = { label: section.label, columns: section.columns };
+        // A title left empty in one language is left out, as a package file would leave it out.
+        const label = Object.fromEntries(Object.entries(section.label || {}).filter(([, text]) => text && text.trim()));
+        const out = { label, columns: section.columns };
         if (section.visible_if) out.visible_if = section.visible_if;
         out.fields = section.fields.map((entry) => {
           const conds = ["visible_if", "required_if", "readonly_if"].filter((k) => entry[k]);
@@ -566,7 +568,8 @@
       const asked = JSON.stringify(values) + JSON.stringify(this.documentToSave());
       this.asked = asked;
       postJSON(this.urls.preview, { document: this.documentToSave(), values }).then(({ status, data }) => {
-        if (this.asked !== asked || status !== 200) return;
+        // A draft that does not read yet (a condition half typed) keeps the last answer.
+        if (this.asked !== asked || status !== 200 || data.problems) return;
         const host = document.getElementById("fd-preview");
         (data.sections || []).forEach((shown, index) => {
           const node = host.querySelector(`.fd-pv-section[data-index="${index}"]`);

@@ -16,6 +16,8 @@ import builder_ui
 from engine import identity
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
+from engine.schema.changes import apply_objects
+from metadata.validation import validate_object
 from runtime.web.app import create_app
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, Browser, Site, build_company
 from tests.database_templates import DatabaseTemplates
@@ -167,6 +169,62 @@ def test_the_form_preview_works_at_375_px(chromium, builder_site: Site) -> None:
         expect(lost_section).to_be_visible()
         expect(lost_section.locator('[data-field="lost_reason"] .fd-required')).to_be_visible()
         tab.screenshot("preview")
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_a_new_object_gets_its_form_list_and_menu_place(chromium, builder_site: Site) -> None:  # type: ignore[no-untyped-def]
+    doc = {
+        "name": "competitor",
+        "label": {"zh_CN": "竞争对手", "en": "Competitor"},
+        "title_field": "name",
+        "fields": [
+            {"name": "name", "type": "text", "label": {"zh_CN": "名称", "en": "Name"}, "required": True},
+            {"name": "website", "type": "url", "label": {"zh_CN": "网站", "en": "Website"}},
+            {"name": "strength", "type": "long_text", "label": {"zh_CN": "优势", "en": "Strengths"}},
+            {"name": "threat", "type": "select", "label": {"zh_CN": "威胁程度", "en": "Threat"},
+             "options": [{"value": "high", "label": {"zh_CN": "高", "en": "High"}},
+                         {"value": "low", "label": {"zh_CN": "低", "en": "Low"}}]},
+        ],
+    }  # fmt: skip
+    loom = builder_site.loom
+    [spec] = validate_object(doc, "objects/competitor.json", known_objects=loom.registry.specs()).objects
+    apply_objects(loom, [spec], actor=SYSTEM)
+    tab = Browser(chromium, builder_site, "builder_new_object", DESKTOP)
+    try:
+        page = tab.page
+        tab.sign_in("guan.li")
+        tab.open("/builder/forms/competitor")
+        page.get_by_role("button", name="添加分区").click()
+        new_title = page.locator('.fd-section[data-index="1"] input[data-path="/sections/1/label"]')
+        expect(new_title).to_be_focused()
+        new_title.fill("分析")
+        page.locator('.fd-section[data-index="1"] select[data-path="/sections/1/columns"]').select_option("1")
+        page.get_by_label("把 优势 移到").select_option(label="分析")
+        page.locator('.fd-section[data-index="0"] input[data-path="/sections/0/label"]').fill("概况")
+        expect(page.locator('#fd-preview .fd-pv-section[data-index="1"] legend')).to_have_text("分析")
+        page.get_by_role("button", name="保存", exact=True).click()
+        expect(page.locator("#fd-status")).to_have_text("表单已保存")
+
+        tab.open("/builder/lists/competitor")
+        for label in ("威胁程度", "名称"):
+            page.get_by_label(label, exact=True).check()
+        page.get_by_role("button", name="上移 名称").click()  # 名称 before 威胁程度
+        page.get_by_label("排序字段").select_option(label="名称")
+        page.get_by_label(re.compile("菜单序号")).fill("1")
+        page.get_by_role("button", name="保存", exact=True).click()
+        expect(page.get_by_text("列表和菜单设置已保存")).to_be_visible()
+
+        records = page.locator("nav").get_by_role("link", name="竞争对手")
+        expect(records).to_be_visible()
+        records.click()
+        expect(page.locator("table.records thead th:not(.pick)")).to_have_text(
+            [re.compile("名称"), re.compile("威胁程度")]
+        )
+        tab.open("/app/competitor/new")
+        expect(page.locator("fieldset.form-section legend")).to_have_text(["概况", "分析"])
+        tab.screenshot("competitor")
         assert tab.errors == []
     finally:
         tab.close()

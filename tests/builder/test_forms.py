@@ -132,8 +132,13 @@ def test_the_preview_evaluates_the_unsaved_draft_for_sample_values(team: Team) -
     assert lost.get_json()["fields"]["name"]["readonly"] is False
     assert lost.get_json()["sections"][3] is True and vip.get_json()["sections"][3] is False
     assert lost.get_json()["fields"]["lost_reason"]["required"] is True
-    broken = admin.post(preview, json={"document": {"object": "customer"}}, headers=headers(admin))
-    assert broken.status_code == 422
+    half_made = admin.post(preview, json={"document": {"object": "customer"}}, headers=sent)
+    assert half_made.status_code == 200 and "/sections" in half_made.get_json()["problems"]
+    document["sections"].insert(1, {"label": {}, "fields": []})
+    with_empty = admin.post(
+        preview, json={"document": document, "values": {"lifecycle": "lost"}}, headers=sent
+    )
+    assert with_empty.get_json()["sections"][4] is True and with_empty.get_json()["sections"][1] is True
 
 
 def test_chosen_list_columns_sort_and_board_field_are_what_the_pages_use(team: Team) -> None:
