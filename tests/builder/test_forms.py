@@ -248,3 +248,45 @@ def test_only_administrators_reach_the_designer_and_the_list_settings(team: Team
     assert admin.get("/builder/lists/no_such_object").status_code == 404
     index = text(admin.get("/builder/forms/"))
     assert 'href="/builder/forms/customer"' in index and 'href="/builder/lists/customer"' in index
+
+
+def test_malformed_designer_input_is_answered_with_an_error_never_a_crash(team: Team) -> None:
+    admin = team.client("guan.li")
+    sent = headers(admin)
+    documents: list[Any] = [
+        None,
+        [],
+        {"object": "customer", "sections": "all"},
+        {
+            "object": "customer",
+            "sections": [{"label": {"zh_CN": "x"}, "fields": [{"field": "name", "visible_if": 5}]}],
+        },
+        {
+            "object": "customer",
+            "sections": [{"label": "x", "columns": 9, "fields": ["name", "name", "nope"]}],
+        },
+        {"object": "contact", "sections": [{"label": {"zh_CN": "x"}, "fields": ["name"]}]},
+        {"object": "customer", "sections": [{"label": {"zh_CN": "x"}, "fields": ["name"]}], "extra": 1},
+    ]
+    for document in documents:
+        for path in ("/builder/forms/customer", "/builder/forms/customer/preview"):
+            answer = admin.post(
+                path, json={"document": document, "values": {"level": {"a": 1}}}, headers=sent
+            )
+            assert answer.status_code in (200, 400, 422), (path, document, answer.status_code)
+            assert answer.is_json and ("problems" in answer.get_json() or "fields" in answer.get_json())
+    deep = "(" * 300 + "True" + ")" * 300
+    for condition in (deep, "__import__('os')", "level ==", 7):
+        answer = admin.post("/builder/forms/customer/check", json={"text": condition}, headers=sent)
+        assert answer.status_code == 200 and answer.get_json()["ok"] is False
+    token = csrf(admin, "/builder/lists/customer")
+    for form in (
+        {"columns": ["name", "name"]},
+        {"sort_field": "Name!"},
+        {"page_size": "9" * 40},
+        {"nav_order": "1e5"},
+        {"kanban_group_by": "name"},
+    ):
+        assert admin.post("/builder/lists/customer", data={"csrf_token": token, **form}).status_code == 422, (
+            form
+        )
