@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder_ui import history, home, org, org_departments, org_handover, org_roles, packages
+from builder_ui import forms, history, home, lists, org, org_departments, org_handover, org_roles, packages
 from builder_ui.blueprint import blueprint
 
 __all__ = [
     "blueprint",
+    "forms",
     "history",
     "home",
+    "lists",
     "org",
     "org_departments",
     "org_handover",
