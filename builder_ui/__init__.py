@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder_ui import home
+from builder_ui import home, objects
 from builder_ui.blueprint import blueprint
 
-__all__ = ["blueprint", "home", "register"]
+__all__ = ["blueprint", "home", "objects", "register"]
 
 
 def register(app: Flask) -> None:
