@@ -107,7 +107,7 @@
   function addField(type, at) {
     var taken = draft.fields.map(function (f) { return f.name; });
     var item = { name: safeName("", "field_" + (draft.fields.length + 1), taken), type: type,
-      label: { zh_CN: texts.new_field, en: "" } };
+      label: { zh_CN: texts.new_field } };
     if (type === "select" || type === "multi_select") item.options = [];
     if (type === "lookup") item.target = (targets[0] || {}).name;
     if (type === "formula") { item.expression = ""; item.result = "text"; }
@@ -194,7 +194,10 @@
         if (key === "color") c.type = "color";
         c.addEventListener("input", function () {
           if (key === "value" || key === "color") option[key] = c.value;
-          else { option.label = option.label || {}; option.label[key] = c.value; }
+          else {
+            option.label = option.label || {};
+            if (c.value) option.label[key] = c.value; else delete option.label[key];
+          }
           changed(true);
         });
         return c;
@@ -214,7 +217,7 @@
     box.appendChild(el("button", { type: "button", "class": "link-button", "data-add-option": "", text: texts.add_option, onclick: function () {
       f.options = f.options || [];
       var taken = f.options.map(function (o) { return o.value; });
-      f.options.push({ value: safeName("", "option_" + (f.options.length + 1), taken), label: { zh_CN: "", en: "" } });
+      f.options.push({ value: safeName("", "option_" + (f.options.length + 1), taken), label: {} });
       changed();
       var inputs = props.querySelectorAll(".od-o-label");
       if (inputs.length) inputs[inputs.length - 1].focus();
@@ -317,10 +320,12 @@
   });
   if (window.Sortable) {
     window.Sortable.create(document.getElementById("od-palette"), {
-      group: { name: "od-fields", pull: "clone", put: false }, sort: false, handle: ".od-type-name"
+      group: { name: "od-fields", pull: "clone", put: false }, sort: false, handle: ".od-type-name",
+      forceFallback: true
     });
     window.Sortable.create(list, {
       group: { name: "od-fields", pull: false, put: true }, handle: ".od-handle", animation: 120,
+      forceFallback: true,
       onAdd: function (event) {
         var type = event.item.dataset.type;
         event.item.remove();

@@ -1,0 +1,132 @@
+"""The object designer in Chromium: drag a type from the palette, use the keyboard instead, save, see the
+plan, apply it; no console errors."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+import builder_ui
+from engine import identity
+from engine.base.actors import SYSTEM
+from engine.loom import Loom
+from engine.store.documents import get_document
+from runtime.web.app import create_app
+from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site, build_company
+from tests.database_templates import DatabaseTemplates
+
+
+@pytest.fixture
+def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
+    """The browser tests' company with an administrator, guan.li, and /builder mounted."""
+    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
+    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
+    loom.init()
+    site = build_company(loom)
+    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
+    site.users["guan.li"] = admin["id"]
+    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
+    if "builder" not in app.blueprints:
+        builder_ui.register(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    site.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        thread.join()
+        loom.close()
+
+
+def drag(page, source, target) -> None:  # type: ignore[no-untyped-def]
+    """Drag with the mouse as a person does: press, move in steps, rest over the target, let go.
+
+    Both must be on screen; the list follows the pointer on a timer, so the pointer rests over the
+    target for a moment before the button is released.
+    """
+    target.scroll_into_view_if_needed()
+    source.hover()
+    page.mouse.down()
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + box["height"] * 1.5, steps=15)
+    page.wait_for_timeout(150)
+    page.mouse.move(box["x"] + 60, box["y"] + box["height"] / 3, steps=5)
+    page.wait_for_timeout(150)
+    page.mouse.up()
+
+
+def stored_fields(site: Site) -> list[dict]:
+    with site.loom.read() as conn:
+        return get_document(conn, "object", "customer").body["fields"]
+
+
+def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  # type: ignore[no-untyped-def]
+    chromium, builder_site: Site
+) -> None:
+    admin = Browser(chromium, builder_site, "builder-objects", DESKTOP)
+    admin.sign_in("guan.li")
+    admin.open("/builder/objects")
+    admin.page.locator("#content").get_by_role("link", name="客户", exact=True).click()
+    page = admin.page
+    fields = page.locator("#od-field-list > li")
+    fields.first.wait_for()
+    before = fields.count()
+
+    # The keyboard way: add a web address field, move it up, then take it out again.
+    add_url = page.get_by_role("button", name="添加网址字段")
+    add_url.focus()
+    page.keyboard.press("Enter")
+    assert fields.count() == before + 1
+    assert fields.nth(before).locator("code").inner_text().endswith("· url")
+    up = fields.nth(before).get_by_role("button", name=re.compile("^上移"))
+    up.focus()
+    page.keyboard.press("Enter")
+    assert fields.nth(before - 1).locator("code").inner_text().endswith("· url")
+    fields.nth(before - 1).get_by_role("button", name=re.compile("^移除")).click()
+    assert fields.count() == before
+
+    # The mouse way: drag 单选 from the palette to the top of the field list.
+    source = page.locator('#od-palette li[data-type="select"] .od-type-name')
+    target = fields.nth(0)
+    drag(page, source, target)
+    assert fields.count() == before + 1
+    added = page.locator("#od-field-list > li.od-selected")  # a new field opens in the panel
+    assert added.locator("code").inner_text().endswith("· select")
+    position = int(added.get_attribute("data-index"))
+    assert position < before, "placed where it was dropped, not appended"
+
+    panel = page.locator("#od-props")
+    panel.get_by_label("名称（中文）").fill("行业细分")
+    panel.get_by_label("名称（英文）").fill("Segment")
+    panel.get_by_label("接口名称").fill("segment")
+    panel.get_by_label("必填").check()
+    for zh, value in (("中小企业", "smb"), ("中型企业", "mid"), ("大型企业", "ent")):
+        panel.get_by_role("button", name="添加选项").click()
+        panel.locator(".od-o-label").last.fill(zh)
+        panel.locator(".od-o-value").last.fill(value)
+    assert "行业细分" in added.inner_text()
+    check = page.locator("#od-check")
+    check.filter(has_text=re.compile(".")).wait_for()
+    assert check.inner_text() == "未发现问题"  # the live check found nothing wrong
+
+    page.get_by_role("button", name="保存", exact=True).click()
+    plan = page.locator("#plan")
+    plan.wait_for()
+    assert "add_column obj_customer: segment (select)" in plan.inner_text()
+    assert "segment" not in {f["name"] for f in stored_fields(builder_site)}
+    admin.screenshot("plan")
+    plan.get_by_role("button", name="确认应用").click()
+    page.locator(".flash-success").wait_for()
+
+    [segment] = [f for f in stored_fields(builder_site) if f["name"] == "segment"]
+    assert segment["required"] is True and segment["type"] == "select"
+    assert [o["value"] for o in segment["options"]] == ["smb", "mid", "ent"]
+    assert [f["name"] for f in stored_fields(builder_site)][position] == "segment"
+    assert admin.errors == []
