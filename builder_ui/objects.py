@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from builder_ui import objects_plan
 from builder_ui.blueprint import blueprint
 from engine.base.errors import LoomError
+from engine.expressions.evaluation import evaluate
 from engine.schema.checks import check_objects
 from engine.store.documents import get_document, load_documents
 from engine.store.system_tables import archived_columns
@@ -300,4 +301,31 @@ def object_check() -> Response:
     for problem in problems:
         if problem.file == file:
             found.setdefault(problem.path or "/", []).append(problem.message)
-    return jsonify({"problems": found})
+    index = body.get("field")
+    preview = None
+    if isinstance(index, int) and not any(p.startswith(f"/fields/{index}") for p in found):
+        preview = _preview(name, doc, index)
+    return jsonify({"problems": found, "preview": preview})
+
+
+def _preview(name: str, doc: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """A field's default or formula computed on the newest record the admin can read, if any."""
+    fields = doc.get("fields") if isinstance(doc.get("fields"), list) else []
+    if not 0 <= index < len(fields) or not isinstance(fields[index], dict):
+        return None
+    item = fields[index]
+    text = item.get("expression") if item.get("type") == "formula" else item.get("default")
+    loom, actor = current_loom(), current_actor()
+    if not isinstance(text, str) or not text.strip() or name not in loom.registry.objects:
+        return None
+    try:
+        records = loom.queries(actor).find(name, sort="-id", limit=1).records
+        if not records:
+            return None
+        value = evaluate(text, records[0], loom.contexts(actor)[0])
+    except LoomError:
+        return None
+    spec = loom.registry.specs()[name]
+    title = records[0].get(spec.title_field) if spec.title_field else None
+    shown = "" if value is None else str(value)
+    return {"record": records[0]["id"], "title": str(title or ""), "value": shown}

@@ -258,6 +258,7 @@
     props.appendChild(input(f, "help.zh_CN", texts.help_zh));
     props.appendChild(input(f, "help.en", texts.help_en));
     props.appendChild(el("div", { "class": "od-check-result", id: "od-check", role: "status" }));
+    props.appendChild(el("p", { "class": "od-preview", id: "od-preview", "aria-live": "polite" }));
     showProblems();
   }
 
@@ -280,12 +281,17 @@
     fetch(form.dataset.checkUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ document: draft })
+      body: JSON.stringify({ document: draft, field: selected })
     }).then(function (r) { return r.ok ? r.json() : { problems: {} }; }).then(function (data) {
       if (ask !== asked) return;
       problems = data.problems || {};
       checkedOnce = true;
       showProblems();
+      var box = document.getElementById("od-preview");
+      if (box) {
+        var p = data.preview;
+        box.textContent = p ? texts.preview + " (#" + p.record + " " + p.title + "): " + p.value : "";
+      }
       list.querySelectorAll(".od-field").forEach(function (item) {
         item.classList.toggle("od-has-problem", problemsAt("/fields/" + item.dataset.index).length > 0);
       });

@@ -152,6 +152,7 @@ def test_removing_a_field_with_data_is_marked_destructive_and_its_data_count_is_
     team.customer("甲公司", short_name="甲")
     team.customer("乙公司", short_name="乙")
     admin = team.client("guan.li")
+    before = stored(team, "customer")
     doc = stored(team, "customer")
     doc["fields"] = [f for f in doc["fields"] if f["name"] != "short_name"]
     page = text(plan(admin, "/builder/objects/customer", doc))
@@ -161,6 +162,17 @@ def test_removing_a_field_with_data_is_marked_destructive_and_its_data_count_is_
     assert confirm(admin, "/builder/objects/customer", page).status_code == 302
     designer = text(admin.get("/builder/objects/customer"))
     assert "已归档的字段" in designer and "2 条记录有数据" in designer
+    assert "short_name" not in team.loom.queries().find("customer").records[0]
+
+    # Restoring: the field comes back with the same type, and its data with it.
+    restored = stored(team, "customer")
+    restored["fields"].append(next(f for f in before["fields"] if f["name"] == "short_name"))
+    page = text(plan(admin, "/builder/objects/customer", restored))
+    assert any(line.startswith("~ restore_column obj_customer: short_name") for line in plan_lines(page))
+    assert confirm(admin, "/builder/objects/customer", page).status_code == 302
+    values = {r["name"]: r["short_name"] for r in team.loom.queries().find("customer").records}
+    assert values == {"甲公司": "甲", "乙公司": "乙"}
+    assert "已归档的字段" not in text(admin.get("/builder/objects/customer"))
 
 
 def test_a_type_change_blocked_by_values_names_both_records_and_changes_nothing(team: Team) -> None:
@@ -204,6 +216,26 @@ def test_the_live_check_returns_expression_problems_by_path(team: Team) -> None:
     index = len(doc["fields"]) - 1
     problems = answer.get_json()["problems"]
     assert any(path.startswith(f"/fields/{index}") for path in problems), problems
+    assert answer.get_json()["preview"] is None
+
+
+def test_the_live_check_previews_a_formula_on_the_newest_record(team: Team) -> None:
+    team.customer("甲公司", short_name="甲")
+    newest = team.customer("乙公司", short_name="乙")
+    admin = team.client("guan.li")
+    doc = stored(team, "customer")
+    formula = {"name": "calc", "type": "formula", "result": "text", "expression": "name + '/' + short_name"}
+    doc["fields"].append(formula)
+    token = csrf(admin, "/builder/objects/customer")
+    body = {"document": doc, "field": len(doc["fields"]) - 1}
+    answer = admin.post("/builder/objects/check", json=body, headers={"X-CSRFToken": token}).get_json()
+    assert answer["problems"] == {}
+    assert answer["preview"] == {"record": newest["id"], "title": "乙公司", "value": "乙公司/乙"}
+
+
+def test_the_live_check_passes_a_good_document(team: Team) -> None:
+    admin = team.client("guan.li")
+    token = csrf(admin, "/builder/objects/customer")
     good = admin.post(
         "/builder/objects/check", json={"document": stored(team, "customer")}, headers={"X-CSRFToken": token}
     )
