@@ -20,6 +20,8 @@ from metadata.specs import FieldSpec, ObjectSpec
 
 FORMULA_RESULTS = ("text", "integer", "decimal", "currency", "percent", "boolean", "date", "datetime")
 ROLLUP_FUNCTIONS = ("count", "sum", "min", "max", "avg")
+# "all" aggregates every related record; "reader" only those the reading actor may open.
+ROLLUP_SCOPES = ("all", "reader")
 
 
 class _ComputedType(FieldType):
@@ -84,6 +86,7 @@ class RollupType(_ComputedType):
                     "function": {"enum": list(ROLLUP_FUNCTIONS)},
                     "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
                     "filter": {"type": "string", "minLength": 1},
+                    "scope": {"enum": list(ROLLUP_SCOPES)},
                 },
                 "required": ["object", "via", "function"],
                 # Every function but count aggregates a field.

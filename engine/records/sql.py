@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 
 from engine.base.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
+from engine.identity.permissions import access_for, scope_condition
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 from metadata.specs import FieldSpec
@@ -52,10 +53,17 @@ def rollup_subquery(
     )
     if source.get("filter"):
         query = query.where(to_sql(source["filter"], name_resolver(child, registry, sctx), sctx))
+    if source.get("scope") == "reader" and (scope := _readable(child, registry, sctx)) is not None:
+        query = query.where(scope)
     aggregate = query.scalar_subquery()
     if function in ("count", "sum"):
         return func.coalesce(aggregate, 0)
     return aggregate
+
+
+def _readable(child: ObjectModel, registry: Registry, sctx: SqlContext) -> ColumnElement | None:
+    """The related records the reading actor may open: the very condition their lists use."""
+    return scope_condition(child, access_for(registry, sctx.actor, child.name), "read", sctx.actor)
 
 
 def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> list[ColumnElement]:
@@ -103,7 +111,8 @@ def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
     """Whether the roll-ups compile to the same SQL at any moment, for any actor.
 
     Only a function call can read the clock or the actor (today(), user(), a plugin's function),
-    so a filter is fixed when neither it nor any formula or roll-up it reads calls one.
+    so a filter is fixed when neither it nor any formula or roll-up it reads calls one. A
+    reader-scoped roll-up is never fixed: it counts what each actor may open.
     """
     seen: set[tuple[str, str]] = set()
 
@@ -124,6 +133,8 @@ def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
 
     def filter_fixed(spec: FieldSpec) -> bool:
         source = spec.param("source")
+        if source.get("scope") == "reader":
+            return False
         return not source.get("filter") or fixed(source["filter"], registry.object(source["object"]))
 
     return all(filter_fixed(spec) for spec in model.rollups)

@@ -17,6 +17,7 @@ from engine.fieldtypes import builtin_field_types
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.records.reports import report_sql_problems
 from engine.rules.actions import ActionRegistry
+from engine.schema.reader_scope import reader_scope_problems
 from engine.schema.registry import Registry
 from metadata.expression_sites import (
     ExpressionSite,
@@ -50,6 +51,7 @@ def check_objects(
         problems += _field_type_problems(obj, objects, field_types, file)
         if not any(p.file == file and p.path.endswith("/type") for p in problems):
             problems += _expression_problems(obj, objects, functions, file, field_types)
+            problems += reader_scope_problems(expressions_in(obj), objects, file)
             problems += _formula_cycles(obj, file)
     return sorted(set(problems))
 
@@ -215,7 +217,11 @@ def check_rules(
     problems: list[Problem] = []
     for rule, file in _on_known_objects("rule", rules, objects, files, only, problems):
         problems += _action_problems(rule, objects, actions, file)
-        problems += _site_problems(rule_expressions_in(rule, objects), objects, functions, file, field_types)
+        sites = rule_expressions_in(rule, objects)
+        problems += _site_problems(sites, objects, functions, file, field_types)
+        if rule_phase(rule) == "before_save":
+            # A before-save rule reads the record as its writer sees it, not as the system does.
+            problems += reader_scope_problems(sites, objects, file)
     return sorted(set(problems))
 
 

@@ -397,7 +397,11 @@ def _write_order(world: World, contract: ContractPlan, day: int) -> int:
 
 
 def _write_payments(world: World) -> None:
-    """Each approved contract's instalments add up to its amount; the finance clerk records them."""
+    """Each approved contract's instalments add up to its amount; the finance clerk records them.
+
+    A payment counts for the rep who made the sale (回款业绩归属), so the clerk records it in the
+    rep's name: the rep sees it, and the customer's reader-scoped 累计回款 adds it up for them.
+    """
     rng = world.rng
     finance = world.people["finance"]
     rows: list[tuple[int, dict[str, object]]] = []
@@ -409,7 +413,10 @@ def _write_payments(world: World) -> None:
         shares.append(contract.amount - sum(shares, Decimal(0)))
         for number, ((_, after), amount) in enumerate(zip(schedule, shares, strict=True), start=1):
             planned = contract.signed - after
+            owner = contract.opportunity.customer.owner
+            assert owner is not None
             values: dict[str, object] = {
+                "owner": owner.id,
                 "customer": contract.opportunity.customer.id,
                 "contract": contract.id,
                 "sales_order": contract.order_id,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.base.clock import Clock
-from engine.identity import authenticate, get_user, user_by_username
+from engine.identity import actor_for, authenticate, get_user, user_by_username
 from engine.loom import Loom
 from engine.packages.install import CRM_PACKAGE, install_package
 from runtime.demo.catalog import STAFF
@@ -102,9 +102,16 @@ def test_the_demo_fills_every_part_of_the_crm_with_records_that_agree(demo: tupl
     assert all(contact["customer"] in customers for contact in every(loom, "contact"))
     contracts = {c["id"]: c for c in every(loom, "contract")}
     paid: dict[int, Decimal] = defaultdict(Decimal)
+    received: dict[tuple[int, int], Decimal] = defaultdict(Decimal)  # (customer, rep) → received
     for payment in every(loom, "payment"):
         assert payment["customer"] == contracts[payment["contract"]]["customer"]
+        assert payment["owner"] == contracts[payment["contract"]]["owner"]  # the rep's 回款
         paid[payment["contract"]] += payment["amount"]
+        if payment["status"] == "received":
+            received[(payment["customer"], payment["owner"])] += payment["amount"]
+    # 累计回款 is reader-scoped: the rep who owns a customer sees what they collected from it.
+    (customer_id, rep_id), total = max(received.items(), key=lambda item: item[1])
+    assert loom.records(actor_for(loom, rep_id)).get("customer", customer_id)["total_received"] == total
     for contract_id, total in paid.items():
         assert total <= contracts[contract_id]["amount"]
     quotes = {q["opportunity"]: q for q in every(loom, "quote") if q["status"] == "accepted"}
