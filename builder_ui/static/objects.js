@@ -14,6 +14,7 @@
   var selected = -1;
   var problems = {};
   var nameTouched = !creating;
+  var autoNamed = new WeakSet();  // new fields whose name still follows their English label
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -111,6 +112,7 @@
     if (type === "select" || type === "multi_select") item.options = [];
     if (type === "lookup") item.target = (targets[0] || {}).name;
     if (type === "formula") { item.expression = ""; item.result = "text"; }
+    autoNamed.add(item);
     if (at === undefined || at < 0) at = draft.fields.length;
     draft.fields.splice(at, 0, item);
     selected = at;
@@ -178,6 +180,13 @@
         catch (e) { control.setAttribute("aria-invalid", "true"); return; }
       } else {
         set(f, path, control.value);
+      }
+      if (path === "name") autoNamed.delete(f);
+      if (path === "label.en" && autoNamed.has(f)) {
+        var others = draft.fields.filter(function (o) { return o !== f; }).map(function (o) { return o.name; });
+        f.name = safeName(control.value, "field_" + (draft.fields.indexOf(f) + 1), others);
+        var nameInput = props.querySelector("[data-prop='name']");
+        if (nameInput) nameInput.value = f.name;
       }
       changed(true);
     });

@@ -104,7 +104,8 @@ def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  #
 
     panel = page.locator("#od-props")
     panel.get_by_label("名称（中文）").fill("行业细分")
-    panel.get_by_label("名称（英文）").fill("Segment")
+    panel.get_by_label("名称（英文）").fill("Industry segment")
+    assert panel.get_by_label("接口名称").input_value() == "industry_segment"  # made from the English label
     panel.get_by_label("接口名称").fill("segment")
     panel.get_by_label("必填").check()
     for zh, value in (("中小企业", "smb"), ("中型企业", "mid"), ("大型企业", "ent")):
