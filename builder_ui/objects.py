@@ -74,8 +74,7 @@ def _new_document() -> dict[str, Any]:
     last = max((o for o in orders if isinstance(o, int)), default=0)
     return {
         "name": "",
-        "label": {"zh_CN": "", "en": ""},
-        "plural_label": {"zh_CN": "", "en": ""},
+        "label": {},
         "icon": "box",
         "nav_order": last + 10,
         "title_field": "name",

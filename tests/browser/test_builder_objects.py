@@ -131,3 +131,35 @@ def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  #
     assert [o["value"] for o in segment["options"]] == ["smb", "mid", "ent"]
     assert [f["name"] for f in stored_fields(builder_site)][position] == "segment"
     assert admin.errors == []
+
+
+def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type: ignore[no-untyped-def]
+    chromium, builder_site: Site
+) -> None:
+    admin = Browser(chromium, builder_site, "builder-new-object", DESKTOP)
+    admin.sign_in("guan.li")
+    admin.open("/builder/objects/new")
+    page = admin.page
+    page.get_by_label("名称（中文）").first.fill("竞争对手")
+    page.get_by_label("名称（英文）").first.fill("Competitor")
+    assert page.locator('[data-path="name"]').input_value() == "competitor"
+    panel = page.locator("#od-props")
+    for button, zh, en in (("添加网址字段", "网站", "Website"), ("添加多行文本字段", "优势", "Strengths")):
+        page.get_by_role("button", name=button).press("Enter")
+        panel.get_by_label("名称（中文）").fill(zh)
+        panel.get_by_label("名称（英文）").fill(en)
+    page.get_by_role("checkbox", name="销售代表").check()
+    page.get_by_role("button", name="保存", exact=True).click()
+    plan = page.locator("#plan")
+    plan.wait_for()
+    assert "+ object competitor" in plan.inner_text() and "~ role sales_rep" in plan.inner_text()
+    plan.get_by_role("button", name="确认应用").click()
+    page.locator(".flash-success").wait_for()
+    assert page.url.endswith("/builder/objects/competitor")
+    assert admin.errors == []
+    admin.sign_out()
+
+    admin.sign_in("wang.fang")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="竞争对手").click()
+    page.wait_for_url(re.compile(r"/app/competitor"))
+    assert admin.errors == []
