@@ -45,20 +45,23 @@ def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Itera
         loom.close()
 
 
-def drag(page, source, target) -> None:  # type: ignore[no-untyped-def]
-    """Drag with the mouse as a person does: press, move in steps, rest over the target, let go.
-
-    Both must be on screen; the list follows the pointer on a timer, so the pointer rests over the
-    target for a moment before the button is released.
-    """
-    target.scroll_into_view_if_needed()
+def drag(page, source, items) -> None:  # type: ignore[no-untyped-def]
+    """Drag with the mouse as a person does: press on the palette, move onto a field in view, let go
+    once the list has made room for the dragged type (it follows the pointer on a timer)."""
     source.hover()
     page.mouse.down()
-    box = target.bounding_box()
-    page.mouse.move(box["x"] + 60, box["y"] + box["height"] * 1.5, steps=15)
-    page.wait_for_timeout(150)
-    page.mouse.move(box["x"] + 60, box["y"] + box["height"] / 3, steps=5)
-    page.wait_for_timeout(150)
+    start = source.bounding_box()
+    page.mouse.move(start["x"] + 30, start["y"] + 20, steps=5)  # the drag begins
+    height = page.viewport_size["height"]
+    boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+    box = next(b for b in boxes if b and 80 < b["y"] < height - 100)  # the first field on screen
+    x, y = box["x"] + 60, box["y"] + box["height"] / 3
+    room = page.locator("#od-field-list > li[data-type]")  # the palette item, placed in the list
+    for step in range(100):
+        page.mouse.move(x, y + (step % 2) * 2, steps=4)
+        if room.count():
+            break
+        page.wait_for_timeout(100)
     page.mouse.up()
 
 
@@ -94,8 +97,7 @@ def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  #
 
     # The mouse way: drag 单选 from the palette to the top of the field list.
     source = page.locator('#od-palette li[data-type="select"] .od-type-name')
-    target = fields.nth(0)
-    drag(page, source, target)
+    drag(page, source, fields)
     assert fields.count() == before + 1
     added = page.locator("#od-field-list > li.od-selected")  # a new field opens in the panel
     assert added.locator("code").inner_text().endswith("· select")
