@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder_ui import forms, history, home, lists, org, org_departments, org_handover, org_roles, packages
+from builder_ui import (
+    forms,
+    history,
+    home,
+    lists,
+    objects,
+    org,
+    org_departments,
+    org_handover,
+    org_roles,
+    packages,
+)
 from builder_ui.blueprint import blueprint
 
 __all__ = [
@@ -17,6 +28,7 @@ __all__ = [
     "history",
     "home",
     "lists",
+    "objects",
     "org",
     "org_departments",
     "org_handover",

@@ -1,0 +1,167 @@
+"""The object designer in Chromium: drag a type from the palette, use the keyboard instead, save, see the
+plan, apply it; no console errors."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+import builder_ui
+from engine import identity
+from engine.base.actors import SYSTEM
+from engine.loom import Loom
+from engine.store.documents import get_document
+from runtime.web.app import create_app
+from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site, build_company
+from tests.database_templates import DatabaseTemplates
+
+
+@pytest.fixture
+def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
+    """The browser tests' company with an administrator, guan.li, and /builder mounted."""
+    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
+    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
+    loom.init()
+    site = build_company(loom)
+    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
+    site.users["guan.li"] = admin["id"]
+    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
+    if "builder" not in app.blueprints:
+        builder_ui.register(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    site.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        thread.join()
+        loom.close()
+
+
+def drag(page, source, items) -> None:  # type: ignore[no-untyped-def]
+    """Drag with the mouse as a person does: press on the palette, move onto a field in view, let go
+    once the list has made room for the dragged type (it follows the pointer on a timer)."""
+    source.hover()
+    page.mouse.down()
+    start = source.bounding_box()
+    page.mouse.move(start["x"] + 30, start["y"] + 20, steps=5)  # the drag begins
+    height = page.viewport_size["height"]
+    boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+    box = next(b for b in boxes if b and 80 < b["y"] < height - 100)  # the first field on screen
+    x, y = box["x"] + 60, box["y"] + box["height"] / 3
+    room = page.locator("#od-field-list > li[data-type]")  # the palette item, placed in the list
+    for step in range(100):
+        page.mouse.move(x, y + (step % 2) * 2, steps=4)
+        if room.count():
+            break
+        page.wait_for_timeout(100)
+    page.mouse.up()
+
+
+def stored_fields(site: Site) -> list[dict]:
+    with site.loom.read() as conn:
+        return get_document(conn, "object", "customer").body["fields"]
+
+
+def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  # type: ignore[no-untyped-def]
+    chromium, builder_site: Site
+) -> None:
+    admin = Browser(chromium, builder_site, "builder-objects", DESKTOP)
+    admin.sign_in("guan.li")
+    admin.open("/builder/objects")
+    admin.page.locator("#content").get_by_role("link", name="客户", exact=True).click()
+    page = admin.page
+    fields = page.locator("#od-field-list > li")
+    fields.first.wait_for()
+    before = fields.count()
+
+    # The keyboard way: add a web address field, move it up, then take it out again.
+    add_url = page.get_by_role("button", name="添加网址字段")
+    add_url.focus()
+    page.keyboard.press("Enter")
+    assert fields.count() == before + 1
+    assert fields.nth(before).locator("code").inner_text().endswith("· url")
+    up = fields.nth(before).get_by_role("button", name=re.compile("^上移"))
+    up.focus()
+    page.keyboard.press("Enter")
+    assert fields.nth(before - 1).locator("code").inner_text().endswith("· url")
+    fields.nth(before - 1).get_by_role("button", name=re.compile("^移除")).click()
+    assert fields.count() == before
+
+    # The mouse way: drag 单选 from the palette to the top of the field list.
+    source = page.locator('#od-palette li[data-type="select"] .od-type-name')
+    drag(page, source, fields)
+    assert fields.count() == before + 1
+    added = page.locator("#od-field-list > li.od-selected")  # a new field opens in the panel
+    assert added.locator("code").inner_text().endswith("· select")
+    position = int(added.get_attribute("data-index"))
+    assert position < before, "placed where it was dropped, not appended"
+
+    panel = page.locator("#od-props")
+    panel.get_by_label("名称（中文）").fill("行业细分")
+    panel.get_by_label("名称（英文）").fill("Industry segment")
+    assert panel.get_by_label("接口名称").input_value() == "industry_segment"  # made from the English label
+    panel.get_by_label("接口名称").fill("segment")
+    panel.get_by_label("必填").check()
+    for zh, value in (("中小企业", "smb"), ("中型企业", "mid"), ("大型企业", "ent")):
+        panel.get_by_role("button", name="添加选项").click()
+        panel.locator(".od-o-label").last.fill(zh)
+        panel.locator(".od-o-value").last.fill(value)
+    assert "行业细分" in added.inner_text()
+    check = page.locator("#od-check")
+    check.filter(has_text=re.compile(".")).wait_for()
+    assert check.inner_text() == "未发现问题"  # the live check found nothing wrong
+
+    page.get_by_role("button", name="保存", exact=True).click()
+    plan = page.locator("#plan")
+    plan.wait_for()
+    assert "add_column obj_customer: segment (select)" in plan.inner_text()
+    assert "segment" not in {f["name"] for f in stored_fields(builder_site)}
+    admin.screenshot("plan")
+    plan.get_by_role("button", name="确认应用").click()
+    page.locator(".flash-success").wait_for()
+
+    [segment] = [f for f in stored_fields(builder_site) if f["name"] == "segment"]
+    assert segment["required"] is True and segment["type"] == "select"
+    assert [o["value"] for o in segment["options"]] == ["smb", "mid", "ent"]
+    assert [f["name"] for f in stored_fields(builder_site)][position] == "segment"
+    assert admin.errors == []
+
+
+def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type: ignore[no-untyped-def]
+    chromium, builder_site: Site
+) -> None:
+    admin = Browser(chromium, builder_site, "builder-new-object", DESKTOP)
+    admin.sign_in("guan.li")
+    admin.open("/builder/objects/new")
+    page = admin.page
+    page.get_by_label("名称（中文）").first.fill("竞争对手")
+    page.get_by_label("名称（英文）").first.fill("Competitor")
+    assert page.locator('[data-path="name"]').input_value() == "competitor"
+    panel = page.locator("#od-props")
+    for button, zh, en in (("添加网址字段", "网站", "Website"), ("添加多行文本字段", "优势", "Strengths")):
+        page.get_by_role("button", name=button).press("Enter")
+        panel.get_by_label("名称（中文）").fill(zh)
+        panel.get_by_label("名称（英文）").fill(en)
+    page.get_by_role("checkbox", name="销售代表").check()
+    page.get_by_role("button", name="保存", exact=True).click()
+    plan = page.locator("#plan")
+    plan.wait_for()
+    assert "+ object competitor" in plan.inner_text() and "~ role sales_rep" in plan.inner_text()
+    plan.get_by_role("button", name="确认应用").click()
+    page.locator(".flash-success").wait_for()
+    assert page.url.endswith("/builder/objects/competitor")
+    assert admin.errors == []
+    admin.sign_out()
+
+    admin.sign_in("wang.fang")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="竞争对手").click()
+    page.wait_for_url(re.compile(r"/app/competitor"))
+    assert admin.errors == []
