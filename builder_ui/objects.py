@@ -264,7 +264,7 @@ def _texts() -> dict[str, str]:
         "source": _("Roll-up source (JSON)"),
         "move_up": _("Move up"),
         "move_down": _("Move down"),
-        "remove": _("Remove"),
+        "remove": _("Remove from the object"),
         "edit": _("Edit"),
         "checking": _("Checking…"),
         "no_problems": _("No problems found"),
