@@ -200,3 +200,9 @@ def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(ap
     assert "unknown query parameter filtr" in message and "filter" in message and "cursor" in message
     assert api.get("/records/customer?filter=name%20%3D%3D%20%27x%27").status_code == 200
     assert error_of(api.get("/me?debug=1"))["message"] == "unknown query parameter debug: it takes none"
+
+
+def test_a_number_for_a_text_field_is_refused_as_the_document_says(api: Api) -> None:
+    refused = api.post("/records/customer", json={"name": 12345, "city": 3.5})
+    assert refused.status_code == 422
+    assert set(error_of(refused)["fields"]) == {"name", "city"}

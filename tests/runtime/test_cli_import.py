@@ -78,7 +78,7 @@ def test_a_killed_import_resumes_and_imports_the_rest_once(tmp_path: Path) -> No
     rows = "".join(f"公司{i}有限公司,联系人{i},139{i:08d},华东\n" for i in range(20_000))
     path.write_text(HEADER + rows, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    entry = "from runtime.cli.group import main; main()"
+    entry = "from runtime.cli import main; main()"
     command = [sys.executable, "-c", entry, "--database", database, "import", "customer", str(path)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     loom = Loom(database)

@@ -114,8 +114,22 @@ def required_id(body: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def record_values(loom: Loom, body: dict[str, Any]) -> dict[str, Any]:
-    """A record's values from a request body, refusing an `owner` who is not an active user."""
+def record_values(loom: Loom, body: dict[str, Any], object_name: str) -> dict[str, Any]:
+    """A record's values from a request body, refusing an `owner` who is not an active user and
+    anything but a string for a text field, as the OpenAPI document says (the engine itself takes a
+    number for text from a spreadsheet or a rule; an API client sending one has made a mistake)."""
+    model = loom.registry.object(object_name)
+    not_text = {
+        name: [f"must be text (got {value!r})"]
+        for name, value in body.items()
+        if name in model.fields
+        and value is not None
+        and not isinstance(value, str)
+        and loom.field_types.get(model.fields[name].type).value_kind == "text"
+        and model.fields[name].type not in ("select", "multi_select")
+    }
+    if not_text:
+        raise RequestInvalid(f"not text: {', '.join(not_text)}", not_text)
     # null leaves a record without an owner, as a lead in the pool is.
     if body.get("owner") is not None:
         owner = required_id(body, "owner")

@@ -179,7 +179,8 @@ def _writable_property(spec: FieldSpec) -> dict[str, Any]:
     # A required field may not be cleared; on create it must be given unless it has a default.
     if spec.required:
         return schema
-    if schema.get("type") == "string" and "pattern" not in schema and "format" not in schema:
+    free_text = not any(key in schema for key in ("pattern", "format", "enum"))
+    if schema.get("type") == "string" and free_text:
         return nullable(schema)
     # The engine takes "" as blank for every type, as it does null.
     return {"anyOf": [nullable(schema), {"const": ""}]}

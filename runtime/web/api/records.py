@@ -68,7 +68,7 @@ def list_records(name: str) -> Response:
 def create_record(name: str) -> tuple[Response, int]:
     loom, actor = current_loom(), current_actor()
     model = loom.registry.object(name)
-    record = loom.records(actor).create(name, record_values(loom, json_object()))
+    record = loom.records(actor).create(name, record_values(loom, json_object(), name))
     return _record_response(model, record), 201
 
 
@@ -84,7 +84,7 @@ def update_record(name: str, record_id: int) -> Response:
     """Change some fields; the body's `version` must be the version the caller read (else 409)."""
     loom, actor = current_loom(), current_actor()
     model = loom.registry.object(name)
-    changes = record_values(loom, json_object())
+    changes = record_values(loom, json_object(), name)
     version = changes.pop("version", None)
     if type(version) is not int or not 0 < version <= MAX_ID:
         raise RequestInvalid(
@@ -122,7 +122,7 @@ def bulk_create(name: str) -> tuple[Response, int]:
         raise RequestInvalid(
             "each record must be a JSON object", {"records": [f"row {bad[0]} is not an object"]}
         )
-    ids = loom.records(actor).bulk_create(name, [record_values(loom, row) for row in rows])
+    ids = loom.records(actor).bulk_create(name, [record_values(loom, row, name) for row in rows])
     return jsonify({"ids": ids}), 201
 
 
