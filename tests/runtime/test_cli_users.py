@@ -129,9 +129,7 @@ def test_handover_prints_what_moved(database: str, engine: Loom) -> None:
     run(database, "user", "create", "leaving", "--no-password")
     run(database, "user", "create", "taking", "--no-password")
     owner = user_by_username(engine, "leaving")["id"]
-    engine.records(SYSTEM).bulk_create(
-        "customer", [{"name": f"客户{i}", "owner": owner} for i in range(3)]
-    )
+    engine.records(SYSTEM).bulk_create("customer", [{"name": f"客户{i}", "owner": owner} for i in range(3)])
     engine.records(SYSTEM).create("lead", {"name": "王先生", "owner": owner})
 
     only = run(database, "handover", "leaving", "taking", "--object", "lead")
