@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+import builder_ui
 from engine import identity
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
@@ -112,6 +113,9 @@ def build_company(loom: Loom) -> Site:
 def serving(site: Site) -> Iterator[Site]:
     """The site's Loom served on a free local port in a thread, until the block ends."""
     app = create_app(site.loom, config={"SECRET_KEY": "browser-test-secret"})
+    if "builder" not in app.blueprints:
+        # A checkout not (re)installed since the builder's entry point was added lacks it.
+        builder_ui.register(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,6 +134,19 @@ def site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site
     loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
     loom.init()
     with serving(build_company(loom)) as company:
+        yield company
+
+
+@pytest.fixture
+def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
+    """The company with an administrator, guan.li, who may use the builder."""
+    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
+    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
+    loom.init()
+    site = build_company(loom)
+    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
+    site.users["guan.li"] = admin["id"]
+    with serving(site) as company:
         yield company
 
 

@@ -4,48 +4,13 @@ keyboard), builds a condition that the preview follows, saves, and the preview w
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-import builder_ui
-from engine import identity
 from engine.base.actors import SYSTEM
-from engine.loom import Loom
 from engine.schema.changes import apply_objects
 from metadata.validation import validate_object
-from runtime.web.app import create_app
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, Browser, Site, build_company
-from tests.database_templates import DatabaseTemplates
-
-
-@pytest.fixture
-def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
-    """The browser tests' company with an administrator, guan.li, and the builder mounted."""
-    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
-    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
-    loom.init()
-    site = build_company(loom)
-    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
-    site.users["guan.li"] = admin["id"]
-    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
-    if "builder" not in app.blueprints:
-        # A checkout not (re)installed since the builder's entry point was added lacks it.
-        builder_ui.register(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        thread.join()
-        loom.close()
+from tests.browser.conftest import DESKTOP, PHONE, Browser, Site
 
 
 def field_order(page: Page, section: int) -> list[str]:

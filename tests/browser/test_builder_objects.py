@@ -4,45 +4,9 @@ plan, apply it; no console errors."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
-
-import builder_ui
-from engine import identity
-from engine.base.actors import SYSTEM
-from engine.loom import Loom
 from engine.store.documents import get_document
-from runtime.web.app import create_app
-from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site, build_company
-from tests.database_templates import DatabaseTemplates
-
-
-@pytest.fixture
-def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
-    """The browser tests' company with an administrator, guan.li, and /builder mounted."""
-    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
-    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
-    loom.init()
-    site = build_company(loom)
-    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
-    site.users["guan.li"] = admin["id"]
-    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
-    if "builder" not in app.blueprints:
-        builder_ui.register(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        thread.join()
-        loom.close()
+from tests.browser.conftest import DESKTOP, Browser, Site
 
 
 def drag(page, source, items) -> None:  # type: ignore[no-untyped-def]

@@ -3,53 +3,24 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-import builder_ui
 from engine import identity
 from engine.base.actors import SYSTEM
-from engine.loom import Loom
-from runtime.web.app import create_app
-from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site, build_company
-from tests.database_templates import DatabaseTemplates
+from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site
 
 
 @pytest.fixture
-def org_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
-    """The browser tests' company with an administrator, guan.li, and the builder mounted."""
-    database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
-    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
-    loom.init()
-    site = build_company(loom)
-    admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
-    site.users["guan.li"] = admin["id"]
-    app = create_app(loom, config={"SECRET_KEY": "browser-test-secret"})
-    if "builder" not in app.blueprints:
-        builder_ui.register(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        thread.join()
-        loom.close()
-
-
-@pytest.fixture
-def tabs(chromium, org_site: Site, request: pytest.FixtureRequest) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+def tabs(chromium, builder_site: Site, request: pytest.FixtureRequest) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
     opened: list[Browser] = []
 
     def open_tab(label: str) -> Browser:
-        tab = Browser(chromium, org_site, f"builder-org-{request.node.originalname[5:40]}-{label}", DESKTOP)
+        tab = Browser(
+            chromium, builder_site, f"builder-org-{request.node.originalname[5:40]}-{label}", DESKTOP
+        )
         opened.append(tab)
         return tab
 
@@ -59,9 +30,9 @@ def tabs(chromium, org_site: Site, request: pytest.FixtureRequest) -> Iterator: 
 
 
 def test_the_admin_creates_a_rep_in_a_department_who_sees_only_their_own_customers(
-    tabs, org_site: Site
+    tabs, builder_site: Site
 ) -> None:  # type: ignore[no-untyped-def]
-    identity.create_department(org_site.loom, "华东销售部", actor=SYSTEM)
+    identity.create_department(builder_site.loom, "华东销售部", actor=SYSTEM)
     admin = tabs("admin")
     admin.sign_in("guan.li")
     admin.open("/builder/")
@@ -89,8 +60,8 @@ def test_the_admin_creates_a_rep_in_a_department_who_sees_only_their_own_custome
     expect(page.get_by_role("heading", name="陈静")).to_be_visible()
     admin.screenshot("created")
 
-    chen = identity.user_by_username(org_site.loom, "chen.jing")
-    org_site.loom.records().create("customer", {"name": "杭州陈静贸易有限公司", "owner": chen["id"]})
+    chen = identity.user_by_username(builder_site.loom, "chen.jing")
+    builder_site.loom.records().create("customer", {"name": "杭州陈静贸易有限公司", "owner": chen["id"]})
     rep = tabs("rep")
     rep.sign_in("chen.jing")
     rep.open("/app/customer")
@@ -100,8 +71,8 @@ def test_the_admin_creates_a_rep_in_a_department_who_sees_only_their_own_custome
     assert admin.errors == [] and rep.errors == []
 
 
-def test_a_department_is_moved_under_another_with_the_keyboard(tabs, org_site: Site) -> None:  # type: ignore[no-untyped-def]
-    finance = identity.create_department(org_site.loom, "财务部", actor=SYSTEM)["id"]
+def test_a_department_is_moved_under_another_with_the_keyboard(tabs, builder_site: Site) -> None:  # type: ignore[no-untyped-def]
+    finance = identity.create_department(builder_site.loom, "财务部", actor=SYSTEM)["id"]
     admin = tabs("admin")
     admin.sign_in("guan.li")
     admin.open("/builder/org/departments")
@@ -114,10 +85,10 @@ def test_a_department_is_moved_under_another_with_the_keyboard(tabs, org_site: S
     expect(move_button).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_text("部门已移动")).to_be_visible()
-    sales = identity.department_by_name(org_site.loom, "销售部")["id"]
+    sales = identity.department_by_name(builder_site.loom, "销售部")["id"]
     nested = page.locator(f'li[data-id="{sales}"] li[data-id="{finance}"]')
     expect(nested).to_be_visible()
-    assert identity.get_department(org_site.loom, finance)["parent_id"] == sales
+    assert identity.get_department(builder_site.loom, finance)["parent_id"] == sales
     head = page.get_by_label("财务部 的负责人")
     head.select_option(label="张经理")
     head.press("Tab")
@@ -129,9 +100,9 @@ def test_a_department_is_moved_under_another_with_the_keyboard(tabs, org_site: S
     assert admin.errors == []
 
 
-def test_dragging_a_department_into_another_re_parents_it(tabs, org_site: Site) -> None:  # type: ignore[no-untyped-def]
-    finance = identity.create_department(org_site.loom, "财务部", actor=SYSTEM)["id"]
-    sales = identity.department_by_name(org_site.loom, "销售部")["id"]
+def test_dragging_a_department_into_another_re_parents_it(tabs, builder_site: Site) -> None:  # type: ignore[no-untyped-def]
+    finance = identity.create_department(builder_site.loom, "财务部", actor=SYSTEM)["id"]
+    sales = identity.department_by_name(builder_site.loom, "销售部")["id"]
     admin = tabs("admin")
     admin.sign_in("guan.li")
     admin.open("/builder/org/departments")
@@ -141,5 +112,5 @@ def test_dragging_a_department_into_another_re_parents_it(tabs, org_site: Site) 
     handle.drag_to(target)
     expect(page.get_by_text("部门已移动")).to_be_visible()
     expect(page.locator(f'li[data-id="{sales}"] li[data-id="{finance}"]')).to_be_visible()
-    assert identity.get_department(org_site.loom, finance)["parent_id"] == sales
+    assert identity.get_department(builder_site.loom, finance)["parent_id"] == sales
     assert admin.errors == []
