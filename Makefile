@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/loom demo
 
+# Tests run on every core; the few marked serial (one restarts the database server) run after, alone.
+# pytest exits 5 when a selection holds no serial test.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -19,9 +19,14 @@ from sqlalchemy import create_engine, text
 
 from engine.base.clock import Clock
 from engine.base.settings import Settings
+from engine.identity.passwords import CHEAP_HASHES_FOR_TESTS
 from engine.loom import Loom
 from engine.store.database import normalise_url
 from tests.database_templates import DatabaseTemplates, TemplateContent
+
+# Hundreds of tests create users and sign them in: argon2 at its test profile, not 64 MiB a time.
+# The tests of the production profile itself unset it (tests/engine/test_identity_users.py).
+os.environ.setdefault(CHEAP_HASHES_FOR_TESTS, "1")
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -140,6 +145,12 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed with the parameters a deployment uses, for tests about those parameters."""
+    monkeypatch.delenv(CHEAP_HASHES_FOR_TESTS, raising=False)
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 26, 9, 0, 0))
 
@@ -176,6 +187,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "serial: runs alone, after the others (`make test` runs these in a second pass)"
+    )
     config.addinivalue_line(
         "markers",
         "not_on_sqlite(reason): the SQLite variant is not collected; the reason is a documented limit",

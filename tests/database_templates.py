@@ -7,6 +7,7 @@ file or creating a PostgreSQL database from a template takes a few hundredths.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from engine.base.clock import Clock
 from engine.base.settings import Settings
@@ -89,9 +92,17 @@ class DatabaseTemplates:
         base, content = key
         template = self._postgresql_template(base, content)
         name = f"{make_url(base).database}_{self.run}_{uuid.uuid4().hex[:10]}"
-        with self._admin(base).connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        return name
+        # Made ahead in the background, a copy may be asked for while one test restarts the server.
+        for attempt in range(30):
+            try:
+                with self._admin(base).connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                return name
+            except OperationalError:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
     def _drop(self, base: str, name: str) -> None:
         with self._admin(base).connect() as conn:
@@ -111,8 +122,9 @@ class DatabaseTemplates:
 
     def _admin(self, base: str) -> Engine:
         if base not in self.admins:
-            # CREATE and DROP DATABASE cannot run inside a transaction.
-            self.admins[base] = create_engine(base, isolation_level="AUTOCOMMIT")
+            # CREATE and DROP DATABASE cannot run inside a transaction. No pooled connection: one
+            # test restarts the server, and a kept connection would be dead for the next copy.
+            self.admins[base] = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         return self.admins[base]
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from engine.identity.errors import IdentityInvalid
@@ -17,6 +18,14 @@ MAX_LENGTH = 1024
 # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, 64 MiB, 3 passes).
 # A hasher holds only those parameters, so one shared instance carries no state between callers.
 _HASHER = PasswordHasher()
+# A test suite signs thousands of people in: with this set, argon2-cffi's profile made for tests
+# (argon2id at minimal cost). Never set it where real passwords are kept.
+CHEAP_HASHES_FOR_TESTS = "LOOM_TEST_CHEAP_PASSWORD_HASHES"
+_CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+def _hasher() -> PasswordHasher:
+    return _CHEAP_HASHER if os.environ.get(CHEAP_HASHES_FOR_TESTS) == "1" else _HASHER
 
 
 def check_password_rules(password: object) -> str:
@@ -40,7 +49,7 @@ def hash_password(password: str, *, check_rules: bool = True) -> str:
     Rehashing at sign-in skips the rules: a password set before they were tightened must
     keep working (and gain the stronger hash) rather than lock its owner out.
     """
-    return _HASHER.hash(check_password_rules(password) if check_rules else password)
+    return _hasher().hash(check_password_rules(password) if check_rules else password)
 
 
 def verify_password(stored_hash: str | None, password: object) -> bool:
@@ -53,7 +62,7 @@ def verify_password(stored_hash: str | None, password: object) -> bool:
     if not isinstance(password, str) or len(password) > MAX_LENGTH:
         password = ""
     try:
-        matched = _HASHER.verify(stored_hash or _dummy_hash(), password)
+        matched = _hasher().verify(stored_hash or _dummy_hash(_hasher()), password)
     except (VerificationError, InvalidHashError):
         return False
     return matched and stored_hash is not None
@@ -62,11 +71,11 @@ def verify_password(stored_hash: str | None, password: object) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """Whether a hash was made with weaker parameters than today's and should be replaced at sign-in."""
     try:
-        return _HASHER.check_needs_rehash(stored_hash)
+        return _hasher().check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
 
 
 @cache
-def _dummy_hash() -> str:
-    return _HASHER.hash(secrets.token_urlsafe(16))
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))

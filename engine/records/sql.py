@@ -69,22 +69,20 @@ def _readable(child: ObjectModel, registry: Registry, sctx: SqlContext) -> Colum
 def select_columns(model: ObjectModel, registry: Registry, sctx: SqlContext) -> list[ColumnElement]:
     """Every stored column plus one labelled subquery per rollup field.
 
-    Built once per object and registry when no rollup reads the clock or the actor: compiling the
-    roll-up filters is most of the cost of reading one record.
+    Built once per object and registry (and reader, for reader-scoped roll-ups) when no roll-up
+    reads the clock: compiling the roll-up filters is most of the cost of reading one record.
     """
     if not model.rollups:
         return list(model.table.c)
-    key = (model.name, sctx.dialect, sctx.timezone)
-    cached = registry.select_cache.get(key)
-    if cached is not None:
-        return list(cached)
+    key = _columns_key(model, registry, sctx)
+    if key is not None and key in registry.select_cache:
+        return list(registry.select_cache[key])  # type: ignore[call-overload]
     columns: list[ColumnElement] = list(model.table.c)
     columns += [
         rollup_subquery(model, spec, registry, sctx).label(f"rollup__{spec.name}") for spec in model.rollups
     ]
-    if key not in registry.select_cache:
-        # None remembers that this object's roll-ups must be built again for every read.
-        registry.select_cache[key] = tuple(columns) if _rollups_fixed(model, registry) else None
+    if key is not None:
+        registry.select_cache[key] = tuple(columns)
     return columns
 
 
@@ -94,27 +92,44 @@ def record_by_id(model: ObjectModel, registry: Registry, sctx: SqlContext, *, li
     Built once per object and registry while its columns are fixed: a statement used again keeps
     the cache key SQLAlchemy would otherwise compute afresh by walking all its columns.
     """
-    key = ("by_id", model.name, sctx.dialect, sctx.timezone, live)
-    cached = registry.select_cache.get(key)
-    if cached is not None:
-        return cached
+    columns_key = (model.name, sctx.dialect) if not model.rollups else _columns_key(model, registry, sctx)
+    key = ("by_id", columns_key, live)
+    if columns_key is not None and key in registry.select_cache:
+        return registry.select_cache[key]  # type: ignore[return-value]
     table = model.table
     query = select(*select_columns(model, registry, sctx)).where(table.c.id == bindparam("record_id"))
     if live:
         query = query.where(table.c.deleted_at.is_(None))
-    if not model.rollups or registry.select_cache.get((model.name, sctx.dialect, sctx.timezone)):
+    if columns_key is not None:
         registry.select_cache[key] = query
     return query
 
 
-def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
-    """Whether the roll-ups compile to the same SQL at any moment, for any actor.
+def _columns_key(model: ObjectModel, registry: Registry, sctx: SqlContext) -> tuple | None:
+    """The key the object's columns are kept under for this read; None when they must be built anew."""
+    reuse_key = ("reuse", model.name)
+    if reuse_key not in registry.select_cache:
+        registry.select_cache[reuse_key] = _rollups_reuse(model, registry)
+    reuse = registry.select_cache[reuse_key]
+    if reuse == "never":
+        return None
+    key = ("columns", model.name, sctx.dialect, sctx.timezone)
+    if reuse == "per_reader":
+        actor = sctx.actor
+        # Everything a scope condition reads of the actor; roles' grants come with the registry.
+        key += (actor.user_id, actor.is_system, actor.roles, actor.department_id, actor.department_path)
+    return key
+
+
+def _rollups_reuse(model: ObjectModel, registry: Registry) -> str:
+    """Whether the roll-ups compile to the same SQL at any moment: "always", "per_reader" or "never".
 
     Only a function call can read the clock or the actor (today(), user(), a plugin's function),
     so a filter is fixed when neither it nor any formula or roll-up it reads calls one. A
-    reader-scoped roll-up is never fixed: it counts what each actor may open.
+    reader-scoped roll-up counts what each actor may open: the same SQL for the same reader.
     """
     seen: set[tuple[str, str]] = set()
+    per_reader: list[FieldSpec] = []
 
     def fixed(text: str, owner: ObjectModel) -> bool:
         expression = parse(text)
@@ -134,10 +149,12 @@ def _rollups_fixed(model: ObjectModel, registry: Registry) -> bool:
     def filter_fixed(spec: FieldSpec) -> bool:
         source = spec.param("source")
         if source.get("scope") == "reader":
-            return False
+            per_reader.append(spec)
         return not source.get("filter") or fixed(source["filter"], registry.object(source["object"]))
 
-    return all(filter_fixed(spec) for spec in model.rollups)
+    if not all(filter_fixed(spec) for spec in model.rollups):
+        return "never"
+    return "per_reader" if per_reader else "always"
 
 
 def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:

@@ -37,6 +37,9 @@ from tests.conftest import IN_CI, postgres_or_skip
 from tests.engine.flow_world import World, build_world, simple_flow
 from tests.plugins.http_receiver import Request, WebhookReceiver
 
+# Alone, after the other tests: one restarts the database server every other test would be using.
+pytestmark = pytest.mark.serial
+
 WAIT = 60.0  # how long anything may take before the test gives up on it
 TICKET = ObjectSpec(
     name="ticket",

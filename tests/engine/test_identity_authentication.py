@@ -119,6 +119,7 @@ def test_failures_older_than_15_minutes_do_not_count(loom: Loom, user: dict) -> 
     assert authenticate(loom, "liu.yang", PASSWORD).user_id == user["id"]
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_signing_in_replaces_a_hash_made_with_weaker_parameters(loom: Loom, user: dict) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with loom.begin() as conn:
