@@ -14,7 +14,7 @@ from builder_ui import objects_plan
 from builder_ui.blueprint import blueprint
 from engine.base.errors import LoomError
 from engine.expressions.evaluation import evaluate
-from engine.schema.checks import check_objects
+from engine.schema.checks import check_objects, field_kinds
 from engine.store.documents import get_document, load_documents
 from engine.store.system_tables import archived_columns
 from metadata import validation
@@ -187,6 +187,7 @@ def _designer(
         document_json=json.dumps(doc, ensure_ascii=False, indent=1),
         palette=palette,
         targets=targets,
+        related=_related(),
         roles=roles,
         archived=_archived(name),
         plan=plan,
@@ -194,6 +195,32 @@ def _designer(
         grants=grants,
     )
     return page, status
+
+
+def _related() -> list[dict[str, Any]]:
+    """Each object's lookups and the fields a roll-up can aggregate, for the roll-up source form."""
+    loom = current_loom()
+    specs = loom.registry.specs()
+    found = []
+    for name, spec in sorted(specs.items()):
+        kinds = field_kinds(spec, specs, loom.field_types)
+        found.append(
+            {
+                "name": name,
+                "label": label_text(spec.label, name),
+                "lookups": [
+                    {"name": f.name, "label": label_text(f.label, f.name), "target": f.param("target")}
+                    for f in spec.fields
+                    if f.type == "lookup"
+                ],
+                "fields": [
+                    {"name": f.name, "label": label_text(f.label, f.name), "kind": kinds.get(f.name)}
+                    for f in spec.fields
+                    if kinds.get(f.name) in {"number", "date", "datetime"}
+                ],
+            }
+        )
+    return found
 
 
 def _path_label(doc: dict[str, Any], path: str) -> str:
@@ -261,7 +288,23 @@ def _texts() -> dict[str, str]:
         "target": _("Lookup target"),
         "expression": _("Formula"),
         "result": _("Result type"),
-        "source": _("Roll-up source (JSON)"),
+        "source": _("Roll-up source"),
+        "child": _("Related object"),
+        "via": _("Linked by"),
+        "function": _("Function"),
+        "fn_count": _("Count"),
+        "fn_sum": _("Sum"),
+        "fn_min": _("Minimum"),
+        "fn_max": _("Maximum"),
+        "fn_avg": _("Average"),
+        "aggregated": _("Field to aggregate"),
+        "filter": _("Only records where (optional)"),
+        "scope": _("Whose records"),
+        "scope_all": _("All related records"),
+        "scope_reader": _("Only those the reader may open"),
+        "no_children": _("No object looks up this one yet: add a lookup to it on the related object first."),
+        "choose": _("Choose…"),
+        "valid_filter": _("The expression is valid"),
         "move_up": _("Move up"),
         "move_down": _("Move down"),
         "remove": _("Remove from the object"),

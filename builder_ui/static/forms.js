@@ -76,6 +76,112 @@
       .join(` ${state.join} `);
   }
 
+  // Reading a condition back into rows: the shapes groupsText writes, and nothing else.
+  function tokens(text) {
+    const found = [];
+    const pattern = /\s*(?:(\(|\))|(==|!=|>=|<=|>|<)|('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*))/y;
+    let at = 0;
+    text = text.trim();
+    while (at < text.length) {
+      pattern.lastIndex = at;
+      const match = pattern.exec(text);
+      if (!match) return null;
+      at = pattern.lastIndex;
+      if (match[1]) found.push({ kind: "paren", text: match[1] });
+      else if (match[2]) found.push({ kind: "op", text: match[2] });
+      else if (match[3]) found.push({ kind: "string", text: match[3], value: match[3].slice(1, -1).replace(/\\(.)/g, "$1") });
+      else if (match[4]) found.push({ kind: "number", text: match[4], value: match[4] });
+      else found.push({ kind: "word", text: match[5] });
+    }
+    return found;
+  }
+
+  function parseCondition(text, fields) {
+    const list = tokens(text || "");
+    if (!list || !list.length) return null;
+    let at = 0;
+    const peek = () => list[at] || {};
+    const word = (w) => peek().kind === "word" && peek().text === w;
+
+    function row() {
+      const name = peek();
+      if (name.kind !== "word" || !fields[name.text]) return null;
+      at += 1;
+      if (word("is")) {
+        at += 1;
+        const negated = word("not");
+        if (negated) at += 1;
+        if (!word("None")) return null;
+        at += 1;
+        return { field: name.text, op: negated ? "filled" : "empty", value: "" };
+      }
+      const op = OPERATORS.find(([, sign]) => peek().kind === "op" && sign === peek().text);
+      if (!op) return null;
+      at += 1;
+      const value = peek();
+      at += 1;
+      if (value.kind === "string" || value.kind === "number") return { field: name.text, op: op[0], value: value.value };
+      if (value.kind === "word" && (value.text === "True" || value.text === "False")) {
+        return { field: name.text, op: op[0], value: value.text === "True" ? "true" : "false" };
+      }
+      return null;
+    }
+
+    // Items (a row, or rows in brackets) joined at the top by one word.
+    function bracketed() {
+      const rows = [row()];
+      let join = null;
+      while (rows[rows.length - 1] && (word("and") || word("or"))) {
+        if (join && join !== peek().text) return null; // and/or mixed: precedence, not rows
+        join = peek().text;
+        at += 1;
+        rows.push(row());
+      }
+      if (rows.some((r) => !r) || peek().text !== ")") return null;
+      at += 1;
+      return { join: join || "and", rows, bracketed: true };
+    }
+
+    const items = [];
+    let top = null;
+    while (at < list.length) {
+      if (items.length) {
+        const between = peek().text;
+        if ((between !== "and" && between !== "or") || (top && top !== between)) return null;
+        top = between;
+        at += 1;
+      }
+      let item;
+      if (peek().text === "(") {
+        at += 1;
+        item = bracketed();
+      } else {
+        const single = row();
+        item = single && { join: "and", rows: [single] };
+      }
+      if (!item) return null;
+      items.push(item);
+    }
+    const groups = items.some((item) => item.bracketed)
+      ? items.map(({ join, rows }) => ({ join, rows }))
+      : [{ join: top || "and", rows: items.flatMap((item) => item.rows) }];
+    const state = { mode: "builder", join: top || "or", groups };
+    // Only what the rows write back token for token: anything else stays raw.
+    const again = tokens(groupsText(state, fields)) || [];
+    const same = again.length === list.length && again.every((tok, i) => tok.text === list[i].text);
+    return same && valuesOffered(state, fields) ? state : null;
+  }
+
+  function valuesOffered(state, fields) {
+    return state.groups.every((group) => group.rows.every((row) => {
+      const field = fields[row.field];
+      if (row.op === "empty" || row.op === "filled") return true;
+      if (field.kind === "boolean") return row.value === "true" || row.value === "false";
+      if (field.options.length) return field.options.some((o) => String(o.value) === row.value);
+      return true;
+    }));
+  }
+
   // One condition (a section's or a field's visible_if, required_if or readonly_if), edited with
   // rows of field / operator / value in AND/OR groups, or as the raw expression.
   class ConditionEditor {
@@ -87,7 +193,7 @@
       this.set = set;
       const text = get() || "";
       const saved = designer.builderStates.get(path);
-      this.state = saved || {
+      this.state = saved || (text && parseCondition(text, designer.fields)) || {
         mode: text ? "raw" : "builder",
         join: "or",
         groups: [{ join: "and", rows: [{ field: "", op: "eq", value: "" }] }],

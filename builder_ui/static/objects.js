@@ -8,6 +8,7 @@
   var props = document.getElementById("od-props");
   var texts = JSON.parse(document.getElementById("od-texts").textContent);
   var targets = JSON.parse(document.getElementById("od-targets").textContent);
+  var related = JSON.parse(document.getElementById("od-related").textContent);
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var creating = form.dataset.creating === "1";
   var draft = JSON.parse(textarea.value);
@@ -112,6 +113,10 @@
     if (type === "select" || type === "multi_select") item.options = [];
     if (type === "lookup") item.target = (targets[0] || {}).name;
     if (type === "formula") { item.expression = ""; item.result = "text"; }
+    if (type === "rollup") {
+      var child = children()[0];
+      item.source = child ? { object: child.name, via: lookupsHere(child)[0].name, "function": "count" } : { "function": "count" };
+    }
     autoNamed.add(item);
     if (at === undefined || at < 0) at = draft.fields.length;
     draft.fields.splice(at, 0, item);
@@ -175,12 +180,7 @@
     control = el(type === "textarea" ? "textarea" : "input", { id: id, "data-prop": path });
     control.value = value == null ? "" : (typeof value === "object" ? JSON.stringify(value) : value);
     control.addEventListener("input", function () {
-      if (path === "source") {
-        try { f.source = JSON.parse(control.value); control.removeAttribute("aria-invalid"); }
-        catch (e) { control.setAttribute("aria-invalid", "true"); return; }
-      } else {
-        set(f, path, control.value);
-      }
+      set(f, path, control.value);
       if (path === "name") autoNamed.delete(f);
       if (path === "label.en" && autoNamed.has(f)) {
         var others = draft.fields.filter(function (o) { return o !== f; }).map(function (o) { return o.name; });
@@ -234,6 +234,104 @@
     return box;
   }
 
+  /* -- a roll-up's source: which related records, how they are aggregated ------------------------ */
+  var FUNCTIONS = ["count", "sum", "min", "max", "avg"];
+  var SOURCE_KEYS = ["object", "via", "function", "field", "filter", "scope"];
+
+  function lookupsHere(child) {
+    return child.lookups.filter(function (l) { return l.target === draft.name; });
+  }
+
+  function children() {
+    return related.filter(function (o) { return lookupsHere(o).length > 0; });
+  }
+
+  function aggregatable(child, fn) {
+    if (!child || fn === "count") return [];
+    // sum and avg add numbers; min and max also find the earliest or latest date.
+    var dates = fn === "min" || fn === "max";
+    return child.fields.filter(function (c) { return c.kind === "number" || dates; });
+  }
+
+  function choice(id, text, items, current, onchange) {
+    var select = el("select", { id: id, "data-prop": id.replace("od-p-", "") });
+    if (!items.some(function (i) { return i.value === current; })) {
+      select.appendChild(el("option", { value: "", text: current ? current : texts.choose }));
+    }
+    items.forEach(function (i) {
+      var option = el("option", { value: i.value, text: i.label });
+      if (i.value === current) option.selected = true;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () { onchange(select.value); });
+    return el("p", {}, [el("label", { "for": id, text: text }), select]);
+  }
+
+  function rollupEditor(f) {
+    var box = el("fieldset", { "class": "od-rollup" }, [el("legend", { text: texts.source })]);
+    if (typeof f.source !== "object" || f.source === null || Array.isArray(f.source)) f.source = { "function": "count" };
+    var source = f.source;
+
+    function write(again) {
+      // The same keys, in the same order, as a package file writes them.
+      var ordered = {};
+      SOURCE_KEYS.forEach(function (key) { if (source[key] !== undefined && source[key] !== "") ordered[key] = source[key]; });
+      f.source = source = ordered;
+      changed(true);
+      if (again) draw();
+    }
+
+    function fit() {
+      var child = related.filter(function (o) { return o.name === source.object; })[0];
+      var vias = child ? lookupsHere(child) : [];
+      if (child && !vias.some(function (l) { return l.name === source.via; })) source.via = vias.length ? vias[0].name : undefined;
+      var fields = aggregatable(child, source["function"]);
+      if (source["function"] === "count") delete source.field;
+      else if (child && !fields.some(function (c) { return c.name === source.field; })) source.field = fields.length ? fields[0].name : undefined;
+    }
+
+    function draw() {
+      while (box.children.length > 1) box.removeChild(box.lastChild);
+      var options = children();
+      var child = related.filter(function (o) { return o.name === source.object; })[0];
+      if (!options.length) box.appendChild(el("p", { "class": "od-hint", text: texts.no_children }));
+      box.appendChild(choice("od-p-rollup-object", texts.child,
+        options.map(function (o) { return { value: o.name, label: o.label }; }), source.object || "",
+        function (value) { source.object = value; fit(); write(true); }));
+      box.appendChild(choice("od-p-rollup-via", texts.via,
+        (child ? lookupsHere(child) : []).map(function (l) { return { value: l.name, label: l.label }; }), source.via || "",
+        function (value) { source.via = value; write(); }));
+      box.appendChild(choice("od-p-rollup-function", texts["function"],
+        FUNCTIONS.map(function (fn) { return { value: fn, label: texts["fn_" + fn] }; }), source["function"] || "",
+        function (value) { source["function"] = value; fit(); write(true); }));
+      if (source["function"] && source["function"] !== "count") {
+        box.appendChild(choice("od-p-rollup-field", texts.aggregated,
+          aggregatable(child, source["function"]).map(function (c) { return { value: c.name, label: c.label }; }),
+          source.field || "", function (value) { source.field = value; write(); }));
+      }
+      var filter = el("input", { id: "od-p-rollup-filter", "data-prop": "source.filter", spellcheck: "false",
+        "aria-describedby": "od-rollup-filter-check" });
+      filter.value = source.filter || "";
+      filter.addEventListener("input", function () { source.filter = filter.value.trim(); write(); });
+      box.appendChild(el("p", {}, [el("label", { "for": "od-p-rollup-filter", text: texts.filter }), filter,
+        el("span", { "class": "od-filter-check", id: "od-rollup-filter-check", "aria-live": "polite" })]));
+      box.appendChild(choice("od-p-rollup-scope", texts.scope,
+        [{ value: "all", label: texts.scope_all }, { value: "reader", label: texts.scope_reader }], source.scope || "all",
+        function (value) {
+          // "all" is the default: a source that never named its scope keeps not naming it.
+          if (value === "all" && source.scope === undefined) return;
+          source.scope = value;
+          write();
+        }));
+      showProblems();
+    }
+
+    fit();
+    if (JSON.stringify(source) !== JSON.stringify(f.source)) write();
+    draw();
+    return box;
+  }
+
   function renderProps() {
     props.textContent = "";
     form.querySelector("[data-empty]").hidden = selected >= 0;
@@ -263,7 +361,7 @@
       props.appendChild(input(f, "expression", texts.expression, "textarea"));
       props.appendChild(input(f, "result", texts.result));
     }
-    if (f.type === "rollup") props.appendChild(input(f, "source", texts.source, "textarea"));
+    if (f.type === "rollup") props.appendChild(rollupEditor(f));
     props.appendChild(input(f, "help.zh_CN", texts.help_zh));
     props.appendChild(input(f, "help.en", texts.help_en));
     props.appendChild(el("div", { "class": "od-check-result", id: "od-check", role: "status" }));
@@ -275,6 +373,14 @@
     var box = document.getElementById("od-check");
     if (!box || selected < 0) return;
     var found = problemsAt("/fields/" + selected);
+    var filterBox = document.getElementById("od-rollup-filter-check");
+    if (filterBox) {
+      var wrong = problemsAt("/fields/" + selected + "/source/filter");
+      var filterInput = document.getElementById("od-p-rollup-filter");
+      filterBox.textContent = wrong.length ? wrong.join("; ") : (checkedOnce && filterInput.value ? texts.valid_filter : "");
+      filterBox.className = "od-filter-check " + (wrong.length ? "od-bad" : "od-good");
+      if (wrong.length) filterInput.setAttribute("aria-invalid", "true"); else filterInput.removeAttribute("aria-invalid");
+    }
     box.textContent = "";
     box.className = "od-check-result " + (found.length ? "od-bad" : "od-good");
     if (!found.length) { box.textContent = checkedOnce ? texts.no_problems : ""; return; }

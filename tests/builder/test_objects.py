@@ -253,3 +253,52 @@ def test_bad_drafts_get_a_clear_answer_never_a_server_error(team: Team) -> None:
     assert admin.post("/builder/objects/check", data="x", headers={"X-CSRFToken": token}).status_code == 400
     assert admin.get("/builder/objects/nosuch").status_code == 404
     assert team.client("wang.fang").get("/builder/objects/customer").status_code == 403
+
+
+def related_data(page: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" id="od-related">(.*?)</script>', page, re.S)
+    return {item["name"]: item for item in json.loads(found.group(1))}
+
+
+def test_the_roll_up_source_form_is_offered_each_objects_lookups_and_aggregatable_fields(team: Team) -> None:
+    page = text(team.client("guan.li").get("/builder/objects/customer"))
+    assert "汇总来源（JSON）" not in page and "Roll-up source (JSON)" not in page
+    related = related_data(page)
+    contract = related["contract"]
+    assert {"name": "customer", "label": "客户", "target": "customer"} in contract["lookups"]
+    kinds = {f["name"]: f["kind"] for f in contract["fields"]}
+    assert kinds["amount"] == "number" and kinds["signed_at"] == "date"
+    assert "name" not in kinds and "status" not in kinds, "text and choices cannot be summed"
+
+
+def test_a_roll_up_filter_is_checked_live_at_its_own_path(team: Team) -> None:
+    admin = team.client("guan.li")
+    doc = stored(team, "customer")
+    source = {"object": "contract", "via": "customer", "function": "count", "filter": "nosuch == 'active'"}
+    doc["fields"].append({"name": "active_contracts", "type": "rollup", "source": source})
+    token = csrf(admin, "/builder/objects/customer")
+    answer = admin.post("/builder/objects/check", json={"document": doc}, headers={"X-CSRFToken": token})
+    index = len(doc["fields"]) - 1
+    assert list(answer.get_json()["problems"]) == [f"/fields/{index}/source/filter"]
+    source["filter"] = "status == 'active'"
+    answer = admin.post("/builder/objects/check", json={"document": doc}, headers={"X-CSRFToken": token})
+    assert answer.get_json()["problems"] == {}
+
+
+def test_a_roll_up_made_by_the_form_is_stored_as_a_package_writes_it_and_counts(team: Team) -> None:
+    customer = team.customer("杭州星河科技有限公司")
+    records = team.loom.records()
+    for name, status in (("一号合同", "active"), ("二号合同", "draft")):
+        values = {"name": name, "customer": customer["id"], "amount": "1000", "status": status}
+        records.create("contract", {**values, "owner": team.ids["wang.fang"]})
+    admin = team.client("guan.li")
+    doc = stored(team, "customer")
+    source = {"object": "contract", "via": "customer", "function": "count", "filter": "status == 'active'"}
+    label = {"zh_CN": "生效合同数", "en": "Active contracts"}
+    doc["fields"].append({"name": "active_contracts", "type": "rollup", "label": label, "source": source})
+    page = text(plan(admin, "/builder/objects/customer", doc))
+    assert confirm(admin, "/builder/objects/customer", page).status_code == 302
+    [added] = [f for f in stored(team, "customer")["fields"] if f["name"] == "active_contracts"]
+    assert added["source"] == source
+    detail = text(admin.get(f"/app/customer/{customer['id']}"))
+    assert re.search(r"<dt>生效合同数</dt><dd>\s*1\s*</dd>", detail), "the active contract, not the draft"
