@@ -23,7 +23,7 @@ from engine.schema.registry import Registry
 from metadata.problems import Problem
 from metadata.validation import validate_form
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import label_text
+from runtime.web.i18n import label_text, said_problem
 
 MAX_CONDITION_LENGTH = 2000
 
@@ -32,7 +32,7 @@ def problems_by_path(problems: list[Problem]) -> dict[str, list[str]]:
     """Each problem's message under its JSON path, as the page shows them next to the control."""
     found: dict[str, list[str]] = {}
     for problem in problems:
-        found.setdefault(problem.path or "/", []).append(problem.message)
+        found.setdefault(problem.path or "/", []).append(said_problem(problem.message))
     return found
 
 
@@ -178,7 +178,7 @@ def condition_check(object_name: str) -> Response:
         return jsonify({"ok": False, "problems": [_("The condition is too long")]})
     kinds = field_kinds(registry.object(object_name).spec, registry.specs())
     problems = check(text, kinds, loom.functions, expect="condition")
-    return jsonify({"ok": not problems, "problems": problems})
+    return jsonify({"ok": not problems, "problems": [said_problem(p) for p in problems]})
 
 
 @blueprint.post("/forms/<object_name>/preview")

@@ -25,6 +25,7 @@ from engine.schema.history import (
     revision_kinds,
 )
 from runtime.web.auth import current_actor, current_loom
+from runtime.web.i18n import said, said_problem
 
 PAGE = 100
 
@@ -176,7 +177,7 @@ def plan_lines(plan: ChangePlan) -> list[PlanLine]:
         code = name if count is None else f"{name} · " + _("%(count)s change(s)", count=count)
         lines.append(PlanLine(f"{verb} {kind_label(kind)}", code, op == "-", f"document {op}"))
     for step in [*plan.sync.steps, *plan.removals]:
-        code = f"{step.table}: {step.detail}" if step.detail else step.table
+        code = f"{step.table}: {said(step.detail)}" if step.detail else step.table
         lines.append(PlanLine(_step_words(step.action), code, step.destructive, step.action))
     return lines
 
@@ -201,7 +202,7 @@ def action_label(action: str) -> str:
 
 @blueprint.context_processor
 def history_words() -> dict[str, Any]:
-    return {"kind_label": kind_label, "action_label": action_label}
+    return {"kind_label": kind_label, "action_label": action_label, "said_problem": said_problem}
 
 
 def _revision_or_404(revision_id: int) -> dict[str, Any]:

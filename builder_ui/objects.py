@@ -19,7 +19,7 @@ from engine.store.documents import get_document, load_documents
 from engine.store.system_tables import archived_columns
 from metadata import validation
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import label_text, said
+from runtime.web.i18n import label_text, said, said_problem
 
 # The palette's names for the built-in field types; a plugin's type shows its own name.
 TYPE_LABELS = {
@@ -182,6 +182,7 @@ def _designer(
         texts=_texts(),
         path_label=lambda path: _path_label(doc, path),
         said=said,
+        said_problem=said_problem,
         name=name,
         doc=doc,
         document_json=json.dumps(doc, ensure_ascii=False, indent=1),
@@ -342,7 +343,7 @@ def object_check() -> Response:
     found: dict[str, list[str]] = {}
     for problem in problems:
         if problem.file == file:
-            found.setdefault(problem.path or "/", []).append(problem.message)
+            found.setdefault(problem.path or "/", []).append(said_problem(problem.message))
     index = body.get("field")
     preview = None
     if isinstance(index, int) and not any(p.startswith(f"/fields/{index}") for p in found):

@@ -8,7 +8,9 @@ caller's, the importer's or the command line's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from string import Formatter
 from typing import Any
 
@@ -354,6 +356,54 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no_record_numbered": {"en": "no {object} has {field} {key}", "zh_CN": "没有{field}为 {key} 的{object}"},
     "duplicate_not_yours": {"en": "{why}, which you may not change", "zh_CN": "{why}，而你不能修改该记录"},
     "duplicate_update_failed": {"en": "{why}; updating it failed", "zh_CN": "{why}；更新失败"},
+    # -- a metadata change's plan -------------------------------------------------------------------
+    "plan_document_added": {"en": "+ {kind} {name}", "zh_CN": "+ 新增{kind} {name}"},
+    "plan_document_changed": {
+        "en": "~ {kind} {name} ({count} change(s))",
+        "zh_CN": "~ 修改{kind} {name}（{count} 处变更）",
+    },
+    "plan_document_removed": {"en": "- {kind} {name}", "zh_CN": "- 删除{kind} {name}"},
+    "kind_object": {"en": "object", "zh_CN": "对象"},
+    "kind_rule": {"en": "rule", "zh_CN": "规则"},
+    "kind_role": {"en": "role", "zh_CN": "角色"},
+    "kind_flow": {"en": "flow", "zh_CN": "审批流程"},
+    "kind_form": {"en": "form", "zh_CN": "表单"},
+    "kind_report": {"en": "report", "zh_CN": "报表"},
+    "plan_step": {"en": "{mark} {action} {table}: {detail}", "zh_CN": "{mark} {action} {table}：{detail}"},
+    "plan_step_bare": {"en": "{mark} {action} {table}: ", "zh_CN": "{mark} {action} {table}"},
+    "step_create_table": {"en": "create_table", "zh_CN": "新建数据表"},
+    "step_add_column": {"en": "add_column", "zh_CN": "新增列"},
+    "step_restore_column": {"en": "restore_column", "zh_CN": "恢复归档列及其数据"},
+    "step_archive_column": {"en": "archive_column", "zh_CN": "归档列"},
+    "step_convert_column": {"en": "convert_column", "zh_CN": "转换列"},
+    "step_alter_column": {"en": "alter_column", "zh_CN": "修改列"},
+    "step_create_index": {"en": "create_index", "zh_CN": "新建索引"},
+    "step_drop_index": {"en": "drop_index", "zh_CN": "删除索引"},
+    "step_archive_table": {"en": "archive_table", "zh_CN": "归档数据表"},
+    "step_drop_table": {"en": "drop_table", "zh_CN": "删除空数据表"},
+    "step_table_columns": {"en": "{count} field column(s)", "zh_CN": "{count} 个字段列"},
+    "step_column_added": {"en": "{name} ({type})", "zh_CN": "{name}（{type}）"},
+    "step_column_restored": {
+        "en": "{name} from {column} (data returns)",
+        "zh_CN": "{name}，取自 {column}（数据随之恢复）",
+    },
+    "step_column_converted": {
+        "en": "{name}: {old} → {new} (old column archived)",
+        "zh_CN": "{name}：{old} → {new}（旧列已归档）",
+    },
+    "step_column_altered": {"en": "{name}: {old} → {new}", "zh_CN": "{name}：{old} → {new}"},
+    "step_column_archived": {
+        "en": "{column} (field removed; data kept, restorable)",
+        "zh_CN": "{column}（字段已移除；数据保留，可恢复）",
+    },
+    "step_index": {"en": "{kind} {name} on {columns}", "zh_CN": "{columns} 上的{kind} {name}"},
+    "index_unique": {"en": "unique index", "zh_CN": "唯一索引"},
+    "index_plain": {"en": "index", "zh_CN": "索引"},
+    "step_table_archived": {
+        "en": "object removed; {rows} row(s) kept in an archive table",
+        "zh_CN": "对象已移除；{rows} 行数据保留在归档表中",
+    },
+    "step_table_empty": {"en": "object removed; table is empty", "zh_CN": "对象已移除；表中没有数据"},
     # -- the database -------------------------------------------------------------------------------
     "database_unavailable": {
         "en": "the database cannot be reached just now; try again in {seconds} seconds",
@@ -469,3 +519,177 @@ class _Filler(Formatter):
         if isinstance(value, Mapping):  # a label: {"en": …, "zh_CN": …}
             return value.get(self.locale) or value.get("en") or next(iter(value.values()), "")
         return str(value)
+
+
+#: Metadata problems arrive as English text: the metadata layer cannot carry catalogue ids. Each is read
+#: back against these templates to be said in another language. A parameter named `*_q` is a quoted
+#: name or text; one starting with `_` is itself a phrase said in the reader's language.
+PROBLEMS: dict[str, dict[str, str]] = {
+    "in_expression": {"en": "{_problem} in {text_q}", "zh_CN": "{_problem}（表达式 {text_q}）"},
+    "did_you_mean": {
+        "en": "{_problem} (did you mean {name_q}?)",
+        "zh_CN": "{_problem}（是否要用 {name_q}？）",
+    },
+    "unknown_field": {"en": "unknown field {name_q}", "zh_CN": "没有字段 {name_q}"},
+    "unknown_field_hint": {
+        "en": "unknown field {name_q}: did you mean {other_q}?",
+        "zh_CN": "没有字段 {name_q}，是否要用 {other_q}？",
+    },
+    "unknown_function": {"en": "unknown function {name}()", "zh_CN": "没有函数 {name}()"},
+    "unknown_function_hint": {
+        "en": "unknown function {name}(): did you mean {other}()?",
+        "zh_CN": "没有函数 {name}()，是否要用 {other}()？",
+    },
+    "is_a_function": {
+        "en": "{name} is a function: call it as {call}(...)",
+        "zh_CN": "{name} 是函数，请写成 {call}(...)",
+    },
+    "syntax_error": {"en": "syntax error: {_detail}", "zh_CN": "语法错误：{_detail}"},
+    "invalid_syntax": {"en": "invalid syntax", "zh_CN": "语法无效"},
+    "never_closed": {"en": "'{bracket}' was never closed", "zh_CN": "括号 {bracket} 没有闭合"},
+    "unmatched": {"en": "unmatched '{bracket}'", "zh_CN": "多余的括号 {bracket}"},
+    "gives_kind": {
+        "en": "gives {_kind}, but {_wanted} is {_expected}",
+        "zh_CN": "结果是{_kind}，但{_wanted}应为{_expected}",
+    },
+    "the_declared_result": {"en": "the declared result", "zh_CN": "声明的结果类型"},
+    "the_field_kind": {"en": "the field {field}'s kind", "zh_CN": "字段 {field} 的类型"},
+    "cannot_use_on": {
+        "en": "cannot use {op} on {_left} and {_right} in {shown}",
+        "zh_CN": "{shown} 中不能对{_left}和{_right}使用 {op}",
+    },
+    "cannot_use_on_text": {
+        "en": "cannot use {op} on {_left} and {_right} in {shown}: make the number text first, e.g. text(x)",
+        "zh_CN": "{shown} 中不能对{_left}和{_right}使用 {op}：请先把数字转为文本，如 text(x)",
+    },
+    "kind_text": {"en": "text", "zh_CN": "文本"},
+    "kind_number": {"en": "number", "zh_CN": "数字"},
+    "kind_date": {"en": "date", "zh_CN": "日期"},
+    "kind_datetime": {"en": "datetime", "zh_CN": "日期时间"},
+    "kind_boolean": {"en": "boolean", "zh_CN": "是/否"},
+    "kind_list": {"en": "list", "zh_CN": "列表"},
+    "kind_id": {"en": "id", "zh_CN": "记录编号"},
+    "kind_condition": {"en": "condition", "zh_CN": "条件（真或假）"},
+    "bad_name": {
+        "en": "{found} is not valid: names are lowercase identifiers: a letter a-z, "
+        "then letters a-z, digits or _ ({limit} characters at most)",
+        "zh_CN": "{found} 无效：名称须以小写字母 a-z 开头，其后为小写字母、数字或 _（最多 {limit} 个字符）",
+    },
+    "not_valid": {"en": "{found} is not valid: {_hint}", "zh_CN": "{found} 无效：{_hint}"},
+    "choose_another_field_name": {
+        "en": "{_reason}; choose another field name",
+        "zh_CN": "{_reason}；请换一个字段名",
+    },
+    "choose_another_object_name": {
+        "en": "{_reason}; choose another object name",
+        "zh_CN": "{_reason}；请换一个对象名",
+    },
+    "field_defined_at": {
+        "en": "field {name_q} is already defined at {path}",
+        "zh_CN": "字段 {name_q} 已在 {path} 定义",
+    },
+    "object_exists": {"en": "an object named {name_q} exists already", "zh_CN": "已有名为 {name_q} 的对象"},
+    "unknown_type": {
+        "en": "unknown field type {type_q}; known types: {types}",
+        "zh_CN": "没有字段类型 {type_q}；可用的类型：{types}",
+    },
+    "not_empty": {"en": "must not be empty", "zh_CN": "不能为空"},
+    "option_used": {
+        "en": "option value {value_q} is already used by option {index}",
+        "zh_CN": "选项值 {value_q} 已被选项 {index} 使用",
+    },
+    "looks_up": {"en": "field {name_q} looks up {_missing}", "zh_CN": "字段 {name_q} 关联的{_missing}"},
+    "rollup_reads": {"en": "rollup {name_q} reads {_missing}", "zh_CN": "汇总字段 {name_q} 读取的{_missing}"},
+    "missing_object": {
+        "en": "object {name_q}, which is neither in this package nor installed",
+        "zh_CN": "对象 {name_q} 既不在本包中，也未安装",
+    },
+    "key_required": {"en": "{key_q} is required", "zh_CN": "缺少 {key_q}"},
+    "no_field": {
+        "en": "object {object_q} has no field {name_q}",
+        "zh_CN": "对象 {object_q} 没有字段 {name_q}",
+    },
+    "purpose_title": {"en": "title field: {_problem}", "zh_CN": "标题字段：{_problem}"},
+    "purpose_search": {"en": "search field: {_problem}", "zh_CN": "搜索字段：{_problem}"},
+    "rollup_needs": {
+        "en": "{function} needs {_what}, but {field} is a {type} field",
+        "zh_CN": "{function} 需要{_what}，但 {field} 是 {type} 字段",
+    },
+    "numbers": {"en": "numbers", "zh_CN": "数字"},
+    "numbers_or_dates": {"en": "numbers or dates", "zh_CN": "数字或日期"},
+    "rollup_not_lookup": {
+        "en": "{field} is a {type} field, not a lookup",
+        "zh_CN": "{field} 是 {type} 字段，不是关联字段",
+    },
+    "rollup_other_target": {
+        "en": "{field} looks up {target_q}, not {object_q}, so rollup {name_q} cannot follow it back here",
+        "zh_CN": "{field} 关联的是 {target_q} 而不是 {object_q}，汇总字段 {name_q} 无法由它汇总到这里",
+    },
+    "computed_required": {
+        "en": "a {_type} field is computed from related records, so it cannot be required",
+        "zh_CN": "{_type}字段由相关记录计算得出，不能设为必填",
+    },
+    "computed_default": {
+        "en": "a {_type} field is computed from related records, so it cannot have a default",
+        "zh_CN": "{_type}字段由相关记录计算得出，不能有默认值",
+    },
+    "must_be_not": {"en": "must be {_wanted}, not {_found}", "zh_CN": "应为{_wanted}，而不是{_found}"},
+    "an_object": {"en": "an object", "zh_CN": "对象"},
+    "a_list": {"en": "a list", "zh_CN": "列表"},
+    "a_string": {"en": "a string", "zh_CN": "文本"},
+    "a_whole_number": {"en": "a whole number", "zh_CN": "整数"},
+    "a_number": {"en": "a number", "zh_CN": "数字"},
+    "true_or_false": {"en": "true or false", "zh_CN": "布尔值（true 或 false）"},
+    "unknown_key": {
+        "en": "unknown key {key_q}; a {type} field takes {keys}",
+        "zh_CN": "未知的键 {key_q}；{type} 字段可用的键：{keys}",
+    },
+    "unknown_key_bare": {"en": "unknown key {key_q}", "zh_CN": "未知的键 {key_q}"},
+    "max_below_min": {"en": "max {high} is below min {low}", "zh_CN": "最大值 {high} 小于最小值 {low}"},
+    "one_counter": {
+        "en": "needs exactly one counter token such as {{0000}}, found {_found}",
+        "zh_CN": "需要恰好一个计数占位符（如 {{0000}}），现有 {_found}",
+    },
+    "none": {"en": "none", "zh_CN": "无"},
+    "type_rollup": {"en": "rollup", "zh_CN": "汇总"},
+    "type_formula": {"en": "formula", "zh_CN": "公式"},
+    "not_one_of": {"en": "{found} is not one of {choices}", "zh_CN": "{found} 不在可选值 {choices} 之中"},
+}
+
+
+def localize_problem(text: str, locale: str) -> str:
+    """A metadata problem's English text in `locale`; text no template reads comes back as it is."""
+    if isinstance(text, Message):
+        return text.in_locale(locale)
+    if locale == "en":
+        return str(text)
+    for code, pattern in _problem_patterns():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        params = {
+            name: localize_problem(value, locale) if name.startswith("_") else value
+            for name, value in found.groupdict().items()
+        }
+        return _Filler(locale).vformat(PROBLEMS[code].get(locale) or PROBLEMS[code]["en"], (), params)
+    return str(text)
+
+
+_QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+
+
+@cache
+def _problem_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Each template as a pattern: wrappers first (they end in what they wrap), then the most literal
+    first, so a specific reading beats a general one."""
+    found = []
+    for code, templates in PROBLEMS.items():
+        regex, literal = "", 0
+        for text, name, _spec, _conversion in Formatter().parse(templates["en"]):
+            regex += re.escape(text)
+            literal += len(text)
+            if name:
+                regex += f"(?P<{name}>{_QUOTED})" if name.endswith("_q") else f"(?P<{name}>.+?)"
+        wrapper = templates["en"].startswith("{_")
+        found.append((not wrapper, -literal, code, re.compile(regex, re.S)))
+    return [(code, pattern) for *_order, code, pattern in sorted(found)]

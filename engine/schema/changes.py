@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from engine.base.actors import SYSTEM, Actor
 from engine.base.errors import InvalidMetadata
+from engine.base.messages import CATALOGUE, Message
 from engine.rules.schedules import sync_rule_schedules
 from engine.schema.checks import check_flows, check_forms, check_objects, check_reports, check_rules
 from engine.schema.registry import Registry
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from engine.loom import Loom
+
+
+def _kind(kind: str) -> str:
+    """A document kind as each reader says it."""
+    return Message(f"kind_{kind}") if f"kind_{kind}" in CATALOGUE else kind
 
 
 @dataclass
@@ -117,10 +123,15 @@ def apply_objects(
         for kind, name, body in documents:
             before = get_document(conn, kind, name)
             if before is None:
-                plan.documents.append(f"+ {kind} {name}")
+                plan.documents.append(Message("plan_document_added", kind=_kind(kind), name=name))
             elif changes := diff_documents(before.body, body):
-                plan.documents.append(f"~ {kind} {name} ({len(changes)} change(s))")
-        plan.documents += [f"- {kind} {name}" for kind, name in removed if get_document(conn, kind, name)]
+                said = Message("plan_document_changed", kind=_kind(kind), name=name, count=len(changes))
+                plan.documents.append(said)
+        plan.documents += [
+            Message("plan_document_removed", kind=_kind(kind), name=name)
+            for kind, name in removed
+            if get_document(conn, kind, name)
+        ]
         if dry_run:
             conn.rollback()
             return plan

@@ -14,6 +14,7 @@ from alembic.operations import Operations
 from sqlalchemy import Connection, func, insert, inspect, select, text, update
 from sqlalchemy import table as light_table
 
+from engine.base.messages import Message
 from engine.schema.registry import Registry
 from engine.schema.sync import Step
 from engine.schema.tables import ARCHIVE_PREFIX
@@ -68,12 +69,10 @@ def plan_table_removals(conn: Connection, specs: Sequence[ObjectSpec]) -> list[S
         if rows is None:
             continue
         if rows:
-            detail = f"object removed; {rows} row(s) kept in an archive table"
+            detail = Message("step_table_archived", rows=rows)
             steps.append(Step("archive_table", spec.table_name, detail, destructive=True, object=spec.name))
         else:
-            steps.append(
-                Step("drop_table", spec.table_name, "object removed; table is empty", True, spec.name)
-            )
+            steps.append(Step("drop_table", spec.table_name, Message("step_table_empty"), True, spec.name))
     return steps
 
 

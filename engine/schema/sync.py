@@ -21,6 +21,7 @@ from sqlalchemy import column as light_column
 from sqlalchemy import table as light_table
 
 from engine.base.errors import FieldValueError, SchemaChangeRefused
+from engine.base.messages import CATALOGUE, Message
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.schema.tables import ARCHIVE_PREFIX, SYSTEM_COLUMNS, build_table, expected_indexes, field_column
 from engine.store.system_tables import NAMING_CONVENTION, archived_columns
@@ -48,7 +49,9 @@ class Step:
 
     def __str__(self) -> str:
         mark = "!" if self.destructive else "+" if self.action.startswith(("create", "add")) else "~"
-        return f"{mark} {self.action} {self.table}: {self.detail}"
+        action = Message(f"step_{self.action}") if f"step_{self.action}" in CATALOGUE else self.action
+        code = "plan_step" if self.detail else "plan_step_bare"
+        return Message(code, mark=mark, action=action, table=self.table, detail=self.detail)
 
 
 @dataclass
@@ -75,7 +78,8 @@ def plan_sync(
     for name, spec in sorted(new.items()):
         if spec.table_name not in existing_tables:
             count = len([f for f in spec.fields if field_types.get(f.type).stored])
-            plan.steps.append(Step("create_table", spec.table_name, f"{count} field column(s)", object=name))
+            columns = Message("step_table_columns", count=count)
+            plan.steps.append(Step("create_table", spec.table_name, columns, object=name))
             continue
         _plan_columns(conn, inspector, plan, old.get(name), spec, field_types)
         _plan_indexes(inspector, plan, spec, field_types)
@@ -96,7 +100,7 @@ def _plan_columns(conn, inspector, plan, old_spec, spec, field_types) -> None:  
                     Step(
                         "restore_column",
                         table,
-                        f"{name} from {archive[1]} (data returns)",
+                        Message("step_column_restored", name=name, column=archive[1]),
                         object=spec.name,
                         field=fspec,
                         column=archive[1],
@@ -105,7 +109,13 @@ def _plan_columns(conn, inspector, plan, old_spec, spec, field_types) -> None:  
                 )
             else:
                 plan.steps.append(
-                    Step("add_column", table, f"{name} ({fspec.type})", object=spec.name, field=fspec)
+                    Step(
+                        "add_column",
+                        table,
+                        Message("step_column_added", name=name, type=fspec.type),
+                        object=spec.name,
+                        field=fspec,
+                    )
                 )
         elif before is not None and before.type != fspec.type:
             _dry_run_conversion(conn, spec, before, fspec, field_types)
@@ -113,7 +123,7 @@ def _plan_columns(conn, inspector, plan, old_spec, spec, field_types) -> None:  
                 Step(
                     "convert_column",
                     table,
-                    f"{name}: {before.type} → {fspec.type} (old column archived)",
+                    Message("step_column_converted", name=name, old=before.type, new=fspec.type),
                     object=spec.name,
                     field=fspec,
                     old_field=before,
@@ -125,7 +135,12 @@ def _plan_columns(conn, inspector, plan, old_spec, spec, field_types) -> None:  
                 Step(
                     "alter_column",
                     table,
-                    f"{name}: {_column_sql(before, field_types)} → {_column_sql(fspec, field_types)}",
+                    Message(
+                        "step_column_altered",
+                        name=name,
+                        old=_column_sql(before, field_types),
+                        new=_column_sql(fspec, field_types),
+                    ),
                     object=spec.name,
                     field=fspec,
                 )
@@ -139,7 +154,7 @@ def _plan_columns(conn, inspector, plan, old_spec, spec, field_types) -> None:  
             Step(
                 "archive_column",
                 table,
-                f"{column} (field removed; data kept, restorable)",
+                Message("step_column_archived", column=column),
                 destructive=True,
                 object=spec.name,
                 old_field=gone,
@@ -157,12 +172,12 @@ def _plan_indexes(inspector, plan, spec, field_types) -> None:  # type: ignore[n
             plan.steps.append(Step("drop_index", table, name, object=spec.name, column=name))
     for name, (columns, unique) in sorted(wanted.items()):
         if name not in live:
-            kind = "unique index" if unique else "index"
+            kind = Message("index_unique" if unique else "index_plain")
             plan.steps.append(
                 Step(
                     "create_index",
                     table,
-                    f"{kind} {name} on {', '.join(columns)}",
+                    Message("step_index", kind=kind, name=name, columns=", ".join(columns)),
                     object=spec.name,
                     column=name,
                     index=(columns, unique),

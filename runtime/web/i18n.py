@@ -15,7 +15,7 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 from engine.base.errors import LoomError
-from engine.base.messages import localize, localize_fields
+from engine.base.messages import localize, localize_fields, localize_problem
 from engine.records.actor_names import actor_label
 
 DEFAULT_LOCALE = "zh_CN"
@@ -74,6 +74,11 @@ def api_locale() -> str:
 def said(message: str) -> str:
     """An engine message in the page's language (text not from the engine's catalogue as it is)."""
     return localize(message, page_locale())
+
+
+def said_problem(message: str) -> str:
+    """A metadata problem in the page's language (text no catalogue template reads as it is)."""
+    return localize_problem(message, page_locale())
 
 
 def error_text(error: LoomError) -> str:

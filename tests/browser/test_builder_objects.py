@@ -86,7 +86,7 @@ def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  #
     page.get_by_role("button", name="保存", exact=True).click()
     plan = page.locator("#plan")
     plan.wait_for()
-    assert "add_column obj_customer: segment (select)" in plan.inner_text()
+    assert "新增列 obj_customer：segment（select）" in plan.inner_text()
     assert "segment" not in {f["name"] for f in stored_fields(builder_site)}
     admin.screenshot("plan")
     plan.get_by_role("button", name="确认应用").click()

@@ -73,7 +73,7 @@ def test_a_required_select_is_planned_then_applied_and_a_rep_cannot_save_without
     shown = plan(admin, "/builder/objects/customer", doc)
     page = text(shown)
     assert shown.status_code == 200
-    assert any("add_column obj_customer: segment (select)" in line for line in plan_lines(page))
+    assert any("新增列 obj_customer：segment（select）" in line for line in plan_lines(page))
     assert "确认应用" in page
     assert "segment" not in {f["name"] for f in stored(team, "customer")["fields"]}, "a plan changes nothing"
 
@@ -132,8 +132,8 @@ def test_a_new_object_is_created_granted_to_reps_and_appears_in_their_navigation
     }
     page = text(plan(admin, "/builder/objects/new", doc, grants=("sales_rep",)))
     lines = plan_lines(page)
-    assert "+ object competitor" in lines and "~ role sales_rep (1 change(s))" in lines
-    assert any(line.startswith("+ create_table obj_competitor") for line in lines)
+    assert "+ 新增对象 competitor" in lines and "~ 修改角色 sales_rep（1 处变更）" in lines
+    assert any(line.startswith("+ 新建数据表 obj_competitor") for line in lines)
     applied = confirm(admin, "/builder/objects/new", page)
     assert applied.status_code == 302 and applied.headers["Location"].endswith("/builder/objects/competitor")
 
@@ -157,7 +157,7 @@ def test_removing_a_field_with_data_is_marked_destructive_and_its_data_count_is_
     doc["fields"] = [f for f in doc["fields"] if f["name"] != "short_name"]
     page = text(plan(admin, "/builder/objects/customer", doc))
     destructive = re.findall(r'<li class="od-destructive">.*?<code>([^<]*)</code>', page)
-    assert destructive == ["! archive_column obj_customer: short_name (field removed; data kept, restorable)"]
+    assert destructive == ["! 归档列 obj_customer：short_name（字段已移除；数据保留，可恢复）"]
     assert "破坏性" in page and "我已了解破坏性步骤" in page
     assert confirm(admin, "/builder/objects/customer", page).status_code == 302
     designer = text(admin.get("/builder/objects/customer"))
@@ -168,7 +168,7 @@ def test_removing_a_field_with_data_is_marked_destructive_and_its_data_count_is_
     restored = stored(team, "customer")
     restored["fields"].append(next(f for f in before["fields"] if f["name"] == "short_name"))
     page = text(plan(admin, "/builder/objects/customer", restored))
-    assert any(line.startswith("~ restore_column obj_customer: short_name") for line in plan_lines(page))
+    assert any(line.startswith("~ 恢复归档列及其数据 obj_customer：short_name") for line in plan_lines(page))
     assert confirm(admin, "/builder/objects/customer", page).status_code == 302
     values = {r["name"]: r["short_name"] for r in team.loom.queries().find("customer").records}
     assert values == {"甲公司": "甲", "乙公司": "乙"}
@@ -302,3 +302,46 @@ def test_a_roll_up_made_by_the_form_is_stored_as_a_package_writes_it_and_counts(
     assert added["source"] == source
     detail = text(admin.get(f"/app/customer/{customer['id']}"))
     assert re.search(r"<dt>生效合同数</dt><dd>\s*1\s*</dd>", detail), "the active contract, not the draft"
+
+
+# Two or more English words in a row: a sentence, where names and types are single words.
+ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,;:()'\"]+[A-Za-z]{2,})+")
+
+
+def plan_section(page: str) -> str:
+    section = re.search(r'<section class="od-plan".*?</section>', page, re.S).group(0)
+    return html.unescape(re.sub(r"<[^>]+>", " ", section))
+
+
+def test_a_chinese_admin_reads_the_plan_and_the_problems_in_chinese(team: Team) -> None:
+    team.customer("甲公司", short_name="甲")
+    admin = team.client("guan.li")
+    doc = stored(team, "customer")
+    doc["fields"] = [f for f in doc["fields"] if f["name"] != "short_name"] + [SEGMENT]
+    shown = plan_section(text(plan(admin, "/builder/objects/customer", doc)))
+    assert "! 归档列 obj_customer：short_name（字段已移除；数据保留，可恢复）" in shown
+    assert "+ 新增列 obj_customer：segment（select）" in shown
+    assert "~ 修改对象 customer（" in shown
+    assert ENGLISH.findall(shown) == []
+
+    doc = stored(team, "customer")
+    doc["fields"] += [
+        {"name": "calc", "type": "formula", "result": "integer", "expression": "nosuch + 1"},
+        {"name": "BadName", "type": "text"},
+        {"name": "total", "type": "rollup", "required": True, "source": {"object": "contract", "via": "x"}},
+    ]
+    refused = plan(admin, "/builder/objects/customer", doc)
+    assert refused.status_code == 422
+    shown = plan_section(text(refused))
+    assert "无效：名称须以小写字母 a-z 开头" in shown and "汇总字段由相关记录计算得出，不能设为必填" in shown
+    assert ENGLISH.findall(shown) == []
+
+    doc["fields"] = doc["fields"][:-2]
+    token = csrf(admin, "/builder/objects/customer")
+    answer = admin.post("/builder/objects/check", json={"document": doc}, headers={"X-CSRFToken": token})
+    [said] = answer.get_json()["problems"][f"/fields/{len(doc['fields']) - 1}/expression"]
+    assert said == "没有字段 'nosuch'（表达式 'nosuch + 1'）"
+
+    english = team.client("guan.li", locale="en")
+    page = text(plan(english, "/builder/objects/customer", doc))
+    assert "unknown field 'nosuch' in 'nosuch + 1'" in html.unescape(page)

@@ -12,9 +12,12 @@ from flask.testing import FlaskClient
 
 from engine import identity
 from engine.base.actors import SYSTEM
+from engine.base.messages import localize, localize_problem
 from engine.imports import ImportOptions, ImportRefused, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
 from engine.packages.install import install_package
+from engine.schema.changes import apply_objects
+from metadata.validation import validate_object
 from runtime.cli.group import cli
 from runtime.web.app import create_app
 from tests.conftest import FIXTURES
@@ -184,3 +187,29 @@ def test_a_refused_import_mapping_says_every_problem_in_the_importers_language(
     assert refused.value.localized("zh_CN") == (
         "无法导入：列 '标题' 和 '数量' 都对应到字段「标题」；文件中没有列 '颜色'（文件的列：标题、数量）"
     )
+
+
+def test_a_schema_plan_reads_as_before_in_english_and_in_chinese_for_a_chinese_reader(crm: Loom) -> None:
+    customer = crm.registry.specs()["customer"]
+    fields = [f for f in customer.to_json()["fields"] if f["name"] != "short_name"]
+    fields.append({"name": "segment", "type": "select", "options": [{"value": "smb"}]})
+    [changed] = validate_object({**customer.to_json(), "fields": fields}, "objects/customer.json").objects
+    plan = apply_objects(crm, [changed], actor=SYSTEM, dry_run=True)
+    english = plan.lines()
+    assert "~ object customer (2 change(s))" in english
+    assert "+ add_column obj_customer: segment (select)" in english
+    assert "! archive_column obj_customer: short_name (field removed; data kept, restorable)" in english
+    chinese = [localize(line, "zh_CN") for line in english]
+    assert "~ 修改对象 customer（2 处变更）" in chinese
+    assert "+ 新增列 obj_customer：segment（select）" in chinese
+    assert "! 归档列 obj_customer：short_name（字段已移除；数据保留，可恢复）" in chinese
+
+
+def test_metadata_problems_are_read_back_into_chinese_and_unknown_text_stays_as_it_is() -> None:
+    said = localize_problem("unknown field 'nosuch': did you mean 'name'? in 'nosuch + 1'", "zh_CN")
+    assert said == "没有字段 'nosuch'，是否要用 'name'？（表达式 'nosuch + 1'）"
+    assert localize_problem("title field: object 'customer' has no field 'x'", "zh_CN") == (
+        "标题字段：对象 'customer' 没有字段 'x'"
+    )
+    assert localize_problem("a rule's own words", "zh_CN") == "a rule's own words"
+    assert localize_problem("unknown field 'x' in 'x'", "en") == "unknown field 'x' in 'x'"
