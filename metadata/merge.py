@@ -3,21 +3,45 @@ state (ours) and a new version (theirs).
 
 Paths follow `metadata.diff`: JSON pointers where list elements with a stable key ("name",
 else "value") are addressed as `@key` and their sequence as `#order`, so a field keeps its path
-wherever it sits. A change made on one side only is taken; the same change on both sides is
-taken once; different changes to the same place are a conflict, reported with its file and path
-and the three values. A conflict is settled by naming its path in `resolve` with "ours" or
-"theirs"; the side's value is taken there, its absence included.
+wherever it sits. A form's sections are keyed alike by their label and the fields placed in them
+by field name, so two sides placing different fields in one section both keep theirs. A change
+made on one side only is taken; the same change on both sides is taken once; different changes to
+the same place are a conflict, reported with its file and path and the three values. A conflict
+is settled by naming its path in `resolve` with "ours" or "theirs"; the side's value is taken
+there, its absence included.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ORDER = "#order"
-_LIST_KEYS = ("name", "value")
+
+Identity = Callable[[Any], "str | None"]
+
+
+def _named(key: str) -> Identity:
+    return lambda item: item.get(key) if isinstance(item, dict) and isinstance(item.get(key), str) else None
+
+
+def _placed(item: Any) -> str | None:
+    """A field placed in a form section: its name, or the `field` of an entry with conditions."""
+    return item if isinstance(item, str) else _named("field")(item)
+
+
+def _labelled(item: Any) -> str | None:
+    """A form section: its Chinese label, else its English one."""
+    label = item.get("label") if isinstance(item, dict) else None
+    found = (label.get("zh_CN") or label.get("en")) if isinstance(label, dict) else None
+    return found if isinstance(found, str) else None
+
+
+# How the elements of a list are told apart, tried in turn; the first that names every element of
+# all three sides once wins.
+_IDENTITIES: tuple[Identity, ...] = (_named("name"), _named("value"), _placed, _labelled)
 
 Side = Literal["ours", "theirs"]
 
@@ -137,9 +161,9 @@ class _Merge:
             return self.mapping(base if isinstance(base, dict) else {}, ours, theirs, path)
         if isinstance(ours, list) and isinstance(theirs, list):
             earlier = base if isinstance(base, list) else []
-            key = _list_key(earlier, ours, theirs)
-            if key:
-                return self.keyed(earlier, ours, theirs, key, path)
+            identity = _identity(earlier, ours, theirs)
+            if identity is not None:
+                return self.keyed(earlier, ours, theirs, identity, path)
         return self.conflict(base, ours, theirs, path)
 
     def conflict(self, base: Any, ours: Any, theirs: Any, path: str) -> Any:
@@ -162,8 +186,9 @@ class _Merge:
                 merged[key] = value
         return merged
 
-    def keyed(self, base: list, ours: list, theirs: list, key: str, path: str) -> list:
-        by_base, by_ours, by_theirs = ({item[key]: item for item in side} for side in (base, ours, theirs))
+    def keyed(self, base: list, ours: list, theirs: list, identity: Identity, path: str) -> list:
+        sides = (base, ours, theirs)
+        by_base, by_ours, by_theirs = ({identity(item): item for item in side} for side in sides)
         merged: dict[str, Any] = {}
         for name in dict.fromkeys([*by_ours, *by_theirs, *by_base]):
             value = self.value(
@@ -201,18 +226,16 @@ def _arrange(primary: Sequence[str], secondary: Sequence[str]) -> list[str]:
     return arranged
 
 
-def _list_key(*lists: list[Any]) -> str | None:
-    for key in _LIST_KEYS:
-        if all(_keyed_by(items, key) for items in lists):
-            return key
+def _identity(*lists: list[Any]) -> Identity | None:
+    for identity in _IDENTITIES:
+        if all(_told_apart(items, identity) for items in lists):
+            return identity
     return None
 
 
-def _keyed_by(items: Iterable[Any], key: str) -> bool:
-    items = list(items)
-    if not all(isinstance(item, dict) and isinstance(item.get(key), str) for item in items):
-        return False
-    return len({item[key] for item in items}) == len(items)
+def _told_apart(items: Iterable[Any], identity: Identity) -> bool:
+    names = [identity(item) for item in items]
+    return None not in names and len(set(names)) == len(names)
 
 
 def _same(left: Any, right: Any) -> bool:

@@ -122,3 +122,54 @@ def test_documents_are_merged_by_key_and_a_document_added_on_one_side_is_kept() 
 def test_a_resolution_that_matches_no_conflict_is_reported_unused() -> None:
     result = merge_documents({}, {}, {}, {}, {"objects/x.json#/label": "ours"})
     assert result.unused == ["objects/x.json#/label"]
+
+
+LEVEL = {"field": "level", "visible_if": "x"}
+FORM = {
+    "name": "customer",
+    "object": "customer",
+    "sections": [
+        {"label": {"zh_CN": "基本信息", "en": "Basics"}, "fields": ["name", "phone"]},
+        {"label": {"zh_CN": "其他", "en": "Other"}, "fields": ["remark", LEVEL]},
+    ],
+}
+FORM_FILE = "forms/customer.json"
+
+
+def form_edited(change) -> dict:  # type: ignore[no-untyped-def]
+    doc = copy.deepcopy(FORM)
+    change(doc)
+    return doc
+
+
+def test_fields_added_to_the_same_form_section_on_both_sides_are_both_placed() -> None:
+    ours = form_edited(lambda d: d["sections"][0]["fields"].append("segment"))
+    theirs = form_edited(lambda d: d["sections"][0]["fields"].append("linkedin"))
+
+    merged, conflicts = merge_document(FORM, ours, theirs, FORM_FILE)
+
+    assert conflicts == []
+    assert merged["sections"][0]["fields"] == ["name", "phone", "linkedin", "segment"]
+    assert merged["sections"][1] == FORM["sections"][1]
+
+
+def test_form_sections_merge_by_label_and_a_placed_field_by_its_name() -> None:
+    ours = form_edited(lambda d: d["sections"].reverse())  # the admin put 其他 first
+    theirs = form_edited(lambda d: d["sections"][1]["fields"][1].update(visible_if="y"))
+    theirs["sections"][0]["fields"].remove("phone")
+
+    merged, conflicts = merge_document(FORM, ours, theirs, FORM_FILE)
+
+    assert conflicts == []
+    assert [s["label"]["en"] for s in merged["sections"]] == ["Other", "Basics"]
+    assert merged["sections"][0]["fields"] == ["remark", {"field": "level", "visible_if": "y"}]
+    assert merged["sections"][1]["fields"] == ["name"]
+
+
+def test_a_placed_field_given_different_conditions_on_both_sides_conflicts_at_its_name() -> None:
+    ours = form_edited(lambda d: d["sections"][1]["fields"][1].update(visible_if="ours"))
+    theirs = form_edited(lambda d: d["sections"][1]["fields"][1].update(visible_if="theirs"))
+
+    _merged, conflicts = merge_document(FORM, ours, theirs, FORM_FILE)
+
+    assert [c.path for c in conflicts] == ["/sections/@其他/fields/@level/visible_if"]
