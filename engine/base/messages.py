@@ -654,6 +654,12 @@ PROBLEMS: dict[str, dict[str, str]] = {
     "type_rollup": {"en": "rollup", "zh_CN": "汇总"},
     "type_formula": {"en": "formula", "zh_CN": "公式"},
     "not_one_of": {"en": "{found} is not one of {choices}", "zh_CN": "{found} 不在可选值 {choices} 之中"},
+    "not_a_condition": {
+        "en": "must be true or false, but {shown} gives {_kind}: {_hint}",
+        "zh_CN": "应为真或假，但 {shown} 的结果是{_kind}：{_hint}",
+    },
+    "compare_with_value": {"en": "compare it with a value", "zh_CN": "请把它与某个值比较"},
+    "compare_like": {"en": "compare it, e.g. {example}", "zh_CN": "请比较它，如 {example}"},
 }
 
 

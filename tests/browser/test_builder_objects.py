@@ -118,7 +118,7 @@ def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type
     page.get_by_role("button", name="保存", exact=True).click()
     plan = page.locator("#plan")
     plan.wait_for()
-    assert "+ object competitor" in plan.inner_text() and "~ role sales_rep" in plan.inner_text()
+    assert "+ 新增对象 competitor" in plan.inner_text() and "~ 修改角色 sales_rep" in plan.inner_text()
     plan.get_by_role("button", name="确认应用").click()
     page.locator(".flash-success").wait_for()
     assert page.url.endswith("/builder/objects/competitor")
