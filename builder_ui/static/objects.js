@@ -237,6 +237,7 @@
   /* -- a roll-up's source: which related records, how they are aggregated ------------------------ */
   var FUNCTIONS = ["count", "sum", "min", "max", "avg"];
   var SOURCE_KEYS = ["object", "via", "function", "field", "filter", "scope"];
+  var explicitAll = new WeakSet();  // roll-ups whose stored source names scope "all" itself
 
   function lookupsHere(child) {
     return child.lookups.filter(function (l) { return l.target === draft.name; });
@@ -319,15 +320,14 @@
         [{ value: "all", label: texts.scope_all }, { value: "reader", label: texts.scope_reader }], source.scope || "all",
         function (value) {
           // "all" is the default: a source that never named its scope keeps not naming it.
-          if (value === "all" && source.scope === undefined) return;
-          source.scope = value;
+          source.scope = value === "all" && !explicitAll.has(f) ? undefined : value;
           write();
         }));
       showProblems();
     }
 
-    fit();
-    if (JSON.stringify(source) !== JSON.stringify(f.source)) write();
+    // An existing source is shown as it is stored; only the admin's own choices change it.
+    if (source.scope === "all") explicitAll.add(f);
     draw();
     return box;
   }

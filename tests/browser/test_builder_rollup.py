@@ -31,8 +31,27 @@ def test_an_admin_adds_a_filtered_count_of_contracts_to_customer_by_the_form(  #
     page = admin.page
     fields = page.locator("#od-field-list > li")
     fields.first.wait_for()
-    page.get_by_role("button", name="添加汇总字段").click()
     panel = page.locator("#od-props")
+
+    # An existing roll-up opens in the form, as its document says.
+    page.get_by_role("button", name="编辑 合同总额").click()
+    chosen = {
+        label: panel.get_by_label(label).locator("option:checked").inner_text()
+        for label in ("相关对象", "关联字段", "汇总方式", "汇总的字段", "统计谁的记录")
+    }
+    assert chosen == {
+        "相关对象": "合同",
+        "关联字段": "客户",
+        "汇总方式": "求和",
+        "汇总的字段": "合同金额",
+        "统计谁的记录": "仅读者有权查看的记录",
+    }
+    assert (
+        panel.get_by_label("仅统计满足条件的记录（可选）").input_value()
+        == "status in ['approved', 'active', 'expired']"
+    )
+
+    page.get_by_role("button", name="添加汇总字段").click()
     assert panel.get_by_text("汇总来源（JSON）").count() == 0
     panel.get_by_label("名称（中文）").fill("生效合同数")
     panel.get_by_label("名称（英文）").fill("Active contracts")
