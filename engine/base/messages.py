@@ -523,7 +523,8 @@ class _Filler(Formatter):
 
 #: Metadata problems arrive as English text: the metadata layer cannot carry catalogue ids. Each is read
 #: back against these templates to be said in another language. A parameter named `*_q` is a quoted
-#: name or text; one starting with `_` is itself a phrase said in the reader's language.
+#: name or text, one in _WORDS a single word; one starting with `_` is itself a phrase said in the
+#: reader's language.
 PROBLEMS: dict[str, dict[str, str]] = {
     "in_expression": {"en": "{_problem} in {text_q}", "zh_CN": "{_problem}（表达式 {text_q}）"},
     "did_you_mean": {
@@ -667,7 +668,7 @@ def localize_problem(text: str, locale: str) -> str:
     """A metadata problem's English text in `locale`; text no template reads comes back as it is."""
     if isinstance(text, Message):
         return text.in_locale(locale)
-    if locale == "en":
+    if locale == "en" or len(text) > _LONGEST_PROBLEM:
         return str(text)
     for code, pattern in _problem_patterns():
         found = pattern.fullmatch(text)
@@ -682,6 +683,11 @@ def localize_problem(text: str, locale: str) -> str:
 
 
 _QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+# Parameters that are one word (a name, a number, a kind): matching them cannot run across the text.
+_WORDS = {"bracket", "call", "field", "function", "high", "index", "limit", "low", "name", "op", "other"}
+_WORDS |= {"path", "type", "_kind", "_left", "_right", "_expected", "_type"}
+# Longer text is said as it is: reading it back would cost more than it is worth.
+_LONGEST_PROBLEM = 2000
 
 
 @cache
@@ -695,7 +701,8 @@ def _problem_patterns() -> list[tuple[str, re.Pattern[str]]]:
             regex += re.escape(text)
             literal += len(text)
             if name:
-                regex += f"(?P<{name}>{_QUOTED})" if name.endswith("_q") else f"(?P<{name}>.+?)"
+                shape = _QUOTED if name.endswith("_q") else r"\S+?" if name in _WORDS else ".+?"
+                regex += f"(?P<{name}>{shape})"
         wrapper = templates["en"].startswith("{_")
         found.append((not wrapper, -literal, code, re.compile(regex, re.S)))
     return [(code, pattern) for *_order, code, pattern in sorted(found)]
