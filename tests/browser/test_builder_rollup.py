@@ -79,6 +79,7 @@ def test_an_admin_adds_a_filtered_count_of_contracts_to_customer_by_the_form(  #
     check.filter(has_text="表达式有效").wait_for()
     assert condition.get_attribute("aria-invalid") is None
     panel.get_by_label("统计谁的记录").select_option(label="仅读者有权查看的记录")
+    admin.screenshot("rollup-form")
 
     page.get_by_role("button", name="保存", exact=True).click()
     plan = page.locator("#plan")
