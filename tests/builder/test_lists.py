@@ -8,6 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from engine.store.documents import get_document
+from tests.builder.test_objects import confirm, plan, stored
 from tests.runtime.pages_world import Team, csrf, text
 
 
@@ -178,3 +179,40 @@ def test_the_object_designer_offers_the_palette(team: Team) -> None:
         "", "blue", "green", "orange", "red", "purple", "teal", "gray"
     ]  # fmt: skip
     assert "紫色" in block
+
+
+def test_a_colour_chosen_in_the_object_designer_colours_the_menu(team: Team) -> None:
+    admin = team.client("guan.li")
+    doc = {**stored(team, "product"), "color": "purple", "icon": "box"}
+    planned = plan(admin, "/builder/objects/product", doc)
+    assert planned.status_code == 200
+    assert confirm(admin, "/builder/objects/product", text(planned)).status_code == 302
+    assert stored(team, "product")["color"] == "purple"
+    assert ("product", "purple") in menu(team.client("wang.fang"))["产品"]
+    refused = plan(admin, "/builder/objects/product", {**doc, "color": "pink"})
+    assert refused.status_code == 422 and "/color" in text(refused)
+
+
+def test_removing_a_card_field_in_the_designer_takes_it_off_the_cards(team: Team) -> None:
+    admin = team.client("guan.li")
+    tier = {"name": "tier", "type": "text", "label": {"zh_CN": "层级", "en": "Tier"}}
+    doc = stored(team, "customer")
+    doc["fields"].append(tier)
+    assert (
+        confirm(
+            admin, "/builder/objects/customer", text(plan(admin, "/builder/objects/customer", doc))
+        ).status_code
+        == 302
+    )
+    assert (
+        settings(
+            admin, "customer", kanban_group_by="lifecycle", card_fields=["tier", "level"], nav_order="20"
+        ).status_code
+        == 302
+    )
+    doc = stored(team, "customer")
+    doc["fields"] = [field for field in doc["fields"] if field["name"] != "tier"]
+    planned = plan(admin, "/builder/objects/customer", doc)
+    assert planned.status_code == 200, text(planned)
+    assert confirm(admin, "/builder/objects/customer", text(planned)).status_code == 302
+    assert stored(team, "customer")["kanban"]["card_fields"] == ["level"]
