@@ -21,6 +21,7 @@ SUITES = [
     "bench.imports",
     "bench.api_cpu",
     "bench.load",
+    "bench.builder",
 ]
 
 

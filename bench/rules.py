@@ -1,4 +1,5 @@
-"""Rules: what 200 rules cost a save when 3 apply, and a scheduled rule over a large object."""
+"""Rules: what 200 rules cost a save when 3 apply, a scheduled rule over a large object, and trying a
+rule of five actions on a record (the builder's dry run)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from bench.queries import _fill
 from bench.setup import fresh_loom, scaled
 from engine.rules.schedules import sync_rule_schedules
+from engine.rules.trial import try_rule
 from engine.schema.changes import apply_objects
 from engine.store.system_tables import rule_episodes
 from engine.work.due_work import run_due
@@ -165,5 +167,54 @@ def _scheduled_rule_figures() -> list[dict]:
     ]
 
 
+FIVE_ACTIONS = RuleSpec.from_json(
+    {
+        "name": "five_actions",
+        "object": "deal",
+        "trigger": {"type": "on_update"},
+        "condition": "amount > 100 and stage in ['new', 'won']",
+        "actions": [
+            {"type": "set_field", "field": "probability", "value": "50"},
+            {"type": "set_field", "field": "region", "value": "'east'"},
+            {"type": "set_field", "field": "hot", "value": "True"},
+            {
+                "type": "create_record",
+                "object": "todo",
+                "values": {"subject": "'Call about ' + name", "deal_id": "id"},
+            },
+            {
+                "type": "create_record",
+                "object": "todo",
+                "values": {"subject": "'Quote for ' + name", "deal_id": "id"},
+            },
+        ],
+    }
+)
+
+
+def _dry_run() -> dict:
+    with fresh_loom("sqlite") as loom:
+        apply_objects(loom, [ObjectSpec.from_json(TASK)])
+        ids = loom.records().bulk_create("deal", [{"name": f"d{i}", "amount": "500"} for i in range(200)])
+        saves = _save_ms(loom, ids[:100])
+        samples = []
+        for record_id in ids[100:]:
+            started = time.perf_counter()
+            trial = try_rule(loom, FIVE_ACTIONS, record_id)
+            samples.append(time.perf_counter() - started)
+            if not trial.would_fire or len(trial.actions) != 5:
+                raise RuntimeError(f"the dry run did not fire all five actions: {trial.error}")
+    tried = statistics.median(samples) * 1000
+    return {
+        "name": "dry run of a rule with 5 actions on a record (SQLite, median)",
+        "value": tried,
+        "unit": "ms",
+        "baseline_name": "one save of the record, no rules",
+        "baseline": saves,
+        "ratio": tried / saves,
+        "target": "≤ 50 ms",
+    }
+
+
 def run() -> list[dict]:
-    return [_rules_on_save(), *_scheduled_rule_figures()]
+    return [_rules_on_save(), *_scheduled_rule_figures(), _dry_run()]

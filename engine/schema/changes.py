@@ -106,7 +106,7 @@ def apply_objects(
             problems += removal_problems(registry, new, new_rules, removed)
         if problems:
             raise InvalidMetadata(problems)
-        plan = ChangePlan(sync=plan_sync(conn, old, new, loom.field_types))
+        plan = ChangePlan(sync=plan_sync(conn, old, new, loom.field_types, only={s.name for s in specs}))
         plan.removals = plan_table_removals(conn, [old[name] for name in sorted(gone["object"] & set(old))])
         documents = [("object", spec.name, spec.to_json()) for spec in specs]
         documents += [("rule", rule.name, rule.to_json()) for rule in rules]

@@ -18,6 +18,7 @@ from engine.loom import Loom
 from engine.packages.install import check_package, install_package
 from engine.plugin_api import loaded_registries
 from engine.rules.explain import business_time, created_records, explain
+from engine.rules.trial import try_rule
 from engine.schema.changes import sync_all
 from runtime.cli.group import (
     Context,
@@ -119,7 +120,7 @@ def shell(ctx: Context) -> None:
 
 @cli.group()
 def rules() -> None:
-    """Automation rules: list them, and explain why they did or did not fire."""
+    """Automation rules: list them, explain why they did or did not fire, try one on a record."""
 
 
 @rules.command("list")
@@ -161,6 +162,41 @@ def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
             click.echo(f"    {at} {run['trigger']:<12} {run['status']:<8} {detail}")
             for object_name, created_id in created_records(run):
                 click.echo(f"      created {object_name} {created_id}")
+
+
+@rules.command("try")
+@click.argument("rule_name")
+@click.argument("record_id", type=int)
+@pass_context
+def rules_try(ctx: Context, rule_name: str, record_id: int) -> None:
+    """What rule RULE_NAME would do to record RECORD_ID of its object now; nothing is saved."""
+    rule = ctx.loom.registry.rules.get(rule_name)
+    if rule is None:
+        raise click.ClickException(f"there is no rule named {rule_name!r} (see `loom rules list`)")
+    try:
+        trial = try_rule(ctx.loom, rule, record_id)
+    except LoomError as error:
+        _fail(error)
+        return
+    verdict = "would fire" if trial.would_fire else "would fail" if trial.error else "would not fire"
+    click.echo(f"{rule.name} on {rule.object} {record_id}: {verdict} (nothing was saved)")
+    if trial.condition:
+        click.echo(f"    condition: {trial.condition}  →  {trial.condition_value!r}")
+        for name, value in trial.inputs.items():
+            click.echo(f"      {name} = {value!r}")
+    if trial.error:
+        click.echo(f"    {trial.error}")
+    for change in trial.changes:
+        fields = ", ".join(f"{name} = {values[1]!r}" for name, values in change["changes"].items())
+        click.echo(f"    would {change['action']} {change['object']} {change['record_id']}: {fields}")
+    for note in trial.notifications:
+        click.echo(f"    would notify user {note['user_id']}: {note['title']}")
+    for message in trial.messages:
+        click.echo(f"    would send by {message['channel']}: {message['message']}")
+    for run in trial.runs:
+        click.echo(
+            f"    would trigger rule {run['rule']} on {run['object']} {run['record_id']}: {run['status']}"
+        )
 
 
 @cli.command()

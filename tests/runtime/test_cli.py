@@ -113,6 +113,31 @@ def test_rules_explain_tells_a_user_why_a_rule_fired_or_not(database_url: str) -
     assert missing.exit_code == 1 and "does not exist" in missing.output
 
 
+def test_rules_try_shows_what_a_rule_would_do_and_saves_nothing(database_url: str) -> None:
+    from datetime import timedelta
+
+    from engine.loom import Loom
+
+    assert run("install", str(CRM), database=database_url).exit_code == 0
+    loom = Loom(database_url)
+    silent = loom.clock.now() - timedelta(days=20)
+    customer = loom.records().create(
+        "customer", {"name": "深圳云帆", "level": "vip", "last_followup_at": silent}
+    )
+    tasks_before = loom.queries().count("task")
+    result = run("rules", "try", "vip_followup_overdue", str(customer["id"]), database=database_url)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"vip_followup_overdue on customer {customer['id']}: would fire (nothing was saved)" in result.output
+    )
+    assert "level = 'vip'" in result.output
+    assert "would create task" in result.output and "请立即跟进VIP客户：深圳云帆" in result.output
+    assert loom.queries().count("task") == tasks_before
+    loom.close()
+    unknown = run("rules", "try", "no_such_rule", "1", database=database_url)
+    assert unknown.exit_code == 1 and "no rule named 'no_such_rule'" in unknown.output
+
+
 def test_worker_once_reports_failed_rule_actions_and_explain_shows_computed_inputs(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
