@@ -275,6 +275,7 @@ def _navigation(object_name: str) -> list[dict[str, Any]]:
             "name": name,
             "label": label_text(registry.object(name).spec.label, name),
             "order": registry.object(name).spec.extra.get("nav_order"),
+            "group": label_text(registry.object(name).spec.extra.get("nav_group")),
             "current": name == object_name,
         }
         for name in sorted(registry.objects, key=position)
