@@ -216,3 +216,14 @@ def test_removing_a_card_field_in_the_designer_takes_it_off_the_cards(team: Team
     assert planned.status_code == 200, text(planned)
     assert confirm(admin, "/builder/objects/customer", text(planned)).status_code == 302
     assert stored(team, "customer")["kanban"]["card_fields"] == ["level"]
+
+
+def test_an_object_without_a_section_is_listed_under_other(team: Team) -> None:
+    admin = team.client("guan.li")
+    assert settings(admin, "product", nav_order="110", color="orange").status_code == 302
+    assert "nav_group" not in document(team, "product")
+    sections = menu(team.client("wang.fang"))
+    assert list(sections)[-1] == "其他" and sections["其他"] == [("product", "orange")]
+    assert "产品" not in sections
+    english = text(team.client("wang.fang", locale="en").get("/"))
+    assert ">Sales</p>" in english and ">Other</p>" in english
