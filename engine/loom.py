@@ -94,6 +94,22 @@ class Loom:
             raise
 
     @contextmanager
+    def rehearsal(self) -> Iterator[Connection]:
+        """A write transaction that is always rolled back: work done for real, to see what it does.
+
+        On PostgreSQL it reads one snapshot, so rows others commit meanwhile are not taken for its own.
+        """
+        with self.db.connect() as raw:
+            conn = raw
+            if raw.dialect.name == "postgresql":
+                conn = raw.execution_options(isolation_level="REPEATABLE READ")
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (on SQLite it does not take the write lock)."""
         with self.db.connect() as raw:

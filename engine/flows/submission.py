@@ -40,8 +40,12 @@ def start_instance(
     *,
     chosen_approvers: Mapping[str, Iterable[int | str]] | None = None,
     comment: str | None = None,
+    definition: FlowSpec | None = None,
 ) -> Instance:
-    """Start an approval of the record as `actor` (the submitter), in the caller's transaction."""
+    """Start an approval of the record as `actor` (the submitter), in the caller's transaction.
+
+    `definition` runs a flow not yet published (a simulation does, in a transaction it rolls back).
+    """
     registry = loom.registry_for(conn)
     model = registry.object(object_name)
     table = model.table
@@ -58,7 +62,7 @@ def start_instance(
     record = loom.records(SYSTEM, conn).get(object_name, record_id)
     now = loom.clock.now()
     ectx = EvalContext(now=now, actor=actor, functions=loom.functions, timezone=loom.clock.timezone)
-    flow = choose_flow(registry, object_name, flow_name, record, ectx)
+    flow = definition or choose_flow(registry, object_name, flow_name, record, ectx)
     if flow.submit_when and not _holds(flow, flow.submit_when, record, ectx):
         raise FlowError(
             f"{object_name} {record_id} cannot be submitted to {flow.name}: {flow.submit_when} does not hold"

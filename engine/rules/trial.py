@@ -9,8 +9,7 @@ approvals it started.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +75,7 @@ def try_rule(
     An inbound rule takes the webhook's `payload` instead of a record.
     """
     trial = Trial(rule.name, rule.object, record_id, condition=rule.condition)
-    with _rolled_back(loom) as conn:
+    with loom.rehearsal() as conn:
         registry = loom.registry_for(conn)
         model = registry.object(rule.object)
         record: dict[str, Any] = {}
@@ -105,21 +104,6 @@ def try_rule(
             setattr(trial, name, _rows_after(conn, table, columns, marks[name]))
         trial.runs = [run for run in trial.runs if run["rule"] != rule.name or run["record_id"] != record_id]
     return trial
-
-
-@contextmanager
-def _rolled_back(loom: Loom) -> Iterator[Connection]:
-    """A write transaction that never commits; on PostgreSQL a snapshot, so rows others commit
-    meanwhile are not taken for the rule's own."""
-    with loom.db.connect() as raw:
-        conn = raw
-        if raw.dialect.name == "postgresql":
-            conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        transaction = conn.begin()
-        try:
-            yield conn
-        finally:
-            transaction.rollback()
 
 
 def _last_id(conn: Connection, table: Table) -> int:
