@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from builder_ui import objects_plan
 from builder_ui.blueprint import blueprint
+from builder_ui.lists import color_choices
 from engine.base.errors import LoomError
 from engine.expressions.evaluation import evaluate
 from engine.schema.checks import check_objects, field_kinds
@@ -194,6 +195,7 @@ def _designer(
         plan=plan,
         blocking=_blocking(name, doc, plan),
         grants=grants,
+        colors=color_choices(),
     )
     return page, status
 

@@ -110,7 +110,7 @@ def _field_names(doc: dict[str, Any] | None) -> list[str]:
 
 
 def forget_removed(doc: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
-    """The draft without the object's own references to fields it removed (search, list, keys)."""
+    """The draft without the object's own references to fields it removed (search, list, keys, cards)."""
     gone = set(_field_names(before)) - set(_field_names(doc))
     if not gone:
         return doc
@@ -125,6 +125,9 @@ def forget_removed(doc: dict[str, Any], before: dict[str, Any] | None) -> dict[s
             shown["columns"] = [c for c in shown["columns"] if c not in gone]
         if isinstance(shown.get("sort"), list):
             shown["sort"] = [c for c in shown["sort"] if not (isinstance(c, str) and c.lstrip("-") in gone)]
+    board = doc.get("kanban")
+    if isinstance(board, dict) and isinstance(board.get("card_fields"), list):
+        board["card_fields"] = [c for c in board["card_fields"] if c not in gone]
     return doc
 
 

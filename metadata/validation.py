@@ -250,6 +250,7 @@ def object_problems(
     problems = [
         *checks.names(),
         *checks.views(),
+        *checks.related_lists(),
         *checks.keys(),
         *checks.validation_rules(),
         *checks.pool(),
@@ -311,6 +312,7 @@ class _ObjectChecks:
         if "group_by" in kanban:
             not_select = BUILTIN_TYPES - {"select"}
             yield from self.refer(kanban["group_by"], "kanban group", not_select, "kanban", "group_by")
+        yield from self.view("kanban", "card_fields", "kanban card field")
         yield from self.view("list", "columns", "list column")
         yield from self.view("home", "fields", "home field")
 
@@ -325,6 +327,39 @@ class _ObjectChecks:
             name = key.removeprefix("-")
             if name not in SYSTEM_FIELDS:
                 yield from self.refer(name, f"{section} sort", MULTI_VALUE_TYPES, section, "sort", index)
+
+    def related_lists(self) -> Iterator[Problem]:
+        """Each related list names an object whose `via` lookup points here, shown once, with
+        columns among that object's fields (or the system fields every record has)."""
+        lists = self.obj.extra.get("related_lists", ())
+        for i, first in repeats(f"{item['object']}.{item['via']}" for item in lists):
+            message = f"{lists[i]['object']}.{lists[i]['via']} is already listed at /related_lists/{first}"
+            yield self.problem(message, "related_lists", i, "via")
+        for i, item in enumerate(lists):
+            at = ("related_lists", i)
+            name, via = item["object"], item["via"]
+            child = self.known.get(name)
+            if child is None:
+                missing = self.missing_object(name)
+                if missing:
+                    yield self.problem(f"related list shows {missing}", *at, "object")
+                continue
+            if not child.has_field(via):
+                yield self.problem(f"related list: {no_field(child, via)}", *at, "via")
+                continue
+            lookup = child.field(via)
+            if lookup.type != "lookup":
+                yield self.problem(
+                    f"related list: {name}.{via} is a {lookup.type} field, not a lookup", *at, "via"
+                )
+            elif lookup.param("target") != self.obj.name:
+                message = (
+                    f"related list: {name}.{via} looks up {lookup.param('target')!r}, not {self.obj.name!r}"
+                )
+                yield self.problem(message, *at, "via")
+            for j, column in enumerate(item.get("columns", ())):
+                if column not in SYSTEM_FIELDS and not child.has_field(column):
+                    yield self.problem(f"related list column: {no_field(child, column)}", *at, "columns", j)
 
     def pool(self) -> Iterator[Problem]:
         """The pool's flag is a boolean field and its entry time a datetime field (named or by default)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.loom import Loom
+from engine.schema.changes import apply_objects
+from metadata.specs import ObjectSpec
 from tests.runtime.pages_world import Team, build_team, text
 
 
@@ -64,3 +68,48 @@ def test_unknown_objects_and_records_are_not_found(team: Team) -> None:
     client = team.client("wang.fang")
     assert client.get("/app/no_such_object").status_code == 404
     assert client.get("/app/customer/999").status_code == 404
+
+
+def test_related_lists_follow_the_objects_metadata_and_only_what_the_reader_may_read(team: Team) -> None:
+    spec = team.loom.registry.object("customer").spec.to_json()
+    related = [
+        {"object": "opportunity", "via": "customer"},
+        {"object": "contract", "via": "customer", "label": {"zh_CN": "签约记录", "en": "Signed"}},
+        {"object": "contact", "via": "customer", "columns": ["phone", "name"]},
+    ]
+    apply_objects(team.loom, [ObjectSpec.from_json({**spec, "related_lists": related})])
+    customer = team.customer("苏州精工机械有限公司")
+    records = team.loom.records()
+    owner = team.ids["wang.fang"]
+    records.create(
+        "contact", {"name": "李建国", "customer": customer["id"], "phone": "13900000002", "owner": owner}
+    )
+    records.create(
+        "opportunity", {"name": "产线改造", "customer": customer["id"], "amount": "90000", "owner": owner}
+    )
+    records.create(
+        "contract", {"name": "设备采购合同", "customer": customer["id"], "amount": "90000", "owner": owner}
+    )
+    records.create(
+        "followup",
+        {
+            "subject": "电话沟通",
+            "type": "call",
+            "followup_at": "2026-11-20T02:00:00Z",
+            "content": "需求确认",
+            "customer": customer["id"],
+            "owner": owner,
+        },
+    )
+
+    def lists(username: str) -> list[str]:
+        page = text(team.client(username).get(f"/app/customer/{customer['id']}"))
+        return re.findall(r'<h2 id="related-\d+">([^<]+?) <span class="count">', page)
+
+    manager = text(team.client("zhang.jingli").get(f"/app/customer/{customer['id']}"))
+    assert lists("zhang.jingli") == ["商机", "签约记录", "联系人"]  # the metadata's order; no follow-ups
+    contacts = manager[manager.index("联系人 <span") :]
+    head = contacts[contacts.index("<thead>") : contacts.index("</thead>")]
+    assert re.findall(r'<th scope="col">([^<]+)</th>', head) == ["手机", "姓名"]
+    assert 'href="/app/contact/' in contacts.split("</table>")[0]  # the first column links to the record
+    assert lists("zhao.caiwu") == ["签约记录"]  # finance reads contracts, not opportunities or contacts

@@ -84,19 +84,24 @@ def test_a_field_no_section_places_gets_a_section_named_after_its_package(team: 
     assert ">展会获客</h2>" in page and "A-118" in page
 
 
-def test_the_navigation_follows_each_objects_nav_order_and_then_names(team: Team) -> None:
+def test_the_navigation_groups_objects_and_follows_each_objects_nav_order_and_then_names(team: Team) -> None:
     user = identity.create_user(team.loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)
     team.ids["guan.li"] = user["id"]
 
-    def navigation() -> list[str]:
+    def navigation() -> list[tuple[str, list[str]]]:
         page = text(team.client("guan.li").get("/"))
-        records = page.index(">业务对象</p>")  # the sidebar's records section, before its data section
-        return re.findall(r'href="/app/(\w+)"', page[records : page.index("nav-heading", records)])
+        sections = re.findall(
+            r'<p class="nav-heading"[^>]*>([^<]+)</p>\s*<ul class="nav-objects"[^>]*>(.*?)</ul>', page, re.S
+        )
+        return [(label, re.findall(r'href="/app/(\w+)"', body)) for label, body in sections]
 
-    shown = navigation()
-    assert shown[:4] == ["lead", "customer", "contact", "opportunity"]  # the CRM's nav_order
-    industry = [name for name in shown if name not in CRM_OBJECTS]
-    assert industry == sorted(industry) and shown.index(industry[0]) > shown.index("product")
+    sections = dict(navigation())
+    assert list(sections)[:4] == ["销售", "交易", "服务", "产品"]  # each section where its first object sits
+    assert sections["销售"][:4] == ["lead", "customer", "contact", "opportunity"]  # the CRM's nav_order
+    assert sections["服务"] == ["service_ticket"]
+    industry = sections["设备服务"] + sections["订阅"]
+    assert set(industry) == set(team.loom.registry.objects) - CRM_OBJECTS
+    assert sections["设备服务"] == sorted(sections["设备服务"])  # no nav_order: by name
     task = ObjectSpec.from_json({**team.loom.registry.object("task").spec.to_json(), "nav_order": 1})
     apply_objects(team.loom, [task])
-    assert navigation()[:2] == ["task", "lead"]
+    assert navigation()[0] == ("销售", ["task", "lead", "customer", "contact", "opportunity", "followup"])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.loom import Loom
+from engine.schema.changes import apply_objects
+from metadata.specs import ObjectSpec
 from tests.runtime.pages_world import Team, build_team, csrf, text
 
 
@@ -132,3 +136,41 @@ def test_a_long_column_loads_more_cards_instead_of_hiding_them(team: Team) -> No
     assert odd.status_code == 404
     bad = client.get("/app/opportunity/kanban/cards", query_string={"value": "won", "cursor": "not-a-cursor"})
     assert bad.status_code == 200 and bad.get_json()["html"] == ""
+
+
+def contract_cards(team: Team, card_fields: list[str] | None) -> str:
+    spec = team.loom.registry.object("contract").spec.to_json()
+    kanban = {"group_by": "status", **({"card_fields": card_fields} if card_fields is not None else {})}
+    apply_objects(
+        team.loom,
+        [ObjectSpec.from_json({**spec, "kanban": kanban})],
+    )
+    customer = team.customer("华东精密")
+    team.loom.records().create(
+        "contract",
+        {
+            "name": "年度维保合同",
+            "customer": customer["id"],
+            "amount": "120000",
+            "cost_price": "80000",
+            "owner": team.ids["wang.fang"],
+        },
+    )
+    return text(team.client("wang.fang").get("/app/contract/kanban"))
+
+
+def test_cards_show_the_objects_card_fields_in_their_order_but_never_a_hidden_one(team: Team) -> None:
+    board = contract_cards(team, ["amount", "cost_price", "owner", "customer"])
+    card = board[board.index("年度维保合同") : board.index("</li>", board.index("年度维保合同"))]
+    assert re.findall(r"<dt>([^<]+)</dt>", card) == [
+        "合同金额",
+        "负责人",
+        "客户",
+    ]  # cost_price is hidden from reps
+    assert "华东精密" in card and "王芳" in card and "80,000" not in card
+
+
+def test_without_card_fields_cards_show_the_first_list_columns(team: Team) -> None:
+    board = contract_cards(team, None)
+    card = board[board.index("年度维保合同") : board.index("</li>", board.index("年度维保合同"))]
+    assert re.findall(r"<dt>([^<]+)</dt>", card) == ["合同编号", "客户", "合同类型"]

@@ -3,6 +3,7 @@ timeline of follow-ups, changes, approval steps and notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import render_template
@@ -14,7 +15,7 @@ from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
 from runtime.web.pages.approval_panel import approval_panel
 from runtime.web.pages.blueprint import blueprint
-from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec
+from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec, is_field
 from runtime.web.pages.layout import form_sections, hidden_by_form
 from runtime.web.pages.list_query import default_columns
 from runtime.web.pages.objects import ObjectPage, may_change_record, object_page
@@ -56,41 +57,68 @@ def record_detail(object_name: str, record_id: int) -> str:
 
 
 def _related_lists(page: ObjectPage, record_id: int, formatter: ValueFormatter) -> list[dict[str, Any]]:
-    """For every lookup of another object to this one that the actor may read, its first records."""
+    """The object's related_lists in their order; absent, every lookup of another object to this one,
+    most records first. Only lists the actor may read, each with its first records."""
+    registry = formatter.loom.registry
+    configured = page.model.spec.extra.get("related_lists")
+    if configured is None:
+        wanted: list[Mapping[str, Any]] = [
+            {"object": child.name, "via": spec.name}
+            for child in registry.objects.values()
+            for spec in child.spec.fields
+            if spec.type == "lookup" and spec.param("target") == page.name
+        ]
+    else:
+        wanted = list(configured)
+    found = [shown for item in wanted if (shown := _related_list(page, record_id, item, formatter))]
+    if configured is None:
+        found.sort(key=lambda item: -item["count"])
+    return found
+
+
+def _related_list(
+    page: ObjectPage, record_id: int, item: Mapping[str, Any], formatter: ValueFormatter
+) -> dict[str, Any] | None:
+    """One related list, or None when the actor may not read it or it no longer fits the objects
+    (a child or lookup removed since the list was set)."""
     loom, actor = formatter.loom, formatter.actor
-    registry = loom.registry
-    found = []
-    for child in registry.objects.values():
-        access = access_for(registry, actor, child.name)
-        if not access.allows("read"):
-            continue
-        for spec in child.spec.fields:
-            if spec.type != "lookup" or spec.param("target") != page.name or not access.visible(spec.name):
-                continue
-            child_page = ObjectPage(child, access)
-            try:
-                queries = loom.queries(actor)
-                rows = queries.related(page.name, record_id, child.name, via=spec.name, limit=RELATED_ROWS)
-                count = queries.count(child.name, filter=f"{spec.name} == {int(record_id)}")
-            except LoomError:
-                continue
-            columns = [n for n in default_columns(child_page) if n != spec.name and access.visible(n)]
-            columns = columns[: RELATED_COLUMNS + 1]
-            formatter.prepare(child, rows.records, columns)
-            found.append(
-                {
-                    "page": child_page,
-                    "via": spec.name,
-                    "label": child_page.plural
-                    if _lookups_to(child, page.name) == 1 and child.name != page.name
-                    else f"{child_page.plural} · {label_text(spec.label, spec.name)}",
-                    "records": rows.records,
-                    "count": count,
-                    "columns": columns,
-                    "title_field": child.spec.title_field,
-                }
-            )
-    return sorted(found, key=lambda item: -item["count"])
+    child = loom.registry.objects.get(item["object"])
+    via = item["via"]
+    spec = child.fields.get(via) if child is not None else None
+    if child is None or spec is None or spec.type != "lookup" or spec.param("target") != page.name:
+        return None
+    access = access_for(loom.registry, actor, child.name)
+    if not access.allows("read") or not access.visible(via):
+        return None
+    child_page = ObjectPage(child, access)
+    try:
+        queries = loom.queries(actor)
+        rows = queries.related(page.name, record_id, child.name, via=via, limit=RELATED_ROWS)
+        count = queries.count(child.name, filter=f"{via} == {int(record_id)}")
+    except LoomError:
+        return None
+    chosen = [n for n in item.get("columns", ()) if is_field(child, n) and access.visible(n)]
+    if chosen:
+        columns = chosen
+    else:
+        columns = [n for n in default_columns(child_page) if n != via and access.visible(n)]
+        columns = columns[: RELATED_COLUMNS + 1]
+    formatter.prepare(child, rows.records, columns)
+    if item.get("label"):
+        label = label_text(item["label"], child_page.plural)
+    elif _lookups_to(child, page.name) == 1 and child.name != page.name:
+        label = child_page.plural
+    else:
+        label = f"{child_page.plural} · {label_text(spec.label, spec.name)}"
+    return {
+        "page": child_page,
+        "via": via,
+        "label": label,
+        "records": rows.records,
+        "count": count,
+        "columns": columns,
+        "title_field": child.spec.title_field,
+    }
 
 
 def _lookups_to(child: Any, target: str) -> int:

@@ -19,7 +19,7 @@ from engine.records.queries import Page
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
 from runtime.web.pages.blueprint import blueprint
-from runtime.web.pages.formatting import ValueFormatter, field_label
+from runtime.web.pages.formatting import ValueFormatter, field_label, is_field
 from runtime.web.pages.list_query import ListQuery, default_columns
 from runtime.web.pages.objects import ObjectPage, flash_errors, object_page
 
@@ -45,6 +45,16 @@ def sum_field(page: ObjectPage) -> str | None:
     return None
 
 
+def card_fields(page: ObjectPage, by: str) -> list[str]:
+    """The fields a card shows: the object's kanban card_fields, else its first list columns
+    other than the title and the board's field; either way only those the reader may see."""
+    chosen = page.model.spec.extra.get("kanban", {}).get("card_fields")
+    if chosen is not None:
+        return [n for n in chosen if is_field(page.model, n) and page.visible(n)]
+    title = page.model.spec.title_field
+    return [n for n in default_columns(page) if n not in (by, title) and page.visible(n)][:CARD_FIELDS]
+
+
 @dataclass(frozen=True)
 class Board:
     """What one board shows: grouped by `by`, filtered by the list query, cards showing `shown`."""
@@ -61,9 +71,7 @@ class Board:
         by = kanban_field(page, args.get("by"))
         if by is None:
             abort(404)
-        title = page.model.spec.title_field
-        shown = [n for n in default_columns(page) if n not in (by, title) and page.visible(n)][:CARD_FIELDS]
-        return cls(page, by, ListQuery.from_args(args), shown, sum_field(page))
+        return cls(page, by, ListQuery.from_args(args), card_fields(page, by), sum_field(page))
 
     def column_filter(self, value: str) -> str:
         condition = f"{self.by} == {value!r}"

@@ -38,6 +38,11 @@ class ObjectPage:
     def plural(self) -> str:
         return label_text(self.model.spec.extra.get("plural_label"), self.label)
 
+    @property
+    def color(self) -> str:
+        """The object's palette colour (metadata `color`), gray when it has none."""
+        return object_color(self.model)
+
     def visible(self, field: str) -> bool:
         return self.access.visible(field)
 
@@ -98,11 +103,31 @@ def nav_objects() -> list[dict[str, Any]]:
             "label": label_text(registry.object(name).spec.extra.get("plural_label"))
             or label_text(registry.object(name).spec.label, name),
             "icon": registry.object(name).spec.extra.get("icon", ""),
+            "color": object_color(registry.object(name)),
+            "group": label_text(registry.object(name).spec.extra.get("nav_group")),
         }
         for name in names
         if access_for(registry, actor, name).allows("read")
     ]
     return g.loom_nav
+
+
+def nav_sections() -> list[dict[str, Any]]:
+    """The menu's sections: objects grouped by their `nav_group`, each section where its first
+    object sits; objects without a group share one section, named Records when it is the only one."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for item in nav_objects():
+        sections.setdefault(item["group"], []).append(item)
+    only = len(sections) == 1
+    return [
+        {"label": group or (_("Records") if only else _("Other")), "items": items}
+        for group, items in sections.items()
+    ]
+
+
+def object_color(model: ObjectModel) -> str:
+    color = model.spec.extra.get("color")
+    return color if isinstance(color, str) and color else "gray"
 
 
 def _nav_position(model: ObjectModel, name: str) -> tuple[float, str]:

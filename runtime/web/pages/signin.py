@@ -30,7 +30,7 @@ from runtime.web.auth import current_actor, current_loom, sign_in, sign_out
 from runtime.web.i18n import SESSION_KEY, page_locale
 from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter
-from runtime.web.pages.objects import nav_objects
+from runtime.web.pages.objects import nav_objects, nav_sections
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -77,6 +77,7 @@ def _layout() -> dict[str, Any]:
         "me": actor,
         "is_admin": is_administrator(loom.registry, actor),
         "nav": nav_objects(),
+        "nav_sections": nav_sections(),
         "unread_count": unread,
         "pending_count": pending,
         "has_endpoint": lambda name: name in current_app.view_functions,
