@@ -19,6 +19,7 @@ from engine.schema.checks import check_objects, field_kinds
 from engine.store.documents import get_document, load_documents
 from engine.store.system_tables import archived_columns
 from metadata import validation
+from metadata.specs import COMMON_FIELD_KEYS
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, said, said_problem
 
@@ -181,6 +182,7 @@ def _designer(
     page = render_template(
         "builder/objects/designer.html",
         texts=_texts(),
+        common_keys=sorted(COMMON_FIELD_KEYS),
         path_label=lambda path: _path_label(doc, path),
         said=said,
         said_problem=said_problem,

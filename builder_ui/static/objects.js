@@ -332,12 +332,38 @@
     return box;
   }
 
+  /* A field's type, changed in place: a saved field's plan then converts its column (or names the
+     records whose values would not convert). Settings of the old type that the new one has not
+     are dropped; what every field has stays. */
+  var paletteTypes = Array.prototype.map.call(document.querySelectorAll("#od-palette li[data-type]"), function (item) {
+    return { name: item.dataset.type, label: item.querySelector(".od-type-name").textContent };
+  });
+  var commonKeys = JSON.parse(document.getElementById("od-palette").dataset.commonKeys || "[]");
+
+  function typeChooser(f) {
+    var select = el("select", { id: "od-p-type", "data-prop": "type" });
+    paletteTypes.forEach(function (t) {
+      var option = el("option", { value: t.name, text: t.label + " (" + t.name + ")" });
+      if (t.name === f.type) option.selected = true;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      var choices = /select$/.test(select.value) && /select$/.test(f.type) ? f.options : undefined;
+      Object.keys(f).forEach(function (key) { if (commonKeys.indexOf(key) < 0) delete f[key]; });
+      f.type = select.value;
+      if (choices) f.options = choices;
+      changed();
+      document.getElementById("od-p-type").focus();
+    });
+    return el("p", { "class": "od-type" }, [el("label", { "for": "od-p-type", text: texts.type }), select]);
+  }
+
   function renderProps() {
     props.textContent = "";
     form.querySelector("[data-empty]").hidden = selected >= 0;
     if (selected < 0 || !draft.fields[selected]) return;
     var f = draft.fields[selected];
-    props.appendChild(el("p", { "class": "od-type", text: texts.type + ": " + f.type }));
+    props.appendChild(typeChooser(f));
     props.appendChild(input(f, "label.zh_CN", texts.label_zh));
     props.appendChild(input(f, "label.en", texts.label_en));
     props.appendChild(input(f, "name", texts.api_name));
