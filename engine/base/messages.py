@@ -370,7 +370,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "kind_form": {"en": "form", "zh_CN": "表单"},
     "kind_report": {"en": "report", "zh_CN": "报表"},
     "plan_step": {"en": "{mark} {action} {table}: {detail}", "zh_CN": "{mark} {action} {table}：{detail}"},
-    "plan_step_bare": {"en": "{mark} {action} {table}: ", "zh_CN": "{mark} {action} {table}"},
+    "plan_step_bare": {"en": "{mark} {action} {table}: ", "zh_CN": "{mark} {action}（{table}）"},
     "step_create_table": {"en": "create_table", "zh_CN": "新建数据表"},
     "step_add_column": {"en": "add_column", "zh_CN": "新增列"},
     "step_restore_column": {"en": "restore_column", "zh_CN": "恢复归档列及其数据"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from engine.store.documents import get_document
 from tests.browser.conftest import DESKTOP, Browser, Site
 
@@ -102,6 +104,7 @@ def test_an_admin_drags_a_required_select_onto_customer_and_applies_the_plan(  #
 def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type: ignore[no-untyped-def]
     chromium, builder_site: Site
 ) -> None:
+    """竞争对手 with four fields, its form and list, placed in the menu; a rep then records one."""
     admin = Browser(chromium, builder_site, "builder-new-object", DESKTOP)
     admin.sign_in("guan.li")
     admin.open("/builder/objects/new")
@@ -110,10 +113,18 @@ def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type
     page.get_by_label("名称（英文）").first.fill("Competitor")
     assert page.locator('[data-path="name"]').input_value() == "competitor"
     panel = page.locator("#od-props")
-    for button, zh, en in (("添加网址字段", "网站", "Website"), ("添加多行文本字段", "优势", "Strengths")):
+    for button, zh, en in (
+        ("添加网址字段", "网站", "Website"),
+        ("添加多行文本字段", "优势", "Strengths"),
+        ("添加单选字段", "威胁程度", "Threat"),
+    ):
         page.get_by_role("button", name=button).press("Enter")
         panel.get_by_label("名称（中文）").fill(zh)
         panel.get_by_label("名称（英文）").fill(en)
+    for zh, value in (("高", "high"), ("低", "low")):
+        panel.get_by_role("button", name="添加选项").click()
+        panel.locator(".od-o-label").last.fill(zh)
+        panel.locator(".od-o-value").last.fill(value)
     page.get_by_role("checkbox", name="销售代表").check()
     page.get_by_role("button", name="保存", exact=True).click()
     plan = page.locator("#plan")
@@ -122,10 +133,42 @@ def test_an_admin_creates_an_object_with_the_keyboard_and_a_rep_sees_it(  # type
     plan.get_by_role("button", name="确认应用").click()
     page.locator(".flash-success").wait_for()
     assert page.url.endswith("/builder/objects/competitor")
+    assert [f.name for f in builder_site.loom.registry.object("competitor").fields.values()] == [
+        "name", "website", "strengths", "threat"
+    ]  # fmt: skip
+
+    # Its form: a second section for the analysis.
+    admin.open("/builder/forms/competitor")
+    page.get_by_role("button", name="添加分区").click()
+    page.locator('.fd-section[data-index="1"] input[data-path="/sections/1/label"]').fill("分析")
+    page.get_by_label("把 优势 移到").select_option("1")  # the second section
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator("#fd-status")).to_have_text("表单已保存")
+    # Its list and its place in the menu.
+    admin.open("/builder/lists/competitor")
+    for column in ("名称", "威胁程度"):
+        page.get_by_label(column, exact=True).check()
+    page.get_by_label(re.compile("菜单序号")).fill("1")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("列表和菜单设置已保存")).to_be_visible()
     assert admin.errors == []
     admin.sign_out()
 
     admin.sign_in("wang.fang")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="竞争对手").click()
+    menu = page.get_by_role("navigation", name="主导航").get_by_role("link")
+    names = [text.strip() for text in menu.all_inner_texts()]
+    competitor = next(i for i, text in enumerate(names) if "竞争对手" in text)
+    assert competitor < next(i for i, text in enumerate(names) if "客户" in text)  # menu place 1: first
+    menu.nth(competitor).click()
     page.wait_for_url(re.compile(r"/app/competitor"))
+    admin.open("/app/competitor/new")
+    expect(page.locator("fieldset.form-section legend").nth(1)).to_have_text("分析")
+    page.get_by_label(re.compile("^名称")).fill("华南智造")
+    page.locator("#field-website").fill("https://example.cn")
+    page.locator("#field-threat").select_option(label="高")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(re.compile(r"/app/competitor/\d+$"))
+    [made] = builder_site.loom.queries().find("competitor").records
+    assert (made["name"], made["website"], made["threat"]) == ("华南智造", "https://example.cn", "high")
+    assert made["owner"] == builder_site.users["wang.fang"]
     assert admin.errors == []

@@ -164,7 +164,7 @@ def test_a_target_that_is_not_part_of_the_conversion_is_refused(crm: Loom) -> No
 def test_conversion_metadata_is_checked_when_the_object_is_validated() -> None:
     lead, *targets = (
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer", "contact", "opportunity")
+        for name in ("lead", "customer", "contact", "opportunity", "followup", "task")
     )
     known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}
     assert validate_object(lead, "objects/lead.json", known_objects=known).problems == []
@@ -183,7 +183,7 @@ def test_conversion_metadata_is_checked_when_the_object_is_validated() -> None:
 def test_a_conversion_value_that_is_no_expression_is_refused_with_its_path() -> None:
     docs = [
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer", "contact", "opportunity")
+        for name in ("lead", "customer", "contact", "opportunity", "followup", "task")
     ]
     docs[0]["convert"]["targets"][2]["values"]["name"] = "company + nickname"
     objects = {doc["name"]: ObjectSpec.from_json(doc) for doc in docs}

@@ -182,9 +182,9 @@ def test_two_reps_claiming_one_lead_at_once_exactly_one_gets_it(crm: Loom) -> No
 def test_pool_settings_are_checked_when_the_object_is_validated() -> None:
     lead, *targets = (
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer", "contact", "opportunity")
+        for name in ("lead", "customer", "contact", "opportunity", "followup", "task")
     )
-    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}  # what the lead looks up
+    known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}  # what the lead looks up and lists
     lead["pool"] = {"flag": "company", "claim_cap": 0}
     [problem] = validate_object(lead, "objects/lead.json", known_objects=known).problems
     assert (problem.path, problem.message) == ("/pool/claim_cap", "must be at least 1, not 0")
@@ -281,7 +281,7 @@ def test_only_those_who_may_change_leads_claim_them(crm: Loom) -> None:
 def test_the_pools_cooldown_and_reason_need_the_fields_that_record_them() -> None:
     lead, *targets = (
         json.loads((CRM_PACKAGE / "objects" / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("lead", "customer", "contact", "opportunity")
+        for name in ("lead", "customer", "contact", "opportunity", "followup", "task")
     )
     known = {doc["name"]: ObjectSpec.from_json(doc) for doc in targets}
     lead["pool"] = {"reclaim_cooldown_days": 3, "reason_required": True, "last_owner": "name"}
