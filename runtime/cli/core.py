@@ -149,11 +149,7 @@ def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
     for item in explanations:
         click.echo(f"{item.rule} [{item.trigger}]: {item.verdict}")
         if item.condition:
-            click.echo(f"    condition: {item.condition}  →  {item.condition_value!r}")
-            for name, value in item.inputs.items():
-                click.echo(f"      {name} = {value!r}")
-            for text, value in item.computed.items():
-                click.echo(f"      {text} = {value!r}")
+            _echo_condition(item.condition, item.condition_value, {**item.inputs, **item.computed})
         if item.next_due:
             click.echo(f"    next due: {business_time(item.next_due, item.timezone)}")
         for run in item.runs:
@@ -162,6 +158,13 @@ def rules_explain(ctx: Context, object_name: str, record_id: int) -> None:
             click.echo(f"    {at} {run['trigger']:<12} {run['status']:<8} {detail}")
             for object_name, created_id in created_records(run):
                 click.echo(f"      created {object_name} {created_id}")
+
+
+def _echo_condition(condition: str, value: object, inputs: dict) -> None:
+    """A rule's condition with its value, then each input it read (or call it made) and its value."""
+    click.echo(f"    condition: {condition}  →  {value!r}")
+    for name, read in inputs.items():
+        click.echo(f"      {name} = {read!r}")
 
 
 @rules.command("try")
@@ -181,9 +184,7 @@ def rules_try(ctx: Context, rule_name: str, record_id: int) -> None:
     verdict = "would fire" if trial.would_fire else "would fail" if trial.error else "would not fire"
     click.echo(f"{rule.name} on {rule.object} {record_id}: {verdict} (nothing was saved)")
     if trial.condition:
-        click.echo(f"    condition: {trial.condition}  →  {trial.condition_value!r}")
-        for name, value in trial.inputs.items():
-            click.echo(f"      {name} = {value!r}")
+        _echo_condition(trial.condition, trial.condition_value, trial.inputs)
     if trial.error:
         click.echo(f"    {trial.error}")
     for change in trial.changes:

@@ -16,6 +16,16 @@ def customer_fields(site: Site) -> list[str]:
         return [f["name"] for f in get_document(conn, "object", "customer").body["fields"]]
 
 
+def customer_city_in_designer(browser: Browser):  # type: ignore[no-untyped-def]
+    """The administrator signs in and opens 客户 in the designer; its city field's row."""
+    browser.sign_in("guan.li")
+    browser.open("/builder/objects/customer")
+    page = browser.page
+    return page.locator("#od-field-list > li").filter(
+        has=page.locator("code", has_text=re.compile(r"^city ·"))
+    )
+
+
 def test_a_removed_field_with_data_is_planned_as_destructive_and_restored_from_history_with_its_values(  # type: ignore[no-untyped-def]
     chromium, builder_site: Site
 ) -> None:
@@ -25,19 +35,14 @@ def test_a_removed_field_with_data_is_planned_as_destructive_and_restored_from_h
         records.create("customer", {"name": f"城市客户{n}", "city": f"城市{n}"})["id"]: f"城市{n}"
         for n in range(3)
     }
-    label = next(f for f in site.loom.registry.object("customer").fields.values() if f.name == "city").label
-    city_label = label.get("zh_CN", "city")
+    city_label = site.loom.registry.object("customer").fields["city"].label.get("zh_CN", "city")
     with site.loom.read() as conn:
         with_city = revisions(conn, "object", "customer")[0]["id"]
 
     browser = Browser(chromium, site, "builder-field-removal", DESKTOP)
     page = browser.page
     try:
-        browser.sign_in("guan.li")
-        browser.open("/builder/objects/customer")
-        city = page.locator("#od-field-list > li").filter(
-            has=page.locator("code", has_text=re.compile(r"^city ·"))
-        )
+        city = customer_city_in_designer(browser)
         city.get_by_role("button", name=re.compile("^移除")).click()
         expect(city).to_have_count(0)
         page.get_by_role("button", name="保存", exact=True).click()
@@ -83,11 +88,7 @@ def test_a_text_field_changed_to_a_number_names_the_records_that_would_not_conve
     browser = Browser(chromium, site, "builder-type-change", DESKTOP)
     page = browser.page
     try:
-        browser.sign_in("guan.li")
-        browser.open("/builder/objects/customer")
-        city = page.locator("#od-field-list > li").filter(
-            has=page.locator("code", has_text=re.compile(r"^city ·"))
-        )
+        city = customer_city_in_designer(browser)
         city.locator("button.od-field-label").click()
         page.locator("#od-props").get_by_label("类型").select_option("integer")
         expect(city.locator("code")).to_have_text(re.compile(r"· integer$"))
