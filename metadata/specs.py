@@ -17,7 +17,19 @@ from metadata.rules import ValidationRuleSpec
 
 # Keys every field may carry; everything else in a field document is a type parameter.
 COMMON_FIELD_KEYS = frozenset(
-    {"name", "type", "label", "help", "required", "default", "unique", "indexed", "readonly", "description"}
+    {
+        "name",
+        "type",
+        "label",
+        "help",
+        "required",
+        "default",
+        "unique",
+        "indexed",
+        "readonly",
+        "description",
+        "aliases",
+    }
 )
 
 
@@ -35,6 +47,7 @@ class FieldSpec:
     indexed: bool = False
     readonly: bool = False
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    aliases: tuple[str, ...] = ()  # other column headers an import maps to this field
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FieldSpec:
@@ -50,6 +63,7 @@ class FieldSpec:
             indexed=bool(doc.get("indexed", False)),
             readonly=bool(doc.get("readonly", False)),
             params=freeze(params),
+            aliases=tuple(doc.get("aliases", ())),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +77,8 @@ class FieldSpec:
                 doc[key] = True
         if self.default is not None:
             doc["default"] = self.default
+        if self.aliases:
+            doc["aliases"] = list(self.aliases)
         doc.update(thaw(self.params))
         return doc
 

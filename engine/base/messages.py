@@ -70,6 +70,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "must have 5 to 20 digits (got {digits} in {got})",
         "zh_CN": "必须有 5 到 20 位数字（{got} 中有 {digits} 位）",
     },
+    "not_cn_mobile": {
+        "en": "must be a mainland mobile number: 11 digits starting 13 to 19 (got {got})",
+        "zh_CN": "必须是 11 位手机号码，以 13 至 19 开头（收到 {got}）",
+    },
+    "not_cn_landline": {
+        "en": "must be a landline number with its area code, like 010-62123456 (got {got})",
+        "zh_CN": "必须是带区号的固定电话，如 010-62123456（收到 {got}）",
+    },
+    "not_cn_phone": {
+        "en": "must be an 11-digit mobile number, a landline with its area code like 010-62123456, "
+        "a 400/800 number or an international number starting with + (got {got})",
+        "zh_CN": "必须是 11 位手机号码、带区号的固定电话（如 010-62123456）、400/800 电话"
+        "或以 + 开头的国际号码（收到 {got}）",
+    },
+    "not_e164": {
+        "en": "must be an international number: +, the country code and the number, "
+        "like +8613800138000 (got {got})",
+        "zh_CN": "必须是国际格式号码：+、国家代码和号码，如 +8613800138000（收到 {got}）",
+    },
+    "ambiguous_date": {
+        "en": "{got} could be {day_first} (day first) or {month_first} (month first): choose the date order",
+        "zh_CN": "{got} 既可能是 {day_first}（日在前），也可能是 {month_first}（月在前）：请选择日期顺序",
+    },
     "not_url": {
         "en": "must be an http(s) address like https://example.com (got {got})",
         "zh_CN": "必须是网址（收到 {got}）",
@@ -347,11 +370,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{object} has no duplicate rules; use a key field to update records",
         "zh_CN": "{object}没有查重规则，请用匹配键字段来更新记录",
     },
-    "duplicates_record": {
-        "en": "duplicates {object} {id} ({rule})",
-        "zh_CN": "与{object} {id} 重复（{rule}）",
+    "bad_on_duplicate": {
+        "en": "on_duplicate must be one of {choices}",
+        "zh_CN": "重复处理方式必须是以下之一：{choices}",
     },
-    "duplicates_line": {"en": "duplicates line {line} ({rule})", "zh_CN": "与第 {line} 行重复（{rule}）"},
+    "bad_date_order": {
+        "en": "the date order must be one of {choices}",
+        "zh_CN": "日期顺序必须是以下之一：{choices}",
+    },
+    "duplicates_record": {
+        "en": "duplicates {object} {id} already in Loom ({rule})",
+        "zh_CN": "与系统中已有的{object} {id} 重复（{rule}）",
+    },
+    "duplicates_line": {
+        "en": "duplicates line {line} of this file ({rule})",
+        "zh_CN": "与本文件第 {line} 行重复（{rule}）",
+    },
+    "lookup_not_found": {
+        "en": "no {object} is named {got}",
+        "zh_CN": "找不到名为 {got} 的{object}",
+    },
+    "lookup_ambiguous": {
+        "en": "{count} records of {object} are named {got}: give the id",
+        "zh_CN": "有 {count} 条{object}名为 {got}，请填写编号",
+    },
     "same_key": {"en": "same {field}", "zh_CN": "{field}相同"},
     "no_record_numbered": {"en": "no {object} has {field} {key}", "zh_CN": "没有{field}为 {key} 的{object}"},
     "duplicate_not_yours": {"en": "{why}, which you may not change", "zh_CN": "{why}，而你不能修改该记录"},

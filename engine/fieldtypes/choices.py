@@ -33,6 +33,7 @@ _OPTIONS_SCHEMA = {
                     "value": {"type": "string", "pattern": "^[A-Za-z0-9_\\-]{1,64}$"},
                     "label": _LABEL,
                     "color": {"type": "string", "pattern": "^#(?:[0-9a-fA-F]{3}){1,2}$"},
+                    "aliases": {"type": "array", "items": {"type": "string", "minLength": 1}},
                 },
             },
         }
@@ -55,10 +56,13 @@ class _Options:
         self.by_text: dict[str, str] = {}
         for value in self.values:
             self.by_text.setdefault(value.casefold(), value)
-        # Values first, so a label never hides another option's value.
+        # Values first, so a label never hides another option's value; labels before other words for it.
         for option in options:
             for label in (option.get("label") or {}).values():
                 self.by_text.setdefault(label.strip().casefold(), option["value"])
+        for option in options:
+            for alias in option.get("aliases") or ():
+                self.by_text.setdefault(alias.strip().casefold(), option["value"])
 
     def resolve(self, text: str, source: Source) -> str:
         """The option value `text` names; unknown text is returned as is for `validate` to refuse."""
@@ -111,7 +115,7 @@ class _ChoiceType(FieldType):
 
 
 class SelectType(_ChoiceType):
-    """One value out of a fixed list of options; forms and imports may give an option's label instead."""
+    """One value out of a fixed list of options; forms and imports may give an option's label or alias."""
 
     name = "select"
     value_kind = "text"

@@ -199,10 +199,46 @@ _PHONE = re.compile(r"\+?[0-9()\- ]+")
 _SPACES = re.compile(r"\s+")
 
 
+PHONE_FORMATS = ("any", "cn", "cn_mobile", "cn_landline", "e164")
+_CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# An area code (010, 021…, 0571…) and a 7 or 8 digit number; 400 and 800 numbers are national.
+_CN_LANDLINE = re.compile(r"0[1-9][0-9]{1,2}[2-9][0-9]{6,7}")
+_CN_SERVICE = re.compile(r"[48]00[0-9]{7}")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_NON_DIGIT = re.compile(r"[^0-9]")
+
+
+def national_digits(text: str) -> tuple[str, bool]:
+    """The digits of a number as dialled within mainland China, and whether it had another country code.
+
+    +86 138 0013 8000 → 13800138000; +86 10 6212 3456 → 01062123456 (the trunk 0 comes back).
+    """
+    digits = _NON_DIGIT.sub("", text)
+    international = text.lstrip().startswith("+") or digits.startswith("00")
+    if digits.startswith("0086"):
+        digits, international = digits[4:], False
+    elif text.lstrip().startswith("+86"):
+        digits, international = digits[2:], False
+    else:
+        return digits, international
+    if digits and not _CN_MOBILE.fullmatch(digits) and not digits.startswith("0"):
+        digits = "0" + digits
+    return digits, international
+
+
 class PhoneType(_ShortTextType):
-    """A phone number as people write it: digits, a leading +, dashes, spaces and parentheses."""
+    """A phone number as people write it: digits, a leading +, dashes, spaces and parentheses.
+
+    `format` narrows what is accepted: cn (a mainland mobile or landline, a 400/800 number or an
+    international +number), cn_mobile, cn_landline, e164; the default, any, takes 5 to 20 digits.
+    """
 
     name = "phone"
+    params_schema = {
+        "type": "object",
+        "properties": {"format": {"enum": list(PHONE_FORMATS)}},
+        "additionalProperties": False,
+    }
 
     def parse(self, text: str, source: Source) -> str:
         if "  " in text or "\t" in text or "\n" in text:
@@ -213,6 +249,59 @@ class PhoneType(_ShortTextType):
         if not 5 <= digits <= 20:
             raise FieldValueError(Message("phone_digits", digits=digits, got=shown(text)))
         return text
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        check = _FORMAT_CHECKS.get(field.params.get("format", "any"))
+        if check is None:
+            return super().validator(field)
+
+        def validate(value: str) -> None:
+            _check_length(value, _SHORT_TEXT)
+            check(value)
+
+        return validate
+
+    def validate(self, value: Any, field: FieldSpec) -> None:
+        _check_length(value, _SHORT_TEXT)
+        check = _FORMAT_CHECKS.get(field.params.get("format", "any"))
+        if check is not None:
+            check(value)
+
+
+def _cn_mobile(value: str) -> None:
+    digits, international = national_digits(value)
+    if international or not _CN_MOBILE.fullmatch(digits):
+        raise FieldValueError(Message("not_cn_mobile", got=shown(value)))
+
+
+def _cn_landline(value: str) -> None:
+    digits, international = national_digits(value)
+    if international or not (_CN_LANDLINE.fullmatch(digits) or _CN_SERVICE.fullmatch(digits)):
+        raise FieldValueError(Message("not_cn_landline", got=shown(value)))
+
+
+def _cn_any(value: str) -> None:
+    digits, international = national_digits(value)
+    if international:
+        if _E164.fullmatch("+" + digits.removeprefix("00")):
+            return
+    elif _CN_MOBILE.fullmatch(digits) or _CN_LANDLINE.fullmatch(digits) or _CN_SERVICE.fullmatch(digits):
+        return
+    raise FieldValueError(Message("not_cn_phone", got=shown(value)))
+
+
+def _e164(value: str) -> None:
+    digits = _NON_DIGIT.sub("", value)
+    if not value.lstrip().startswith("+") or not _E164.fullmatch("+" + digits):
+        raise FieldValueError(Message("not_e164", got=shown(value)))
+
+
+_FORMAT_CHECKS: dict[str, Callable[[str], None]] = {
+    "cn": _cn_any,
+    "cn_mobile": _cn_mobile,
+    "cn_landline": _cn_landline,
+    "e164": _e164,
+}
 
 
 # "mailto:" or "javascript:" name a scheme; "example.com:8080" is a host and port.

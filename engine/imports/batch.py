@@ -24,6 +24,7 @@ from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
 from engine.imports.report import stored_reasons
 from engine.imports.rows import ImportRow, json_cell
+from engine.imports.values import LookupCells
 from engine.records.service import visible_errors
 from engine.records.sql import row_to_record, select_columns
 from engine.records.uniqueness import UniqueValues
@@ -71,9 +72,14 @@ class BatchImporter:
         access: ObjectAccess,
         options: ImportOptions,
         import_id: int | None,
+        lookups: LookupCells | None = None,
+        created_lines: dict[int, int] | None = None,
     ) -> None:
         self.loom, self.conn, self.registry, self.model = loom, conn, registry, model
         self.actor, self.access, self.options, self.import_id = actor, access, options, import_id
+        self.lookups = lookups
+        # Records this import created, by the line that created them: a later twin names that line.
+        self.created_lines = created_lines if created_lines is not None else {}
         self.ectx, self.sctx = loom.contexts(actor)
         self.writer = RecordWriter(loom, conn, registry, model, actor, self.ectx)
         self.keys = KeyIndex(model)
@@ -84,6 +90,7 @@ class BatchImporter:
     def run(self, rows: Sequence[ImportRow]) -> BatchOutcome:
         outcome = BatchOutcome()
         self.versions = {}
+        self._find_named(rows)
         pending = self._keyed(rows, outcome)
         while pending:
             pending = self._round(pending, outcome)
@@ -92,6 +99,25 @@ class BatchImporter:
         return outcome
 
     # -- validating ---------------------------------------------------------------------------------
+
+    def _find_named(self, rows: Sequence[ImportRow]) -> None:
+        """Lookup cells that name a record (by title or a unique field) become its id, or the row's error."""
+        if self.lookups is None:
+            return
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            for name, text in row.names.items():
+                wanted.setdefault(name, set()).add(text)
+        if not wanted:
+            return
+        self.lookups.resolve(self.conn, wanted)
+        for row in rows:
+            for name, text in row.names.items():
+                found = self.lookups.answer(name, text)
+                if isinstance(found, int):
+                    row.values[name] = found
+                else:
+                    row.errors[name] = [found]
 
     def _keyed(self, rows: Sequence[ImportRow], outcome: BatchOutcome) -> list[ImportRow]:
         """Each row's match keys, from its own cells: a row that updates a record need not be a whole one."""
@@ -125,22 +151,23 @@ class BatchImporter:
                 continue
         return found
 
-    def _validated(self, rows: list[ImportRow], outcome: BatchOutcome) -> set[int]:
-        """Prepare rows as new records, reporting every error of each bad one; returns the bad rows' ids."""
+    def _validated(self, rows: list[ImportRow]) -> dict[int, dict[str, list[Any]]]:
+        """Prepare rows as new records; returns every error of each bad row, by the row's id."""
         prepared: list[ImportRow] = []
-        bad: set[int] = set()
+        bad: dict[int, dict[str, list[Any]]] = {}
         for row in rows:
             record, errors = self.writer.prepare_new(self._new_values(row), "csv", check_references=False)
+            if row.errors:
+                errors = {**row.errors, **{n: m for n, m in errors.items() if n not in row.errors}}
             if errors:
-                self._invalid(outcome, row, errors)
-                bad.add(id(row))
+                bad[id(row)] = errors
             else:
                 row.record = record
                 prepared.append(row)
         missing = self.writer.reference_errors([row.record for row in prepared])  # type: ignore[misc]
         for position, errors in missing.items():
-            self._invalid(outcome, prepared[position], errors)
-            bad.add(id(prepared[position]))
+            prepared[position].record = None
+            bad[id(prepared[position])] = errors
         return bad
 
     def _new_values(self, row: ImportRow) -> dict[str, Any]:
@@ -176,7 +203,7 @@ class BatchImporter:
                 self._invalid(outcome, row, {self.by_field.field: [message]})
                 dropped.add(id(row))
             unmatched = [r for r in unmatched if id(r) not in dropped]
-        dropped |= self._validated(unmatched, outcome)
+        bad = self._validated([r for r in unmatched if id(r) not in dropped])
         pending = [r for r in pending if id(r) not in dropped]
         skip = self.options.on_duplicate == "skip" and self.by_field is None
         waiting: list[ImportRow] = []
@@ -184,13 +211,19 @@ class BatchImporter:
         changes: list[_Change] = []
         new_keys: dict[tuple[str, Any], ImportRow] = {}
         claimed: set[int] = set()
+        # One verdict per row: a row whose twin is an earlier line of the file is a duplicate as surely
+        # as one whose twin was already in the database, whether or not its own cells are valid.
         for row in pending:
             target = next(((existing[k], k[0]) for k in row.keys if k in existing), None)
             if target is not None:
                 record_id, rule = target
-                why = Message(
-                    "duplicates_record", object=self._named, id=record_id, rule=self._rule_label(rule)
-                )
+                line = self.created_lines.get(record_id)
+                if line is not None:
+                    why = Message("duplicates_line", line=line, rule=self._rule_label(rule))
+                else:
+                    why = Message(
+                        "duplicates_record", object=self._named, id=record_id, rule=self._rule_label(rule)
+                    )
                 if skip:
                     self._duplicate(outcome, row, why)
                 elif record_id in claimed:
@@ -207,6 +240,9 @@ class BatchImporter:
                 else:
                     waiting.append(row)
                 continue
+            if id(row) in bad:
+                self._invalid(outcome, row, bad[id(row)])
+                continue
             for key in row.keys:
                 new_keys[key] = row
             creates.append(row)
@@ -215,7 +251,13 @@ class BatchImporter:
         return waiting
 
     def _rule_label(self, rule: str) -> str:
-        return Message("same_key", field=self._field_named(rule[4:])) if rule.startswith("key:") else rule
+        """A duplicate rule as people read it: the fields that matched (联系电话相同), not its name."""
+        if rule.startswith("key:"):
+            return Message("same_key", field=self._field_named(rule[4:]))
+        fields = next((r.fields for r in self.keys.rules if r.name == rule), None)
+        if not fields:
+            return rule
+        return Message("same_key", field=[self._field_named(name) for name in fields])
 
     @property
     def _named(self) -> dict[str, str]:
@@ -249,6 +291,7 @@ class BatchImporter:
                 self.conn, [(record_id, row.keys) for record_id, row in zip(ids, rows, strict=True)]
             )
         outcome.counts.created += len(ids)
+        self.created_lines.update((record_id, row.line) for record_id, row in zip(ids, rows, strict=True))
         self.versions.update(dict.fromkeys(ids, 1))
         outcome.items += [
             Item(record_id, row.line, "created", None) for record_id, row in zip(ids, rows, strict=True)

@@ -1,10 +1,12 @@
-"""Which file column feeds which field: guessed from field names and zh_CN/en labels, or a mapping file."""
+"""Which file column feeds which field: guessed from names, labels, aliases and similar headers, or a file."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from engine.base.messages import Message, named
@@ -41,23 +43,76 @@ def importable_fields(model: ObjectModel, access: ObjectAccess | None = None) ->
     return names
 
 
+@dataclass(frozen=True)
+class Guess:
+    """How the wizard proposes to map one column: the field (None: left out), how it matched, and how sure."""
+
+    column: str
+    field: str | None
+    how: str  # name, label, alias, similar, none
+    confidence: float  # 1.0 for an exact match; a similar header scores between FUZZY_FLOOR and 1
+
+
+FUZZY_FLOOR = 0.6
+
+
+def _similarity(header: str, known: str) -> float:
+    """How alike two plain headers are: one inside the other (联系人, 主要联系人) or mostly alike."""
+    if not header or not known:
+        return 0.0
+    short, long = sorted((header, known), key=len)
+    inside = 0.5 + 0.5 * len(short) / len(long) if len(short) >= 2 and short in long else 0.0
+    return max(inside, SequenceMatcher(None, header, known).ratio())
+
+
+def mapping_guesses(
+    model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None
+) -> list[Guess]:
+    """A guess per column: exact field names and labels first, then declared aliases, then similar headers."""
+    exact: dict[str, tuple[str, str]] = {}
+    names = importable_fields(model, access)
+    for name in names:
+        spec = model.fields[name]
+        exact.setdefault(_plain(name), (name, "name"))
+        for text in spec.label.values():
+            exact.setdefault(_plain(text), (name, "label"))
+    for name in names:
+        for alias in model.fields[name].aliases:
+            exact.setdefault(_plain(alias), (name, "alias"))
+    found: dict[str, Guess] = {}
+    taken: set[str] = set()
+    for column in columns:
+        hit = exact.get(_plain(column))
+        if hit is not None and hit[0] not in taken and column not in found:
+            found[column] = Guess(column, hit[0], hit[1], 1.0)
+            taken.add(hit[0])
+    candidates = []
+    for column in columns:
+        if column in found or not _plain(column):
+            continue
+        for text, (name, _) in exact.items():
+            if name not in taken:
+                score = _similarity(_plain(column), text)
+                if score >= FUZZY_FLOOR:
+                    candidates.append((score, column, name))
+    # The most alike pairs first, so a field goes to the column that resembles it best.
+    for score, column, name in sorted(candidates, key=lambda c: -c[0]):
+        if column not in found and name not in taken:
+            found[column] = Guess(column, name, "similar", round(score, 2))
+            taken.add(name)
+    return [found.get(column) or Guess(column, None, "none", 0.0) for column in columns]
+
+
 def auto_mapping(
     model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None
 ) -> dict[str, str]:
-    """Column → field for each column whose header is a field's name or its zh_CN or en label."""
-    known: dict[str, str] = {}
-    for name in importable_fields(model, access):
-        spec = model.fields[name]
-        for text in (name, *spec.label.values()):
-            known.setdefault(_plain(text), name)
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for column in columns:
-        field = known.get(_plain(column))
-        if field is not None and field not in taken:
-            mapping[column] = field
-            taken.add(field)
-    return mapping
+    """Column → field for each column the guesses above map (every other column is left out)."""
+    return {g.column: g.field for g in mapping_guesses(model, columns, access) if g.field is not None}
+
+
+def unmapped_columns(columns: Sequence[str], mapping: Mapping[str, str | None]) -> list[str]:
+    """The file's named columns that feed no field: what an import leaves out, to be said, never silent."""
+    return [column for column in columns if column and mapping.get(column) is None]
 
 
 def load_mapping_file(path: Path | str) -> dict[str, str | None]:

@@ -10,6 +10,7 @@ from engine.base.errors import LoomError
 from engine.base.messages import Message
 
 ON_DUPLICATE = ("skip", "update", "merge")
+DATE_ORDERS = ("auto", "dmy", "mdy")
 BATCH_ROWS = 2000
 
 
@@ -32,6 +33,9 @@ class ImportOptions:
     mapped fields with the row's non-empty cells) or merge (fill only the record's empty fields).
     key: match rows to records on this unique field instead of the object's duplicate rules.
     normalise: trim cells, make full-width digits and letters half-width, tidy mobile numbers.
+    values: per select field, cell text → option value (None: leave the field empty), for words
+    that are neither an option's value, label nor alias.
+    date_order: how dates like 03/04/2026 read: dmy, mdy, or auto (as the file's other dates show).
     """
 
     mapping: Mapping[str, str | None] | None = None
@@ -39,12 +43,16 @@ class ImportOptions:
     key: str | None = None
     normalise: bool = True
     batch_rows: int = BATCH_ROWS
+    values: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    date_order: str = "auto"
 
     def __post_init__(self) -> None:
         if self.on_duplicate not in ON_DUPLICATE:
-            raise ImportRefused([f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}"])
+            raise ImportRefused([Message("bad_on_duplicate", choices=list(ON_DUPLICATE))])
         if self.batch_rows < 1:
             raise ImportRefused(["batch_rows must be at least 1"])
+        if self.date_order not in DATE_ORDERS:
+            raise ImportRefused([Message("bad_date_order", choices=list(DATE_ORDERS))])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,12 +60,17 @@ class ImportOptions:
             "key": self.key,
             "normalise": self.normalise,
             "batch_rows": self.batch_rows,
+            "values": {name: dict(words) for name, words in self.values.items()},
+            "date_order": self.date_order,
         }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], mapping: Mapping[str, str | None]) -> ImportOptions:
         return cls(
-            mapping=dict(mapping), **{k: doc[k] for k in ("on_duplicate", "key", "normalise", "batch_rows")}
+            mapping=dict(mapping),
+            values=doc.get("values") or {},
+            date_order=doc.get("date_order", "auto"),
+            **{k: doc[k] for k in ("on_duplicate", "key", "normalise", "batch_rows")},
         )
 
 
@@ -104,6 +117,10 @@ class ImportReport:
     rows: int
     counts: Counts = field(default_factory=Counts)
     problems: list[Problem] = field(default_factory=list)  # a dry run's; an import stores its own
+    unmapped: list[str] = field(default_factory=list)  # the file's columns no field takes
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)  # field → text → rows (dry run)
+    guessed_values: dict[str, dict[str, str]] = field(default_factory=dict)  # field → text → option taken
+    date_orders: dict[str, str] = field(default_factory=dict)  # separator → dmy/mdy, as the file shows
 
     @property
     def invalid(self) -> list[Problem]:

@@ -8,8 +8,10 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from engine.imports.dates import AmbiguousDate, DateReader
 from engine.imports.normalise import cell_cleaner
 from engine.imports.sources import SourceRow
+from engine.imports.values import CHOICE_TYPES, PLACEHOLDERS, ChoiceCells, LookupCells, text_key
 from engine.schema.registry import ObjectModel
 
 
@@ -21,31 +23,79 @@ class ImportRow:
     key: Any = None  # update by key: the row's key value
     record: dict[str, Any] | None = None  # the prepared new record
     keys: list[tuple[str, Any]] = field(default_factory=list)
+    errors: dict[str, list[Any]] = field(default_factory=dict)  # cells refused before the record is built
+    names: dict[str, str] = field(default_factory=dict)  # lookup field → the record's name, to look up
+
+
+@dataclass(frozen=True)
+class CellReaders:
+    """How one import reads cells beyond the light cleaning: dates, options and record names."""
+
+    dates: DateReader
+    choices: ChoiceCells
+    lookups: LookupCells
 
 
 class RowMapper:
     """Turns file rows into field values, through the column mapping and the light cleaning."""
 
-    def __init__(self, model: ObjectModel, header: list[str], mapping: Mapping[str, str], normalise: bool):
+    def __init__(
+        self,
+        model: ObjectModel,
+        header: list[str],
+        mapping: Mapping[str, str],
+        normalise: bool,
+        readers: CellReaders | None = None,
+    ):
         position = {column: index for index, column in enumerate(header)}
+        self.readers = readers
         self.columns = [
-            (position[column], field, _cleaner(model.fields[field].type, normalise))
-            for column, field in mapping.items()
+            (position[column], name, _cleaner(model.fields[name].type, normalise), self._reader(model, name))
+            for column, name in mapping.items()
         ]
+
+    def _reader(self, model: ObjectModel, name: str) -> Callable[[Any], Any] | None:
+        readers = self.readers
+        if readers is None:
+            return None
+        kind = model.fields[name].type
+        if kind == "date":
+            return readers.dates.read_date
+        if kind == "datetime":
+            return readers.dates.read_datetime
+        if kind in CHOICE_TYPES:
+            choices = readers.choices
+            return lambda text: choices.read(name, text) if type(text) is str else text
+        return None
 
     def row(self, source: SourceRow) -> ImportRow:
         cells = source.cells
         width = len(cells)
         values: dict[str, Any] = {}
-        for index, field_name, clean in self.columns:
+        row = ImportRow(source.line, cells, values)
+        for index, field_name, clean, read in self.columns:
             value = cells[index] if index < width else None
             if type(value) is str:
                 value = clean(value)
-                if value:
-                    values[field_name] = value
-            elif value is not None:
-                values[field_name] = value
-        return ImportRow(source.line, cells, values)
+                if not value:
+                    continue
+            elif value is None:
+                continue
+            if read is not None:
+                if type(value) is str and text_key(value) in PLACEHOLDERS:
+                    continue
+                try:
+                    value = read(value)
+                except AmbiguousDate as ambiguous:
+                    row.errors[field_name] = [ambiguous.message]
+                    continue
+                if value is None:
+                    continue
+            elif self.readers is not None and self.readers.lookups.wanted(field_name, value):
+                row.names[field_name] = value.strip()
+                continue
+            values[field_name] = value
+        return row
 
 
 def _cleaner(field_type: str, normalise: bool) -> Callable[[str], str]:

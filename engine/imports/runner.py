@@ -8,7 +8,7 @@ skips exactly the rows already committed, so nothing is imported twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,10 +18,11 @@ from engine.base.errors import LoomError
 from engine.base.messages import Message, named
 from engine.identity.permissions import ObjectAccess, PermissionDenied, access_for
 from engine.imports.batch import BatchImporter
+from engine.imports.dates import DateReader, DayOrderEvidence
 from engine.imports.dedupe import KeyIndex
-from engine.imports.mapping import auto_mapping, checked_mapping, field_named
+from engine.imports.mapping import auto_mapping, checked_mapping, field_named, unmapped_columns
 from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport
-from engine.imports.rows import ImportRow, RowMapper
+from engine.imports.rows import CellReaders, ImportRow, RowMapper
 from engine.imports.sources import file_digest, inspect_file, open_rows
 from engine.imports.store import (
     create_import,
@@ -31,6 +32,7 @@ from engine.imports.store import (
     unfinished_import,
 )
 from engine.imports.store import list_imports as stored_imports
+from engine.imports.values import CHOICE_TYPES, ChoiceCells, LookupCells, clean_value_map
 from engine.schema.registry import ObjectModel
 
 if TYPE_CHECKING:
@@ -50,6 +52,24 @@ class _Plan:
     header: list[str]
     mapping: dict[str, str]
     options: ImportOptions
+    unmapped: list[str]
+
+
+@dataclass
+class _Survey:
+    """What reading a whole file's date and select columns tells before any row is imported."""
+
+    date_orders: dict[str, str]
+    unknown_values: dict[str, dict[str, int]]
+    guessed_values: dict[str, dict[str, str]]
+
+
+@dataclass
+class _ImportState:
+    """What one import carries from batch to batch: its cell readers and the lines of its new records."""
+
+    readers: CellReaders
+    created_lines: dict[int, int] = field(default_factory=dict)
 
 
 def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, actor: Actor) -> _Plan:
@@ -75,11 +95,46 @@ def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, acto
     elif options.on_duplicate != "skip" and not model.spec.duplicate_rules:
         what = named(object_name, model.spec.label)
         raise ImportRefused([Message("no_duplicate_rules", object=what)])
-    return _Plan(model, access, header, checked, options)
+    return _Plan(model, access, header, checked, options, unmapped_columns(header, mapping))
 
 
-def _batches(plan: _Plan, rows: Iterator[Any], size: int) -> Iterator[list[ImportRow]]:
-    mapper = RowMapper(plan.model, plan.header, plan.mapping, plan.options.normalise)
+def _readers(loom: Loom, plan: _Plan, date_orders: dict[str, str]) -> CellReaders:
+    fields = list(plan.mapping.values())
+    return CellReaders(
+        DateReader(loom.clock.timezone, plan.options.date_order, date_orders),
+        ChoiceCells(plan.model, fields, clean_value_map(plan.options.values)),
+        LookupCells(loom.registry, plan.model, fields),
+    )
+
+
+def _survey(loom: Loom, plan: _Plan, path: Path, *, choices: bool) -> _Survey:
+    """Read the file's date columns for their day order and, with `choices`, every select cell once."""
+    kinds = {"date", "datetime", *(CHOICE_TYPES if choices else ())}
+    position = {column: index for index, column in enumerate(plan.header)}
+    columns = [
+        (position[column], name)
+        for column, name in plan.mapping.items()
+        if plan.model.fields[name].type in kinds
+    ]
+    readers = _readers(loom, plan, {})
+    evidence = DayOrderEvidence()
+    if columns:
+        with open_rows(path) as (_, rows):
+            for row in rows:
+                cells = row.cells
+                for index, name in columns:
+                    value = cells[index] if index < len(cells) else None
+                    if type(value) is not str or not value.strip():
+                        continue
+                    if name in readers.choices.tables:
+                        readers.choices.read(name, value)
+                    else:
+                        evidence.see(value)
+    return _Survey(evidence.orders(), readers.choices.unknown(), readers.choices.guessed())
+
+
+def _batches(plan: _Plan, rows: Iterator[Any], size: int, readers: CellReaders) -> Iterator[list[ImportRow]]:
+    mapper = RowMapper(plan.model, plan.header, plan.mapping, plan.options.normalise, readers)
     while batch := list(islice(rows, size)):
         yield [mapper.row(row) for row in batch]
 
@@ -100,16 +155,28 @@ def dry_run(
     """Import the first `sample` rows in a transaction that is rolled back: the report, nothing saved."""
     path = Path(path)
     plan = _plan(loom, object_name, path, options or ImportOptions(), actor)
+    survey = _survey(loom, plan, path, choices=True)
     _catch_up(loom, plan.model)
-    report = ImportReport(object_name, None, "dry_run", 0)
+    report = ImportReport(
+        object_name,
+        None,
+        "dry_run",
+        0,
+        unmapped=plan.unmapped,
+        unknown_values=survey.unknown_values,
+        guessed_values=survey.guessed_values,
+        date_orders=survey.date_orders,
+    )
+    state = _ImportState(_readers(loom, plan, survey.date_orders))
     with loom.db.connect() as conn, open_rows(path) as (_, rows):
         transaction = conn.begin()
         try:
             registry = loom.registry_for(conn)
             importer = BatchImporter(
-                loom, conn, registry, registry.object(object_name), actor, plan.access, plan.options, None
-            )
-            for batch in _batches(plan, islice(rows, sample), plan.options.batch_rows):
+                loom, conn, registry, registry.object(object_name), actor, plan.access, plan.options, None,
+                state.readers.lookups, state.created_lines,
+            )  # fmt: skip
+            for batch in _batches(plan, islice(rows, sample), plan.options.batch_rows, state.readers):
                 outcome = importer.run(batch)
                 report.rows += len(batch)
                 report.counts.add(outcome.counts)
@@ -135,7 +202,8 @@ def start_import(
     options = options or ImportOptions()
     plan = _plan(loom, object_name, path, options, actor)
     digest = file_digest(path)
-    stored_options = {**options.to_json(), "header": plan.header}
+    orders = _survey(loom, plan, path, choices=False).date_orders if options.date_order == "auto" else {}
+    stored_options = {**options.to_json(), "header": plan.header, "date_orders": orders}
     with loom.begin() as conn:
         found = unfinished_import(conn, object_name, digest, actor.user_id) if resume else None
         if found is not None and (found["mapping"], found["options"]) != (plan.mapping, stored_options):
@@ -187,16 +255,18 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     done, counts = row["rows_done"], Counts.from_json(row["counts"])
     estimate = max(inspect_file(path, sample=0).row_count_estimate, done) if progress else 0
     _catch_up(loom, plan.model)
+    state = _ImportState(_readers(loom, plan, dict(row["options"].get("date_orders") or {})))
     batches = 0
     try:
         with open_rows(path) as (_, rows):
-            for batch in _batches(plan, islice(rows, done, None), plan.options.batch_rows):
+            for batch in _batches(plan, islice(rows, done, None), plan.options.batch_rows, state.readers):
                 with loom.begin() as conn:
                     registry = loom.registry_for(conn)
                     model = registry.object(object_name)
                     importer = BatchImporter(
-                        loom, conn, registry, model, actor, plan.access, plan.options, import_id
-                    )
+                        loom, conn, registry, model, actor, plan.access, plan.options, import_id,
+                        state.readers.lookups, state.created_lines,
+                    )  # fmt: skip
                     outcome = importer.run(batch)
                     done += len(batch)
                     counts.add(outcome.counts)
@@ -213,7 +283,7 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
         raise
     with loom.begin() as conn:
         finish(conn, import_id, "done", loom.clock.now())
-    return ImportReport(object_name, import_id, "done", done, counts)
+    return ImportReport(object_name, import_id, "done", done, counts, unmapped=plan.unmapped)
 
 
 def _refresh_statistics(loom: Loom, model: ObjectModel) -> None:

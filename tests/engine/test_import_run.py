@@ -112,9 +112,9 @@ def test_company_suffix_variants_and_phone_spellings_are_duplicates_and_skipped(
     report = dry_run(crm, "customer", path)
     assert (report.counts.created, report.counts.skipped) == (1, 3)
     assert [(p.line, p.reasons["_record"][0]) for p in report.duplicates] == [
-        (2, "duplicates customer 1 (same_company_and_contact)"),
-        (3, "duplicates customer 1 (same_phone)"),
-        (5, "duplicates line 4 (same_company_and_contact)"),
+        (2, "duplicates customer 1 already in Loom (same name, contact_name)"),
+        (3, "duplicates customer 1 already in Loom (same phone)"),
+        (5, "duplicates line 4 of this file (same name, contact_name)"),
     ]
     assert len(customers(crm)) == 1  # a dry run saves nothing
     report = start_import(crm, "customer", path)
