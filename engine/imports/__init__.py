@@ -3,7 +3,14 @@
 The import wizard and `loom import` use only the names below.
 """
 
-from engine.imports.mapping import auto_mapping, importable_fields, load_mapping_file
+from engine.imports.mapping import (
+    Guess,
+    auto_mapping,
+    importable_fields,
+    load_mapping_file,
+    mapping_guesses,
+    unmapped_columns,
+)
 from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport, Problem
 from engine.imports.report import bad_rows_report, problems_report
 from engine.imports.revert import RevertRefused, RevertResult, revert_import
@@ -14,6 +21,7 @@ from engine.imports.store import ImportNotFound
 __all__ = [
     "Counts",
     "FileInfo",
+    "Guess",
     "ImportNotFound",
     "ImportOptions",
     "ImportRefused",
@@ -30,8 +38,10 @@ __all__ = [
     "inspect_file",
     "list_imports",
     "load_mapping_file",
+    "mapping_guesses",
     "problems_report",
     "resume_import",
     "revert_import",
     "start_import",
+    "unmapped_columns",
 ]
