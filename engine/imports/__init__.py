@@ -14,7 +14,14 @@ from engine.imports.mapping import (
 from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport, Problem
 from engine.imports.report import bad_rows_report, problems_report
 from engine.imports.revert import RevertRefused, RevertResult, revert_import
-from engine.imports.runner import dry_run, import_report, list_imports, resume_import, start_import
+from engine.imports.runner import (
+    dry_run,
+    import_report,
+    list_imports,
+    previous_choices,
+    resume_import,
+    start_import,
+)
 from engine.imports.sources import FileInfo, UnreadableFile, inspect_file
 from engine.imports.store import ImportNotFound
 
@@ -39,6 +46,7 @@ __all__ = [
     "list_imports",
     "load_mapping_file",
     "mapping_guesses",
+    "previous_choices",
     "problems_report",
     "resume_import",
     "revert_import",

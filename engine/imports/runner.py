@@ -21,7 +21,7 @@ from engine.imports.batch import BatchImporter
 from engine.imports.dates import DateReader, DayOrderEvidence
 from engine.imports.dedupe import KeyIndex
 from engine.imports.mapping import auto_mapping, checked_mapping, field_named, unmapped_columns
-from engine.imports.options import Counts, ImportOptions, ImportRefused, ImportReport
+from engine.imports.options import DATE_ORDERS, Counts, ImportOptions, ImportRefused, ImportReport
 from engine.imports.rows import CellReaders, ImportRow, RowMapper
 from engine.imports.sources import file_digest, inspect_file, open_rows
 from engine.imports.store import (
@@ -151,11 +151,17 @@ def dry_run(
     options: ImportOptions | None = None,
     actor: Actor = SYSTEM,
     sample: int = DRY_RUN_SAMPLE,
+    *,
+    survey_file: bool = True,
 ) -> ImportReport:
-    """Import the first `sample` rows in a transaction that is rolled back: the report, nothing saved."""
+    """Import the first `sample` rows in a transaction that is rolled back: the report, nothing saved.
+
+    With `survey_file`, the whole file's date and select columns are read first, so the report lists
+    every word no option takes (not only the sample's) and dates read in the order the file shows.
+    """
     path = Path(path)
     plan = _plan(loom, object_name, path, options or ImportOptions(), actor)
-    survey = _survey(loom, plan, path, choices=True)
+    survey = _survey(loom, plan, path, choices=True) if survey_file else _Survey({}, {}, {})
     _catch_up(loom, plan.model)
     report = ImportReport(
         object_name,
@@ -325,3 +331,27 @@ def may_read_import(loom: Loom, actor: Actor, row: dict[str, Any]) -> bool:
     except LoomError:
         return False
     return access.allows("import") and (access.unrestricted or row["created_by"] == actor.user_id)
+
+
+def previous_choices(loom: Loom, object_name: str, actor: Actor) -> dict[str, Any]:
+    """The column mapping, value map and date order of `actor`'s newest import into the object.
+
+    The wizard offers them as the defaults of the next import, so a team maps its words once.
+    """
+    found = next(
+        (
+            row
+            for row in list_imports(loom, object_name, limit=20, actor=actor)
+            if row["created_by"] == actor.user_id
+        ),
+        None,
+    )
+    if found is None:
+        return {"mapping": {}, "values": {}, "date_order": "auto"}
+    options = found["options"] or {}
+    order = options.get("date_order")
+    return {
+        "mapping": {k: v for k, v in (found["mapping"] or {}).items() if isinstance(v, str)},
+        "values": clean_value_map(options.get("values")),
+        "date_order": order if order in DATE_ORDERS else "auto",
+    }

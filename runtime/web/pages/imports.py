@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,12 @@ from engine.imports import (
     importable_fields,
     inspect_file,
     list_imports,
+    mapping_guesses,
+    previous_choices,
     problems_report,
     revert_import,
     start_import,
+    unmapped_columns,
 )
 from engine.loom import Loom
 from runtime.web.auth import current_actor, current_loom
@@ -116,22 +119,30 @@ def import_upload() -> str | Response | tuple[str, int]:
 def import_mapping(token: str) -> str:
     path, object_name = _upload(token)
     info = inspect_file(path, sample=5)
-    mapping = auto_mapping(current_loom().registry.object(object_name), info.columns, _access(object_name))
-    return _mapping_page(token, object_name, info, mapping, "skip", "", None, {})
+    loom = current_loom()
+    mapping: dict[str, str | None] = dict(
+        auto_mapping(loom.registry.object(object_name), info.columns, _access(object_name))
+    )
+    # The choices of this person's last import into the object are the defaults: saved for next time.
+    last = previous_choices(loom, object_name, current_actor())
+    taken = {field for column, field in mapping.items() if column not in last["mapping"]}
+    for column in info.columns:
+        if column in last["mapping"] and last["mapping"][column] not in taken:
+            mapping[column] = last["mapping"][column]
+    chosen = Chosen(mapping, "skip", "", last["values"], last["date_order"])
+    return _mapping_page(token, object_name, info, chosen, None)
 
 
 @blueprint.post("/app/import/<token>/dry-run")
 def import_dry_run(token: str) -> str | tuple[str, int]:
     path, object_name = _upload(token)
     info = inspect_file(path, sample=5)
-    mapping, on_duplicate, key = _posted_options(info.columns)
+    chosen = _posted_options(info.columns)
     try:
-        options = ImportOptions(mapping=mapping, on_duplicate=on_duplicate, key=key or None)
-        report = dry_run(current_loom(), object_name, path, options, current_actor())
+        report = dry_run(current_loom(), object_name, path, chosen.options(), current_actor())
     except ImportRefused as refused:
-        page = _mapping_page(token, object_name, info, mapping, on_duplicate, key, None, {}, refused.problems)
-        return page, 422
-    return _mapping_page(token, object_name, info, mapping, on_duplicate, key, report, {})
+        return _mapping_page(token, object_name, info, chosen, None, refused.problems), 422
+    return _mapping_page(token, object_name, info, chosen, report)
 
 
 @blueprint.post("/app/import/<token>/report.<fmt>")
@@ -142,35 +153,76 @@ def import_dry_run_report(token: str, fmt: str) -> Response:
     path, object_name = _upload(token)
     loom = current_loom()
     info = inspect_file(path, sample=0)
-    mapping, on_duplicate, key = _posted_options(info.columns)
-    options = ImportOptions(mapping=mapping, on_duplicate=on_duplicate, key=key or None)
-    report = dry_run(loom, object_name, path, options, current_actor())
+    try:
+        report = dry_run(loom, object_name, path, _posted_options(info.columns).options(), current_actor())
+    except ImportRefused:
+        abort(422)
     model = loom.registry.object(object_name)
     body = problems_report(model, info.columns, report.problems, fmt, page_locale())
     return _download(body, fmt, f"{object_name}-dry-run-problems.{fmt}")
 
 
-def _posted_options(columns: list[str]) -> tuple[dict[str, str | None], str, str]:
+@dataclass
+class Chosen:
+    """What the person chose on the mapping page: columns, duplicates, key, value map and date order."""
+
+    mapping: dict[str, str | None]
+    on_duplicate: str
+    key: str
+    values: dict[str, dict[str, str | None]]
+    date_order: str
+
+    def options(self) -> ImportOptions:
+        """The import options; ImportRefused when a choice is not one the engine knows."""
+        return ImportOptions(
+            mapping=self.mapping,
+            on_duplicate=self.on_duplicate,
+            key=self.key or None,
+            values=self.values,
+            date_order=self.date_order,
+        )
+
+
+# The value step's choice for "leave the field empty" (an option value never has this shape).
+LEAVE_EMPTY = "-empty-"
+
+
+def _posted_options(columns: list[str]) -> Chosen:
+    form = request.form
     mapping: dict[str, str | None] = {
-        column: request.form.get(f"map-{index}") or None for index, column in enumerate(columns)
+        column: form.get(f"map-{index}") or None for index, column in enumerate(columns)
     }
-    return mapping, request.form.get("on_duplicate", "skip"), request.form.get("key", "")
+    values: dict[str, dict[str, str | None]] = {}
+    for index in range(MAX_VALUE_ROWS):
+        field, word, value = (
+            form.get(f"vfield-{index}"),
+            form.get(f"vtext-{index}"),
+            form.get(f"vvalue-{index}"),
+        )
+        if field is None or word is None:
+            break
+        if value:
+            values.setdefault(field, {})[word] = None if value == LEAVE_EMPTY else value
+    date_order = form.get("date_order", "auto")
+    return Chosen(mapping, form.get("on_duplicate", "skip"), form.get("key", ""), values, date_order)
+
+
+MAX_VALUE_ROWS = 500
 
 
 def _mapping_page(
     token: str,
     object_name: str,
     info: Any,
-    mapping: Mapping[str, str | None],
-    on_duplicate: str,
-    key: str,
+    chosen: Chosen,
     report: ImportReport | None,
-    extra: Mapping[str, Any],
     problems: list[str] | None = None,
 ) -> str:
     loom = current_loom()
     model = loom.registry.object(object_name)
     access = _access(object_name)
+    mapping = chosen.mapping
+    guesses = {guess.column: guess for guess in mapping_guesses(model, info.columns, access)}
     fields = [(name, label_text(model.fields[name].label, name)) for name in importable_fields(model, access)]
     keys = [
         (name, text)
@@ -188,13 +240,54 @@ def _mapping_page(
         fields=fields,
         keys=keys,
         mapping=mapping,
-        on_duplicate=on_duplicate,
-        key=key,
+        guesses=guesses,
+        unmapped=unmapped_columns(info.columns, mapping),
+        on_duplicate=chosen.on_duplicate,
+        key=chosen.key,
+        date_order=chosen.date_order,
+        value_rows=_value_rows(model, chosen, report),
+        leave_empty=LEAVE_EMPTY,
         report=report,
         bad_rows=[_problem_row(model, p) for p in (report.problems if report else [])][:SHOWN_PROBLEMS],
         problems=[said(problem) for problem in problems or []],
-        **extra,
     )
+
+
+def _value_rows(model: Any, chosen: Chosen, report: ImportReport | None) -> list[dict[str, Any]]:
+    """The value step: each word of a select column no option takes (or one only guessed), to choose for."""
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(field: str, word: str, count: int | None, picked: str | None, guessed: bool) -> None:
+        if (field, word) in seen or field not in model.fields or len(rows) >= MAX_VALUE_ROWS:
+            return
+        seen.add((field, word))
+        spec = model.fields[field]
+        options = [(o["value"], label_text(o.get("label") or {}, o["value"])) for o in spec.params["options"]]
+        rows.append(
+            {
+                "field": field,
+                "field_label": label_text(spec.label, field),
+                "word": word,
+                "count": count,
+                "picked": LEAVE_EMPTY if picked is None and not guessed and count is None else picked,
+                "guessed": guessed,
+                "options": options,
+            }
+        )
+
+    for field, words in chosen.values.items():
+        for word, value in words.items():
+            if field in model.fields and model.fields[field].type in ("select", "multi_select"):
+                add(field, word, None, value, False)
+    if report is not None:
+        for field, counts in report.unknown_values.items():
+            for word, count in counts.items():
+                add(field, word, count, None, False)
+        for field, guessed in report.guessed_values.items():
+            for word, value in guessed.items():
+                add(field, word, None, value, True)
+    return rows
 
 
 def _problem_row(model: Any, problem: Problem) -> dict[str, Any]:
@@ -213,14 +306,13 @@ def import_run(token: str) -> str | Response | tuple[str, int]:
     path, object_name = _upload(token)
     loom, actor = current_loom(), current_actor()
     info = inspect_file(path, sample=5)
-    mapping, on_duplicate, key = _posted_options(info.columns)
+    chosen = _posted_options(info.columns)
     try:
-        options = ImportOptions(mapping=mapping, on_duplicate=on_duplicate, key=key or None)
+        options = chosen.options()
         # Checked here, on a one-row sample, so a refused request shows on this page at once.
-        dry_run(loom, object_name, path, options, actor, sample=1)
+        dry_run(loom, object_name, path, options, actor, sample=1, survey_file=False)
     except ImportRefused as refused:
-        page = _mapping_page(token, object_name, info, mapping, on_duplicate, key, None, {}, refused.problems)
-        return page, 422
+        return _mapping_page(token, object_name, info, chosen, None, refused.problems), 422
     jobs = _jobs()
     jobs[token] = {"error": None}
     thread = threading.Thread(
