@@ -370,6 +370,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{object} has no duplicate rules; use a key field to update records",
         "zh_CN": "{object}没有查重规则，请用匹配键字段来更新记录",
     },
+    "columns_left_out": {
+        "en": "columns not imported (no field takes them): {columns}",
+        "zh_CN": "以下列没有对应的字段，不会导入：{columns}",
+    },
+    "words_unknown": {
+        "en": "{field}: words that are no option (rows): {words}",
+        "zh_CN": "{field}：不是选项的词（行数）：{words}",
+    },
+    "words_guessed": {
+        "en": "{field}: words taken for an option: {words}",
+        "zh_CN": "{field}：推测为选项的词：{words}",
+    },
+    "map_words_hint": {
+        "en": 'map them in a mapping file\'s "values" (--save-mapping FILE writes one to fill in)',
+        "zh_CN": '请在映射文件的 "values" 中为它们选择选项（--save-mapping 文件 可生成待填写的映射文件）',
+    },
+    "dates_order_read": {
+        "en": "dates written with {separator} read {order}, as the file's other dates show",
+        "zh_CN": "以 {separator} 分隔的日期按{order}读取（依据文件中的其他日期）",
+    },
+    "day_first": {"en": "day first", "zh_CN": "日在前"},
+    "month_first": {"en": "month first", "zh_CN": "月在前"},
+    "mapping_saved": {"en": "mapping written to {path}", "zh_CN": "映射已写入 {path}"},
     "bad_on_duplicate": {
         "en": "on_duplicate must be one of {choices}",
         "zh_CN": "重复处理方式必须是以下之一：{choices}",

@@ -5,8 +5,10 @@ The import wizard and `loom import` use only the names below.
 
 from engine.imports.mapping import (
     Guess,
+    MappingFile,
     auto_mapping,
     importable_fields,
+    load_mapping_document,
     load_mapping_file,
     mapping_guesses,
     unmapped_columns,
@@ -33,6 +35,7 @@ __all__ = [
     "ImportOptions",
     "ImportRefused",
     "ImportReport",
+    "MappingFile",
     "Problem",
     "RevertRefused",
     "RevertResult",
@@ -44,6 +47,7 @@ __all__ = [
     "importable_fields",
     "inspect_file",
     "list_imports",
+    "load_mapping_document",
     "load_mapping_file",
     "mapping_guesses",
     "previous_choices",

@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from engine.base.messages import Message, named
 from engine.fieldtypes.halfwidth import half_width
 from engine.identity.permissions import ObjectAccess
 from engine.imports.options import ImportRefused
+from engine.imports.values import clean_value_map
 from engine.schema.registry import ObjectModel
 
 # Field types an import can write; autonumbers may only be matched on (update by key).
@@ -115,6 +117,30 @@ def unmapped_columns(columns: Sequence[str], mapping: Mapping[str, str | None]) 
     return [column for column in columns if column and mapping.get(column) is None]
 
 
+@dataclass(frozen=True)
+class MappingFile:
+    """A saved mapping: columns → fields, the value map of select fields, and the date order."""
+
+    columns: dict[str, str | None]
+    values: dict[str, dict[str, str | None]]
+    date_order: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"columns": self.columns, "values": self.values}
+        if self.date_order:
+            doc["date_order"] = self.date_order
+        return doc
+
+
+def load_mapping_document(path: Path | str) -> MappingFile:
+    """A mapping file with its value map and date order (see `load_mapping_file` for the columns)."""
+    columns = load_mapping_file(path)
+    doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    values = doc.get("values") if isinstance(doc, dict) else None
+    order = doc.get("date_order") if isinstance(doc, dict) else None
+    return MappingFile(columns, clean_value_map(values), order if isinstance(order, str) else None)
+
+
 def load_mapping_file(path: Path | str) -> dict[str, str | None]:
     """A mapping file: JSON {"column": "field", …}, or the same under a "columns" key; null ignores."""
     path = Path(path)
@@ -124,6 +150,8 @@ def load_mapping_file(path: Path | str) -> dict[str, str | None]:
         raise ImportRefused([f"{path.name}: not a readable JSON mapping file ({error})"]) from None
     if isinstance(doc, dict) and isinstance(doc.get("columns"), dict):
         doc = doc["columns"]
+    elif isinstance(doc, dict) and ("values" in doc or "date_order" in doc):
+        doc = {k: v for k, v in doc.items() if k not in ("values", "date_order")}
     if not isinstance(doc, dict) or not all(
         isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in doc.items()
     ):

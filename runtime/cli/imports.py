@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,20 +11,23 @@ import click
 
 from engine.base.actors import Actor
 from engine.base.errors import LoomError
-from engine.base.messages import localize
+from engine.base.messages import Message, localize
 from engine.imports import (
     Counts,
     ImportOptions,
     ImportReport,
+    MappingFile,
+    auto_mapping,
     bad_rows_report,
     dry_run,
     list_imports,
-    load_mapping_file,
+    load_mapping_document,
     problems_report,
     resume_import,
     revert_import,
     start_import,
 )
+from engine.imports.mapping import field_named
 from engine.loom import Loom
 from runtime.cli.group import Context, _fail, actor_named, cli, cli_locale, pass_context
 from runtime.heap import startup_objects_frozen
@@ -68,6 +72,18 @@ def import_group() -> None:
 @click.option(
     "--no-normalise", is_flag=True, help="Keep cells as typed (no half-width digits, no phone tidying)."
 )
+@click.option(
+    "--date-order",
+    type=click.Choice(["auto", "dmy", "mdy"]),
+    default=None,
+    help="How 03/04/2026 reads: day first, month first, or as the file's other dates show (auto).",
+)
+@click.option(
+    "--save-mapping",
+    "save_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Write the mapping used, with the words to map under "values", to this JSON file.',
+)
 @pass_context
 def import_run(
     ctx: Context,
@@ -81,17 +97,26 @@ def import_run(
     report_path: Path | None,
     username: str | None,
     no_normalise: bool,
+    date_order: str | None,
+    save_path: Path | None,
 ) -> None:
     """Import OBJECT records from a CSV or XLSX file."""
     loom = ctx.loom
     try:
         actor = actor_named(loom, username)
-        mapping = load_mapping_file(mapping_file) if mapping_file else None
+        saved = load_mapping_document(mapping_file) if mapping_file else None
         options = ImportOptions(
-            mapping=mapping, on_duplicate=on_duplicate, key=key, normalise=not no_normalise
+            mapping=saved.columns if saved else None,
+            on_duplicate=on_duplicate,
+            key=key,
+            normalise=not no_normalise,
+            values=saved.values if saved else {},
+            date_order=date_order or (saved.date_order if saved and saved.date_order else "auto"),
         )
-        if dry_run:
-            _dry_run(loom, object_name, path, options, actor, sample, report_path)
+        if dry_run or save_path is not None:
+            report = _dry_run(loom, object_name, path, options, actor, sample, report_path)
+            if save_path is not None:
+                _save_mapping(loom, object_name, path, options, report, save_path)
             return
         with (
             startup_objects_frozen(loom),
@@ -99,6 +124,8 @@ def import_run(
         ):
             report = start_import(loom, object_name, path, options, actor, progress=_advance(bar))
         _print_report(report)
+        if report.unmapped:
+            _say("columns_left_out", columns=[repr(column) for column in report.unmapped])
         if report_path is not None and report.import_id is not None:
             _write_report(
                 report_path,
@@ -116,10 +143,11 @@ def _dry_run(
     actor: Actor,
     sample: int,
     report_path: Path | None,
-) -> None:
+) -> ImportReport:
     report = dry_run(loom, object_name, path, options, actor, sample=sample)
     click.echo(f"dry run of {report.rows} row(s); nothing was saved")
     _print_report(report)
+    _print_findings(loom, object_name, report)
     for problem in report.problems[:20]:
         reasons = "; ".join(
             f"{name}: {', '.join(localize(m, cli_locale()) for m in messages)}"
@@ -134,6 +162,48 @@ def _dry_run(
         _write_report(
             report_path, problems_report(model, header, report.problems, _format(report_path), cli_locale())
         )
+    return report
+
+
+def _say(code: str, **params: Any) -> None:
+    click.echo(localize(Message(code, **params), cli_locale()))
+
+
+def _print_findings(loom: Loom, object_name: str, report: ImportReport) -> None:
+    """What the import leaves out or reads in a way worth knowing: never silently."""
+    model = loom.registry.object(object_name)
+    if report.unmapped:
+        _say("columns_left_out", columns=[repr(column) for column in report.unmapped])
+    for separator, order in report.date_orders.items():
+        _say("dates_order_read", separator=repr(separator), order=Message(_ORDER_WORDS[order]))
+    for field, guessed in report.guessed_values.items():
+        words = [f"{word} → {value}" for word, value in guessed.items()]
+        _say("words_guessed", field=field_named(model, field), words=words)
+    for field, counts in report.unknown_values.items():
+        words = [f"{word} ({count})" for word, count in counts.items()]
+        _say("words_unknown", field=field_named(model, field), words=words)
+    if report.unknown_values:
+        _say("map_words_hint")
+
+
+_ORDER_WORDS = {"dmy": "day_first", "mdy": "month_first"}
+
+
+def _save_mapping(
+    loom: Loom, object_name: str, path: Path, options: ImportOptions, report: ImportReport, target: Path
+) -> None:
+    """The mapping file a person edits: the columns as mapped, each unknown word waiting for its option."""
+    model = loom.registry.object(object_name)
+    columns: dict[str, str | None] = dict(options.mapping or auto_mapping(model, _header(path)))
+    for column in report.unmapped:
+        columns.setdefault(column, None)
+    values = {field: dict(words) for field, words in options.values.items()}
+    for field, counts in report.unknown_values.items():
+        for word in counts:
+            values.setdefault(field, {}).setdefault(word, "")
+    document = MappingFile(columns, values, options.date_order if options.date_order != "auto" else None)
+    target.write_text(json.dumps(document.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _say("mapping_saved", path=str(target))
 
 
 def _header(path: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -100,3 +101,32 @@ def test_a_killed_import_resumes_and_imports_the_rest_once(tmp_path: Path) -> No
         assert loom.queries().count("customer") == 20_000
     finally:
         loom.close()
+
+
+def test_a_dry_run_lists_left_out_columns_and_unknown_words_and_saves_a_mapping_to_fill_in(
+    crm_database_url: str, tmp_path: Path
+) -> None:
+    database = crm_database_url
+    path = tmp_path / "客户.csv"
+    path.write_text(
+        "客户名称,联系人,手机,客户级别,所在地区,最近跟进日期,微信\n"
+        "杭州星河科技有限公司,陈明,138-0013-8000,KA,浙江省,01/15/2026 20:00,wx_chen\n"
+        "苏州远航贸易有限公司,刘洋,6212345,重要,华东地区,2026年1月16日,wx_liu\n",
+        encoding="utf-8",
+    )
+    saved = tmp_path / "mapping.json"
+    dry = run(database, "--lang", "zh_CN", "import", "customer", str(path), "--save-mapping", str(saved))
+    assert dry.exit_code == 0, dry.output
+    assert "以下列没有对应的字段，不会导入：'微信'" in dry.output
+    assert "客户级别：不是选项的词（行数）：KA (1)" in dry.output
+    assert "必须是 11 位手机号码" in dry.output  # the 7-digit phone, in the reader's language
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    assert document["columns"]["微信"] is None and document["columns"]["手机"] == "phone"
+    assert document["values"] == {"level": {"KA": ""}}
+
+    document["values"]["level"]["KA"] = "key"
+    saved.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    done = run(database, "import", "customer", str(path), "--mapping", str(saved))
+    assert done.exit_code == 0, done.output
+    assert "1 created" in done.output and "1 invalid" in done.output
+    assert "columns not imported (no field takes them): '微信'" in done.output
