@@ -59,6 +59,23 @@ def parse_moment(text: str) -> datetime | None:
     return moment
 
 
+def written_moment(text: str) -> datetime | None:
+    """The date and time as written when the text carries no offset (midnight if no time); else None.
+
+    Such text is read in the business time zone by whoever knows it (the record writer, imports).
+    """
+    text = half_width(text).strip()
+    match = _MOMENT.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
+    if match is None or match.groupdict().get("zone"):
+        return None
+    groups = match.groupdict()
+    clock = [int(groups.get(part) or 0) for part in ("hour", "minute", "second")]
+    try:
+        return datetime(int(groups["year"]), int(groups["month"]), int(groups["day"]), *clock)
+    except ValueError:
+        return None
+
+
 def _written_date(text: str) -> date | None:
     """The calendar date as written, ignoring any time or offset after it."""
     text = half_width(text).strip()
@@ -130,7 +147,12 @@ class DateType(FieldType):
 
 
 class DateTimeType(FieldType):
-    """A moment in time, stored as naive UTC to the second; input without an offset is taken as UTC."""
+    """A moment in time, stored as naive UTC to the second.
+
+    `coerce` takes text without an offset as UTC; the record writer, forms and imports read such
+    text in the business time zone first (see `written_moment`), so only the engine's own callers
+    handing over naive datetime objects mean UTC.
+    """
 
     name = "datetime"
     value_kind = "datetime"

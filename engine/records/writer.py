@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -22,6 +23,7 @@ from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.messages import shown
+from engine.fieldtypes.temporal import written_moment
 from engine.identity.permissions import access_for, scope_condition
 from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
@@ -87,6 +89,21 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
 
 def _bound(coerce: Callable[[Any, Any, Source], Any], spec: Any, source: Source) -> Callable[[Any], Any]:
     return lambda value: coerce(value, spec, source)
+
+
+def _in_business_time(coerce: Callable[[Any], Any], zone: tzinfo) -> Callable[[Any], Any]:
+    """A datetime coercion that reads text without an offset as business time, as people mean it.
+
+    One rule for every way in: the record form, the API, rules writing text and imports all store
+    `2026-07-06 20:00` typed in Beijing as 12:00 UTC; text with an offset means what it says.
+    """
+
+    def read(value: Any) -> Any:
+        if type(value) is str and (moment := written_moment(value)) is not None:
+            return coerce(moment.replace(tzinfo=zone))
+        return coerce(value)
+
+    return read
 
 
 class RecordWriter:
@@ -236,8 +253,11 @@ class RecordWriter:
     def _coercers_for(self, source: Source) -> dict[str, Callable[[Any], Any]]:
         """Each settable field's coercion from one source, resolved once per writer."""
         coercers = {}
+        zone = self.loom.clock.timezone
         for name, (spec, ftype) in self.settable.items():
             coercers[name] = ftype.coercer(spec, source) or _bound(ftype.coerce, spec, source)
+            if spec.type == "datetime":
+                coercers[name] = _in_business_time(coercers[name], zone)
         self._coercers[source] = coercers
         return coercers
 

@@ -38,6 +38,15 @@ def test_a_created_record_comes_back_as_json_with_decimals_as_strings_and_iso_da
     assert api.get(f"/records/contract/{contract['id']}").get_json()["amount"] == "120000.50"
 
 
+def test_a_time_without_an_offset_is_business_time_as_on_the_form_and_one_with_an_offset_is_as_said(
+    api: Api,
+) -> None:
+    naive = api.post("/records/customer", json={"name": "甲公司", "last_followup_at": "2026-07-06 20:00"})
+    assert naive.get_json()["last_followup_at"] == "2026-07-06T12:00:00Z"  # 20:00 in Shanghai
+    given = api.post("/records/customer", json={"name": "乙公司", "last_followup_at": "2026-07-06T20:00:00Z"})
+    assert given.get_json()["last_followup_at"] == "2026-07-06T20:00:00Z"
+
+
 def test_every_field_error_is_reported_at_once_with_422(api: Api) -> None:
     response = api.post("/records/contract", json={"amount": "a lot", "status": "nonsense"})
     assert response.status_code == 422
