@@ -20,11 +20,14 @@ from engine.schema.registry import ObjectModel
 # Field types an import can write; autonumbers may only be matched on (update by key).
 NOT_IMPORTABLE = frozenset({"formula", "rollup", "attachment"})
 _NOISE = re.compile(r"[\s_\-*:：（）()]+")
+_REMARK = re.compile(r"[（(][^）)]*[）)]")  # 客户名称（必填）, 手机(选填)
 
 
 def _plain(text: str) -> str:
-    """A header as compared: half-width, lower case, without spaces, underscores or a required star."""
-    return _NOISE.sub("", half_width(text)).lower()
+    """A header as compared: half-width, lower case, without spaces, underscores, a star or a remark."""
+    text = half_width(text)
+    bare = _REMARK.sub("", text)
+    return _NOISE.sub("", bare if bare.strip() else text).lower()
 
 
 def field_named(model: ObjectModel, name: str) -> dict[str, str]:
@@ -55,24 +58,43 @@ class Guess:
     confidence: float  # 1.0 for an exact match; a similar header scores between FUZZY_FLOOR and 1
 
 
-FUZZY_FLOOR = 0.6
+# Below this a header is left out (and listed) rather than risk filling the wrong field: 客户简介 is
+# 75 % like 客户简称 yet means something else, and a wrong guess spoils every row.
+FUZZY_FLOOR = 0.8
+# Spreadsheets say 日期 where a field says 时间 (最近跟进日期 / 最近跟进时间): one word for comparing.
+_SAME_WORDS = (("日期", "时间"), ("号码", "号"))
+
+
+def _fuzzy_form(plain: str) -> str:
+    for word, same in _SAME_WORDS:
+        plain = plain.replace(word, same)
+    return plain
 
 
 def _similarity(header: str, known: str) -> float:
-    """How alike two plain headers are: one inside the other (联系人, 主要联系人) or mostly alike."""
+    """How alike two plain headers are: one inside the other (联系人, 主要联系人) or nearly the same."""
+    header, known = _fuzzy_form(header), _fuzzy_form(known)
     if not header or not known:
         return 0.0
     short, long = sorted((header, known), key=len)
-    inside = 0.5 + 0.5 * len(short) / len(long) if len(short) >= 2 and short in long else 0.0
+    inside = 0.5 + 0.5 * len(short) / len(long) if len(short) >= 3 and short in long else 0.0
     return max(inside, SequenceMatcher(None, header, known).ratio())
 
 
 def mapping_guesses(
-    model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None
+    model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None, key: str | None = None
 ) -> list[Guess]:
-    """A guess per column: exact field names and labels first, then declared aliases, then similar headers."""
+    """A guess per column: exact field names and labels first, then declared aliases, then similar headers.
+
+    An autonumber (客户编号) is guessed only as the `key` rows are matched on: the system draws it,
+    so mapping it otherwise would refuse the whole import.
+    """
     exact: dict[str, tuple[str, str]] = {}
-    names = importable_fields(model, access)
+    names = [
+        name
+        for name in importable_fields(model, access)
+        if model.fields[name].type != "autonumber" or name == key
+    ]
     for name in names:
         spec = model.fields[name]
         exact.setdefault(_plain(name), (name, "name"))
@@ -106,10 +128,11 @@ def mapping_guesses(
 
 
 def auto_mapping(
-    model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None
+    model: ObjectModel, columns: Sequence[str], access: ObjectAccess | None = None, key: str | None = None
 ) -> dict[str, str]:
     """Column → field for each column the guesses above map (every other column is left out)."""
-    return {g.column: g.field for g in mapping_guesses(model, columns, access) if g.field is not None}
+    guesses = mapping_guesses(model, columns, access, key)
+    return {g.column: g.field for g in guesses if g.field is not None}
 
 
 def unmapped_columns(columns: Sequence[str], mapping: Mapping[str, str | None]) -> list[str]:

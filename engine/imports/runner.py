@@ -83,7 +83,9 @@ def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, acto
         access.require("update")
     with open_rows(path) as (header, _):
         pass
-    mapping = options.mapping if options.mapping is not None else auto_mapping(model, header, access)
+    mapping = (
+        options.mapping if options.mapping is not None else auto_mapping(model, header, access, options.key)
+    )
     checked = checked_mapping(model, access, header, mapping, options.key)
     if options.key:
         spec = model.fields.get(options.key)

@@ -118,12 +118,15 @@ def test_a_messy_chinese_customer_spreadsheet_meets_the_acceptance_figures(
 
 def test_the_mapping_step_says_how_each_column_was_matched(crm: Loom) -> None:
     model = crm.registry.object("customer")
-    guesses = {
-        g.column: g
-        for g in mapping_guesses(model, ["客户名称", "手机", "最近跟进日期", "跟进人员备注", "微信"])
-    }
+    columns = ["客户名称（必填）", "手机", "最近一次跟进日期", "客户来源渠道", "客户简介", "客户编号", "微信"]
+    guesses = {g.column: g for g in mapping_guesses(model, columns)}
 
-    assert (guesses["客户名称"].field, guesses["客户名称"].how) == ("name", "label")
+    assert (guesses["客户名称（必填）"].field, guesses["客户名称（必填）"].how) == ("name", "label")
     assert (guesses["手机"].field, guesses["手机"].how) == ("phone", "alias")
-    assert guesses["最近跟进日期"].field == "last_followup_at"
-    assert guesses["微信"].field is None and guesses["微信"].how == "none"
+    for column, field in (("最近一次跟进日期", "last_followup_at"), ("客户来源渠道", "source")):
+        assert (guesses[column].field, guesses[column].how) == (field, "similar")
+        assert 0.8 <= guesses[column].confidence < 1
+    # Left out rather than guessed wrong: a profile is no short name, and the system draws the number.
+    assert guesses["客户简介"].field is None and guesses["微信"].how == "none"
+    assert guesses["客户编号"].field is None
+    assert auto_mapping(model, columns, key="code")["客户编号"] == "code"
