@@ -195,7 +195,7 @@ class EmailType(_ShortTextType):
         return f"{match['local']}@{match['domain'].lower()}"
 
 
-_PHONE = re.compile(r"\+?[0-9()\- ]+")
+_PHONE = re.compile(r"\(?\+?[0-9()\- ]+")  # (+86) 138… as well as +86 138…
 _SPACES = re.compile(r"\s+")
 
 
@@ -214,10 +214,11 @@ def national_digits(text: str) -> tuple[str, bool]:
     +86 138 0013 8000 → 13800138000; +86 10 6212 3456 → 01062123456 (the trunk 0 comes back).
     """
     digits = _NON_DIGIT.sub("", text)
-    international = text.lstrip().startswith("+") or digits.startswith("00")
+    plus = text.lstrip().lstrip("(").startswith("+")
+    international = plus or digits.startswith("00")
     if digits.startswith("0086"):
         digits, international = digits[4:], False
-    elif text.lstrip().startswith("+86"):
+    elif digits.startswith("86") and (plus or (len(digits) == 13 and _CN_MOBILE.fullmatch(digits[2:]))):
         digits, international = digits[2:], False
     else:
         return digits, international
@@ -274,9 +275,23 @@ def _cn_mobile(value: str) -> None:
         raise FieldValueError(Message("not_cn_mobile", got=shown(value)))
 
 
+# An extension after the number: 0571-8888 1234-801, 010 62123456 8001.
+_EXTENSION = re.compile(r"[\s-]+[0-9]{1,6}$")
+
+
+def _is_landline(value: str, digits: str) -> bool:
+    if _CN_LANDLINE.fullmatch(digits) or _CN_SERVICE.fullmatch(digits):
+        return True
+    extension = _EXTENSION.search(value)
+    if extension is None:
+        return False
+    number, _ = national_digits(value[: extension.start()])
+    return bool(_CN_LANDLINE.fullmatch(number) or _CN_SERVICE.fullmatch(number))
+
+
 def _cn_landline(value: str) -> None:
     digits, international = national_digits(value)
-    if international or not (_CN_LANDLINE.fullmatch(digits) or _CN_SERVICE.fullmatch(digits)):
+    if international or not _is_landline(value, digits):
         raise FieldValueError(Message("not_cn_landline", got=shown(value)))
 
 
@@ -285,7 +300,7 @@ def _cn_any(value: str) -> None:
     if international:
         if _E164.fullmatch("+" + digits.removeprefix("00")):
             return
-    elif _CN_MOBILE.fullmatch(digits) or _CN_LANDLINE.fullmatch(digits) or _CN_SERVICE.fullmatch(digits):
+    elif _CN_MOBILE.fullmatch(digits) or _is_landline(value, digits):
         return
     raise FieldValueError(Message("not_cn_phone", got=shown(value)))
 

@@ -31,6 +31,19 @@ _DAY_MONTH = re.compile(
     r"(?:(?:\s+|T)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<half>[AaPp][Mm])?)?",
     re.ASCII,
 )
+# Month names as English exports write them: Jan 15, 2026; 15 Jan 2026; 15-Jan-26; January 15 2026.
+_MONTHS = {
+    name: index
+    for index, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_NAMED_MONTH = re.compile(
+    r"(?:(?P<d1>\d{1,2})[\s\-]+(?P<m1>[A-Za-z]{3,9})\.?|(?P<m2>[A-Za-z]{3,9})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?)"
+    r"[\s\-,]+(?P<year>\d{4}|\d{2})"
+    r"(?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<half>[AaPp][Mm])?)?",
+    re.ASCII,
+)
 # A serial day number as text: 1982 to 2119, so a 5-digit number in a date column is not read as a year.
 _SERIAL_TEXT = re.compile(r"[3-7][0-9]{4}(?:\.[0-9]+)?", re.ASCII)
 _SPREADSHEET_EPOCH = datetime(1899, 12, 30)
@@ -132,7 +145,8 @@ class DateReader:
             return moment
         match = _DAY_MONTH.fullmatch(text)
         if match is None:
-            return value
+            named = _NAMED_MONTH.fullmatch(text)
+            return _named_month(named) or value if named is not None else value
         return self._day_month(text, match) or value
 
     def _day_month(self, text: str, match: re.Match[str]) -> datetime | None:
@@ -159,6 +173,20 @@ class DateReader:
             return datetime(year, month, day, *clock)
         except ValueError:
             return None
+
+
+def _named_month(match: re.Match[str]) -> datetime | None:
+    month = _MONTHS.get((match["m1"] or match["m2"])[:3].lower())
+    clock = _clock(match)
+    if month is None or clock is None:
+        return None
+    year = int(match["year"])
+    if len(match["year"]) == 2:
+        year += 2000 if year < 70 else 1900
+    try:
+        return datetime(year, month, int(match["d1"] or match["d2"]), *clock)
+    except ValueError:
+        return None
 
 
 def _clock(match: re.Match[str]) -> tuple[int, int, int] | None:

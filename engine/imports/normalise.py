@@ -85,6 +85,11 @@ def lower_key(value: str) -> str:
     return trim_key(value).lower()
 
 
+def person_key(value: str) -> str:
+    """A person's name without any space, width or case: 王 芳, 王芳 and 王芳 (full-width space) match."""
+    return "".join(half_width(value).split()).casefold()
+
+
 def phone_key(value: str) -> str:
     """Digits only, without the mainland country code: +86 138-0013-8000 and 13800138000 are one number."""
     plain = value.isascii() and value.isdecimal()
@@ -134,6 +139,7 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
     "lower": lower_key,
     "phone": phone_key,
     "company_name": company_key,
+    "person_name": person_key,
 }
 
 

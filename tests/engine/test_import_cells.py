@@ -29,6 +29,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
         "20260115",
         "15.01.2026",
         "01/15/2026",
+        "Jan 15, 2026",
+        "15-Jan-26",
         "46037",  # a spreadsheet serial number written as text
     ],
 )
@@ -135,6 +137,8 @@ def test_a_lookup_names_its_record_by_title_or_is_a_bad_row_saying_why(crm: Loom
         ("010-62123456", True),
         ("(0571) 8888 1234", True),
         ("400-800-8888", True),
+        ("0571-88881234-801", True),  # with an extension
+        ("(+86)13800138000", True),
         ("+1 415 555 0100", True),
         ("6212345", False),  # seven digits: no area code
         ("1380013800", False),  # a mobile missing a digit
@@ -166,7 +170,7 @@ def test_a_row_repeating_an_earlier_row_is_a_duplicate_in_any_batch_even_with_a_
             ["丙公司", "赵六", "+86 138 0013 8000", "not-an-email"],  # line 4 repeats line 2 (next batch)
             ["乙公司", "李雷", "", "li@"],  # line 5 repeats line 3, with a bad e-mail too
             ["丁有限公司", "孙七", "13700137000", ""],
-            ["丁公司", "孙七", "", "sun@"],  # line 7 repeats line 6 of its own batch, with a bad e-mail
+            ["丁公司", "孙 七", "", "sun@"],  # line 7 repeats line 6 of its own batch, with a bad e-mail
         ],
     )
     report = start_import(crm, "customer", path, ImportOptions(batch_rows=2))
