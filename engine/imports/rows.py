@@ -82,14 +82,13 @@ class RowMapper:
             elif value is None:
                 continue
             if read is not None:
-                if type(value) is str and text_key(value) in PLACEHOLDERS:
-                    continue
                 try:
                     value = read(value)
                 except AmbiguousDate as ambiguous:
                     row.errors[field_name] = [ambiguous.message]
                     continue
-                if value is None:
+                # A cell read returns as text only when it is no value: "-" or 无 leave the field empty.
+                if value is None or (type(value) is str and text_key(value) in PLACEHOLDERS):
                     continue
             elif self.readers is not None and self.readers.lookups.wanted(field_name, value):
                 row.names[field_name] = value.strip()

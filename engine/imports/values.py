@@ -30,6 +30,7 @@ PLACEHOLDERS = frozenset({"-", "--", "—", "/", "无", "暂无", "n/a", "na", "
 _SUFFIXES = ("地区", "客户", "行业", "类", "级", "省", "市", "区")
 _SPACE = re.compile(r"\s+")
 UNKNOWN = object()
+_MISSING = object()
 
 
 def text_key(text: str) -> str:
@@ -65,9 +66,18 @@ class ChoiceTable:
         self._by_option = [(value, [k for k, v in self.words.items() if v == value]) for value in self.values]
         self.guessed: dict[str, str] = {}  # text as written → the option it was taken for
         self.unknown: Counter[str] = Counter()
+        self._seen: dict[str, Any] = {}  # each text as written → its answer: most cells cost one lookup
 
     def resolve(self, text: str) -> Any:
         """The option value for a cell's text; None for a placeholder; UNKNOWN when nothing fits."""
+        found = self._seen.get(text, _MISSING)
+        if found is _MISSING:
+            found = self._seen[text] = self._resolve(text)
+        if found is UNKNOWN:
+            self.unknown[text.strip()] += 1
+        return found
+
+    def _resolve(self, text: str) -> Any:
         key = text_key(text)
         if not key:
             return None
@@ -77,8 +87,6 @@ class ChoiceTable:
             self.words[key] = found  # each distinct text is worked out once
             if found is not UNKNOWN and found is not None:
                 self.guessed[text.strip()] = found
-        if found is UNKNOWN:
-            self.unknown[text.strip()] += 1
         return found
 
     def _guess(self, key: str) -> Any:
