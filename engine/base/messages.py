@@ -370,6 +370,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{object} has no duplicate rules; use a key field to update records",
         "zh_CN": "{object}没有查重规则，请用匹配键字段来更新记录",
     },
+    "file_not_csv_xlsx": {
+        "en": "{file}: expected a .csv or .xlsx file",
+        "zh_CN": "{file}：只能导入 .csv 或 .xlsx 文件",
+    },
+    "file_missing": {"en": "{file}: no such file", "zh_CN": "{file}：文件不存在"},
+    "file_header_unreadable": {
+        "en": "{file}: cannot read the header row: {error}",
+        "zh_CN": "{file}：无法读取标题行：{error}",
+    },
+    "file_no_header": {
+        "en": "{file}: the first row must name the columns",
+        "zh_CN": "{file}：第一行必须是列名",
+    },
+    "file_line_unreadable": {
+        "en": "{file} line {line}: {error}",
+        "zh_CN": "{file} 第 {line} 行无法读取：{error}",
+    },
+    "file_not_xlsx": {
+        "en": "{file}: not a readable XLSX file ({error})",
+        "zh_CN": "{file}：不是可读取的 XLSX 文件（{error}）",
+    },
     "columns_left_out": {
         "en": "columns not imported (no field takes them): {columns}",
         "zh_CN": "以下列没有对应的字段，不会导入：{columns}",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from engine.base.errors import LoomError
+from engine.base.messages import Message
 
 SNIFF_BYTES = 64 * 1024
 SAMPLE_ROWS = 20
@@ -50,7 +51,7 @@ def file_kind(path: Path) -> str:
         return "xlsx"
     if suffix in (".csv", ".txt", ".tsv"):
         return "csv"
-    raise UnreadableFile(f"{path.name}: expected a .csv or .xlsx file")
+    raise UnreadableFile(Message("file_not_csv_xlsx", file=path.name))
 
 
 def sniff_encoding(head: bytes) -> str:
@@ -79,7 +80,7 @@ def file_digest(path: Path) -> str:
 def open_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
     """The header (column names) and an iterator over the data rows, skipping blank rows."""
     if not path.exists():
-        raise UnreadableFile(f"{path}: no such file")
+        raise UnreadableFile(Message("file_missing", file=str(path)))
     if file_kind(path) == "xlsx":
         with _xlsx_rows(path) as opened:
             yield opened
@@ -98,9 +99,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
         try:
             header = [name.strip() for name in next(reader, [])]
         except (UnicodeDecodeError, csv.Error) as error:
-            raise UnreadableFile(f"{path.name}: cannot read the header row: {error}") from None
+            raise UnreadableFile(
+                Message("file_header_unreadable", file=path.name, error=str(error))
+            ) from None
         if not any(header):
-            raise UnreadableFile(f"{path.name}: the first row must name the columns")
+            raise UnreadableFile(Message("file_no_header", file=path.name))
 
         def rows() -> Iterator[SourceRow]:
             line = reader.line_num + 1
@@ -110,7 +113,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
                         yield SourceRow(line, cells)
                     line = reader.line_num + 1
             except (UnicodeDecodeError, csv.Error) as error:
-                raise UnreadableFile(f"{path.name} line {line}: {error}") from None
+                raise UnreadableFile(
+                    Message("file_line_unreadable", file=path.name, line=line, error=str(error))
+                ) from None
 
         yield header, rows()
 
@@ -138,7 +143,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
         while header and not header[-1]:
             header.pop()
         if not any(header):
-            raise UnreadableFile(f"{path.name}: the first row must name the columns")
+            raise UnreadableFile(Message("file_no_header", file=path.name))
 
         def rows() -> Iterator[SourceRow]:
             for line, cells in enumerate(values, start=2):
@@ -156,7 +161,7 @@ def _open_sheet(path: Path) -> Any:
     try:
         return XlsxSheet(path)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise UnreadableFile(f"{path.name}: not a readable XLSX file ({error})") from None
+        raise UnreadableFile(Message("file_not_xlsx", file=path.name, error=str(error))) from None
 
 
 def _header_text(value: Any) -> str:

@@ -188,3 +188,26 @@ def test_the_wizard_says_how_columns_matched_lists_the_left_out_ones_and_maps_wo
     again = _upload_messy(client, MESSY.replace("杭州星河", "宁波海港").replace("苏州远航", "温州远航"))
     next_page = text(client.get(again.headers["Location"]))
     assert 'data-word="KA"' in next_page and 'value="key" selected' in _select(next_page, "vvalue-0")
+
+
+def test_hostile_mapping_posts_get_a_page_never_a_500(team: Team) -> None:
+    client = team.client("zhang.jingli")
+    mapping_url = _upload_messy(client).headers["Location"]
+    token = mapping_url.split("/app/import/")[1].split("?")[0]
+    base = {"csrf_token": csrf(client, mapping_url), "object": "customer"}
+    for form in (
+        {"map-0": "name", "date_order": "sideways"},
+        {"map-0": "name", "on_duplicate": "explode"},
+        {"map-0": "no_such_field", "map-1": "name"},
+        {"map-0": "name", "vfield-0": "level", "vtext-0": "KA", "vvalue-0": "no_such_option"},
+        {"map-0": "name", "vfield-0": "no_such_field", "vtext-0": "x", "vvalue-0": "(empty)"},
+        {"map-0": "name", "vfield-0": "name", "vtext-0": "x", "vvalue-0": "y", "vfield-1": "level"},
+        {"map-0": "code"},
+    ):
+        # A request the engine refuses is refused by "run" too, before any import starts.
+        refused = "sideways" in form.values() or "explode" in form.values() or "map-1" in form
+        for action in ("dry-run", "report.csv", *(("run",) if refused else ())):
+            response = client.post(f"/app/import/{token}/{action}", data=base | form)
+            assert response.status_code < 500, (action, form, response.status_code)
+    refused = text(client.post(f"/app/import/{token}/dry-run", data=base | {"map-0": "name", "date_order": "x"}))
+    assert "日期顺序必须是以下之一" in refused

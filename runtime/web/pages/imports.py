@@ -103,7 +103,7 @@ def import_upload() -> str | Response | tuple[str, int]:
         try:
             inspect_file(upload_folder() / token, sample=1)
         except UnreadableFile as unreadable:
-            error = unreadable.message
+            error = error_text(unreadable)
         else:
             return redirect(url_for(".import_mapping", token=token, object=object_name))  # type: ignore[return-value]
     page = render_template(
@@ -184,7 +184,7 @@ class Chosen:
 
 
 # The value step's choice for "leave the field empty" (an option value never has this shape).
-LEAVE_EMPTY = "-empty-"
+LEAVE_EMPTY = "(empty)"
 
 
 def _posted_options(columns: list[str]) -> Chosen:
