@@ -34,6 +34,7 @@ from engine.schema.changes import apply_objects
 from engine.schema.checks import field_kinds
 from engine.store.drafts import delete_draft, get_draft, list_drafts, save_draft
 from engine.store.system_tables import flow_instances
+from metadata.flow_checks import flow_problems
 from metadata.flows import FlowSpec
 from metadata.problems import Problem
 from metadata.validation import validate_flow
@@ -100,14 +101,27 @@ def problems_of(doc: Any) -> list[Problem]:
     loom = current_loom()
     name = doc.get("name") if isinstance(doc, dict) and isinstance(doc.get("name"), str) else "flow"
     file = f"flows/{name}.json"
-    result = validate_flow(doc, file, known_objects=loom.registry.specs())
+    known = loom.registry.specs()
+    result = validate_flow(doc, file, known_objects=known)
     if result.problems:
-        return list(result.problems)
+        return list(result.problems) + _graph_problems(doc, file, known, result.problems)
     try:
         apply_objects(loom, [], flows=list(result.flows), actor=current_actor(), dry_run=True)
     except InvalidMetadata as error:
         return list(error.problems)
     return []
+
+
+def _graph_problems(doc: Any, file: str, known: Mapping[str, Any], found: list[Problem]) -> list[Problem]:
+    """The graph's problems (unreachable steps …) of a draft the schema already refuses, when it can be
+    read as a flow: a step without approvers should not hide that another one is unreachable."""
+    try:
+        flow = FlowSpec.from_json(doc)
+        more = flow_problems(flow, file, known)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError):
+        return []
+    seen = {problem.path for problem in found}
+    return [problem for problem in more if problem.path not in seen]
 
 
 def _said(problems: list[Problem]) -> tuple[dict[str, list[str]], list[dict[str, str]]]:

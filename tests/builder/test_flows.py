@@ -49,6 +49,13 @@ def post(client: FlaskClient, path: str, body: Any) -> TestResponse:
     return client.post(path, json=body, headers=headers(client))
 
 
+def designer_data(client: FlaskClient, name: str) -> dict[str, Any]:
+    page = text(client.get(f"/builder/flows/{name}"))
+    found = re.search(r'<script type="application/json" id="fl-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
 def contract_flow(crm: Loom) -> dict[str, Any]:
     return crm.registry.flows["contract_approval"].to_json()
 
@@ -167,6 +174,7 @@ def test_check_puts_each_problem_on_its_step(team: Team) -> None:
     assert view["cards"]["ceo"]["summary"] == "角色 总经理 · 或签 · 48 小时未处理：催办"
     assert view["cards"]["legal"]["summary"] == "请选择审批人"
     assert [part["items"][0]["name"] for part in view["layout"]["detached"]] == ["orphan"]
+    doc = contract_flow(team.loom)  # valid but for an unknown field, found as installing would find it
     doc["submit_when"] = "no_such_field == 1"
     general = post(admin, "/builder/flows/contract_approval/check", {"document": doc}).get_json()["general"]
     assert [p["path"] for p in general] == ["/submit_when"]
@@ -188,8 +196,8 @@ def test_a_draft_is_kept_then_published_as_a_new_version(team: Team) -> None:
     doc["nodes"]["large_contract"]["branches"][0]["when"] = "amount >= 500000"
     doc["nodes"]["ceo"]["approvers"] = []  # a draft may be invalid
     assert post(admin, "/builder/flows/contract_approval/draft", {"document": doc}).status_code == 200
-    designer = text(admin.get("/builder/flows/contract_approval"))
-    assert "amount &gt;= 500000" in designer or "amount >= 500000" in designer
+    opened = designer_data(admin, "contract_approval")["document"]  # the designer opens the draft
+    assert opened["nodes"]["large_contract"]["branches"][0]["when"] == "amount >= 500000"
     assert team.loom.registry.flows["contract_approval"].nodes["ceo"].approvers  # published one unchanged
     doc["nodes"]["ceo"]["approvers"] = [{"role": "ceo"}]
     published = post(admin, "/builder/flows/contract_approval/publish", {"document": doc})
@@ -241,7 +249,9 @@ def test_bad_input_is_refused_never_a_server_error(team: Team) -> None:
     assert admin.get("/builder/flows/no_such_flow").status_code == 404
     assert admin.get("/builder/flows/BAD%20NAME").status_code == 404
     assert post(admin, "/builder/flows/no_such_flow/check", {"document": {}}).status_code == 404
-    bad_json = admin.post(f"{base}/check", data="{nope", headers={**headers(admin), "Content-Type": "application/json"})
+    bad_json = admin.post(
+        f"{base}/check", data="{nope", headers={**headers(admin), "Content-Type": "application/json"}
+    )
     assert bad_json.status_code == 400
     assert post(admin, f"{base}/check", {"document": [1]}).status_code == 400
     huge = {"document": {"nodes": {f"n{i}": {"type": "cc", "to": ["x" * 100]} for i in range(3000)}}}
@@ -266,8 +276,7 @@ def test_only_administrators_and_only_with_the_csrf_token(team: Team) -> None:
 
 def test_the_designer_page_carries_the_document_and_the_org(team: Team) -> None:
     admin = team.client("guan.li")
-    page = text(admin.get("/builder/flows/contract_approval"))
-    data = json.loads(re.search(r'<script type="application/json" id="fl-data">(.*?)</script>', page, re.S).group(1))
+    data = designer_data(admin, "contract_approval")
     assert data["document"]["name"] == "contract_approval"
     assert {"value": "legal", "label": "法务"} in data["catalogue"]["roles"]
     assert any(user["label"] == "张经理" for user in data["catalogue"]["users"])
