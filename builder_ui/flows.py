@@ -26,6 +26,7 @@ from builder_ui.flows_layout import lay_out, node_of_path
 from engine.base.errors import InvalidMetadata, LoomError
 from engine.expressions import check
 from engine.flows.simulation import path_of, simulate_flow
+from engine.flows.versions import flow_versions
 from engine.identity import actor_for
 from engine.identity.departments import list_departments
 from engine.identity.users import list_users
@@ -40,11 +41,6 @@ from metadata.problems import Problem
 from metadata.validation import validate_flow
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, said_problem
-
-try:  # the versions panel reads engine.flows.versions once it is there
-    from engine.flows.versions import flow_versions
-except ImportError:  # pragma: no cover
-    flow_versions = None
 
 MAX_DOCUMENT = 200_000  # characters of JSON: far more than any flow a person draws
 MAX_EXPRESSION = 2000
@@ -197,10 +193,8 @@ def flows_index() -> str:
     with loom.read() as conn:
         drafts = {d.name: d for d in list_drafts(conn, "flow")}
     running = _running_counts()
-    versions: dict[str, int] = {}
-    if flow_versions is not None:
-        with loom.read() as conn:
-            versions = {name: len(flow_versions(conn, name)) for name in registry.flows}
+    with loom.read() as conn:
+        versions = {name: len(flow_versions(conn, name)) for name in registry.flows}
     rows = []
     for name in sorted(set(registry.flows) | set(drafts)):
         flow = registry.flows.get(name)
@@ -363,8 +357,6 @@ def flow_publish(name: str) -> tuple[Response, int] | Response:
 def flow_version_list(name: str) -> Response:
     """Each published version: when, by whom, and how many approvals run or ran on it."""
     _known(name)
-    if flow_versions is None:
-        return jsonify({"versions": []})
     loom = current_loom()
     with loom.read() as conn:
         versions = flow_versions(conn, name)
@@ -488,7 +480,7 @@ def _texts() -> dict[str, str]:
         "label": _("Name"),
         "approvers": _("Approvers"),
         "cc_to": _("Who is informed"),
-        "add_approver": _("Add an approver"),
+        "add_approver": _("Add approvers to this step"),
         "remove_approver": _("Remove this approver"),
         "kind_user": _("A user"),
         "kind_role": _("A role"),
@@ -513,7 +505,7 @@ def _texts() -> dict[str, str]:
         "then_reject": _("Reject automatically"),
         "pass_to": _("Pass to"),
         "no_deadline": _("No deadline"),
-        "actions": _("Actions"),
+        "actions": _("Actions to run"),
         "add_action_item": _("Add an action"),
         "remove_action": _("Remove this action"),
         "act_set_field": _("Set a field"),

@@ -88,6 +88,7 @@
     }
 
     changed(structural) {
+      this.root.dataset.state = "checking";
       this.simulated = null;
       document.getElementById("fl-sim-result").replaceChildren();
       if (structural) {
