@@ -386,11 +386,27 @@ def flow_records(name: str) -> Response:
     loom = current_loom()
     if object_name not in loom.registry.objects:
         return jsonify({"records": []})
+    q = request.args.get("q", "")[:100].strip()
+    records = []
+    number = q.lstrip("#")
+    title = loom.registry.object(object_name).spec.title_field or "name"
+    if number.isdigit() and 0 < int(number) < 2**63:
+        # A record's id typed as it is shown (#12) finds that record, whatever its title.
+        try:
+            record = loom.records(current_actor()).get(object_name, int(number))
+            records.append({"id": record["id"], "title": str(record.get(title) or ""), "detail": ""})
+        except LoomError:
+            pass
     try:
-        found = LookupSearch(loom, current_actor()).search(object_name, request.args.get("q", "")[:100])
+        found = LookupSearch(loom, current_actor()).search(object_name, q)
     except LoomError:
-        return jsonify({"records": []})
-    return jsonify({"records": [{"id": c.id, "title": c.title, "detail": c.detail} for c in found.choices]})
+        return jsonify({"records": records})
+    records += [
+        {"id": c.id, "title": c.title, "detail": c.detail}
+        for c in found.choices
+        if c.id not in {r["id"] for r in records}
+    ]
+    return jsonify({"records": records})
 
 
 @blueprint.post("/flows/<name>/simulate")
@@ -557,7 +573,7 @@ def _texts() -> dict[str, str]:
         "versions_none": _("Not published yet"),
         "current": _("Current"),
         "version_line": _(
-            "Version %(revision)s · %(at)s · %(by)s · %(running)s running, %(finished)s finished"
+            "Version %(number)s · %(at)s · %(by)s · %(running)s running, %(finished)s finished"
         ),
         "choose": _("— choose —"),
         "edit": _("Edit %(name)s"),

@@ -204,7 +204,7 @@
         class: `fl-block fl-${item.kind}` + (onPath ? " fl-on-path" : ""), "data-node": name, "aria-label": card.title,
       });
       const head = el("div", { class: "fl-block-head" + ((this.view.problems[name] || []).length ? " fl-has-problems" : "") },
-        el("span", { class: "fl-kind", text: card.kind_title }),
+        card.title !== card.kind_title ? el("span", { class: "fl-kind", text: card.kind_title }) : null,
         el("button", {
           type: "button", class: "fl-title", text: card.title, "aria-label": fmt(t.edit, { name: card.title }),
           "data-focus-key": `card-${name}`, onclick: () => this.select({ node: name }),
@@ -630,7 +630,8 @@
 
     permissionsEditor(node) {
       const t = this.t;
-      const box = el("fieldset", { class: "fl-permissions" }, el("legend", { text: t.fields }));
+      const marked = node.fields && Object.keys(node.fields).length;
+      const box = el("details", { class: "fl-permissions", open: Boolean(marked) }, el("summary", { text: t.fields + (marked ? " ●" : "") }));
       const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: t.field }), el("th", { text: t.editable }), el("th", { text: t.hidden }))));
       const body = el("tbody");
       for (const field of this.catalogue) {
@@ -862,8 +863,9 @@
       getJSON(this.root.dataset.versions).then((data) => {
         list.replaceChildren();
         if (!data.versions || !data.versions.length) list.append(el("li", { text: t.versions_none }));
-        for (const version of data.versions || []) {
-          const line = fmt(t.version_line, version) + (version.current ? ` · ${t.current}` : "");
+        const count = (data.versions || []).length;
+        for (const [i, version] of (data.versions || []).entries()) {
+          const line = fmt(t.version_line, { ...version, number: count - i }) + (version.current ? ` · ${t.current}` : "");
           list.append(el("li", { class: version.current ? "fl-current" : "", "data-revision": version.revision, text: line }));
         }
       }, () => list.replaceChildren(el("li", { text: t.check_failed })));

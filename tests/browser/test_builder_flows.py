@@ -105,7 +105,9 @@ def test_an_administrator_rebuilds_the_contract_approval_and_versions_keep_their
         expect(page.locator("#fl-panel .fd-cond-text")).to_have_text("amount >= 500000")
         expect(page.locator("#fl-panel .fd-check")).to_have_text("条件有效")
         settled(page)
-        expect(page.locator('.fl-condition[data-node="condition"] .fl-when').first).to_have_text("amount >= 500000")
+        expect(page.locator('.fl-condition[data-node="condition"] .fl-when').first).to_have_text(
+            "amount >= 500000"
+        )
 
         # … legal and finance side by side: + in the first branch → parallel branches.
         add(page, "condition-0-entry", "并行分支")

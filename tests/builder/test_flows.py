@@ -216,6 +216,9 @@ def test_simulating_a_draft_on_a_contract_shows_the_path_and_writes_nothing(team
     )
     records = admin.get("/builder/flows/contract_approval/records?q=设备").get_json()["records"]
     assert [r["id"] for r in records] == [contract["id"]]
+    by_id = admin.get(f"/builder/flows/contract_approval/records?q=%23{contract['id']}").get_json()["records"]
+    assert by_id[0] == {"id": contract["id"], "title": "设备采购合同", "detail": ""}
+    assert admin.get("/builder/flows/contract_approval/records?q=99999999999999999999").status_code == 200
     doc = contract_flow(team.loom)
     doc["nodes"]["large_contract"]["branches"][0]["when"] = "amount >= 500000"
     body = {"document": doc, "record_id": contract["id"], "submitter": "wang.fang"}
@@ -281,3 +284,24 @@ def test_the_designer_page_carries_the_document_and_the_org(team: Team) -> None:
     assert {"value": "legal", "label": "法务"} in data["catalogue"]["roles"]
     assert any(user["label"] == "张经理" for user in data["catalogue"]["users"])
     assert any(field["name"] == "amount" for field in data["catalogue"]["fields"])
+
+
+def test_field_permissions_and_a_lock_on_listed_fields_are_published_as_the_panel_writes_them(
+    team: Team,
+) -> None:
+    admin = team.client("guan.li")
+    doc = contract_flow(team.loom)
+    doc["nodes"]["legal"]["fields"] = {"editable": ["amount"], "hidden": ["cost_price"]}
+    doc["lock_record"] = {"fields": ["amount", "customer"]}
+    doc["on_reject"] = {
+        "return_to": "submitter",
+        "actions": [{"type": "set_field", "field": "status", "value": "'draft'"}],
+    }
+    response = post(admin, "/builder/flows/contract_approval/publish", {"document": doc})
+    assert response.status_code == 200, response.get_json()
+    published = team.loom.registry.flows["contract_approval"].to_json()
+    assert published["nodes"]["legal"]["fields"] == {"editable": ["amount"], "hidden": ["cost_price"]}
+    assert published["lock_record"] == {"fields": ["amount", "customer"]}
+    versions = admin.get("/builder/flows/contract_approval/versions").get_json()["versions"]
+    assert [v["current"] for v in versions] == [True, False]
+    assert versions[0]["by"] == "管理员"
