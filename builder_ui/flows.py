@@ -488,6 +488,7 @@ def _texts() -> dict[str, str]:
         "branch_down": _("Lower this branch's priority"),
         "priority": _("Priority %(n)s"),
         "default_branch": _("Otherwise"),
+        "default_summary": _("When no branch above holds"),
         "branch": _("Branch %(n)s"),
         "goes_to": _("Goes to %(name)s"),
         "missing": _("No step named %(name)s"),

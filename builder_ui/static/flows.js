@@ -227,7 +227,7 @@
         if (item.kind === "condition") {
           const isDefault = branch.index === "default";
           const label = isDefault ? t.default_branch : fmt(t.branch, { n: position + 1 });
-          const when = isDefault ? t.default_branch : (branch.when || t.clear);
+          const when = isDefault ? t.default_summary : (branch.when || t.clear);
           const taken = onPath && this.simulated.get(`${name}#${branch.index}`);
           const bcard = el("article", { class: "fl-card fl-type-branch" + (taken ? " fl-on-path" : "") },
             el("div", { class: "fl-card-head" },
