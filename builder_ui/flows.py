@@ -252,7 +252,7 @@ def flow_create() -> WerkzeugResponse | tuple[str, int]:
     label_en = (request.form.get("label_en") or "").strip()[:200]
     error = None
     with loom.read() as conn:
-        taken = name in registry.flows or get_draft(conn, "flow", name) is not None if name else False
+        taken = name in registry.flows or get_draft(conn, "flow", name[:63]) is not None
     if not NAME.match(name):
         error = _("The name is a lowercase identifier: a letter a-z, then letters, digits or _")
     elif taken:
@@ -489,6 +489,8 @@ def _texts() -> dict[str, str]:
         "priority": _("Priority %(n)s"),
         "default_branch": _("Otherwise"),
         "default_summary": _("When no branch above holds"),
+        "expression_valid": _("The expression is valid"),
+        "condition_needs_next": _("A condition needs a step after it: add one below first"),
         "branch": _("Branch %(n)s"),
         "goes_to": _("Goes to %(name)s"),
         "missing": _("No step named %(name)s"),

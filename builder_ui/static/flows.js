@@ -304,7 +304,7 @@
       const target = point.target;
       let name;
       if (kind === "condition") {
-        if (!target) { this.say(this.t.check_failed, true); return; }
+        if (!target) { this.say(this.t.condition_needs_next, true); return; }
         name = this.freshName("condition");
         this.doc.nodes[name] = { type: "condition", branches: [{ when: "", next: target }], default: target };
       } else if (kind === "parallel") {
@@ -665,7 +665,7 @@
         if (!text) { status.textContent = ""; return; }
         postJSON(this.root.dataset.expression, { text }).then(({ data }) => {
           if (get() !== text) return;
-          status.textContent = data.ok ? t.valid : (data.problems || []).join("; ");
+          status.textContent = data.ok ? t.expression_valid : (data.problems || []).join("; ");
           status.className = data.ok ? "fd-check fd-ok" : "fd-check fd-bad";
         }, () => { status.textContent = t.check_failed; });
       }, 250);
@@ -689,8 +689,8 @@
         const kind = known.includes(action.type) ? action.type : "other";
         row.append(this.choice(t.actions, [["set_field", t.act_set_field], ["create_record", t.act_create_record], ["notify", t.act_notify], ["other", t.act_other]], kind, (value) => {
           list[i] = { set_field: { type: "set_field", field: "", value: "" }, create_record: { type: "create_record", object: "task", values: { subject: "'…'" } }, notify: { type: "notify", to: "owner", title: "''" }, other: { type: "" } }[value];
-          this.renderPanel();
           store();
+          this.renderPanel();
         }));
         if (kind === "set_field") {
           row.append(this.choice(t.field, [["", t.choose], ...this.catalogue.map((f) => [f.name, f.label])], action.field || "", (value) => { action.field = value; store(); }));
@@ -718,13 +718,13 @@
           area.value = JSON.stringify(action);
           row.append(area);
         }
-        row.append(el("button", { type: "button", class: "fl-small", text: t.remove_action, onclick: () => { list.splice(i, 1); this.renderPanel(); store(); } }));
+        row.append(el("button", { type: "button", class: "fl-small", text: t.remove_action, onclick: () => { list.splice(i, 1); store(); this.renderPanel(); } }));
         box.append(row);
       });
       box.append(el("button", { type: "button", class: "fl-small", text: "+ " + t.add_action_item, onclick: () => {
         list.push({ type: "set_field", field: "", value: "" });
-        this.renderPanel();
         store();
+        this.renderPanel();
       } }));
       return box;
     }

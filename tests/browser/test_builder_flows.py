@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from engine import identity
 from engine.base.actors import SYSTEM
-from engine.store.drafts import save_draft
+from engine.store.drafts import get_draft, save_draft
 from tests.browser.conftest import DESKTOP, PASSWORD, Browser, Site
 
 
@@ -202,6 +202,36 @@ def test_a_flow_with_an_unreachable_step_is_not_published(chromium, builder_site
         page.get_by_role("button", name="删除此节点 · 抄送财务").click()
         settled(page)
         expect(page.locator("[data-flow-designer]")).to_have_attribute("data-valid", "yes")
+
+        # Flow settings: lock only the amount while the approval runs; an action when it ends.
+        page.get_by_role("button", name="流程设置").click()
+        panel = page.locator("#fl-panel")
+        panel.get_by_label("审批期间").select_option(label="只锁定以下字段")
+        panel.locator(".fl-lock-fields").get_by_label("合同金额").check()
+        page.locator('.fl-card[data-node="approved"] .fl-title').click()
+        panel.get_by_role("button", name="+ 添加动作").click()
+        panel.locator(".fl-action select").nth(1).select_option(label="备注")
+        panel.get_by_label("值（表达式）").fill("'已审批'")
+        expect(panel.locator(".fl-action .fd-check")).to_have_text("表达式有效")
+        settled(page)
+        expect(page.locator('.fl-card[data-node="approved"] .fl-summary')).to_have_text(
+            "审批通过 · 设置 备注"
+        )
+        # "+" by keyboard: Enter opens its menu on its first choice, Escape closes it again.
+        plus = page.locator('.fl-plus[data-point="after-manager"]')
+        plus.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator('.fl-plus[data-point="after-manager"] + .fl-menu button').first).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(plus).to_be_focused()
+        page.get_by_role("button", name="保存草稿").click()
+        expect(page.locator("#fl-status")).to_have_text("草稿已保存")
+        with site.loom.read() as conn:
+            draft = get_draft(conn, "flow", "contract_approval")
+        assert draft is not None and draft.body["lock_record"] == {"fields": ["amount"]}
+        assert draft.body["nodes"]["approved"]["actions"] == [
+            {"type": "set_field", "field": "remark", "value": "'已审批'"}
+        ]
         tab.screenshot("unreachable")
         assert tab.errors == []
     finally:
