@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
+from engine.base.errors import LoomError
+from engine.identity.permissions import access_for
 from engine.store.system_tables import flow_instances, flow_tasks
+
+if TYPE_CHECKING:
+    from engine.loom import Loom
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,18 @@ def node_fields(definition: Mapping[str, Any], nodes: Iterable[str]) -> tuple[fr
         node_hidden = set(fields.get("hidden", ()))
         hidden = node_hidden if hidden is None else hidden & node_hidden
     return frozenset(editable), frozenset((hidden or set()) - editable)
+
+
+def visible_summary(loom: Loom, actor: Actor, item: Mapping[str, Any]) -> dict[str, Any]:
+    """An inbox card's summary fields as `actor` may see them: without those their role hides, nor,
+    unless their role lets them read the record, those the task's node hides."""
+    summary = dict(item.get("summary") or {})
+    access = access_for(loom.registry, actor, item["object"])
+    summary = {name: value for name, value in summary.items() if access.visible(name)}
+    if set(item.get("hidden_fields") or ()) & set(summary):
+        try:
+            hidden = loom.records(actor).read_access(item["object"], item["record_id"]).hidden
+        except LoomError:  # the task is decided and the role reads no such record
+            hidden = frozenset(item["hidden_fields"])
+        summary = {name: value for name, value in summary.items() if name not in hidden}
+    return summary

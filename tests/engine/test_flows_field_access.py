@@ -11,6 +11,7 @@ import pytest
 from engine.base.actors import SYSTEM
 from engine.base.errors import RecordInvalid, RecordNotFound
 from engine.flows import RecordLocked
+from engine.flows.field_access import visible_summary
 from engine.identity import add_role
 from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
@@ -172,3 +173,21 @@ def test_a_record_nobody_may_read_stays_not_found(crm: Loom) -> None:
     world = build_world(crm, flow_with([{"user": "wu.yi"}]))
     with pytest.raises(RecordNotFound):
         crm.records(world.actor("wang.fang")).get("contract", 999_999)
+
+
+def test_the_inbox_card_leaves_out_the_hidden_fields_unless_the_role_shows_them(crm: Loom) -> None:
+    approvers = [{"user": "wu.yi"}, {"role": "finance"}, {"role": "legal"}]
+    world = build_world(
+        crm, flow_with(approvers, mode="all", summary_fields=["amount", "cost_price", "remark"])
+    )
+    submitted(world)
+
+    def card(username: str, tab: str = "pending") -> list[str]:
+        [item] = crm.flows.inbox(world.ids[username], tab).items
+        return sorted(visible_summary(crm, world.actor(username), item))
+
+    assert card("wu.yi") == ["amount"]
+    assert card("sun.caiwu") == ["amount", "cost_price", "remark"]
+    assert card("zhao.fawu") == ["amount", "remark"]
+    world.approve(crm.flows.inbox(world.ids["wu.yi"], "pending").items[0]["instance_id"], "wu.yi")
+    assert card("wu.yi", "done") == ["amount"]

@@ -19,8 +19,8 @@ from engine import identity
 from engine.base.actors import SYSTEM, Actor
 from engine.base.errors import LoomError
 from engine.flows import FlowError
+from engine.flows.field_access import visible_summary
 from engine.flows.inbox import TABS
-from engine.identity.permissions import access_for
 from metadata.specs import FieldSpec
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
@@ -76,8 +76,7 @@ def _describe(item: dict[str, Any], actor: Actor, formatter: ValueFormatter) -> 
     item["submitter_name"] = item.get("submitter_name") or ""
     item["fields"] = []
     if model is not None:
-        access = access_for(registry, actor, item["object"])
-        shown = {name: value for name, value in item["summary"].items() if access.visible(name)}
+        shown = visible_summary(current_loom(), actor, item)
         formatter.prepare(model, [shown], shown)
         item["fields"] = [
             (field_label(model, name), _summary_value(formatter, model.field(name), value))
