@@ -101,3 +101,19 @@ def test_only_the_approver_gets_the_inputs_and_only_while_the_task_is_open(team:
     [task] = team.loom.flows.pending_for(team.ids["wu.yi"])
     team.loom.flows.approve(task["task_id"], actor=team.actor("wu.yi"))
     assert wu.get(f"/app/contract/{contract}").status_code in (403, 404)  # decided: no longer his to see
+
+
+def test_the_edit_form_shows_the_fields_a_running_approval_locks_read_only(team: Team) -> None:
+    flow = {**REVIEW, "lock_record": {"fields": ["amount", "customer"]}}
+    apply_objects(team.loom, [], flows=[FlowSpec.from_json(flow)])
+    contract = submitted_contract(team)
+    wang = team.client("wang.fang")
+    page = text(wang.get(f"/app/contract/{contract}/edit"))
+    assert 'id="field-amount"' in page and 'name="amount"' not in page  # shown, not an input
+    assert 'name="remark"' in page
+
+    form = {"csrf_token": csrf(wang), "amount": "1", "remark": "补充付款说明", "_version": 0}
+    form["_version"] = team.loom.records().get("contract", contract)["version"]
+    wang.post(f"/app/contract/{contract}/edit", data=form)
+    saved = team.loom.records().get("contract", contract)
+    assert (saved["amount"], saved["remark"]) == (Decimal("100000"), "补充付款说明")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,9 +58,18 @@ def record_edit(object_name: str, record_id: int) -> str | Response:
     if loom.flows.lock_on(object_name, record_id, actor) is not None:
         flash(_("This record is locked by its approval and cannot be edited"), "error")
         return redirect(url_for(".record_detail", object_name=object_name, record_id=record_id))  # type: ignore[return-value]
+    page = _with_lock(page, record_id)
     if request.method == "POST":
         return _save(page, record)
     return _render(page, record, form_inputs(page, record), {})
+
+
+def _with_lock(page: ObjectPage, record_id: int) -> ObjectPage:
+    """The page with the fields the record's approval locks read-only (`"lock_record": {"fields": …}`)."""
+    locked = current_loom().flows.locked_fields(page.name, record_id, current_actor())
+    if not locked:
+        return page
+    return ObjectPage(page.model, replace(page.access, read_only=page.access.read_only | locked))
 
 
 @blueprint.post("/app/<object_name>/form-state")
@@ -69,6 +79,8 @@ def form_state(object_name: str) -> Response:
     body = request.get_json(silent=True) or {}
     raw = body.get("values") if isinstance(body.get("values"), dict) else {}
     record = _existing(page, body.get("record_id"))
+    if record is not None:
+        page = _with_lock(page, record["id"])
     return jsonify({"fields": _field_states(page, form_values(page, raw, record))})
 
 
