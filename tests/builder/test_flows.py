@@ -159,6 +159,12 @@ def test_the_index_lists_the_flows_and_a_new_flow_starts_as_a_draft(team: Team) 
     assert "流程设计" in designer and "框架合同审批" in designer
     again = admin.post("/builder/flows/", data=form)
     assert again.status_code == 422 and "已有名为 frame_contract 的审批流" in text(again)
+    # Published as it was started, the new flow is installed and its draft gone.
+    started = designer_data(admin, "frame_contract")["document"]
+    published = post(admin, "/builder/flows/frame_contract/publish", {"document": started})
+    assert published.status_code == 200, published.get_json()
+    assert team.loom.registry.flows["frame_contract"].start == "manager"
+    assert "草稿待发布" not in text(admin.get("/builder/flows/"))
 
 
 def test_check_puts_each_problem_on_its_step(team: Team) -> None:
@@ -305,3 +311,25 @@ def test_field_permissions_and_a_lock_on_listed_fields_are_published_as_the_pane
     versions = admin.get("/builder/flows/contract_approval/versions").get_json()["versions"]
     assert [v["current"] for v in versions] == [True, False]
     assert versions[0]["by"] == "管理员"
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"name": "Bad Name"}, "标识为小写"),
+        ({"name": "x" * 5000}, "标识为小写"),
+        ({"object": "no_such_object"}, "请选择审批流所审批记录的对象"),
+        ({"label_zh": "  "}, "请填写审批流的中文名称"),
+        ({"name": "contract_approval"}, "已有名为 contract_approval 的审批流"),
+    ],
+)
+def test_a_new_flow_is_refused_with_the_reason(team: Team, fields: dict[str, str], said: str) -> None:
+    admin = team.client("guan.li")
+    form = {
+        "csrf_token": csrf(admin, "/builder/flows/"),
+        "object": "contract",
+        "label_zh": "审批",
+        "name": "ok",
+    }
+    response = admin.post("/builder/flows/", data={**form, **fields})
+    assert response.status_code == 422 and said in text(response)
