@@ -137,9 +137,13 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     """What the page draws for a document: the layout, the cards and the problems."""
     on_nodes, general = _said(problems_of(doc))
     object_name = doc.get("object") if isinstance(doc.get("object"), str) else None
+    drawn = cards(doc, _org(object_name))
+    for node in [node for node in on_nodes if node not in drawn]:
+        # A problem about a step that has no card (a malformed one) is shown above the drawing.
+        general += [{"path": f"/nodes/{node}", "message": message} for message in on_nodes.pop(node)]
     return {
         "layout": lay_out(doc),
-        "cards": cards(doc, _org(object_name)),
+        "cards": drawn,
         "problems": on_nodes,
         "general": general,
         "valid": not on_nodes and not general,

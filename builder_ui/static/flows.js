@@ -198,7 +198,6 @@
       const t = this.t;
       const name = item.name;
       const card = this.view.cards[name] || { title: name, kind_title: "", type: item.kind };
-      const node = this.doc.nodes[name];
       const onPath = this.simulated && this.simulated.has(name);
       const box = el("section", {
         class: `fl-block fl-${item.kind}` + (onPath ? " fl-on-path" : ""), "data-node": name, "aria-label": card.title,
@@ -254,7 +253,6 @@
         row.append(column);
       });
       box.append(head, row);
-      void node;
       return box;
     }
 

@@ -269,6 +269,9 @@ def test_bad_input_is_refused_never_a_server_error(team: Team) -> None:
     response = post(admin, f"{base}/check", weird)
     assert response.status_code == 200 and not response.get_json()["valid"]
     assert post(admin, f"{base}/publish", weird).status_code == 422
+    not_a_step = {"document": {**contract_flow(team.loom), "nodes": {"manager": "x"}}}
+    general = post(admin, f"{base}/check", not_a_step).get_json()["general"]
+    assert "/nodes/manager" in [problem["path"] for problem in general]  # no card to show it on
     assert post(admin, f"{base}/expression", {"text": "amount * 2"}).get_json()["ok"]
     assert not post(admin, f"{base}/expression", {"text": "nope +"}).get_json()["ok"]
 
