@@ -44,6 +44,7 @@ from runtime.web.i18n import label_text, said_problem
 
 MAX_DOCUMENT = 200_000  # characters of JSON: far more than any flow a person draws
 MAX_EXPRESSION = 2000
+MAX_NODES = 200  # a flow people approve along has tens of steps; the layout recurses per nesting
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -150,19 +151,28 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _body() -> Any:
+    """The request's JSON, or None when it is none (or nested deeper than the parser goes)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _posted(name: str) -> dict[str, Any] | tuple[Response, int]:
     """The posted flow document, or a 400 when there is none; its name is the page's flow."""
     if (request.content_length or 0) > MAX_DOCUMENT * 4:
         return jsonify({"error": _("The flow is too large")}), 400
-    body = request.get_json(silent=True)
+    body = _body()
     document = body.get("document") if isinstance(body, dict) else None
     if not isinstance(document, dict):
         return jsonify({"error": _("Send the flow document as JSON")}), 400
     try:
         size = len(json.dumps(document, allow_nan=False))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return jsonify({"error": _("Send the flow document as JSON")}), 400
-    if size > MAX_DOCUMENT:
+    nodes = document.get("nodes")
+    if size > MAX_DOCUMENT or (isinstance(nodes, dict) and len(nodes) > MAX_NODES):
         return jsonify({"error": _("The flow is too large")}), 400
     document = dict(document)
     document["name"] = name  # the page edits this flow, whatever name the browser sends
@@ -420,7 +430,7 @@ def flow_simulate(name: str) -> tuple[Response, int] | Response:
     document = _posted(name)
     if isinstance(document, tuple):
         return document
-    body = request.get_json(silent=True) or {}
+    body = _body() or {}
     loom = current_loom()
     record_id, submitter = body.get("record_id"), body.get("submitter")
     if isinstance(record_id, str) and record_id.strip().isdigit():
@@ -454,7 +464,7 @@ def flow_expression(name: str) -> Response:
     """Whether an action's value expression reads over the flow's object: {"text"} → {"ok", "problems"}."""
     document, _draft = _known(name)
     loom = current_loom()
-    body = request.get_json(silent=True)
+    body = _body()
     text = body.get("text") if isinstance(body, dict) else None
     object_name = document.get("object")
     if not isinstance(text, str) or not text.strip():

@@ -93,7 +93,8 @@ class _Layout:
             kind = node.get("type")
             if kind == "condition":
                 items.append(self.condition(here, node, stop))
-                here = items[-1]["after"]["target"]
+                after = items[-1]["after"]  # None: the branches never meet again
+                here = after["target"] if after else None
             elif kind == "parallel":
                 items.append(self.parallel(here, node))
                 here = _name(node.get("next"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,45 @@ def test_a_branch_that_jumps_elsewhere_and_an_unreached_node_still_show() -> Non
     assert branch["items"] == [{"kind": "goto", "target": "a", "missing": False}]
     assert [item.get("name") for item in tree["detached"][0]["items"]] == ["lost", None]
     assert sorted(placed_nodes(tree)) == ["a", "c", "end", "lost"]
+
+
+def test_branches_that_end_apart_close_the_chain() -> None:
+    doc = {
+        "start": "c",
+        "nodes": {
+            "c": {"type": "condition", "branches": [{"when": "x", "next": "yes"}], "default": "no"},
+            "yes": {"type": "end"},
+            "no": {"type": "end", "outcome": "rejected"},
+        },
+    }
+    [block] = lay_out(doc)["chain"]["items"]
+    assert block["after"] is None
+    assert [b["items"][0]["name"] for b in block["branches"]] == ["yes", "no"]
+
+
+def test_any_graph_lays_out_with_each_node_once() -> None:
+    rng = random.Random(17)  # a fixed seed: the same graphs on every run
+    kinds = ["approval", "cc", "action", "condition", "parallel", "end"]
+    for _ in range(300):
+        names = [f"n{i}" for i in range(rng.randint(1, 12))]
+        targets = [*names, "missing"]
+        nodes: dict[str, Any] = {}
+        for name in names:
+            kind = rng.choice(kinds)
+            node: dict[str, Any] = {"type": kind}
+            if kind == "condition":
+                node["branches"] = [
+                    {"when": "x", "next": rng.choice(targets)} for _ in range(rng.randint(0, 3))
+                ]
+                node["default"] = rng.choice(targets)
+            elif kind == "parallel":
+                node["branches"] = [rng.choice(targets) for _ in range(rng.randint(0, 3))]
+            if kind != "end" and rng.random() < 0.8:
+                node["next"] = rng.choice(targets)
+            nodes[name] = node
+        tree = lay_out({"start": rng.choice(targets), "nodes": nodes})
+        placed = placed_nodes(tree)
+        assert sorted(placed) == sorted(names), nodes
 
 
 @pytest.mark.parametrize("doc", [None, [], {"nodes": 3}, {"start": 5, "nodes": {"a": "x", "b": {"type": 2}}}])
@@ -269,6 +309,21 @@ def test_bad_input_is_refused_never_a_server_error(team: Team) -> None:
     response = post(admin, f"{base}/check", weird)
     assert response.status_code == 200 and not response.get_json()["valid"]
     assert post(admin, f"{base}/publish", weird).status_code == 422
+    deep = '{"document": ' + "[" * 50000 + "]" * 50000 + "}"
+    sent = admin.post(
+        f"{base}/check", data=deep, headers={**headers(admin), "Content-Type": "application/json"}
+    )
+    assert sent.status_code == 400
+    nested = contract_flow(team.loom)  # conditions nested in conditions, as deep as a flow may be long
+    for i in range(190):
+        nested["nodes"][f"c{i}"] = {
+            "type": "condition",
+            "branches": [{"when": "amount > 1", "next": f"c{i + 1}"}],
+            "default": "approved",
+        }
+    nested["nodes"]["c190"] = {"type": "end"}
+    nested["nodes"]["manager"]["next"] = "c0"
+    assert post(admin, f"{base}/check", {"document": nested}).status_code == 200
     not_a_step = {"document": {**contract_flow(team.loom), "nodes": {"manager": "x"}}}
     general = post(admin, f"{base}/check", not_a_step).get_json()["general"]
     assert "/nodes/manager" in [problem["path"] for problem in general]  # no card to show it on
