@@ -121,12 +121,19 @@ def _graph_problems(doc: Any, file: str, known: Mapping[str, Any], found: list[P
     return [problem for problem in more if problem.path not in seen]
 
 
+BRANCH_PATH = re.compile(r"^/nodes/([^/]+)/branches/(\d+)(?:/|$)")
+
+
 def _said(problems: list[Problem]) -> tuple[dict[str, list[str]], list[dict[str, str]]]:
-    """Problems under the node their path names; the others (the flow's own) with their path."""
+    """Problems under the node their path names (a condition's branch as "<node>#<index>"); the
+    others (the flow's own) with their path."""
     on_nodes: dict[str, list[str]] = {}
     general: list[dict[str, str]] = []
     for problem in problems:
         node = node_of_path(problem.path)
+        branch = BRANCH_PATH.match(problem.path)
+        if branch is not None:
+            node = f"{branch.group(1)}#{branch.group(2)}"
         if node is not None:
             on_nodes.setdefault(node, []).append(said_problem(problem.message))
         else:
@@ -139,7 +146,7 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     on_nodes, general = _said(problems_of(doc))
     object_name = doc.get("object") if isinstance(doc.get("object"), str) else None
     drawn = cards(doc, _org(object_name))
-    for node in [node for node in on_nodes if node not in drawn]:
+    for node in [node for node in on_nodes if node.split("#")[0] not in drawn]:
         # A problem about a step that has no card (a malformed one) is shown above the drawing.
         general += [{"path": f"/nodes/{node}", "message": message} for message in on_nodes.pop(node)]
     return {

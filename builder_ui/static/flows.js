@@ -237,6 +237,11 @@
                 onclick: () => this.select({ node: name, branch: branch.index }),
               })),
             el("p", { class: "fl-summary fl-when", text: when }));
+          const problems = this.problems(`${name}#${branch.index}`);
+          if (problems) {
+            bcard.classList.add("fl-has-problems");
+            bcard.append(problems);
+          }
           if (!isDefault) {
             const tools = el("div", { class: "fl-branch-tools" });
             if (position > 0) tools.append(el("button", { type: "button", text: "↑", "aria-label": `${t.branch_up} · ${label}`, "data-focus-key": `up-${name}-${position}`, onclick: () => this.moveBranch(name, branch.index, -1) }));
@@ -248,6 +253,8 @@
         } else {
           column.append(el("p", { class: "fl-branch-name", text: fmt(t.branch, { n: position + 1 }) }),
             el("button", { type: "button", class: "fl-remove-branch", text: "× " + t.remove_branch, "aria-label": `${t.remove_branch} ${position + 1} · ${card.title}`, onclick: () => this.removeBranch(item, branch) }));
+          const problems = this.problems(`${name}#${branch.index}`);
+          if (problems) column.append(problems);
         }
         column.append(this.chain(branch, `${name}-${branch.index}`));
         row.append(column);

@@ -220,6 +220,11 @@ def test_check_puts_each_problem_on_its_step(team: Team) -> None:
     assert view["cards"]["ceo"]["summary"] == "角色 总经理 · 或签 · 48 小时未处理：催办"
     assert view["cards"]["legal"]["summary"] == "请选择审批人"
     assert [part["items"][0]["name"] for part in view["layout"]["detached"]] == ["orphan"]
+    doc = contract_flow(team.loom)
+    doc["nodes"]["by_amount"]["branches"][0]["when"] = "amout < 100000"
+    view = post(admin, "/builder/flows/contract_approval/check", {"document": doc}).get_json()
+    assert list(view["problems"]) == ["by_amount#0"]  # on the branch card
+    assert "amout" in view["problems"]["by_amount#0"][0]
     doc = contract_flow(team.loom)  # valid but for an unknown field, found as installing would find it
     doc["submit_when"] = "no_such_field == 1"
     general = post(admin, "/builder/flows/contract_approval/check", {"document": doc}).get_json()["general"]
