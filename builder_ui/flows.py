@@ -510,6 +510,7 @@ def _texts() -> dict[str, str]:
         "priority": _("Priority %(n)s"),
         "default_branch": _("Otherwise"),
         "default_summary": _("When no branch above holds"),
+        "action_type": _("Kind of action"),
         "expression_valid": _("The expression is valid"),
         "condition_needs_next": _("A condition needs a step after it: add one below first"),
         "branch": _("Branch %(n)s"),

@@ -79,6 +79,8 @@
           return;
         }
         this.view = data;
+        // A refusal said before the last edit no longer holds for the document as it now is.
+        if (this.status.classList.contains("fl-bad-text")) this.say("");
         this.render();
         this.root.dataset.state = "ready";
       }, () => {
@@ -692,7 +694,7 @@
         const row = el("div", { class: "fl-action" });
         const known = ["set_field", "create_record", "notify"];
         const kind = known.includes(action.type) ? action.type : "other";
-        row.append(this.choice(t.actions, [["set_field", t.act_set_field], ["create_record", t.act_create_record], ["notify", t.act_notify], ["other", t.act_other]], kind, (value) => {
+        row.append(this.choice(t.action_type, [["set_field", t.act_set_field], ["create_record", t.act_create_record], ["notify", t.act_notify], ["other", t.act_other]], kind, (value) => {
           list[i] = { set_field: { type: "set_field", field: "", value: "" }, create_record: { type: "create_record", object: "task", values: { subject: "'…'" } }, notify: { type: "notify", to: "owner", title: "''" }, other: { type: "" } }[value];
           store();
           this.renderPanel();

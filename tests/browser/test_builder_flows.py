@@ -188,6 +188,7 @@ def test_a_flow_with_an_unreachable_step_is_not_published(chromium, builder_site
         tab.sign_in("guan.li")
         tab.open("/builder/flows/")
         expect(page.get_by_role("row", name=re.compile("合同审批"))).to_contain_text("草稿待发布")
+        tab.screenshot("index")
         tab.open("/builder/flows/contract_approval")
         settled(page)
         lost = page.locator('.fl-detached .fl-card[data-node="forgotten"]')
@@ -224,6 +225,7 @@ def test_a_flow_with_an_unreachable_step_is_not_published(chromium, builder_site
         expect(page.locator('.fl-plus[data-point="after-manager"] + .fl-menu button').first).to_be_focused()
         page.keyboard.press("Escape")
         expect(plus).to_be_focused()
+        tab.screenshot("settings")
         page.get_by_role("button", name="保存草稿").click()
         expect(page.locator("#fl-status")).to_have_text("草稿已保存")
         with site.loom.read() as conn:
