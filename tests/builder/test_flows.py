@@ -396,3 +396,15 @@ def test_a_new_flow_is_refused_with_the_reason(team: Team, fields: dict[str, str
     }
     response = admin.post("/builder/flows/", data={**form, **fields})
     assert response.status_code == 422 and said in text(response)
+
+
+def test_the_designer_speaks_english_to_an_english_page(team: Team) -> None:
+    admin = team.client("guan.li", locale="en")
+    assert "New approval flow" in text(admin.get("/builder/flows/"))
+    texts = designer_data(admin, "contract_approval")["texts"]
+    assert texts["add_condition"] == "Condition branches" and texts["start"] == "Submitter"
+    view = post(
+        admin, "/builder/flows/contract_approval/check", {"document": contract_flow(team.loom)}
+    ).get_json()
+    assert view["cards"]["manager"]["summary"] == "Manager of the submitter · Any one approves"
+    assert view["cards"]["manager"]["title"] == "Sales manager"
