@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from builder_ui.blueprint import blueprint
-from builder_ui.conditions import condition_texts, field_catalogue
+from builder_ui.conditions import field_catalogue
 from builder_ui.flows_cards import Org, cards
 from builder_ui.flows_layout import lay_out, node_of_path
+from builder_ui.flows_texts import designer_texts
 from engine.base.errors import InvalidMetadata, LoomError
 from engine.expressions import check
 from engine.flows.simulation import path_of, simulate_flow
@@ -314,7 +315,7 @@ def flow_designer(name: str) -> str:
         is_draft=is_draft,
         published=published is not None,
         catalogue=_catalogue(object_name),
-        texts=_texts(),
+        texts=designer_texts(),
     )
 
 
@@ -483,123 +484,3 @@ def flow_expression(name: str) -> Response:
     kinds = field_kinds(loom.registry.object(object_name).spec, loom.registry.specs())
     problems = check(text, kinds, loom.functions)
     return jsonify({"ok": not problems, "problems": [said_problem(p) for p in problems]})
-
-
-def spec_of(document: Mapping[str, Any]) -> FlowSpec | None:
-    """The document as a flow when it is a valid one (the page's tests read it back)."""
-    result = validate_flow(dict(document), "flow.json", known_objects=current_loom().registry.specs())
-    return None if result.problems else result.flows[0]
-
-
-def _texts() -> dict[str, str]:
-    """The words the designer's script shows, in the page's language."""
-    return condition_texts() | {
-        "add": _("Add a step here"),
-        "add_approval": _("Approver"),
-        "add_cc": _("Copy to"),
-        "add_condition": _("Condition branches"),
-        "add_parallel": _("Parallel branches"),
-        "add_action": _("Action"),
-        "add_branch": _("Add a branch"),
-        "start": _("Submitter"),
-        "start_summary": _("Everyone who may submit"),
-        "remove": _("Remove this step"),
-        "remove_branch": _("Remove this branch"),
-        "branch_up": _("Raise this branch's priority"),
-        "branch_down": _("Lower this branch's priority"),
-        "priority": _("Priority %(n)s"),
-        "default_branch": _("Otherwise"),
-        "default_summary": _("When no branch above holds"),
-        "action_type": _("Kind of action"),
-        "expression_valid": _("The expression is valid"),
-        "condition_needs_next": _("A condition needs a step after it: add one below first"),
-        "branch": _("Branch %(n)s"),
-        "goes_to": _("Goes to %(name)s"),
-        "missing": _("No step named %(name)s"),
-        "unreached": _("Steps nothing leads to"),
-        "section": _("Group"),
-        "label": _("Name"),
-        "approvers": _("Approvers"),
-        "cc_to": _("Who is informed"),
-        "add_approver": _("Add approvers to this step"),
-        "remove_approver": _("Remove this approver"),
-        "kind_user": _("A user"),
-        "kind_role": _("A role"),
-        "kind_manager": _("The submitter's manager"),
-        "kind_head": _("A department head"),
-        "kind_chosen": _("Chosen by the submitter"),
-        "kind_field": _("A user field of the record"),
-        "levels": _("Levels up"),
-        "own_department": _("The submitter's department"),
-        "mode": _("How they approve"),
-        "mode_any": _("Any one approves (或签)"),
-        "mode_all": _("All approve (会签)"),
-        "mode_sequential": _("One after another (依次)"),
-        "mode_vote": _("Vote (票签)"),
-        "share": _("Share that must approve (%)"),
-        "deadline": _("Deadline"),
-        "hours": _("Hours"),
-        "then": _("When the time is up"),
-        "then_remind": _("Remind"),
-        "then_reassign": _("Pass on"),
-        "then_approve": _("Approve automatically"),
-        "then_reject": _("Reject automatically"),
-        "pass_to": _("Pass to"),
-        "no_deadline": _("No deadline"),
-        "actions": _("Actions to run"),
-        "add_action_item": _("Add an action"),
-        "remove_action": _("Remove this action"),
-        "act_set_field": _("Set a field"),
-        "act_create_record": _("Create a record"),
-        "act_notify": _("Notify"),
-        "act_other": _("Other (JSON)"),
-        "object": _("Object"),
-        "expression": _("Value (expression)"),
-        "values": _("Values (field: expression, one per line)"),
-        "message": _("Message"),
-        "notify_to": _("To (user names, comma separated)"),
-        "json": _("Action as JSON"),
-        "fields": _("Field permissions"),
-        "editable": _("May edit"),
-        "hidden": _("Hidden"),
-        "join": _("Goes on when"),
-        "join_all": _("Every branch has ended"),
-        "join_any": _("The first branch has ended"),
-        "outcome": _("Ends"),
-        "outcome_approved": _("Approved"),
-        "outcome_rejected": _("Rejected"),
-        "settings": _("Flow settings"),
-        "label_zh": _("Name (Chinese)"),
-        "label_en": _("Name (English)"),
-        "active": _("Active: records can be submitted"),
-        "submit_when": _("Records may be submitted when"),
-        "lock": _("While the approval runs"),
-        "lock_all": _("Lock the whole record"),
-        "lock_none": _("Lock nothing"),
-        "lock_fields": _("Lock only these fields"),
-        "on_reject": _("When rejected, run"),
-        "record_status": _("Keep a field in step"),
-        "status_field": _("Field"),
-        "state_running": _("While running"),
-        "state_approved": _("Approved"),
-        "state_rejected": _("Rejected"),
-        "state_withdrawn": _("Withdrawn"),
-        "close": _("Close"),
-        "check_failed": _("The server could not be reached"),
-        "saved": _("Draft saved"),
-        "published": _("Published"),
-        "not_published": _("The flow was not published: fix the problems shown"),
-        "problems": _("Problems"),
-        "no_problems": _("No problems: the flow can be published"),
-        "simulating": _("Simulating…"),
-        "asked": _("Asked: %(who)s"),
-        "nobody": _("Nobody is asked"),
-        "outcome_is": _("Outcome: %(outcome)s"),
-        "versions_none": _("Not published yet"),
-        "current": _("Current"),
-        "version_line": _(
-            "Version %(number)s · %(at)s · %(by)s · %(running)s running, %(finished)s finished"
-        ),
-        "choose": _("— choose —"),
-        "edit": _("Edit %(name)s"),
-    }
