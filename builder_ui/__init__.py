@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from builder_ui import (
+    conditions,
     forms,
     history,
     home,
@@ -24,6 +25,7 @@ from builder_ui.blueprint import blueprint
 
 __all__ = [
     "blueprint",
+    "conditions",
     "forms",
     "history",
     "home",

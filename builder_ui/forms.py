@@ -7,25 +7,21 @@ typed, and the preview asks the engine which fields the draft shows, requires an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from builder_ui.blueprint import blueprint
+from builder_ui.conditions import condition_texts, field_catalogue
 from engine.base.errors import InvalidMetadata
-from engine.expressions import check
 from engine.records.forms import evaluate_form
 from engine.schema.changes import apply_objects
-from engine.schema.checks import field_kinds
 from engine.schema.registry import Registry
 from metadata.problems import Problem
 from metadata.validation import validate_form
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, said_problem
-
-MAX_CONDITION_LENGTH = 2000
 
 
 def problems_by_path(problems: list[Problem]) -> dict[str, list[str]]:
@@ -39,29 +35,6 @@ def problems_by_path(problems: list[Problem]) -> dict[str, list[str]]:
 def known_object(registry: Registry, name: str) -> None:
     if name not in registry.objects:
         abort(404)
-
-
-def _field_catalogue(registry: Registry, object_name: str) -> list[dict[str, Any]]:
-    """What the page needs to know of each field: its label, type, kind of value and options."""
-    model = registry.object(object_name)
-    kinds = field_kinds(model.spec, registry.specs())
-    fields = []
-    for spec in model.spec.fields:
-        options = spec.param("options") or []
-        fields.append(
-            {
-                "name": spec.name,
-                "label": label_text(spec.label, spec.name),
-                "type": spec.type,
-                "kind": kinds.get(spec.name, "any"),
-                "options": [
-                    {"value": o.get("value"), "label": label_text(o.get("label"), str(o.get("value")))}
-                    for o in options
-                    if isinstance(o, Mapping)
-                ],
-            }
-        )
-    return fields
 
 
 @blueprint.get("/forms/")
@@ -84,7 +57,7 @@ def form_designer(object_name: str) -> str:
         object_name=object_name,
         object_label=label_text(registry.object(object_name).spec.label, object_name),
         document=form.to_json(),
-        fields=_field_catalogue(registry, object_name),
+        fields=field_catalogue(registry, object_name),
         texts=_texts(),
     )
 
@@ -92,6 +65,7 @@ def form_designer(object_name: str) -> str:
 def _texts() -> dict[str, str]:
     """The words the designer's script shows, in the page's language."""
     return {
+        **condition_texts(),
         "section": _("Section"),
         "title_zh": _("Title (Chinese)"),
         "title_en": _("Title (English)"),
@@ -107,40 +81,11 @@ def _texts() -> dict[str, str]:
         "visible_if": _("Shown when"),
         "required_if": _("Required when"),
         "readonly_if": _("Read-only when"),
-        "builder": _("Condition builder"),
-        "raw": _("Expression"),
-        "and": _("and"),
-        "or": _("or"),
-        "all_of": _("All of these"),
-        "any_of": _("Any of these"),
-        "groups_joined": _("Groups joined by"),
-        "add_row": _("Add a condition"),
-        "add_group": _("Add a group"),
-        "remove_row": _("Remove this condition"),
-        "remove_group": _("Remove this group"),
-        "clear": _("No condition"),
-        "field": _("Field"),
-        "operator": _("Operator"),
-        "value": _("Value"),
-        "op_eq": _("equals"),
-        "op_ne": _("does not equal"),
-        "op_gt": _("greater than"),
-        "op_ge": _("at least"),
-        "op_lt": _("less than"),
-        "op_le": _("at most"),
-        "op_empty": _("is empty"),
-        "op_filled": _("is filled in"),
-        "yes": _("Yes"),
-        "no": _("No"),
-        "valid": _("The condition is valid"),
-        "checking": _("Checking…"),
         "saved": _("Form saved"),
         "not_saved": _("The form was not saved"),
         "new_section": _("New section"),
         "empty_section": _("Drop fields here"),
         "computed": _("Filled in on saving"),
-        "choose": _("— choose —"),
-        "failed": _("The server could not be reached"),
     }
 
 
@@ -162,23 +107,6 @@ def form_save(object_name: str) -> tuple[Response, int] | Response:
     except InvalidMetadata as error:
         return _refused(error.problems)
     return jsonify({"saved": True, "changes": plan.lines(), "message": _("Form saved")})
-
-
-@blueprint.post("/forms/<object_name>/check")
-def condition_check(object_name: str) -> Response:
-    """Whether a condition reads as one over this object's fields: {"text"} → {"ok", "problems"}."""
-    loom = current_loom()
-    registry = loom.registry
-    known_object(registry, object_name)
-    body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return jsonify({"ok": False, "problems": [_("Write a condition")]})
-    if len(text) > MAX_CONDITION_LENGTH:
-        return jsonify({"ok": False, "problems": [_("The condition is too long")]})
-    kinds = field_kinds(registry.object(object_name).spec, registry.specs())
-    problems = check(text, kinds, loom.functions, expect="condition")
-    return jsonify({"ok": not problems, "problems": [said_problem(p) for p in problems]})
 
 
 @blueprint.post("/forms/<object_name>/preview")
