@@ -212,7 +212,7 @@
           "data-focus-key": `card-${name}`, onclick: () => this.select({ node: name }),
         }),
         el("button", {
-          type: "button", class: "fl-add-branch", text: "+ " + t.add_branch, "data-focus-key": `branch-${name}`,
+          type: "button", class: "fl-add-branch", text: "+ " + t.add_branch, "aria-label": `${t.add_branch} · ${card.title}`, "data-focus-key": `branch-${name}`,
           onclick: () => this.addBranch(item),
         }),
         el("button", {
@@ -247,9 +247,9 @@
           }
           if (!isDefault) {
             const tools = el("div", { class: "fl-branch-tools" });
-            if (position > 0) tools.append(el("button", { type: "button", text: "↑", "aria-label": `${t.branch_up} · ${label}`, "data-focus-key": `up-${name}-${position}`, onclick: () => this.moveBranch(name, branch.index, -1) }));
-            if (position < count - 2) tools.append(el("button", { type: "button", text: "↓", "aria-label": `${t.branch_down} · ${label}`, "data-focus-key": `down-${name}-${position}`, onclick: () => this.moveBranch(name, branch.index, 1) }));
-            tools.append(el("button", { type: "button", text: "×", "aria-label": `${t.remove_branch} · ${label}`, onclick: () => this.removeBranch(item, branch) }));
+            if (position > 0) tools.append(el("button", { type: "button", text: "↑", "aria-label": `${t.branch_up} · ${card.title} · ${label}`, "data-focus-key": `up-${name}-${position}`, onclick: () => this.moveBranch(name, branch.index, -1) }));
+            if (position < count - 2) tools.append(el("button", { type: "button", text: "↓", "aria-label": `${t.branch_down} · ${card.title} · ${label}`, "data-focus-key": `down-${name}-${position}`, onclick: () => this.moveBranch(name, branch.index, 1) }));
+            tools.append(el("button", { type: "button", text: "×", "aria-label": `${t.remove_branch} · ${card.title} · ${label}`, onclick: () => this.removeBranch(item, branch) }));
             bcard.append(tools);
           }
           column.append(bcard);
@@ -421,8 +421,9 @@
       [branches[index], branches[other]] = [branches[other], branches[index]];
       const position = other;
       this.changed(true).then(() => {
-        const button = this.canvas.querySelector(`[data-focus-key="${by < 0 ? "up" : "down"}-${CSS.escape(name)}-${position}"]`)
-          || this.canvas.querySelector(`[data-focus-key="bcard-${CSS.escape(name)}-${position}"]`);
+        // The moved branch keeps the focus: on the same arrow, or the other one once it is first or last.
+        const keys = [by < 0 ? "up" : "down", by < 0 ? "down" : "up", "bcard"];
+        const button = keys.map((key) => this.canvas.querySelector(`[data-focus-key="${key}-${CSS.escape(name)}-${position}"]`)).find(Boolean);
         if (button) button.focus();
       });
     }

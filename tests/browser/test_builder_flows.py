@@ -204,6 +204,22 @@ def test_a_flow_with_an_unreachable_step_is_not_published(chromium, builder_site
         settled(page)
         expect(page.locator("[data-flow-designer]")).to_have_attribute("data-valid", "yes")
 
+        # Priorities: a new branch of 按金额分支 comes before the default; ↑ makes it the first tried.
+        block = page.locator('.fl-condition[data-node="by_amount"]')
+        page.get_by_role("button", name="添加分支 · 按金额分支").click()
+        settled(page)
+        condition(page, "合同金额", "大于等于", "5000000")
+        settled(page)
+        block.get_by_role("button", name="提高此分支优先级 · 按金额分支 · 分支 2").click()
+        settled(page)
+        expect(block.locator(".fl-type-branch .fl-when").first).to_have_text("amount >= 5000000")
+        expect(page.get_by_role("button", name="降低此分支优先级 · 按金额分支 · 分支 1")).to_be_focused()
+        whens = "window.loomFlowDesigner.doc.nodes.by_amount.branches.map(b => b.when)"
+        assert page.evaluate(whens) == ["amount >= 5000000", "amount < 100000"]
+        block.get_by_role("button", name="删除此分支 · 按金额分支 · 分支 1").click()
+        settled(page)
+        assert page.evaluate(whens) == ["amount < 100000"]
+
         # Flow settings: lock only the amount while the approval runs; an action when it ends.
         page.get_by_role("button", name="流程设置").click()
         panel = page.locator("#fl-panel")
