@@ -1,0 +1,316 @@
+"""The rule builder at /builder/rules, over HTTP: the list, editing and saving, the live checks,
+trying a rule on a record (nothing written), and the run log and explanations after."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from builder_ui.cron_words import cron_words
+from engine import Loom
+from engine.store.documents import get_document
+from engine.store.drafts import get_draft
+from engine.store.system_tables import audit_log, notifications, rule_runs
+from engine.work.due_work import run_due
+from tests.runtime.pages_world import Team, csrf, text
+
+VIP_RULE: dict[str, Any] = {
+    "name": "vip_silent",
+    "object": "customer",
+    "label": {"zh_CN": "VIP客户未跟进"},
+    "trigger": {"type": "schedule", "cron": "0 9 * * *"},
+    "condition": "level == 'vip' and days_silent > 15",
+    "fire": "once_per_episode",
+    "actions": [
+        {
+            "type": "create_record",
+            "object": "task",
+            "values": {"subject": "'请跟进：' + name", "owner": "owner", "customer": "id"},
+        },
+        {"type": "notify", "to": "owner", "title": "'VIP客户未跟进：' + name"},
+    ],
+}
+
+
+def headers(client: FlaskClient) -> dict[str, str]:
+    return {"X-CSRFToken": csrf(client, "/builder/")}
+
+
+def post(client: FlaskClient, path: str, body: Any) -> TestResponse:
+    return client.post(path, json=body, headers=headers(client))
+
+
+def editor_data(client: FlaskClient, name: str) -> dict[str, Any]:
+    page = text(client.get(f"/builder/rules/{name}"))
+    found = re.search(r'<script type="application/json" id="rb-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def customer(loom: Loom, name: str, silent_days: int, level: str = "vip", owner: int | None = None) -> int:
+    """A customer whose last follow-up was `silent_days` ago, set through the engine."""
+    last = loom.clock.now() - timedelta(days=silent_days, hours=1)
+    values = {"name": name, "level": level, "last_followup_at": last, "owner": owner}
+    return loom.records().create("customer", values)["id"]
+
+
+def counts(loom: Loom) -> dict[str, int]:
+    model = loom.registry.object("task")
+    with loom.read() as conn:
+        found = {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+            for table in (audit_log, notifications, rule_runs)
+        }
+        found["tasks"] = conn.execute(select(func.count()).select_from(model.table)).scalar()
+    return found
+
+
+@pytest.mark.parametrize(
+    ("cron", "zh", "en"),
+    [
+        ("0 9 * * *", "每天 09:00", "every day at 09:00"),
+        ("0 9 * * 1", "每周一 09:00", "every Monday at 09:00"),
+        ("30 8 1 * *", "每月1日 08:30", "on day 1 of every month at 08:30"),
+        ("0 9 * * 1-5", "工作日 09:00", "on weekdays at 09:00"),
+        ("0 9,14 * * *", "每天 09:00、14:00", "every day at 09:00, 14:00"),
+        ("0 10 * * 1,3,5", "每周一、三、五 10:00", "every Monday, Wednesday, Friday at 10:00"),
+        ("*/30 * * * *", "每30分钟", "every 30 minutes"),
+        ("0 * * * *", "每小时整点", "every hour on the hour"),
+        ("0 9 25 12 *", "每年12月25日 09:00", "every year on 12/25 at 09:00"),
+    ],
+)
+def test_common_crons_are_said_in_words(cron: str, zh: str, en: str) -> None:
+    assert cron_words(cron) == zh
+    assert cron_words(cron, "en") == en
+
+
+@pytest.mark.parametrize(
+    "cron", ["0 9 1-7 * 1", "5-10 9 * * *", "0 9 * * 1#2", "0 25 * * *", "nonsense", "", "0 9 * *"]
+)
+def test_unusual_crons_have_no_words_so_the_page_shows_the_text(cron: str) -> None:
+    assert cron_words(cron) is None
+
+
+def test_the_rule_list_shows_each_rule_with_its_trigger_in_words_and_links_to_the_gallery(
+    team: Team,
+) -> None:
+    client = team.client("guan.li")
+    page = text(client.get("/builder/rules/"))
+    assert "VIP客户超过15天未跟进" in page
+    assert "每天 09:00" in page  # vip_followup_overdue runs on "0 9 * * *"
+    assert "合同到期前30天提醒" in page and "结束日期前30天 09:00" in page
+    assert "/builder/gallery?kind=rule" in page and "新建规则" in page
+    assert len(re.findall(r'href="/builder/rules/[a-z_]+"', page)) >= len(team.loom.registry.rules)
+
+
+def test_only_administrators_reach_the_rule_builder(team: Team) -> None:
+    rep = team.client("wang.fang")
+    assert rep.get("/builder/rules/").status_code == 403
+    assert rep.get("/builder/rules/vip_followup_overdue").status_code == 403
+    assert rep.post("/builder/rules/vip_followup_overdue", json={"document": {}}).status_code in (400, 403)
+
+
+def test_the_editor_offers_every_trigger_type_and_every_registered_action_with_its_schema(team: Team) -> None:
+    data = editor_data(team.client("guan.li"), "vip_followup_overdue")
+    assert data["document"]["condition"].startswith("level == 'vip'")
+    assert {t["type"] for t in data["triggers"]} == {
+        "on_create", "on_update", "on_save", "on_delete", "on_submit",
+        "on_approved", "on_rejected", "schedule", "date_offset", "inbound",
+    }  # fmt: skip
+    offered = {a["type"]: a for a in data["actions"]}
+    assert set(offered) == set(team.loom.actions)
+    assert {"send_email", "call_webhook"} <= set(offered)  # the plugins' actions too
+    assert offered["create_record"]["schema"]["required"] == ["object", "values"]
+    assert offered["notify"]["expressions"] == ["to", "title", "body"]
+    assert "未跟进天数" in [f["label"] for f in data["fields"]["customer"]]
+
+
+def test_an_unknown_rule_is_not_found(team: Team) -> None:
+    client = team.client("guan.li")
+    assert client.get("/builder/rules/no_such_rule").status_code == 404
+    assert client.get("/builder/rules/no_such_rule/runs").status_code == 404
+
+
+def test_saving_applies_the_rule_and_records_a_revision(team: Team) -> None:
+    client = team.client("guan.li")
+    document = editor_data(client, "vip_followup_overdue")["document"]
+    document["order"] = 7
+    document["active"] = False
+    answer = post(client, "/builder/rules/vip_followup_overdue", {"document": document})
+    assert answer.status_code == 200, text(answer)
+    assert answer.json["saved"] is True
+    rule = team.loom.registry.rules["vip_followup_overdue"]
+    assert (rule.order, rule.active) == (7, False)
+    with team.loom.read() as conn:
+        assert get_document(conn, "rule", "vip_followup_overdue").body["order"] == 7
+    page = text(client.get("/builder/rules/"))
+    row = page[page.index("VIP客户超过15天未跟进") :]
+    assert "<td>否</td>" in row[: row.index("</tr>")]
+
+
+def test_a_bad_rule_is_refused_with_each_problem_at_its_json_path(team: Team) -> None:
+    client = team.client("guan.li")
+    bad = json.loads(json.dumps(VIP_RULE))
+    bad["condition"] = "levle == 'vip'"
+    bad["actions"][0]["values"]["subject"] = "'请跟进' + nmae"
+    bad["trigger"] = {"type": "schedule", "cron": "every morning"}
+    answer = post(client, "/builder/rules/vip_silent", {"document": bad})
+    assert answer.status_code == 422
+    assert "/trigger/cron" in answer.json["fields"]
+    bad["trigger"] = VIP_RULE["trigger"]
+    answer = post(client, "/builder/rules/vip_silent", {"document": bad})
+    assert answer.status_code == 422
+    fields = answer.json["fields"]
+    assert "/condition" in fields and "levle" in " ".join(fields["/condition"])
+    assert "/actions/0/values/subject" in fields
+    assert "vip_silent" not in team.loom.registry.rules
+    checked = post(client, "/builder/rules/vip_silent/check", {"document": bad})
+    assert checked.status_code == 200 and set(checked.json["fields"]) == set(fields)
+
+
+@pytest.mark.parametrize("body", ["not json", {"document": "x"}, {"document": None}, [], {"nothing": 1}])
+def test_a_malformed_post_is_a_400_not_a_500(team: Team, body: Any) -> None:
+    client = team.client("guan.li")
+    for path in (
+        "/builder/rules/vip_silent",
+        "/builder/rules/vip_silent/check",
+        "/builder/rules/vip_silent/try",
+    ):
+        if isinstance(body, str):
+            answer = client.post(
+                path, data=body, headers={**headers(client), "Content-Type": "application/json"}
+            )
+        else:
+            answer = post(client, path, body)
+        assert answer.status_code == 400, (path, text(answer))
+
+
+def test_a_document_of_the_wrong_shape_is_a_422_with_paths(team: Team) -> None:
+    client = team.client("guan.li")
+    for document in (
+        {},
+        {"object": 3, "trigger": "x", "actions": {}},
+        {**VIP_RULE, "actions": [{"type": 7}]},
+    ):
+        answer = post(client, "/builder/rules/vip_silent", {"document": document})
+        assert answer.status_code == 422, text(answer)
+        assert answer.json["fields"]
+
+
+def test_saving_without_the_csrf_token_is_refused(team: Team) -> None:
+    client = team.client("guan.li")
+    assert client.post("/builder/rules/vip_silent", json={"document": VIP_RULE}).status_code == 400
+    assert "vip_silent" not in team.loom.registry.rules
+
+
+def test_the_cron_preview_is_computed_by_the_server(team: Team) -> None:
+    client = team.client("guan.li")
+    assert post(client, "/builder/rules/cron", {"cron": "30 8 1 * *"}).json == {"words": "每月1日 08:30"}
+    assert post(client, "/builder/rules/cron", {"cron": "1-5 * * * 2"}).json == {"words": None}
+    assert post(client, "/builder/rules/cron", {"cron": 5}).json == {"words": None}
+
+
+def test_trying_the_unsaved_rule_shows_the_condition_its_inputs_and_the_task_it_makes(
+    team: Team,
+) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    silent = customer(loom, "上海云杉科技", 16, owner=team.ids["wang.fang"])
+    before = counts(loom)
+    answer = post(client, "/builder/rules/vip_silent/try", {"document": VIP_RULE, "record_id": silent})
+    assert answer.status_code == 200, text(answer)
+    trial = answer.json
+    assert trial["would_fire"] is True and trial["condition_value"] is True
+    assert trial["inputs"]["days_silent"] == {"label": "未跟进天数", "value": 16}
+    assert trial["inputs"]["level"]["value"] == "vip"
+    [created] = [e for e in trial["effects"] if e["kind"] == "create"]
+    assert created["object"] == "任务" and created["values"]["任务主题"] == "请跟进：上海云杉科技"
+    [note] = [e for e in trial["effects"] if e["kind"] == "notify"]
+    assert (note["user"], note["title"]) == ("王芳", "VIP客户未跟进：上海云杉科技")
+    assert counts(loom) == before  # a dry run: nothing was written
+    assert "vip_silent" not in loom.registry.rules
+
+
+def test_trying_it_on_a_customer_followed_up_lately_shows_false_with_the_values_read(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    recent = customer(loom, "北京华信", 3)
+    trial = post(client, "/builder/rules/vip_silent/try", {"document": VIP_RULE, "record_id": recent}).json
+    assert trial["would_fire"] is False and trial["condition_value"] is False
+    assert trial["inputs"]["days_silent"]["value"] == 3
+    assert [e for e in trial["effects"] if e["kind"] == "create"] == []
+
+
+def test_trying_needs_a_record_that_exists(team: Team) -> None:
+    client = team.client("guan.li")
+    path = "/builder/rules/vip_silent/try"
+    assert post(client, path, {"document": VIP_RULE}).status_code == 400
+    assert post(client, path, {"document": VIP_RULE, "record_id": "abc"}).status_code == 400
+    assert post(client, path, {"document": VIP_RULE, "record_id": 99999}).status_code == 404
+    bad = {**VIP_RULE, "condition": "nosuchfield > 1"}
+    answer = post(client, path, {"document": bad, "record_id": 1})
+    assert answer.status_code == 422 and "/condition" in answer.json["fields"]
+
+
+def test_records_to_try_on_are_found_by_name_or_number(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    found = customer(loom, "杭州西湖茶业", 5)
+    by_name = client.get("/builder/rules/records?object=customer&q=杭州西湖").json["records"]
+    assert [r["id"] for r in by_name] == [found]
+    by_number = client.get(f"/builder/rules/records?object=customer&q={found}").json["records"]
+    assert by_number[0] == {"id": found, "title": "杭州西湖茶业", "detail": ""}
+    assert client.get("/builder/rules/records?object=nothing&q=x").status_code == 404
+
+
+def test_a_new_rule_starts_as_a_draft_and_saving_publishes_it_and_drops_the_draft(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    form = {"csrf_token": csrf(client, "/builder/rules/new"), "label": "VIP未跟进", "name": "vip_silent"}
+    refused = client.post("/builder/rules/new", data={**form, "object": "nothing"})
+    assert refused.status_code == 422 and "选择对象" in text(refused)
+    answer = client.post("/builder/rules/new", data={**form, "object": "customer"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/builder/rules/vip_silent")
+    data = editor_data(client, "vip_silent")
+    assert data["draft"] is True and data["saved"] is False
+    assert data["document"]["object"] == "customer"
+    again = client.post("/builder/rules/new", data={**form, "object": "customer"})
+    assert again.status_code == 422  # the name is taken by the draft
+    assert (
+        post(client, "/builder/rules/vip_silent/draft", {"document": {**VIP_RULE, "actions": []}}).status_code
+        == 200
+    )
+    assert "vip_silent" not in loom.registry.rules  # a draft runs nothing
+    assert post(client, "/builder/rules/vip_silent", {"document": VIP_RULE}).status_code == 200
+    assert "vip_silent" in loom.registry.rules
+    with loom.read() as conn:
+        assert get_draft(conn, "rule", "vip_silent") is None
+    assert editor_data(client, "vip_silent")["draft"] is False
+
+
+def test_after_saving_the_run_log_and_the_explanation_for_a_record_are_one_click_away(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    saved = post(client, "/builder/rules/vip_silent", {"document": VIP_RULE}).json
+    assert saved["runs"] == "/builder/rules/vip_silent/runs"
+    assert saved["explain"] == "/builder/rules/vip_silent/explain"
+    silent = customer(loom, "上海云杉科技", 16, owner=team.ids["wang.fang"])
+    loom.clock.set(loom.clock.now() + timedelta(days=1))
+    run_due(loom, loom.due_handlers)
+    runs = text(client.get(saved["runs"]))
+    assert f'href="/builder/rules/vip_silent/explain?record={silent}"' in runs
+    assert "已触发" in runs and "创建了任务" in runs
+    explained = client.get(f"{saved['explain']}?record={silent}")
+    assert explained.status_code == 200
+    page = text(explained)
+    assert "条件成立，但规则已对这条记录触发过" in page  # once per episode
+    assert "未跟进天数" in page
+    assert client.get(f"{saved['explain']}?record=99999").status_code == 404
+    assert client.get(f"{saved['explain']}?record=abc").status_code == 422
