@@ -482,7 +482,10 @@
         else delete holder[key];
         this.changed();
       };
-      const fieldKeys = key === "values" ? this.targetFields(holder, context) : null;
+      // Every record has an owner besides its own fields: a created task is given one.
+      const fieldKeys = key === "values"
+        ? [...this.targetFields(holder, context), { name: "owner", label: this.t.owner }]
+        : null;
       const box = el("fieldset", { class: "rb-pairs", "data-path": path }, el("legend", { text: label }));
       state.forEach((pair, index) => {
         const rowPath = pointer(...this.parts(path), pair.key || "-");

@@ -17,7 +17,8 @@ from tests.runtime.pages_world import Team, csrf, text
 def test_every_template_validates_against_the_installed_crm(crm: Loom, template) -> None:  # type: ignore[no-untyped-def]
     document = template.document
     validate = validation.validate_rule if template.kind == "rule" else validation.validate_flow
-    result = validate(document, f"{template.kind}s/{document['name']}.json", known_objects=crm.registry.specs())
+    file = f"{template.kind}s/{document['name']}.json"
+    result = validate(document, file, known_objects=crm.registry.specs())
     assert not result.problems, result.problems
     specs = result.rules if template.kind == "rule" else result.flows
     apply_objects(crm, [], **{f"{template.kind}s": list(specs)}, dry_run=True)
@@ -48,7 +49,8 @@ def test_the_gallery_shows_cards_of_the_kind_asked_for(team: Team) -> None:
 
 
 def use(client, key: str, **form: str):  # type: ignore[no-untyped-def]
-    return client.post(f"/builder/gallery/{key}", data={"csrf_token": csrf(client, "/builder/gallery"), **form})
+    token = csrf(client, "/builder/gallery")
+    return client.post(f"/builder/gallery/{key}", data={"csrf_token": token, **form})
 
 
 def test_using_a_rule_template_saves_a_draft_and_opens_the_rule_builder(team: Team) -> None:
@@ -93,7 +95,9 @@ def test_using_a_flow_template_saves_a_flow_draft_and_opens_the_flow_designer(te
         {"name": "vip_followup_overdue", "label": "x"},  # a rule of the CRM has it
     ],
 )
-def test_a_bad_name_or_label_is_refused_on_the_card_with_nothing_saved(team: Team, form: dict[str, str]) -> None:
+def test_a_bad_name_or_label_is_refused_on_its_card_and_nothing_saved(
+    team: Team, form: dict[str, str]
+) -> None:
     client = team.client("guan.li")
     answer = use(client, "vip_followup", **form)
     assert answer.status_code == 422

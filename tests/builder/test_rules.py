@@ -314,3 +314,41 @@ def test_after_saving_the_run_log_and_the_explanation_for_a_record_are_one_click
     assert "未跟进天数" in page
     assert client.get(f"{saved['explain']}?record=99999").status_code == 404
     assert client.get(f"{saved['explain']}?record=abc").status_code == 422
+
+
+HOSTILE = [
+    {"trigger": {"type": "date_offset", "field": "nope", "days": 5}},
+    {"trigger": {"type": "date_offset", "field": "created_at", "days": 99999, "at": "25:00"}},
+    {"trigger": {"type": "on_update", "fields": ["nope"], "phase": "before_save"}},
+    {"trigger": {"type": "inbound"}, "condition": "payload.x == 1"},
+    {"trigger": {"type": "on_approved"}},
+    {"condition": "1/0"},
+    {"condition": "__import__('os').system('true')"},
+    {"condition": "x" * 3000},
+    {"order": 10**12, "label": {"zh_CN": "长" * 5000}},
+    {"actions": [{"type": "update_related", "related": {"object": "task", "via": "customer", "filter": "))"},
+                  "values": {"subject": "'x'"}}]},
+    {"actions": [{"type": "assign_owner", "strategy": "by_field", "field": "region",
+                  "map": {"east": "nobody"}}]},
+    {"actions": [{"type": "reject", "message": {"zh_CN": "不行"}}]},
+    {"actions": [{"type": "start_flow", "flow": "nope"}]},
+    {"actions": [{"type": "set_field", "field": "days_silent", "value": "1"}]},
+    {"actions": [{"type": "create_record", "object": "task",
+                  "values": {"subject": "1/0", "due_date": "'x'"}}]},
+    {"actions": [{"type": "call_webhook", "url": "http://127.0.0.1:9/x", "payload": {"a": "name"}}]},
+    {"actions": [{"type": "no.such.action", "x": [1, {"y": None}]}]},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", HOSTILE, ids=range(len(HOSTILE)))
+def test_no_rule_document_makes_the_builder_fail(team: Team, change: dict[str, Any]) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    record = customer(loom, "上海云杉科技", 16, owner=team.ids["wang.fang"])
+    document = {**VIP_RULE, **change}
+    before = counts(loom)
+    for path in ("/check", "/try", "/draft", ""):
+        answer = post(client, f"/builder/rules/vip_silent{path}", {"document": document, "record_id": record})
+        assert answer.status_code in (200, 400, 404, 422), (path, text(answer))
+        assert answer.is_json
+    assert "vip_silent" in loom.registry.rules or counts(loom) == before
