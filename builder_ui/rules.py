@@ -261,14 +261,18 @@ def rule_editor(name: str) -> str:
         "triggers": [{"type": t, "label": trigger_labels()[t]} for t in TRIGGER_TYPES],
         "actions": _action_catalogue(loom),
         "params": param_labels(),
-        "flows": sorted(registry.flows),
+        "flows": [
+            {"value": f, "label": label_text(registry.flows[f].label, f)} for f in sorted(registry.flows)
+        ],
         "lookups": {
             f"{o}.{f.name}": f.param("target")
             for o in sorted(registry.objects)
             for f in registry.object(o).spec.fields
             if f.type == "lookup"
         },
-        "roles": sorted(registry.roles),
+        "roles": [
+            {"value": r, "label": label_text(registry.roles[r].label, r)} for r in sorted(registry.roles)
+        ],
         "texts": {**condition_texts(), **_texts()},
         "urls": {
             "save": url_for("builder.rule_save", name=name),
@@ -300,12 +304,24 @@ def _action_catalogue(loom: Loom) -> list[dict[str, Any]]:
             {
                 "type": type_name,
                 "label": labels.get(type_name, type_name),
-                "schema": action.params_schema or {"type": "object"},
+                "schema": _ordered(action.params_schema or {"type": "object"}),
                 "expressions": list(ACTION_EXPRESSIONS.get(type_name, ())),
                 "phases": sorted(action.phases),
             }
         )
     return found
+
+
+def _ordered(schema: Any) -> Any:
+    """The schema with each object's property order spelled out: the page's JSON sorts keys."""
+    if isinstance(schema, dict):
+        found = {key: _ordered(value) for key, value in schema.items()}
+        if isinstance(schema.get("properties"), dict):
+            found["x-order"] = list(schema["properties"])
+        return found
+    if isinstance(schema, list):
+        return [_ordered(item) for item in schema]
+    return schema
 
 
 def _texts() -> dict[str, str]:
@@ -319,7 +335,7 @@ def _texts() -> dict[str, str]:
         "order": _("Order"),
         "order_help": _("Rules fired by the same event run from the smallest order up."),
         "active": _("Switched on"),
-        "trigger_type": _("Trigger"),
+        "trigger_type": _("Fires"),
         "condition_when": _("Only when"),
         "fire": _("How often"),
         "every_time": _("Every time the trigger finds the condition true"),
@@ -375,6 +391,10 @@ def _texts() -> dict[str, str]:
         "empty": _("(empty)"),
         "searching": _("Searching…"),
         "no_records": _("No records found"),
+        "fired": _("fired"),
+        "skipped": _("skipped"),
+        "failed_run": _("failed"),
+        "stopped": _("stopped"),
     }
 
 

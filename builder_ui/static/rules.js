@@ -344,7 +344,8 @@
     renderObject(box, holder, schema, path, context, skip) {
       const props = schema.properties || {};
       const required = new Set(schema.required || []);
-      for (const [key, param] of Object.entries(props)) {
+      for (const key of schema["x-order"] || Object.keys(props)) {
+        const param = props[key];
         if (skip && skip.has(key)) continue;
         box.append(this.renderParam(holder, key, param, required.has(key), pointer(...this.parts(path), key), context));
       }
@@ -445,8 +446,8 @@
     // The fields, objects, flows or roles a setting names, as choices; null for free text.
     choicesFor(key, holder, context) {
       if (key === "object") return this.data.objects.map((o) => ({ value: o.name, label: o.label }));
-      if (key === "flow") return this.data.flows.map((f) => ({ value: f, label: f }));
-      if (key === "role") return this.data.roles.map((r) => ({ value: r, label: r }));
+      if (key === "flow") return this.data.flows;
+      if (key === "role") return this.data.roles;
       if (FIELD_PARAMS.has(key)) {
         const object = key === "via" ? holder.object : this.doc.object;
         return (this.data.fields[object] || []).map((f) => ({ value: f.name, label: `${f.label} (${f.name})` }));
@@ -684,7 +685,8 @@
         return el("li", {}, el("strong", { text: fmt(t.would_send, { channel: effect.channel }) }),
           el("pre", { text: JSON.stringify(effect.message, null, 1) }));
       }
-      return el("li", { text: fmt(t.would_trigger, { rule: effect.rule }) + " · " + effect.status });
+      const status = { fired: t.fired, skipped: t.skipped, failed: t.failed_run, stopped: t.stopped }[effect.status];
+      return el("li", { text: fmt(t.would_trigger, { rule: effect.rule }) + " · " + (status || effect.status) });
     }
   }
 

@@ -133,3 +133,69 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         assert tab.errors == []
     finally:
         tab.close()
+
+
+def test_the_admin_edits_a_new_rule_trigger_and_actions_by_keyboard_with_problems_at_their_controls(  # type: ignore[no-untyped-def]
+    chromium, builder_site: Site
+) -> None:
+    loom = builder_site.loom
+    tab = Browser(chromium, builder_site, "builder_rules_editor", DESKTOP)
+    try:
+        page = tab.page
+        tab.sign_in("guan.li")
+        tab.open("/builder/rules/")
+        page.get_by_role("link", name="新建规则").click()
+        page.get_by_label("显示名称").fill("客户升级VIP提醒")
+        page.get_by_label("名称", exact=True).fill("vip_upgrade")
+        page.get_by_label("对象").select_option(label="客户")
+        page.get_by_role("button", name="创建规则").click()
+        page.wait_for_url(re.compile(r"/builder/rules/vip_upgrade$"))
+
+        # A schedule is said in words as it is typed; an unusual one is shown as written.
+        trigger = page.get_by_label("触发时机")
+        trigger.select_option(label="定时执行")
+        words = page.locator("#rb-cron-words")
+        expect(words).to_have_text("每天 09:00")
+        cron = page.get_by_label("定时表达式（分 时 日 月 周）")
+        cron.fill("30 8 1 * *")
+        expect(words).to_have_text("每月1日 08:30")
+        cron.fill("0 9 1-7 * 1")
+        expect(words).to_have_text("执行时间：0 9 1-7 * 1（按原文）")
+        cron.fill("every day")
+        expect(page.locator('[data-path="/trigger/cron"] .rb-problem')).not_to_be_empty()
+        trigger.select_option(label="日期字段前后若干天")
+        expect(page.get_by_label("日期字段")).to_be_visible()
+        trigger.select_option(label="修改记录时")
+        page.locator('[data-path="/trigger/fields"]').get_by_label("客户级别").check()
+
+        # Two actions from the registry, their inputs generated from each one's schema.
+        chooser = page.get_by_label("动作", exact=True)
+        chooser.select_option(label="设置字段")
+        page.get_by_role("button", name="添加动作").press("Enter")
+        first = page.locator(".rb-action").nth(0)
+        first.get_by_label("字段 *").select_option("lifecycle")
+        first.get_by_label("值 *").fill("'loyal'")
+        chooser.select_option(label="发送通知")
+        page.get_by_role("button", name="添加动作").press("Enter")
+        second = page.locator(".rb-action").nth(1)
+        second.get_by_label("接收人 *").fill("owner")
+        second.get_by_label("标题 *").fill("'客户已升级：' + nmae")
+        problem = second.locator('[data-path="/actions/1/title"] .rb-problem')
+        expect(problem).to_contain_text("nmae")
+        second.get_by_label("标题 *").fill("'客户已升级：' + name")
+        expect(problem).to_be_empty()
+
+        # Move the notification first with its button, by keyboard; the focus follows it.
+        page.get_by_role("button", name="动作 2: 上移").press("Enter")
+        expect(page.locator(".rb-action").nth(0).locator(".rb-action-head select")).to_have_value("notify")
+        expect(page.locator(".rb-action").nth(0).locator(".rb-action-head select")).to_be_focused()
+        page.get_by_role("button", name="保存", exact=True).click()
+        expect(page.locator("#rb-status")).to_have_text("规则已保存")
+        rule = loom.registry.rules["vip_upgrade"].to_json()
+        assert rule["trigger"] == {"type": "on_update", "fields": ["level"]}
+        assert [a["type"] for a in rule["actions"]] == ["notify", "set_field"]
+        assert rule["actions"][1] == {"type": "set_field", "field": "lifecycle", "value": "'loyal'"}
+        tab.screenshot("editor")
+        assert tab.errors == []
+    finally:
+        tab.close()
