@@ -282,6 +282,7 @@ def rule_editor(name: str) -> str:
             "condition": url_for("builder.condition_check", object_name="OBJECT"),
             "try": url_for("builder.rule_try", name=name),
             "records": url_for("builder.rule_records"),
+            "explain": url_for("builder.rule_explain", name=name),
         },
     }
     return render_template(
@@ -391,6 +392,8 @@ def _texts() -> dict[str, str]:
         "empty": _("(empty)"),
         "searching": _("Searching…"),
         "no_records": _("No records found"),
+        "explain_record": _("Explain for record #%(id)s"),
+        "payload_bad": _("The sample call body is not JSON"),
         "fired": _("fired"),
         "skipped": _("skipped"),
         "failed_run": _("failed"),

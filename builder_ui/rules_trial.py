@@ -97,6 +97,7 @@ def _trial_json(loom: Loom, trial: Any) -> dict[str, Any]:
     for run in trial.runs:
         effects.append({"kind": "rule", "rule": run["rule"], "status": run["status"], "id": run["record_id"]})
     return {
+        "record_id": trial.record_id,
         "would_fire": trial.would_fire,
         "condition": trial.condition,
         "condition_value": trial.condition_value,

@@ -26,6 +26,7 @@
       this.doc = data.document;
       if (!this.doc.trigger || typeof this.doc.trigger !== "object") this.doc.trigger = { type: "on_create" };
       if (!Array.isArray(this.doc.actions)) this.doc.actions = [];
+      this.saved = data.saved;
       this.actionTypes = Object.fromEntries(data.actions.map((a) => [a.type, a]));
       this.checked = new Map();
       this.builderStates = new Map();
@@ -145,6 +146,7 @@
       else if (trigger.type === "inbound") {
         box.append(el("p", { class: "help", text: fmt(t.inbound_help, { name: this.data.name }) }));
       }
+      document.getElementById("rb-payload-box").hidden = trigger.type !== "inbound";
       return box;
     }
 
@@ -578,6 +580,7 @@
           const state = document.getElementById("rb-state");
           if (!draft) {
             document.getElementById("rb-links").hidden = false;
+            this.saved = true;
             state.textContent = "";
           } else {
             state.textContent = t.draft_state;
@@ -615,7 +618,16 @@
         return;
       }
       out.replaceChildren(el("p", { text: t.checking }));
-      postJSON(this.data.urls.try, { document: this.doc, record_id: recordId ? Number(recordId) : null })
+      let payload = {};
+      if (this.doc.trigger.type === "inbound") {
+        try {
+          payload = JSON.parse(document.getElementById("rb-payload").value || "{}");
+        } catch (error) {
+          out.replaceChildren(el("p", { class: "rb-error", text: t.payload_bad }));
+          return;
+        }
+      }
+      postJSON(this.data.urls.try, { document: this.doc, record_id: recordId ? Number(recordId) : null, payload })
         .then(({ status, data }) => {
           if (status !== 200) {
             if (data.fields) this.showProblems(data.fields);
@@ -662,6 +674,10 @@
         nodes.push(effects.children.length ? effects : el("p", { text: t.no_effects }));
       }
       nodes.push(el("p", { class: "help", text: t.nothing_written }));
+      if (this.saved && data.record_id) {
+        const url = `${this.data.urls.explain}?record=${encodeURIComponent(data.record_id)}`;
+        nodes.push(el("p", {}, el("a", { href: url, text: fmt(t.explain_record, { id: data.record_id }) })));
+      }
       return nodes;
     }
 

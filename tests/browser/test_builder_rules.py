@@ -110,6 +110,8 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         expect(page.locator("#rb-status")).to_have_text("规则已保存")
         expect(page.get_by_role("link", name="运行记录")).to_be_visible()
         assert loom.registry.rules[RULE].condition == "level == 'vip' and days_silent > 15"
+        page.get_by_role("button", name="试运行", exact=True).click()
+        expect(page.get_by_role("link", name=f"解释记录 #{recent} 的触发情况")).to_be_visible()
         tab.screenshot("saved")
 
         # The worker's next pass fires it once for the silent customer; the pass after adds nothing.

@@ -352,3 +352,23 @@ def test_no_rule_document_makes_the_builder_fail(team: Team, change: dict[str, A
         assert answer.status_code in (200, 400, 404, 422), (path, text(answer))
         assert answer.is_json
     assert "vip_silent" in loom.registry.rules or counts(loom) == before
+
+
+def test_an_inbound_rule_is_tried_with_a_sample_call_body_instead_of_a_record(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    hook = {
+        "name": "web_form_lead",
+        "object": "lead",
+        "trigger": {"type": "inbound"},
+        "condition": "not isblank(get(payload, 'name'))",
+        "actions": [{"type": "create_record", "object": "lead", "values": {"name": "get(payload, 'name')"}}],
+    }
+    before = counts(loom)
+    path = "/builder/rules/web_form_lead/try"
+    trial = post(client, path, {"document": hook, "payload": {"name": "苏州新线索"}}).json
+    assert trial["would_fire"] is True
+    [created] = [e for e in trial["effects"] if e["kind"] == "create"]
+    assert created["object"] == "线索" and "苏州新线索" in created["values"].values()
+    assert post(client, path, {"document": hook, "payload": {}}).json["would_fire"] is False
+    assert counts(loom) == before
