@@ -501,3 +501,16 @@ def rule_save_draft(name: str) -> Response | tuple[Response, int]:
     except InvalidMetadata as error:
         return refused(error.problems)
     return jsonify({"saved": True, "message": _("Draft saved")})
+
+
+@blueprint.post("/rules/<name>/draft/discard")
+def rule_discard_draft(name: str) -> Response:
+    """Forget the draft: back to the saved rule, or to the list when the rule was never saved."""
+    loom = current_loom()
+    with loom.begin() as conn:
+        if get_draft(conn, "rule", name) is None:
+            abort(404)
+        delete_draft(conn, "rule", name)
+        saved = get_document(conn, "rule", name) is not None
+    target = url_for("builder.rule_editor", name=name) if saved else url_for("builder.rules_index")
+    return redirect(target, code=303)

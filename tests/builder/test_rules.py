@@ -372,3 +372,26 @@ def test_an_inbound_rule_is_tried_with_a_sample_call_body_instead_of_a_record(te
     assert created["object"] == "线索" and "苏州新线索" in created["values"].values()
     assert post(client, path, {"document": hook, "payload": {}}).json["would_fire"] is False
     assert counts(loom) == before
+
+
+def test_discarding_a_draft_goes_back_to_the_saved_rule_or_to_the_list(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    changed = {**editor_data(client, "vip_followup_overdue")["document"], "order": 3}
+    assert post(client, "/builder/rules/vip_followup_overdue/draft", {"document": changed}).status_code == 200
+    assert editor_data(client, "vip_followup_overdue")["document"]["order"] == 3
+    token = csrf(client, "/builder/rules/vip_followup_overdue")
+    answer = client.post("/builder/rules/vip_followup_overdue/draft/discard", data={"csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(
+        "/builder/rules/vip_followup_overdue"
+    )
+    data = editor_data(client, "vip_followup_overdue")
+    assert data["draft"] is False and "order" not in data["document"]
+    assert loom.registry.rules["vip_followup_overdue"].order == 100
+    assert post(client, "/builder/rules/only_draft/draft", {"document": VIP_RULE}).status_code == 200
+    answer = client.post("/builder/rules/only_draft/draft/discard", data={"csrf_token": token})
+    assert answer.headers["Location"].endswith("/builder/rules/")
+    assert client.get("/builder/rules/only_draft").status_code == 404
+    assert (
+        client.post("/builder/rules/only_draft/draft/discard", data={"csrf_token": token}).status_code == 404
+    )
