@@ -32,9 +32,10 @@ MAX_LABEL = 200
 
 @dataclass(frozen=True)
 class Template:
-    """One template: `key` is its file's name; `document` a rule or flow document."""
+    """One template: `key` is its file's name, `order` its place in the gallery; `document` a rule or flow."""
 
     key: str
+    order: int
     kind: str
     title: dict[str, str]
     description: dict[str, str]
@@ -43,12 +44,13 @@ class Template:
 
 @cache
 def templates() -> tuple[Template, ...]:
-    """Every template of the gallery, rules first, each kind by file name."""
+    """Every template of the gallery, rules first, each kind in its templates' order."""
     found = []
     for path in sorted(GALLERY.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        found.append(Template(path.stem, doc["kind"], doc["title"], doc["description"], doc["document"]))
-    return tuple(sorted(found, key=lambda t: (KINDS.index(t.kind), t.key)))
+        order = doc.get("order", 100)
+        found.append(Template(path.stem, order, doc["kind"], doc["title"], doc["description"], doc["document"]))
+    return tuple(sorted(found, key=lambda t: (KINDS.index(t.kind), t.order, t.key)))
 
 
 def template(key: str) -> Template | None:

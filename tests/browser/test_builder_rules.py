@@ -66,6 +66,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         )
         expect(card.get_by_label("显示名称")).to_have_value("VIP客户15天未跟进提醒")
         expect(card.get_by_label("名称", exact=True)).to_have_value(RULE)
+        tab.screenshot("gallery")
         card.get_by_role("button", name="使用此模板").click()
         page.wait_for_url(re.compile(rf"/builder/rules/{RULE}$"))
         expect(page.locator("#rb-state")).to_contain_text("草稿")
