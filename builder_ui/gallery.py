@@ -48,8 +48,10 @@ def templates() -> tuple[Template, ...]:
     found = []
     for path in sorted(GALLERY.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        order = doc.get("order", 100)
-        found.append(Template(path.stem, order, doc["kind"], doc["title"], doc["description"], doc["document"]))
+        title, description = doc["title"], doc["description"]
+        found.append(
+            Template(path.stem, doc.get("order", 100), doc["kind"], title, description, doc["document"])
+        )
     return tuple(sorted(found, key=lambda t: (KINDS.index(t.kind), t.order, t.key)))
 
 

@@ -113,3 +113,17 @@ def test_an_unknown_template_is_not_found_and_a_post_needs_the_csrf_token(team: 
     assert answer.status_code == 400
     with team.loom.read() as conn:
         assert get_draft(conn, "rule", "vip_x") is None
+
+
+def test_the_cards_come_in_the_gallery_order_rules_first(team: Team) -> None:
+    page = text(team.client("guan.li").get("/builder/gallery"))
+    titles = [
+        "VIP客户15天未跟进",
+        "试用客户 T+0",
+        "合同到期前30天",
+        "线索7天未跟进",
+        "合同按金额审批",
+        "折扣超过20%审批",
+    ]
+    places = [page.index(title) for title in titles]
+    assert places == sorted(places)
