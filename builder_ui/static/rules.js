@@ -307,7 +307,10 @@
       const known = this.actionTypes[action.type];
       const type = el("select", { onchange: (e) => {
         actions[index] = this.freshAction(e.target.value);
+        this.pairs.clear();
         this.changed(true);
+        const again = this.editor.querySelectorAll(".rb-action")[index];
+        if (again) again.querySelector("select").focus();
       } });
       for (const a of this.data.actions) {
         type.append(el("option", { value: a.type, text: a.label, selected: a.type === action.type }));
@@ -331,6 +334,7 @@
             actions.splice(index, 1);
             this.pairs.clear();
             this.changed(true);
+            document.getElementById("rb-new-action").focus();
           } }));
       const head = el("div", { class: "rb-action-head", "data-path": path + "/type" },
         el("label", { for: "rb-action-" + index, text: title }), type, buttons,
@@ -489,15 +493,20 @@
       const fieldKeys = key === "values"
         ? [...this.targetFields(holder, context), { name: "owner", label: this.t.owner }]
         : null;
+      const keyName = (name) => {
+        const found = fieldKeys && fieldKeys.find((f) => f.name === name);
+        return found ? found.label : name || t.value;
+      };
       const box = el("fieldset", { class: "rb-pairs", "data-path": path }, el("legend", { text: label }));
       state.forEach((pair, index) => {
-        const rowPath = pointer(...this.parts(path), pair.key || "-");
+        const row = el("div", { class: "rb-pair", "data-path": pointer(...this.parts(path), pair.key || "-") });
         let keyInput;
         if (fieldKeys) {
           keyInput = el("select", { "aria-label": `${label}: ${t.key}`, onchange: (e) => {
             pair.key = e.target.value;
+            row.dataset.path = pointer(...this.parts(path), pair.key || "-");
+            valueInput.setAttribute("aria-label", `${label}: ${keyName(pair.key)}`);
             write();
-            this.render();
           } });
           keyInput.append(el("option", { value: "", text: t.choose }));
           let found = false;
@@ -509,21 +518,29 @@
         } else {
           keyInput = el("input", { type: "text", "aria-label": `${label}: ${t.key}`, oninput: (e) => {
             pair.key = e.target.value.trim();
+            row.dataset.path = pointer(...this.parts(path), pair.key || "-");
+            valueInput.setAttribute("aria-label", `${label}: ${keyName(pair.key)}`);
             write();
           } });
           keyInput.value = pair.key;
         }
         const valueInput = el(expression ? "textarea" : "input", {
           class: expression ? "rb-mono rb-expr" : null, rows: expression ? 1 : null, type: expression ? null : "text",
-          "aria-label": `${label}: ${pair.key || t.key}`,
+          "aria-label": `${label}: ${keyName(pair.key)}`,
           oninput: (e) => { pair.value = e.target.value; write(); },
         });
         valueInput.value = pair.value;
         const remove = el("button", { type: "button", class: "fd-small", text: "×",
           "aria-label": `${t.remove} ${pair.key || ""}`.trim(),
-          onclick: () => { state.splice(index, 1); write(); this.render(); } });
-        box.append(el("div", { class: "rb-pair", "data-path": rowPath }, keyInput, valueInput, remove,
-          el("p", { class: "rb-problem", role: "alert" })));
+          onclick: () => {
+            state.splice(index, 1);
+            write();
+            this.render();
+            const add = this.editor.querySelector(`[data-path="${path}"] > button`);
+            if (add) add.focus();
+          } });
+        row.append(keyInput, valueInput, remove, el("p", { class: "rb-problem", role: "alert" }));
+        box.append(row);
       });
       box.append(el("button", { type: "button", class: "fd-small", text: t.add_value, onclick: () => {
         state.push({ key: "", value: "" });

@@ -188,6 +188,19 @@ def test_the_admin_edits_a_new_rule_trigger_and_actions_by_keyboard_with_problem
         second.get_by_label("标题 *").fill("'客户已升级：' + name")
         expect(problem).to_be_empty()
 
+        # A created record's values name the fields of the object chosen for it.
+        chooser.select_option(label="新建记录")
+        page.get_by_role("button", name="添加动作").press("Enter")
+        third = page.locator(".rb-action").nth(2)
+        third.get_by_label("对象 *").select_option(label="任务")
+        third.get_by_role("button", name="添加一项").press("Enter")
+        third.get_by_label("字段取值 *: 名称").select_option(label="任务主题")
+        third.get_by_label("字段取值 *: 任务主题").fill("'跟进：' + name")
+        expect(third.locator('[data-path="/actions/2/values/subject"]')).to_be_visible()
+        page.get_by_role("button", name="动作 3: 删除").press("Enter")
+        expect(page.locator(".rb-action")).to_have_count(2)
+        expect(page.get_by_label("动作", exact=True)).to_be_focused()
+
         # Move the notification first with its button, by keyboard; the focus follows it.
         page.get_by_role("button", name="动作 2: 上移").press("Enter")
         expect(page.locator(".rb-action").nth(0).locator(".rb-action-head select")).to_have_value("notify")
