@@ -395,3 +395,9 @@ def test_discarding_a_draft_goes_back_to_the_saved_rule_or_to_the_list(team: Tea
     assert (
         client.post("/builder/rules/only_draft/draft/discard", data={"csrf_token": token}).status_code == 404
     )
+
+
+def test_in_english_the_list_says_triggers_in_english(team: Team) -> None:
+    page = text(team.client("guan.li", locale="en").get("/builder/rules/"))
+    assert "every day at 09:00" in page and "30 days before End date, at 09:00" in page
+    assert "New rule" in page and "新建规则" not in page
