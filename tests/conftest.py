@@ -59,15 +59,31 @@ def database_url(
     A test that uses `loom` gets it with Loom's tables made, and one that uses `crm` with the CRM
     installed too: a copy of a template built once per run, the same as making them again.
     """
-    content = _content_needed(request)
-    if request.param == "sqlite":
+    with fresh_database(request.param, _content_needed(request), tmp_path, database_templates) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def crm_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, database_templates: DatabaseTemplates
+) -> Iterator[str]:
+    """A fresh database with the CRM installed on the real clock, as `loom install` leaves it."""
+    with fresh_database(request.param, database_templates.crm_at_start, tmp_path, database_templates) as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(
+    kind: str, content: TemplateContent | None, tmp_path: Path, templates: DatabaseTemplates
+) -> Iterator[str]:
+    if kind == "sqlite":
         path = tmp_path / "loom.db"
         if content is not None:
-            database_templates.copy_sqlite(content, path)
+            templates.copy_sqlite(content, path)
         yield f"sqlite:///{path}"
         return
     if content is not None:
-        with database_templates.postgresql_copy(normalise_url(postgres_or_skip()), content) as url:
+        with templates.postgresql_copy(normalise_url(postgres_or_skip()), content) as url:
             yield url
         return
     with postgres_schema() as url:

@@ -8,16 +8,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.loom import Loom
-from engine.packages.install import CRM_PACKAGE, install_package
 from runtime.cli.group import cli
 from tests.engine.flow_world import World, build_world
 
 
 @pytest.fixture
-def world(database_url: str) -> Iterator[World]:
-    loom = Loom(database_url)
+def world(crm_database_url: str) -> Iterator[World]:
+    loom = Loom(crm_database_url)
     loom.init()
-    install_package(loom, CRM_PACKAGE)
     yield build_world(loom)
     loom.close()
 

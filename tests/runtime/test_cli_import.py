@@ -31,8 +31,8 @@ def crm_database(database_url: str) -> str:
     return database_url
 
 
-def test_dry_run_then_import_with_a_report_then_revert(database_url: str, tmp_path: Path) -> None:
-    database = crm_database(database_url)
+def test_dry_run_then_import_with_a_report_then_revert(crm_database_url: str, tmp_path: Path) -> None:
+    database = crm_database_url
     path = tmp_path / "customers.csv"
     path.write_text(
         HEADER + "杭州星河科技有限公司,王芳,+86 138-0013-8000,华东\n,李雷,12,火星\n杭州星河科技公司,王芳,,\n",
@@ -57,8 +57,10 @@ def test_dry_run_then_import_with_a_report_then_revert(database_url: str, tmp_pa
     assert reverted.exit_code == 0 and "1 deleted" in reverted.output
 
 
-def test_an_import_without_the_permission_fails_with_a_clear_error(database_url: str, tmp_path: Path) -> None:
-    database = crm_database(database_url)
+def test_an_import_without_the_permission_fails_with_a_clear_error(
+    crm_database_url: str, tmp_path: Path
+) -> None:
+    database = crm_database_url
     assert (
         run(
             database, "user", "create", "rep", "--name", "Rep", "--no-password", "--role", "sales_rep"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from engine import identity
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
-from engine.packages.install import CRM_PACKAGE, install_package
 from tests.runtime.test_cli import run
 
 
-def test_a_rep_claims_returns_and_converts_from_the_command_line(database_url: str) -> None:
+def test_a_rep_claims_returns_and_converts_from_the_command_line(crm_database_url: str) -> None:
+    database_url = crm_database_url
     loom = Loom(database_url)
     loom.init()
-    install_package(loom, CRM_PACKAGE)
     for username in ("wang.fang", "li.na"):
         identity.create_user(loom, username, username, "a-long-password-1", roles=["sales_rep"], actor=SYSTEM)
     lead = loom.records().create(

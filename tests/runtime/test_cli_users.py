@@ -11,18 +11,13 @@ from engine.base.actors import SYSTEM
 from engine.identity import authenticate, user_by_username, verify_token
 from engine.identity.errors import AuthenticationFailed
 from engine.loom import Loom
-from engine.packages.install import CRM_PACKAGE, install_package
 from runtime.cli.group import cli
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[str]:
+def database(crm_database_url: str) -> str:
     """A database with the CRM package (and its roles) installed, as `loom install` would leave it."""
-    loom = Loom(database_url)
-    loom.init()
-    install_package(loom, CRM_PACKAGE)
-    loom.close()
-    yield database_url
+    return crm_database_url
 
 
 @pytest.fixture
