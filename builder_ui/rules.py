@@ -384,6 +384,7 @@ def _texts() -> dict[str, str]:
         "would_update": _("Would change %(object)s #%(id)s"),
         "would_notify": _("Would notify %(user)s"),
         "would_send": _("Would send by %(channel)s"),
+        "would_ask": _("Would ask %(user)s to approve (%(node)s)"),
         "would_trigger": _("Would trigger rule %(rule)s"),
         "nothing_written": _("Nothing was saved."),
         "no_effects": _("It would change nothing"),

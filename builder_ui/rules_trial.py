@@ -64,7 +64,8 @@ def rule_try(name: str) -> Response | tuple[Response, int]:
 
 def _trial_json(loom: Loom, trial: Any) -> dict[str, Any]:
     registry = loom.registry
-    names = _user_names(loom, {n["user_id"] for n in trial.notifications})
+    people = {n["user_id"] for n in trial.notifications} | {t["assignee_id"] for t in trial.tasks}
+    names = _user_names(loom, {user_id for user_id in people if user_id is not None})
     effects: list[dict[str, Any]] = []
     for change in trial.changes:
         object_name = change["object"]
@@ -94,6 +95,9 @@ def _trial_json(loom: Loom, trial: Any) -> dict[str, Any]:
         )
     for message in trial.messages:
         effects.append({"kind": "message", "channel": message["channel"], "message": message["message"]})
+    for task in trial.tasks:
+        assignee = task["assignee_id"]
+        effects.append({"kind": "approval", "node": task["node"], "user": names.get(assignee, str(assignee))})
     for run in trial.runs:
         effects.append({"kind": "rule", "rule": run["rule"], "status": run["status"], "id": run["record_id"]})
     return {

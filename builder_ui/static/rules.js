@@ -714,6 +714,9 @@
         return el("li", { class: "rb-effect-notify" }, el("strong", { text: fmt(t.would_notify, { user: effect.user }) }),
           el("div", { text: effect.title }), effect.body ? el("div", { class: "help", text: effect.body }) : null);
       }
+      if (effect.kind === "approval") {
+        return el("li", { class: "rb-effect-approval", text: fmt(t.would_ask, { user: effect.user, node: effect.node }) });
+      }
       if (effect.kind === "message") {
         return el("li", {}, el("strong", { text: fmt(t.would_send, { channel: effect.channel }) }),
           el("pre", { text: JSON.stringify(effect.message, null, 1) }));

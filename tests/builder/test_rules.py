@@ -401,3 +401,24 @@ def test_in_english_the_list_says_triggers_in_english(team: Team) -> None:
     page = text(team.client("guan.li", locale="en").get("/builder/rules/"))
     assert "every day at 09:00" in page and "30 days before End date, at 09:00" in page
     assert "New rule" in page and "新建规则" not in page
+
+
+def test_trying_a_rule_that_starts_an_approval_shows_who_would_be_asked(team: Team) -> None:
+    loom = team.loom
+    client = team.client("guan.li")
+    account = loom.records().create("customer", {"name": "深圳前海贸易"})["id"]
+    values = {"name": "年度服务合同", "customer": account, "amount": "120000", "status": "draft"}
+    contract = loom.records().create("contract", values)["id"]
+    rule = {
+        "name": "approve_new_contracts",
+        "object": "contract",
+        "trigger": {"type": "on_create"},
+        "actions": [{"type": "start_flow", "flow": "contract_approval"}],
+    }
+    before = counts(loom)
+    body = {"document": rule, "record_id": contract}
+    trial = post(client, "/builder/rules/approve_new_contracts/try", body)
+    assert trial.status_code == 200, text(trial)
+    asked = [e for e in trial.json["effects"] if e["kind"] == "approval"]
+    assert asked and all(e["node"] == "manager" for e in asked)
+    assert counts(loom) == before
