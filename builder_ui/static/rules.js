@@ -26,6 +26,10 @@
       this.doc = data.document;
       if (!this.doc.trigger || typeof this.doc.trigger !== "object") this.doc.trigger = { type: "on_create" };
       if (!Array.isArray(this.doc.actions)) this.doc.actions = [];
+      // A draft is kept as it was typed, valid or not: what is not an action becomes an empty one.
+      const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+      this.doc.actions = this.doc.actions.map((a) => (isObject(a) ? a : { type: "" }));
+      if (!isObject(this.doc.label)) delete this.doc.label;
       this.saved = data.saved;
       this.actionTypes = Object.fromEntries(data.actions.map((a) => [a.type, a]));
       this.checked = new Map();

@@ -105,6 +105,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         expect(inputs).to_contain_text("未跟进天数 (days_silent)")
         expect(inputs.locator("dt:has-text('days_silent') + dd")).to_have_text("3")
         expect(inputs.locator("dt:has-text('level') + dd")).to_have_text("vip")
+        tab.screenshot("trial")
         assert vip_tasks(builder_site, silent) == [] and vip_tasks(builder_site, recent) == []
 
         page.get_by_role("button", name="保存", exact=True).click()
@@ -133,6 +134,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         expect(page.get_by_role("heading", name=re.compile("运行记录"))).to_be_visible()
         page.get_by_role("link", name=f"#{silent}").click()
         expect(page.locator("#rb-verdict")).to_contain_text("规则已对这条记录触发过")
+        tab.screenshot("explain")
         assert tab.errors == []
     finally:
         tab.close()
