@@ -12,6 +12,7 @@ from builder_ui import (
     conditions,
     flows,
     forms,
+    gallery,
     history,
     home,
     lists,
@@ -21,6 +22,8 @@ from builder_ui import (
     org_handover,
     org_roles,
     packages,
+    rules,
+    rules_trial,
 )
 from builder_ui.blueprint import blueprint
 
@@ -29,6 +32,7 @@ __all__ = [
     "conditions",
     "flows",
     "forms",
+    "gallery",
     "history",
     "home",
     "lists",
@@ -39,6 +43,8 @@ __all__ = [
     "org_roles",
     "packages",
     "register",
+    "rules",
+    "rules_trial",
 ]
 
 
