@@ -22,14 +22,18 @@ from metadata.validation import validate_flow
 from tests.runtime.pages_world import Team, csrf, text
 
 ROOT = Path(__file__).resolve().parents[2]
+GALLERY = [
+    path for path in ROOT.glob("builder_ui/gallery/*.json") if json.loads(path.read_text())["kind"] == "flow"
+]
 SHIPPED = sorted(
-    [*ROOT.glob("metadata/packages/crm/flows/*.json"), *ROOT.glob("examples/*/flows/*.json")],
+    [*ROOT.glob("metadata/packages/crm/flows/*.json"), *ROOT.glob("examples/*/flows/*.json"), *GALLERY],
     key=lambda path: path.name,
 )
 
 
 def shipped(path: Path) -> dict[str, Any]:
     doc = json.loads(path.read_text())
+    doc = doc["document"] if path in GALLERY else doc  # a template holds the flow it starts
     doc.pop("$schema", None)
     return doc
 
@@ -64,7 +68,7 @@ def contract_flow(crm: Loom) -> dict[str, Any]:
 # -- the layout ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: f"{path.parent.name}-{path.stem}")
 def test_every_shipped_flow_lays_out_with_each_node_once_and_round_trips(path: Path) -> None:
     doc = shipped(path)
     tree = lay_out(doc)
@@ -74,7 +78,7 @@ def test_every_shipped_flow_lays_out_with_each_node_once_and_round_trips(path: P
     assert FlowSpec.from_json(doc).to_json() == doc
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: f"{path.parent.name}-{path.stem}")
 def test_a_cc_step_inserted_at_any_plus_keeps_the_shipped_flow_valid(path: Path, crm: Loom) -> None:
     doc = shipped(path)
     points = insertion_points(lay_out(doc))
