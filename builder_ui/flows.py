@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
@@ -297,7 +296,7 @@ def flow_create() -> WerkzeugResponse | tuple[str, int]:
             name,
             new_flow_document(name, object_name, label_zh, label_en),
             actor=actor,
-            at=datetime.now(UTC),
+            at=loom.clock.now(),
         )
     return redirect(url_for("builder.flow_designer", name=name))
 
@@ -339,10 +338,25 @@ def flow_save_draft(name: str) -> tuple[Response, int] | Response:
     loom, actor = current_loom(), current_actor()
     try:
         with loom.begin() as conn:
-            save_draft(conn, "flow", name, document, actor=actor, at=datetime.now(UTC))
+            save_draft(conn, "flow", name, document, actor=actor, at=loom.clock.now())
     except InvalidMetadata:
         return jsonify({"error": _("Send the flow document as JSON")}), 400
     return jsonify({"saved": True, "message": _("Draft saved")})
+
+
+@blueprint.post("/flows/<name>/draft/discard")
+def flow_discard_draft(name: str) -> WerkzeugResponse:
+    """Forget the draft: back to the published flow, or to the list when it was never published."""
+    if not NAME.match(name):
+        abort(404)
+    loom = current_loom()
+    with loom.begin() as conn:
+        if get_draft(conn, "flow", name) is None:
+            abort(404)
+        delete_draft(conn, "flow", name)
+    published = name in loom.registry.flows
+    target = url_for("builder.flow_designer", name=name) if published else url_for("builder.flows_index")
+    return redirect(target, code=303)
 
 
 @blueprint.post("/flows/<name>/publish")

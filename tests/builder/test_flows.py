@@ -412,3 +412,20 @@ def test_the_designer_speaks_english_to_an_english_page(team: Team) -> None:
     ).get_json()
     assert view["cards"]["manager"]["summary"] == "Manager of the submitter · Any one approves"
     assert view["cards"]["manager"]["title"] == "Sales manager"
+
+
+def test_discarding_the_draft_goes_back_to_the_published_flow(team: Team) -> None:
+    admin = team.client("guan.li")
+    doc = contract_flow(team.loom)
+    doc["nodes"]["ceo"]["approvers"] = []
+    post(admin, "/builder/flows/contract_approval/draft", {"document": doc})
+    page = text(admin.get("/builder/flows/contract_approval"))
+    assert "放弃草稿" in page
+    token = {"csrf_token": csrf(admin, "/builder/flows/contract_approval")}
+    response = admin.post("/builder/flows/contract_approval/draft/discard", data=token)
+    assert response.status_code == 303 and response.location.endswith("/builder/flows/contract_approval")
+    opened = designer_data(admin, "contract_approval")["document"]
+    assert opened["nodes"]["ceo"]["approvers"] == [{"role": "ceo"}]
+    assert "放弃草稿" not in text(admin.get("/builder/flows/contract_approval"))
+    again = admin.post("/builder/flows/contract_approval/draft/discard", data=token)
+    assert again.status_code == 404
