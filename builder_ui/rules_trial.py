@@ -24,7 +24,8 @@ from engine.rules.trial import try_rule
 from engine.schema.registry import Registry
 from engine.store.system_tables import users
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import error_text, label_text
+from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec, is_field
 
 MAX_ID = 2**53
 
@@ -105,10 +106,7 @@ def _trial_json(loom: Loom, trial: Any) -> dict[str, Any]:
         "would_fire": trial.would_fire,
         "condition": trial.condition,
         "condition_value": trial.condition_value,
-        "inputs": {
-            name: {"label": _field_label(registry, trial.object, name), "value": value}
-            for name, value in trial.inputs.items()
-        },
+        "inputs": _inputs(loom, trial),
         "actions": trial.actions,
         "record_changes": {
             _field_label(registry, trial.object, name): pair for name, pair in trial.record_changes.items()
@@ -116,6 +114,21 @@ def _trial_json(loom: Loom, trial: Any) -> dict[str, Any]:
         "effects": effects,
         "error": trial.error,
     }
+
+
+def _inputs(loom: Loom, trial: Any) -> dict[str, dict[str, Any]]:
+    """Each value the condition read, labelled and written as the record page writes it (business
+    time, options by label, money with its symbol), with the raw value beside it."""
+    model = loom.registry.objects.get(trial.object)
+    formatter = ValueFormatter(loom, current_actor(), page_locale())
+    found = {}
+    for name, value in trial.inputs.items():
+        if model is None or not is_field(model, name):
+            found[name] = {"label": name, "value": value}
+            continue
+        shown = formatter.value(field_spec(model, name), value)
+        found[name] = {"label": field_label(model, name), "value": value, "shown": shown.text}
+    return found
 
 
 def _created(registry: Registry, run: dict[str, Any]) -> list[tuple[str, int]]:

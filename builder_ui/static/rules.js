@@ -680,7 +680,7 @@
         const list = el("dl", { class: "rb-inputs" });
         for (const [name, input] of inputs) {
           list.append(el("dt", { text: input.label === name ? name : `${input.label} (${name})` }),
-            el("dd", { text: this.shown(input.value) }));
+            el("dd", { text: "shown" in input ? input.shown : this.shown(input.value) }));
         }
         nodes.push(el("h3", { text: t.inputs }), list);
       }

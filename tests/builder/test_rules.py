@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -228,7 +228,7 @@ def test_trying_the_unsaved_rule_shows_the_condition_its_inputs_and_the_task_it_
     assert answer.status_code == 200, text(answer)
     trial = answer.json
     assert trial["would_fire"] is True and trial["condition_value"] is True
-    assert trial["inputs"]["days_silent"] == {"label": "未跟进天数", "value": 16}
+    assert trial["inputs"]["days_silent"] == {"label": "未跟进天数", "value": 16, "shown": "16"}
     assert trial["inputs"]["level"]["value"] == "vip"
     [created] = [e for e in trial["effects"] if e["kind"] == "create"]
     assert created["object"] == "任务" and created["values"]["任务主题"] == "请跟进：上海云杉科技"
@@ -236,6 +236,24 @@ def test_trying_the_unsaved_rule_shows_the_condition_its_inputs_and_the_task_it_
     assert (note["user"], note["title"]) == ("王芳", "VIP客户未跟进：上海云杉科技")
     assert counts(loom) == before  # a dry run: nothing was written
     assert "vip_silent" not in loom.registry.rules
+
+
+def test_the_values_a_trial_read_are_written_as_the_record_page_writes_them(team: Team) -> None:
+    """A moment in business time (the clock is UTC 09:00, Beijing 17:00), an option by its label,
+    a system field by its label."""
+    loom = team.loom
+    client = team.client("guan.li")
+    silent = customer(loom, "上海云杉科技", 16)
+    document = {**VIP_RULE, "condition": "level == 'vip' and last_followup_at < created_at"}
+    trial = post(client, "/builder/rules/vip_silent/try", {"document": document, "record_id": silent}).json
+    read = trial["inputs"]
+    assert read["level"]["shown"] == "VIP客户"
+    assert read["created_at"]["label"] == "创建时间"
+    local = (
+        (loom.clock.now() - timedelta(days=16, hours=1)).replace(tzinfo=UTC).astimezone(loom.clock.timezone)
+    )
+    assert read["last_followup_at"]["shown"].endswith(local.strftime("%H:%M"))
+    assert "T" not in read["last_followup_at"]["shown"]
 
 
 def test_trying_it_on_a_customer_followed_up_lately_shows_false_with_the_values_read(team: Team) -> None:
