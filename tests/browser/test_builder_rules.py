@@ -104,7 +104,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
         inputs = trial.locator(".rb-inputs")
         expect(inputs).to_contain_text("未跟进天数 (days_silent)")
         expect(inputs.locator("dt:has-text('days_silent') + dd")).to_have_text("3")
-        expect(inputs.locator("dt:has-text('level') + dd")).to_have_text("vip")
+        expect(inputs.locator("dt:has-text('level') + dd")).to_have_text("VIP客户")
         tab.screenshot("trial")
         assert vip_tasks(builder_site, silent) == [] and vip_tasks(builder_site, recent) == []
 
