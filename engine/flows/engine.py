@@ -191,8 +191,17 @@ class FlowEngine:
 
     # -- the submitter's and everyone's operations ----------------------------------------------------
 
-    def withdraw(self, instance_id: int, *, actor: Actor, comment: str | None = None) -> Instance:
-        """撤回: the submitter takes the record back while it is being approved; it is editable again."""
+    def withdraw(
+        self,
+        instance_id: int,
+        *,
+        actor: Actor,
+        comment: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Instance:
+        """撤回: the submitter takes the record back while it is being approved; it is editable again.
+
+        `detail` is kept in the history with the cancelled tasks (why the system withdrew it)."""
         with self.loom.begin() as conn:
             run = self._open(conn, instance_id, actor)
             if not actor.is_system and actor.user_id != run.instance.submitter_id:
@@ -203,7 +212,8 @@ class FlowEngine:
             run.state.pop("joins", None)
             run.save()  # the record is no longer locked by this approval when its status changes
             keep_status(run, "withdrawn")
-            run.note("withdraw", comment=comment, detail={"cancelled": [task.id for task in cancelled]})
+            noted = {**(detail or {}), "cancelled": [task.id for task in cancelled]}
+            run.note("withdraw", comment=comment, detail=noted)
             run.save()
             return run.instance
 
