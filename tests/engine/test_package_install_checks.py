@@ -38,7 +38,9 @@ def test_install_refuses_seed_data_exactly_as_validate_reports_it(loom: Loom, tm
         assert installed_packages(conn) == {}
 
 
-def test_loom_install_prints_what_loom_validate_prints_for_seed_data(database_url: str, tmp_path: Path) -> None:
+def test_loom_install_prints_what_loom_validate_prints_for_seed_data(
+    database_url: str, tmp_path: Path
+) -> None:
     package = str(write(tmp_path / "seeded", with_seed_data()))
     runner = CliRunner()
     validated = runner.invoke(cli, ["validate", package])
@@ -50,7 +52,8 @@ def test_loom_install_prints_what_loom_validate_prints_for_seed_data(database_ur
 
 
 def with_rule(condition: str, when: str | None = None) -> dict:
-    """mini_crm whose customer counts its orders (a rollup), shouts its name (a formula) and checks `condition`."""
+    """mini_crm whose customer counts its orders (a rollup), shouts its name (a formula) and checks
+    `condition`."""
     files = mini_crm()
     customer = files["objects/customer.json"]
     customer["fields"] += [
@@ -96,7 +99,9 @@ def test_install_refuses_a_validation_rule_reading_what_a_new_record_does_not_ha
     assert not loom.registry.has_object("customer")
 
 
-def test_a_validation_rule_reading_stored_fields_installs_and_checks_creates(loom: Loom, tmp_path: Path) -> None:
+def test_a_validation_rule_reading_stored_fields_installs_and_checks_creates(
+    loom: Loom, tmp_path: Path
+) -> None:
     install_package(loom, write(tmp_path / "p", with_rule("name != 'x'", "owner != 0")))
     assert loom.records().create("customer", {"name": "星河"})["id"] == 1
     with pytest.raises(RecordInvalid, match="_record: Refused"):
