@@ -4,11 +4,12 @@ to), and a table made again over an archived one continues its ids."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.base.actors import SYSTEM
 from engine.base.errors import PackageRefused
@@ -142,3 +143,19 @@ def test_uninstall_refuses_while_the_packages_messages_wait_in_the_outbox(loom: 
     with loom.read() as conn:
         statuses = dict(conn.execute(select(outbox.c.key, outbox.c.status)).all())
     assert statuses == {"k1": "pending", "k2": "failed"}
+
+
+def test_an_approval_left_running_over_a_record_made_later_refuses_to_decide(
+    loom: Loom, tmp_path: Path
+) -> None:
+    """What an earlier Loom left behind: a running approval whose record id now names a record made
+    after the approval started (the table was made again and gave the id again)."""
+    boss, instance_id, task_id = submitted_request(loom, tmp_path)
+    table = loom.registry.object("request").table
+    with loom.begin() as conn:
+        conn.execute(update(table).values(created_at=loom.clock.now() + timedelta(days=1), title="新草稿"))
+
+    with pytest.raises(FlowConflict, match="not the record this approval was started on"):
+        loom.flows.approve(task_id, actor=actor_for(loom, boss))
+    assert loom.records().get("request", 1)["status"] == "draft"
+    assert loom.flows.get(instance_id).status == "running"
