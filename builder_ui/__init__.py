@@ -11,6 +11,7 @@ from flask import Flask
 from builder_ui import (
     conditions,
     forms,
+    gallery,
     history,
     home,
     lists,
@@ -20,6 +21,8 @@ from builder_ui import (
     org_handover,
     org_roles,
     packages,
+    rules,
+    rules_trial,
 )
 from builder_ui.blueprint import blueprint
 
@@ -27,6 +30,7 @@ __all__ = [
     "blueprint",
     "conditions",
     "forms",
+    "gallery",
     "history",
     "home",
     "lists",
@@ -37,6 +41,8 @@ __all__ = [
     "org_roles",
     "packages",
     "register",
+    "rules",
+    "rules_trial",
 ]
 
 

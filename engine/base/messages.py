@@ -247,6 +247,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "only an administrator may change it",
         "zh_CN": "{object} {id} 已审批通过（{flow}），已锁定，只有管理员可以修改",
     },
+    "locked_field_in_approval": {
+        "en": "locked while the record's approval runs; only an administrator may change it",
+        "zh_CN": "审批中，此字段已锁定，只有管理员可以修改",
+    },
+    "locked_field_approved": {
+        "en": "locked because the record's approval was granted; only an administrator may change it",
+        "zh_CN": "已审批通过，此字段已锁定，只有管理员可以修改",
+    },
     "rejection_needs_reason": {
         "en": "a rejection needs a reason: say why in the comment",
         "zh_CN": "驳回需要填写原因，请在意见中说明",

@@ -21,6 +21,7 @@ from engine.flows.deadlines import run_deadline
 from engine.flows.decisions import decide
 from engine.flows.delegation import add_approver, transfer_task
 from engine.flows.errors import FlowConflict, FlowError, status_named
+from engine.flows.field_access import TaskGrant, task_grant
 from engine.flows.history import history_of
 from engine.flows.inbox import INBOX_LIMIT, InboxPage, inbox_page, pending_count, pending_for
 from engine.flows.instances import (
@@ -33,7 +34,7 @@ from engine.flows.instances import (
     tasks_of,
 )
 from engine.flows.listeners import FlowListener, NoListener
-from engine.flows.locking import lock_records, locking_status
+from engine.flows.locking import lock_records, locked_fields, locking_status
 from engine.flows.messages import tell
 from engine.flows.record_status import keep_status
 from engine.flows.runs import Run
@@ -298,6 +299,17 @@ class FlowEngine:
         """The status of the approval ("running", "approved") keeping `actor` from changing the record."""
         with self.loom.read() as conn:
             return locking_status(conn, self.loom.registry_for(conn), actor, object_name, record_id)
+
+    def locked_fields(self, object_name: str, record_id: int, actor: Actor) -> frozenset[str]:
+        """The fields the approval keeps `actor` from changing, less those their task lets them edit."""
+        with self.loom.read() as conn:
+            return locked_fields(conn, self.loom.registry_for(conn), actor, object_name, record_id)
+
+    def task_grant(
+        self, conn: Connection, actor: Actor, object_name: str, record_id: int
+    ) -> TaskGrant | None:
+        """What `actor`'s open tasks on the record let them edit and keep from them, or None without one."""
+        return task_grant(conn, actor, object_name, record_id)
 
     def instances_of(self, object_name: str, record_id: int) -> list[Instance]:
         """Every approval of the record, oldest first (the record's approval timeline)."""
