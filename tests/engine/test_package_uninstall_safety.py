@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from engine.backup import restore_backup, take_backup
 from engine.base.actors import SYSTEM
+from engine.base.clock import Clock
 from engine.base.errors import PackageRefused
 from engine.flows.errors import FlowConflict
 from engine.identity import actor_for, create_user
@@ -20,6 +22,7 @@ from engine.packages.install import install_package
 from engine.packages.uninstall import uninstall_package
 from engine.store.system_tables import flow_history, outbox
 from engine.work.outbox import enqueue
+from tests.engine.backup_world import another_loom
 from tests.engine.package_world import label, write
 
 
@@ -159,3 +162,22 @@ def test_an_approval_left_running_over_a_record_made_later_refuses_to_decide(
         loom.flows.approve(task_id, actor=actor_for(loom, boss))
     assert loom.records().get("request", 1)["status"] == "draft"
     assert loom.flows.get(instance_id).status == "running"
+
+
+def test_a_restored_backup_keeps_the_ids_an_archive_used(
+    loom: Loom, another_database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    package = write(tmp_path / "requests", requests_package())
+    install_package(loom, package)
+    for n in range(3):
+        loom.records().create("request", {"title": f"申请{n}"})
+    uninstall_package(loom, "requests", keep_data=True)
+    install_package(loom, package)  # the new table is still empty
+    take_backup(loom, tmp_path / "backup.zip")
+
+    restored = another_loom(another_database_url, clock, tmp_path / "restored-files")
+    try:
+        assert restore_backup(restored, tmp_path / "backup.zip").report.ok
+        assert restored.records().create("request", {"title": "恢复后"})["id"] == 4
+    finally:
+        restored.close()
