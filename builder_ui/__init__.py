@@ -10,6 +10,7 @@ from flask import Flask
 
 from builder_ui import (
     conditions,
+    flows,
     forms,
     gallery,
     history,
@@ -29,6 +30,7 @@ from builder_ui.blueprint import blueprint
 __all__ = [
     "blueprint",
     "conditions",
+    "flows",
     "forms",
     "gallery",
     "history",
