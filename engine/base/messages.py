@@ -280,6 +280,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the approval of {object} {id} has ended ({status}); nothing was changed",
         "zh_CN": "{object} {id} 的审批已结束（{status}），没有做任何修改",
     },
+    "approval_record_gone": {
+        "en": "{object} {id} is not the record this approval was started on (that one was removed);"
+        " nothing was changed: withdraw the approval",
+        "zh_CN": "{object} {id} 已不是发起此审批时的那条记录（原记录已被移除），没有做任何修改，请撤回此审批",
+    },
     "withdraw_submitter_only": {
         "en": "only the submitter can withdraw an approval",
         "zh_CN": "只有提交人可以撤回审批",

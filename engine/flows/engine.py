@@ -8,9 +8,10 @@ counts; the other gets a "conflict" error and nothing of theirs is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
 from engine.base.errors import RecordNotFound
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEFINITION_CACHE = 256
+# Records and approvals are stamped by whichever server handled them; their clocks may differ this much.
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 class FlowEngine:
@@ -173,6 +176,7 @@ class FlowEngine:
                 or (administrators_too and self._administrator(run, actor))
             ):
                 raise PermissionDenied(Message("task_not_yours", task=task_id))
+            _require_its_record(run)
             operation(run, task)
             run.save()
             return run.instance
@@ -192,8 +196,17 @@ class FlowEngine:
 
     # -- the submitter's and everyone's operations ----------------------------------------------------
 
-    def withdraw(self, instance_id: int, *, actor: Actor, comment: str | None = None) -> Instance:
-        """撤回: the submitter takes the record back while it is being approved; it is editable again."""
+    def withdraw(
+        self,
+        instance_id: int,
+        *,
+        actor: Actor,
+        comment: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Instance:
+        """撤回: the submitter takes the record back while it is being approved; it is editable again.
+
+        `detail` is kept in the history with the cancelled tasks (why the system withdrew it)."""
         with self.loom.begin() as conn:
             run = self._open(conn, instance_id, actor)
             if not actor.is_system and actor.user_id != run.instance.submitter_id:
@@ -204,7 +217,8 @@ class FlowEngine:
             run.state.pop("joins", None)
             run.save()  # the record is no longer locked by this approval when its status changes
             keep_status(run, "withdrawn")
-            run.note("withdraw", comment=comment, detail={"cancelled": [task.id for task in cancelled]})
+            noted = {**(detail or {}), "cancelled": [task.id for task in cancelled]}
+            run.note("withdraw", comment=comment, detail=noted)
             run.save()
             return run.instance
 
@@ -316,3 +330,16 @@ class FlowEngine:
         with self.loom.read() as conn:
             load_instance(conn, instance_id)
             return history_of(conn, instance_id)
+
+
+def _require_its_record(run: Run) -> None:
+    """A decision acts only on the record the approval started on: not on one made later under the same
+    id (a table made again by an older Loom, which gave ids again), nor on nothing."""
+    instance = run.instance
+    if run.registry.has_object(instance.object):
+        table = run.registry.object(instance.object).table
+        query = select(table.c.created_at).where(table.c.id == instance.record_id)
+        created = run.conn.execute(query).scalar()
+        if created is not None and created <= instance.started_at + CLOCK_SKEW:
+            return
+    raise FlowConflict(Message("approval_record_gone", object=instance.object, id=instance.record_id))
