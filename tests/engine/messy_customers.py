@@ -21,22 +21,22 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 # Each field: the headers a team may use for it (one is drawn per file).
 HEADERS = {
-    "name": ["客户名称", "公司名称", "客户全称", "企业名称"],
+    "name": ["客户名称", "公司名称", "客户全称", "企业名称", "客户名称（必填）", "*客户名称"],
     "contact_name": ["联系人", "联系人姓名", "对接人"],
     "phone": ["手机", "手机号", "电话", "联系电话", "手机号码"],
     "email": ["邮箱", "电子邮件", "邮箱地址", "E-mail"],
     "level": ["客户级别", "客户等级", "级别"],
     "industry": ["所属行业", "行业"],
     "region": ["所在地区", "地区", "区域"],
-    "last_followup_at": ["最近跟进日期", "最后跟进时间", "上次跟进时间", "最近跟进"],
+    "last_followup_at": ["最近跟进日期", "最后跟进时间", "上次跟进时间", "最近跟进", "最近一次跟进日期"],
     "source": ["客户来源", "来源"],
     "remark": ["备注", "备注信息"],
 }
 # Columns no customer field takes: the import must say it leaves them out.
 EXTRA_COLUMNS = ["微信", "负责销售"]
 
-LEVEL_WORDS = {"vip": ["VIP", "vip", "VIP客户", "贵宾"], "key": ["重要", "重点客户", "重要客户"],
-               "normal": ["普通", "一般", "普通客户"]}  # fmt: skip
+LEVEL_WORDS = {"vip": ["VIP", "vip", "VIP客户", "贵宾", "大客户"], "key": ["重要", "重点客户", "重要客户"],
+               "normal": ["普通", "一般", "普通客户", "长尾客户"]}  # fmt: skip
 # Written by this team for a key account, in no metadata: the one word the value-mapping step maps.
 TEAM_WORD = ("level", "KA", "key")
 INDUSTRY_WORDS = {
@@ -131,6 +131,8 @@ class _Maker:
             f"{number[:3]}-{number[3:7]}-{number[7:]}",
             f"+86 {number[:3]} {number[3:7]} {number[7:]}",
             f"{number[:3]} {number[3:7]} {number[7:]}",
+            f"(+86){number}",
+            f"86-{number}",
             number.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"}),  # typed full-width
         ]
         if xlsx:
@@ -152,7 +154,8 @@ class _Maker:
         local = datetime.combine(day, at or time())
         utc = local.replace(tzinfo=ZONE).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         clock = f" {at.hour:02d}:{at.minute:02d}" if at else ""
-        kind = self.rng.choice(["iso", "slash_ymd", "chinese", "dots", "us", "cell" if xlsx else "iso"])
+        kinds = ["iso", "slash_ymd", "chinese", "dots", "us", "english", "serial", "cell" if xlsx else "iso"]
+        kind = self.rng.choice(kinds)
         if kind == "iso":
             return f"{day.isoformat()}{clock}", utc
         if kind == "slash_ymd":
@@ -163,6 +166,14 @@ class _Maker:
             return f"{day.day:02d}.{day.month:02d}.{day.year}{clock}", utc
         if kind == "us":  # month first, as an American export writes
             return f"{day.month:02d}/{day.day:02d}/{day.year}{clock}", utc
+        if kind == "english":
+            return f"{day.strftime('%b')} {day.day}, {day.year}{clock}", utc
+        if kind == "serial":  # a spreadsheet's day number, as a number cell or as text in a CSV
+            serial = (day - date(1899, 12, 30)).days
+            if at is not None:
+                local = datetime.combine(day, time())
+                utc = local.replace(tzinfo=ZONE).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+            return (serial if xlsx else str(serial)), utc
         return local, utc  # a real date cell
 
 
@@ -204,6 +215,8 @@ def messy_customers(path: Path, rows: int = 1000, seed: int = 19, existing: int 
             cells["level"], level = make.word(LEVEL_WORDS)
         cells["industry"], industry = make.word(INDUSTRY_WORDS)
         cells["region"], region = make.word(REGION_WORDS)
+        if rng.random() < 0.03:
+            cells["region"], region = rng.choice(["-", "无", "/"]), None  # written to say "not known"
         cells["source"], source = make.word(SOURCE_WORDS)
         cells["last_followup_at"], moment = make.moment(xlsx)
         expected = {
@@ -255,7 +268,8 @@ def _disguise(
     else:
         # The same company without (or with another) legal form, the same contact, the phone left out.
         cells["name"] = twin["base"] + rng.choice(["", "公司", "有限公司", " 有限公司"])
-        cells["contact_name"] = f" {twin['contact_name']} "
+        contact = twin["contact_name"]
+        cells["contact_name"] = rng.choice([f" {contact} ", f"{contact[0]} {contact[1:]}", contact])
         cells["phone"] = ""
 
 

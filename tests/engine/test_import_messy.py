@@ -61,9 +61,11 @@ def _import_as_the_wizard_does(loom: Loom, messy: MessyFile) -> tuple[Any, Any, 
 def test_a_messy_chinese_customer_spreadsheet_meets_the_acceptance_figures(
     crm: Loom, tmp_path: Path, suffix: str
 ) -> None:
-    # LOOM_MESSY_SEED draws another spreadsheet, to try the import on more than the usual one.
+    # LOOM_MESSY_SEED draws another spreadsheet and LOOM_MESSY_ROWS makes it longer (20000 as in the
+    # field report), to try the import on more than the usual one.
     seed = int(os.environ.get("LOOM_MESSY_SEED", "19"))
-    messy = messy_customers(tmp_path / f"客户导入{suffix}", rows=800, seed=seed)
+    rows = int(os.environ.get("LOOM_MESSY_ROWS", "800"))
+    messy = messy_customers(tmp_path / f"客户导入{suffix}", rows=rows, seed=seed)
     records = crm.records()
     for customer in messy.existing:
         records.create("customer", customer)
