@@ -4,7 +4,8 @@ ISO dates, 2026/1/15, 2026年1月15日, 20260115 and spreadsheet serial numbers 
 Day-month-year spellings (15.01.2026, 01/15/2026, 1-15-26) read one way when one of the first two
 numbers is above 12; when both are 12 or less the file's day order decides: the one chosen for the
 import, else the one the file itself shows for that separator (a file whose slashed dates include
-01/15/2026 writes month first throughout). A date neither settles is reported on its row.
+01/15/2026 writes month first throughout), else for dots the day first they always mean
+(03.04.2026 is 3 April). A date none of these settles is reported on its row.
 
 Times without an offset are business time (LOOM_TIMEZONE), as the web form reads them: a follow-up
 typed as 2026-07-06 20:00 in Beijing is 12:00 UTC, whichever way it reached Loom.
@@ -44,6 +45,8 @@ _NAMED_MONTH = re.compile(
     r"(?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<half>[AaPp][Mm])?)?",
     re.ASCII,
 )
+# Where the file shows no order: dotted dates are written day first wherever they are used.
+_CONVENTION = {".": "dmy"}
 # A serial day number as text: 1982 to 2119, so a 5-digit number in a date column is not read as a year.
 _SERIAL_TEXT = re.compile(r"[3-7][0-9]{4}(?:\.[0-9]+)?", re.ASCII)
 _SPREADSHEET_EPOCH = datetime(1899, 12, 30)
@@ -162,7 +165,9 @@ class DateReader:
         elif a == b:
             day = month = a
         else:
-            order = self.order if self.order != "auto" else self.file_orders.get(match["sep"])
+            order = self.order
+            if order == "auto":
+                order = self.file_orders.get(match["sep"]) or _CONVENTION.get(match["sep"])
             if order is None:
                 first, second = _date(year, b, a), _date(year, a, b)
                 if first is None or second is None:

@@ -45,6 +45,7 @@ def test_a_date_both_ways_possible_is_refused_naming_both_unless_the_order_is_kn
     assert "2026-04-03（日在前）" in said and "2026-03-04（月在前）" in said
     assert DateReader(ZONE, "dmy").read_date("03/04/2026").isoformat() == "2026-04-03"
     assert DateReader(ZONE, "auto", {"/": "mdy"}).read_date("03/04/2026").isoformat() == "2026-03-04"
+    assert DateReader(ZONE).read_date("03.04.2026").isoformat() == "2026-04-03"  # dots: day first
 
 
 def test_a_naive_time_is_business_time_and_an_offset_is_kept() -> None:
