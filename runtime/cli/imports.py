@@ -28,6 +28,7 @@ from engine.imports import (
     start_import,
 )
 from engine.imports.mapping import field_named
+from engine.imports.report import reasons_text
 from engine.loom import Loom
 from runtime.cli.group import Context, _fail, actor_named, cli, cli_locale, pass_context
 from runtime.heap import startup_objects_frozen
@@ -148,11 +149,9 @@ def _dry_run(
     click.echo(f"dry run of {report.rows} row(s); nothing was saved")
     _print_report(report)
     _print_findings(loom, object_name, report)
+    model = loom.registry.object(object_name)
     for problem in report.problems[:20]:
-        reasons = "; ".join(
-            f"{name}: {', '.join(localize(m, cli_locale()) for m in messages)}"
-            for name, messages in problem.reasons.items()
-        )
+        reasons = reasons_text(model, problem.reasons, cli_locale())
         click.echo(f"  line {problem.line} {problem.kind}: {reasons}")
     if len(report.problems) > 20:
         click.echo(f"  … and {len(report.problems) - 20} more")

@@ -293,8 +293,10 @@ def _value_rows(model: Any, chosen: Chosen, report: ImportReport | None) -> list
 def _problem_row(model: Any, problem: Problem) -> dict[str, Any]:
     reasons = []
     for name, messages in problem.reasons.items():
-        where = label_text(model.fields[name].label, name) if name in model.fields else name
-        reasons.append(f"{where}: {', '.join(said(message) for message in messages)}")
+        text = ", ".join(said(message) for message in messages)
+        # A reason about the whole row (a duplicate) names no field: "_record" is no word for people.
+        where = label_text(model.fields[name].label, name) if name in model.fields else None
+        reasons.append(f"{where}: {text}" if where else text)
     return {"line": problem.line, "kind": problem.kind, "cells": problem.cells, "reasons": reasons}
 
 
