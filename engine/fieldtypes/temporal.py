@@ -168,7 +168,10 @@ class DateTimeType(FieldType):
                 return None
             moment = parse_moment(value)
         elif isinstance(value, datetime):
-            return to_naive_utc(value)
+            try:
+                return to_naive_utc(value)
+            except OverflowError:  # 0001-01-01 00:00 in Beijing is before the first UTC moment
+                raise FieldValueError(Message("not_datetime", got=shown(value.isoformat()))) from None
         elif value is None:
             return None
         elif isinstance(value, date):

@@ -45,6 +45,9 @@ def test_a_time_without_an_offset_is_business_time_as_on_the_form_and_one_with_a
     assert naive.get_json()["last_followup_at"] == "2026-07-06T12:00:00Z"  # 20:00 in Shanghai
     given = api.post("/records/customer", json={"name": "乙公司", "last_followup_at": "2026-07-06T20:00:00Z"})
     assert given.get_json()["last_followup_at"] == "2026-07-06T20:00:00Z"
+    # Midnight of year 1 in Beijing is before the first UTC moment: refused, not a server error.
+    too_early = api.post("/records/customer", json={"name": "丙公司", "last_followup_at": "0001-01-01 00:00"})
+    assert too_early.status_code == 422
 
 
 def test_every_field_error_is_reported_at_once_with_422(api: Api) -> None:
