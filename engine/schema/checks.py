@@ -49,6 +49,7 @@ def check_objects(
             continue
         file = files.get(name, f"objects/{name}.json")
         problems += _field_type_problems(obj, objects, field_types, file)
+        problems += _alias_problems(obj, file)
         if not any(p.file == file and p.path.endswith("/type") for p in problems):
             problems += _expression_problems(obj, objects, functions, file, field_types)
             problems += reader_scope_problems(expressions_in(obj), objects, file)
@@ -111,6 +112,34 @@ def _field_type_problems(obj, objects, field_types, file) -> list[Problem]:  # t
                 problems.append(Problem(file, where, error.message))
         for message in ftype.check_spec(field, obj, specs):
             problems.append(Problem(file, pointer("fields", index), message))
+    return problems
+
+
+def _alias_problems(obj: ObjectSpec, file: str) -> list[Problem]:
+    """An alias that is another field's name, label or alias (or another option's word) maps an
+    import's column or cell to one of two places, silently; it must name one thing only."""
+    problems = []
+    owner: dict[str, str] = {}
+    for field in obj.fields:
+        for word in (field.name, *field.label.values()):
+            owner.setdefault(word.strip().casefold(), field.name)
+    for index, field in enumerate(obj.fields):
+        for position, alias in enumerate(field.aliases):
+            other = owner.setdefault(alias.strip().casefold(), field.name)
+            if other != field.name:
+                where = pointer("fields", index, "aliases", position)
+                problems.append(Problem(file, where, f"alias {alias!r} already names field {other!r}"))
+        options = field.params.get("options") or ()
+        words: dict[str, str] = {}
+        for option in options:
+            for word in (option.get("value", ""), *(option.get("label") or {}).values()):
+                words.setdefault(str(word).strip().casefold(), option.get("value", ""))
+        for number, option in enumerate(options):
+            for position, alias in enumerate(option.get("aliases") or ()):
+                other = words.setdefault(str(alias).strip().casefold(), option.get("value", ""))
+                if other != option.get("value"):
+                    where = pointer("fields", index, "options", number, "aliases", position)
+                    problems.append(Problem(file, where, f"alias {alias!r} already names option {other!r}"))
     return problems
 
 
