@@ -83,7 +83,7 @@ def import_group() -> None:
     "--save-mapping",
     "save_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help='Write the mapping used, with the words to map under "values", to this JSON file.',
+    help='Dry-run, then write the mapping used, with the words to map under "values", to this JSON file.',
 )
 @pass_context
 def import_run(
