@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Select
 
 from engine.base.actors import Actor
+from engine.base.clock import business_date
 from engine.base.errors import ExpressionError, LoomError
 from engine.expressions import SqlContext, condition_error, to_sql
-from engine.expressions.sql_dates import business_date_of
+from engine.expressions.sql_dates import business_date_of, within_dates
 from engine.fieldtypes.numbers import DecimalType, IntegerType
 from engine.identity.permissions import (
     ObjectAccess,
@@ -32,11 +33,21 @@ from engine.identity.permissions import (
     scope_condition,
 )
 from engine.records.queries import visible_kinds, visible_resolver
+from engine.records.report_parameters import (
+    Period,
+    bucket_period,
+    parameter_values,
+    period_expression,
+    period_of,
+    user_ids,
+    users_expression,
+)
 from engine.records.sql import name_resolver
 from engine.schema.registry import ObjectModel, Registry
 from engine.store.system_tables import users
 from metadata.frozen import Label
-from metadata.reports import GroupBy, Measure, ReportSpec
+from metadata.reports import PREVIOUS_SUFFIX, SYSTEM_REPORT_FIELDS, GroupBy, Measure, ReportSpec
+from metadata.specs import FieldSpec
 
 if TYPE_CHECKING:
     from engine.loom import Loom
@@ -49,6 +60,8 @@ BOOLEAN_LABELS: Mapping[bool, Label] = MappingProxyType(
     }
 )
 _AVERAGE_SCALE = 2  # an average of whole numbers is shown to two decimals
+REACHED_LABEL: Label = MappingProxyType({"zh_CN": "到达数", "en": "Reached"})
+CONVERSION_LABEL: Label = MappingProxyType({"zh_CN": "转化率", "en": "Conversion"})
 
 
 @dataclass(frozen=True)
@@ -66,11 +79,19 @@ class ReportColumn:
 
 @dataclass(frozen=True)
 class ReportResult:
-    """A report's rows, each a mapping of column name to value, in the report's order."""
+    """A report's rows, each a mapping of column name to value, in the report's order.
+
+    `filters[i]` is the condition (expression language) selecting the records counted in row i,
+    for the list API's `filter`; None for a group that no condition can name (a bare datetime).
+    """
 
     report: ReportSpec
     columns: tuple[ReportColumn, ...]
     rows: tuple[Mapping[str, Any], ...]
+    filters: tuple[str | None, ...] = ()
+    parameters: Mapping[str, str] = spec_field(default_factory=lambda: MappingProxyType({}))
+    period: Period | None = None
+    previous: Period | None = None
 
     def column(self, name: str) -> ReportColumn:
         return next(column for column in self.columns if column.name == name)
@@ -84,9 +105,15 @@ class ReportResult:
 
 
 def run_report(
-    loom: Loom, report: ReportSpec | str, actor: Actor, *, filter: str | None = None
+    loom: Loom,
+    report: ReportSpec | str,
+    actor: Actor,
+    *,
+    filter: str | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> ReportResult:
-    """Run a report (or the stored report of that name) as `actor`; `filter` narrows it further."""
+    """Run a report (or the stored report of that name) as `actor`; `filter` narrows it further,
+    `parameters` give values to its parameters (the others take their defaults)."""
     with loom.read() as conn:
         registry = loom.registry_for(conn)
         spec = registry.report(report) if isinstance(report, str) else report
@@ -94,6 +121,7 @@ def run_report(
         access = access_for(registry, actor, model.name)
         access.require("read")
         _refuse_hidden(spec, access)
+        values = parameter_values(spec, parameters or {})
         _, sctx = loom.contexts(actor)
         resolve = visible_resolver(model, registry, sctx, access)
         conditions = [model.table.c.deleted_at.is_(None)]
@@ -109,14 +137,123 @@ def run_report(
         conditions += [
             to_sql(text, resolve, sctx, as_condition=True) for text in (spec.filter, filter) if text
         ]
-        query = report_query(spec, model, resolve, sctx, conditions)
+        today = business_date(sctx.now, sctx.timezone)
+        narrowed = _Narrowing(spec, values, today)
+        texts = [f"({text})" for text in (spec.filter, filter) if text]
+        others: list[ColumnElement] = []
+        for parameter in spec.parameters:
+            value = values.get(parameter.name)
+            if value is None or parameter.kind == "period":
+                continue
+            ids = user_ids(conn, parameter, value, actor)
+            others.append(resolve(parameter.field).in_(ids) if ids else sa.false())
+            texts.append(users_expression(parameter.field, ids))
+        if narrowed.period is not None and narrowed.parameter is not None:
+            texts.append(f"({period_expression(narrowed.parameter.field, narrowed.period)})")
+        periods = narrowed.conditions(resolve, sctx)
+        query = report_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
         rows = [_row(spec, model, row) for row in conn.execute(query)]
+        if spec.compare is not None and narrowed.previous is not None:
+            before = narrowed.conditions(resolve, sctx, previous=True)
+            earlier = [
+                _row(spec, model, row)
+                for row in conn.execute(
+                    report_query(spec, model, resolve, sctx, [*conditions, *others, *before])
+                )
+            ]
+            _add_previous(spec, rows, earlier)
+        if spec.is_funnel:
+            _add_conversion(spec, rows)
         columns = _columns(loom, conn, spec, model, actor, rows)
-        return ReportResult(spec, columns, tuple(MappingProxyType(row) for row in rows))
+        filters = tuple(_row_filter(spec, model, row, texts) for row in rows)
+        return ReportResult(
+            spec,
+            columns,
+            tuple(MappingProxyType(row) for row in rows),
+            filters,
+            MappingProxyType(values),
+            narrowed.period,
+            narrowed.previous if spec.compare else None,
+        )
+
+
+class _Narrowing:
+    """The period a report is narrowed to (its first period parameter's value), and the one before."""
+
+    def __init__(self, spec: ReportSpec, values: Mapping[str, str], today: dt.date) -> None:
+        self.periods = [
+            (p, period_of(values[p.name], today))
+            for p in spec.parameters
+            if p.kind == "period" and p.name in values
+        ]
+        self.parameter, self.period = self.periods[0] if self.periods else (None, None)
+        self.previous = self.period.previous() if self.period is not None else None
+
+    def conditions(self, resolve: Any, sctx: SqlContext, *, previous: bool = False) -> list[ColumnElement]:
+        found = []
+        for index, (parameter, period) in enumerate(self.periods):
+            if previous and index == 0 and self.previous is not None:
+                period = self.previous
+            found.append(within_dates(resolve(parameter.field), period.first, period.last, sctx))
+        return found
+
+
+def _add_previous(spec: ReportSpec, rows: list[dict[str, Any]], earlier: list[dict[str, Any]]) -> None:
+    """Each measure of the period before, on the row with the same groups (0 or empty when none)."""
+    keys = [group.column for group in spec.group_by]
+    before = {tuple(row[key] for key in keys): row for row in earlier}
+    for row in rows:
+        match = before.get(tuple(row[key] for key in keys))
+        for measure in spec.measures:
+            empty = 0 if measure.function in ("count", "count_distinct") else None
+            row[measure.column + PREVIOUS_SUFFIX] = match[measure.column] if match else empty
+
+
+def _add_conversion(spec: ReportSpec, rows: list[dict[str, Any]]) -> None:
+    """Reached: the records at this row's stage or a later one; conversion: reached over the row before's."""
+    count = next(m.column for m in spec.measures if m.function == "count")
+    remaining = sum(row[count] for row in rows)
+    before: int | None = None
+    for row in rows:
+        row["reached"] = remaining
+        row["conversion"] = (
+            None
+            if not before
+            else (Decimal(remaining) / Decimal(before)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        )
+        before = remaining
+        remaining -= row[count]
+
+
+def _row_filter(spec: ReportSpec, model: ObjectModel, row: Mapping[str, Any], texts: list[str]) -> str | None:
+    parts = list(texts)
+    for group in spec.group_by:
+        value = row[group.column]
+        field_type = report_field_spec(model, group.field).type
+        if value is None:
+            parts.append(f"isblank({group.field})")
+        elif group.bucket is not None:
+            parts.append(f"({period_expression(group.field, bucket_period(value, group.bucket))})")
+        elif field_type == "date":
+            parts.append(period_expression(group.field, Period(value, value)))
+        elif isinstance(value, dt.datetime):
+            return None
+        elif isinstance(value, bool):
+            parts.append(group.field if value else f"not {group.field}")
+        else:
+            literal = repr(value) if isinstance(value, str | int) else str(value)
+            parts.append(f"{group.field} == {literal}")
+    return " and ".join(parts) if parts else None
+
+
+def report_field_spec(model: ObjectModel, name: str) -> FieldSpec:
+    """The field's spec, or the system column's (owner, created_at, …) as a report sees it."""
+    return model.fields.get(name) or SYSTEM_REPORT_FIELDS[name]
 
 
 def _refuse_hidden(spec: ReportSpec, access: ObjectAccess) -> None:
     used = [group.field for group in spec.group_by] + [m.field for m in spec.measures if m.field]
+    used += [parameter.field for parameter in spec.parameters]
     for name in used:
         if not access.visible(name):
             raise PermissionDenied(
@@ -139,7 +276,7 @@ def report_query(
     query = sa.select(*groups, *aggregates)
     if groups:
         query = query.group_by(*groups)
-    by_column = dict(zip(spec.columns, [*groups, *aggregates], strict=True))
+    by_column = dict(zip(spec.computed_columns, [*groups, *aggregates], strict=True))
     order: list[ColumnElement] = []
     for key in spec.sort:
         column = by_column[key.removeprefix("-")]
@@ -177,12 +314,14 @@ def group_sql(group: GroupBy, model: ObjectModel, resolve: Any, sctx: SqlContext
 def _aggregate(measure: Measure, inner: Any, index: int) -> ColumnElement:
     if measure.function == "count":
         return sa.func.count(inner.c.id)
+    if measure.function == "count_distinct":
+        return sa.func.count(sa.distinct(inner.c[f"m{index}"]))
     return getattr(sa.func, measure.function)(inner.c[f"m{index}"])
 
 
 def _natural_order(model: ObjectModel, group: GroupBy, column: ColumnElement) -> list[ColumnElement]:
     """Empty values last; a select's values in option order, anything else by value."""
-    spec = model.fields[group.field]
+    spec = report_field_spec(model, group.field)
     order = [column.is_(None).asc()]
     options = [option["value"] for option in spec.param("options", ())] if spec.type == "select" else []
     if options and group.bucket is None:
@@ -213,9 +352,11 @@ def _date(value: Any) -> Any:
 
 def _measure_value(model: ObjectModel, measure: Measure, value: Any) -> Any:
     """Counts as int; sums and averages of numbers as Decimal (whole numbers stay int where exact)."""
-    if measure.function == "count":
+    if measure.function in ("count", "count_distinct"):
         return int(value or 0)
     if value is None or measure.field is None:
+        return value
+    if measure.field not in model.fields:  # a system column: a user's id or a moment
         return value
     ftype = model.types[measure.field]
     spec = model.fields[measure.field]
@@ -235,7 +376,7 @@ def _columns(
 ) -> tuple[ReportColumn, ...]:
     columns = []
     for group in spec.group_by:
-        field_spec = model.fields[group.field]
+        field_spec = report_field_spec(model, group.field)
         found = {row[group.column] for row in rows}
         columns.append(
             ReportColumn(
@@ -252,12 +393,32 @@ def _columns(
         columns.append(
             ReportColumn(measure.column, "measure", label, field=measure.field, function=measure.function)
         )
+    if spec.is_funnel:
+        columns.append(ReportColumn("reached", "measure", REACHED_LABEL, function="count"))
+        columns.append(ReportColumn("conversion", "measure", CONVERSION_LABEL))
+    if spec.compare is not None:
+        for measure in spec.measures:
+            label = measure.label or _measure_label(model, measure)
+            previous = MappingProxyType(
+                {"zh_CN": f"{label.get('zh_CN', measure.column)}（上期）",
+                 "en": f"{label.get('en', measure.column)} (previous period)"}
+            )  # fmt: skip
+            columns.append(
+                ReportColumn(
+                    measure.column + PREVIOUS_SUFFIX,
+                    "measure",
+                    previous,
+                    field=measure.field,
+                    function=measure.function,
+                )
+            )
     return tuple(columns)
 
 
 def _measure_label(model: ObjectModel, measure: Measure) -> Label:
     words = {
         "count": ("数量", "Count"),
+        "count_distinct": ("去重数", "Distinct"),
         "sum": ("合计", "Total"),
         "avg": ("平均", "Average"),
         "min": ("最小", "Minimum"),
@@ -265,7 +426,7 @@ def _measure_label(model: ObjectModel, measure: Measure) -> Label:
     }[measure.function]
     if measure.field is None:
         return MappingProxyType({"zh_CN": words[0], "en": words[1]})
-    name = model.fields[measure.field].label
+    name = report_field_spec(model, measure.field).label
     zh, en = name.get("zh_CN", measure.field), name.get("en", measure.field)
     return MappingProxyType({"zh_CN": f"{zh}{words[0]}", "en": f"{words[1]} {en.lower()}"})
 
@@ -274,7 +435,7 @@ def _value_labels(
     loom: Loom, conn: Connection, model: ObjectModel, group: GroupBy, found: set[Any], actor: Actor
 ) -> dict[Any, Label]:
     """A label for every value found: option labels, yes/no, user names, record titles, periods."""
-    spec = model.fields[group.field]
+    spec = report_field_spec(model, group.field)
     labels: dict[Any, Label] = {None: EMPTY_LABEL} if None in found else {}
     values = found - {None}
     if group.bucket is not None:

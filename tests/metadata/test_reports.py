@@ -128,7 +128,7 @@ def test_groups_and_measures_read_and_name_their_columns() -> None:
         ),
         (
             {"measures": [{"function": "sum"}]},
-            [("/measures/0", "sum, avg, min and max need the field they measure")],
+            [("/measures/0", "count_distinct, sum, avg, min and max need the field they measure")],
         ),
         (
             {"measures": [{"function": "count"}, {"function": "count"}]},
@@ -144,10 +144,130 @@ def test_groups_and_measures_read_and_name_their_columns() -> None:
             [("/sort/0", "sorts by 'total', which is not a column; the columns are count")],
         ),
         ({"limit": 0}, [("/limit", "must be at least 1, not 0")]),
+        (
+            {"measures": [{"function": "count_distinct", "field": "tags"}]},
+            [
+                (
+                    "/measures/0/field",
+                    "cannot count distinct values of 'tags': a tags field has no single value to compare",
+                )
+            ],
+        ),
+        (
+            {"parameters": [{"name": "period", "kind": "period", "field": "method"}]},
+            [("/parameters/0/field", "a period needs a date or datetime field, but 'method' is select")],
+        ),
+        (
+            {"parameters": [{"name": "rep", "kind": "user", "field": "amount"}]},
+            [("/parameters/0/field", "a user parameter needs a user field, but 'amount' is currency")],
+        ),
+        (
+            {"parameters": [{"name": "rep", "kind": "department", "field": "ownr"}]},
+            [("/parameters/0/field", "object 'payment' has no field 'ownr' (did you mean 'owner'?)")],
+        ),
+        (
+            {
+                "parameters": [
+                    {"name": "p", "kind": "period", "field": "received_at", "default": "last_decade"}
+                ]
+            },
+            [
+                (
+                    "/parameters/0/default",
+                    "a period is one of today, yesterday, this_week, last_week, this_month,"
+                    " last_month, this_quarter, last_quarter, this_year, last_year, last_7_days, last_30_days,"
+                    " last_90_days, last_12_months, or YYYY-MM-DD..YYYY-MM-DD",
+                )
+            ],
+        ),
+        (
+            {
+                "parameters": [
+                    {
+                        "name": "p",
+                        "kind": "period",
+                        "field": "received_at",
+                        "default": "2026-12-01..2026-01-01",
+                    }
+                ]
+            },
+            [("/parameters/0/default", "the range ends before it starts")],
+        ),
+        (
+            {"parameters": [{"name": "rep", "kind": "user", "field": "owner", "default": "you"}]},
+            [("/parameters/0/default", "a user parameter takes me or my_team, or a user's id")],
+        ),
+        (
+            {
+                "parameters": [
+                    {"name": "rep", "kind": "user", "field": "owner"},
+                    {"name": "rep", "kind": "department", "field": "owner"},
+                ]
+            },
+            [("/parameters/1/name", "a second parameter named 'rep' (first at /parameters/0)")],
+        ),
+        (
+            {"parameters": [{"name": "rep", "kind": "team", "field": "owner"}]},
+            [("/parameters/0/kind", '"team" is not one of "period", "user", "department"')],
+        ),
+        (
+            {"compare": "previous_period"},
+            [("/compare", "comparing with the previous period needs a period parameter with a default")],
+        ),
+        (
+            {
+                "compare": "previous_period",
+                "group_by": [{"field": "received_at", "bucket": "month"}],
+                "parameters": [
+                    {"name": "period", "kind": "period", "field": "received_at", "default": "this_year"}
+                ],
+            },
+            [
+                (
+                    "/compare",
+                    "comparing with the previous period needs groups without a time bucket: the periods"
+                    " differ",
+                )
+            ],
+        ),
+        ({"compare": "last_year"}, [("/compare", 'compare takes "previous_period"')]),
+        (
+            {"sort": ["-conversion"], "chart": "funnel", "group_by": ["method"]},
+            [("/sort/0", "sorts by 'conversion', which is not a column; the columns are method, count")],
+        ),
     ],
 )
 def test_each_problem_is_reported_at_its_path(keys: dict, expected: list[tuple[str, str]]) -> None:
     assert problems_of(report(**keys)) == expected
+
+
+def test_parameters_comparison_and_system_columns_read_back_and_name_their_columns() -> None:
+    doc = report(
+        group_by=["owner", "method"],
+        measures=[{"function": "count"}, {"function": "count_distinct", "field": "code"}],
+        parameters=[
+            {"name": "period", "kind": "period", "field": "received_at", "default": "this_month",
+             "label": {"zh_CN": "期间", "en": "Period"}},
+            {"name": "rep", "kind": "user", "field": "owner"},
+            {"name": "dept", "kind": "department", "field": "created_by", "default": "mine"},
+        ],
+        compare="previous_period",
+    )  # fmt: skip
+    spec = ReportSpec.from_json(doc)
+
+    assert spec.to_json() == doc
+    assert spec.period is not None and spec.period.default == "this_month"
+    assert spec.columns == (
+        "owner", "method", "count", "count_distinct_code", "count_previous", "count_distinct_code_previous"
+    )  # fmt: skip
+    assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
+
+
+def test_a_funnel_with_a_count_adds_reached_and_conversion_columns() -> None:
+    spec = ReportSpec.from_json(report(chart="funnel", group_by=["method"]))
+
+    assert spec.columns == ("method", "count", "reached", "conversion")
+    assert spec.computed_columns == ("method", "count")
 
 
 def test_sum_and_avg_accept_number_formulas() -> None:
