@@ -488,6 +488,8 @@ def report_sql_problems(spec: ReportSpec, registry: Registry, sctx: SqlContext) 
     for i, measure in enumerate(spec.measures):
         if measure.field:
             parts.append((f"/measures/{i}/field", lambda name=measure.field: resolve(name)))
+    for i, parameter in enumerate(spec.parameters):
+        parts.append((f"/parameters/{i}/field", lambda name=parameter.field: resolve(name)))
     problems = []
     for path, build in parts:
         try:
