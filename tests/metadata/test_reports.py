@@ -174,8 +174,8 @@ def test_groups_and_measures_read_and_name_their_columns() -> None:
             [
                 (
                     "/parameters/0/default",
-                    "a period is one of today, yesterday, this_week, last_week, this_month,"
-                    " last_month, this_quarter, last_quarter, this_year, last_year, last_7_days, last_30_days,"
+                    "a period is one of today, yesterday, this_week, last_week, this_month, last_month,"
+                    " this_quarter, last_quarter, this_year, last_year, last_7_days, last_30_days,"
                     " last_90_days, last_12_months, or YYYY-MM-DD..YYYY-MM-DD",
                 )
             ],
