@@ -8,20 +8,17 @@ records through `GET /records/<object>?filter=…`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify, request
 
 from engine.base.actors import Actor
 from engine.base.errors import ExpressionError, UnknownReport
 from engine.identity.permissions import access_for
-from engine.records.reports import ReportColumn, ReportResult, run_report
+from engine.records.reports import run_report
 from engine.schema.registry import Registry
-from metadata.frozen import Label
 from metadata.reports import ReportSpec
 from runtime.web.api.blueprint import blueprint
 from runtime.web.api.inputs import BadQuery
-from runtime.web.api.record_json import plain_json
+from runtime.web.api.report_json import report_json, spec_json
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import api_locale
 
@@ -64,69 +61,3 @@ def readable_reports(registry: Registry, actor: Actor) -> list[ReportSpec]:
         if spec.object in registry.objects and access_for(registry, actor, spec.object).allows("read"):
             found.append(spec)
     return found
-
-
-def _text(label: Label, locale: str, fallback: str) -> str:
-    return label.get(locale) or label.get("en") or next(iter(label.values()), fallback)
-
-
-def spec_json(spec: ReportSpec, locale: str) -> dict[str, Any]:
-    """What a caller needs to run a report: its name, title, object, chart and parameters."""
-    return {
-        "name": spec.name,
-        "label": _text(spec.label, locale, spec.name),
-        "object": spec.object,
-        "chart": spec.chart,
-        "parameters": [
-            {
-                "name": p.name,
-                "kind": p.kind,
-                "field": p.field,
-                "default": p.default,
-                "label": _text(p.label, locale, p.name),
-            }
-            for p in spec.parameters
-        ],
-    }
-
-
-def _column_json(column: ReportColumn, locale: str) -> dict[str, Any]:
-    return {
-        "name": column.name,
-        "role": column.role,
-        "label": _text(column.label, locale, column.name),
-        "field": column.field,
-        "bucket": column.bucket,
-        "function": column.function,
-    }
-
-
-def report_json(result: ReportResult, locale: str) -> dict[str, Any]:
-    """A report's result as the API sends it; decimals as exact strings, dates as YYYY-MM-DD."""
-    spec = result.report
-    groups = [column.name for column in result.columns if column.role == "group"]
-    rows = []
-    for row, filter in zip(result.rows, result.filters, strict=True):
-        rows.append(
-            {
-                "values": plain_json(dict(row)),
-                "labels": {name: result.label(name, row[name], locale) for name in groups},
-                "filter": filter,
-            }
-        )
-    period = result.period
-    previous = result.previous
-    return {
-        **spec_json(spec, locale),
-        "values": dict(result.parameters),
-        "period": None
-        if period is None
-        else {"first": period.first.isoformat(), "last": period.last.isoformat()},
-        "previous_period": (
-            None
-            if previous is None
-            else {"first": previous.first.isoformat(), "last": previous.last.isoformat()}
-        ),
-        "columns": [_column_json(column, locale) for column in result.columns],
-        "rows": rows,
-    }
