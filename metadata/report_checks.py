@@ -133,7 +133,21 @@ def _group_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[
         yield Problem(file, pointer("group_by", index), message)
 
 
+def _ratio_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
+    for index, measure in enumerate(report.measures):
+        if not measure.is_ratio:
+            continue
+        for key in ("of", "to"):
+            name = getattr(measure, key)
+            found = next((m for m in report.measures if m.column == name), None)
+            if found is None or found.is_ratio:
+                others = [m.column for m in report.measures if not m.is_ratio]
+                message = f"{name!r} is not a measure of this report; its measures: {', '.join(others)}"
+                yield Problem(file, pointer("measures", index, key), message)
+
+
 def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
+    yield from _ratio_problems(report, file)
     for index, measure in enumerate(report.measures):
         if measure.field is None:
             continue

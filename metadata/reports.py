@@ -20,7 +20,7 @@ from metadata.specs import FieldSpec
 
 CHARTS = ("bar", "line", "pie", "funnel", "number", "table")
 BUCKETS = ("day", "week", "month", "quarter", "year")
-FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max")
+FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "ratio")
 DEFAULT_CHART = "table"
 PARAMETER_KINDS = ("period", "user", "department")
 # Named periods a period parameter takes besides an explicit range `YYYY-MM-DD..YYYY-MM-DD`.
@@ -99,15 +99,29 @@ class Measure:
     field: str | None = None
     label: Label = spec_field(default_factory=lambda: MappingProxyType({}))
     name: str | None = None  # the result column's name when the default would not do
+    expression: str | None = None  # measured instead of a field
+    filter: str | None = None  # only records meeting it are counted or measured
+    of: str | None = None  # ratio: this column divided by `to`
+    to: str | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Measure:
-        return cls(doc["function"], doc.get("field"), freeze(doc.get("label", {})), doc.get("name"))
+        return cls(
+            doc["function"],
+            doc.get("field"),
+            freeze(doc.get("label", {})),
+            doc.get("name"),
+            doc.get("expression"),
+            doc.get("filter"),
+            doc.get("of"),
+            doc.get("to"),
+        )
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"function": self.function}
-        if self.field is not None:
-            doc["field"] = self.field
+        for key in ("field", "expression", "filter", "of", "to"):
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
         if self.name is not None:
             doc["name"] = self.name
         if self.label:
@@ -119,6 +133,10 @@ class Measure:
         if self.name is not None:
             return self.name
         return self.function if self.field is None else f"{self.function}_{self.field}"
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.function == "ratio"
 
 
 @dataclass(frozen=True)

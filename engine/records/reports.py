@@ -134,9 +134,7 @@ def run_report(
             problem = condition_error(filter, visible_kinds(model, access, registry), sctx.functions)
             if problem is not None:
                 raise ExpressionError(problem)
-        conditions += [
-            to_sql(text, resolve, sctx, as_condition=True) for text in (spec.filter, filter) if text
-        ]
+            conditions.append(to_sql(filter, resolve, sctx, as_condition=True))
         today = business_date(sctx.now, sctx.timezone)
         narrowed = _Narrowing(spec, values, today)
         texts = [f"({text})" for text in (spec.filter, filter) if text]
@@ -151,7 +149,16 @@ def run_report(
         if narrowed.period is not None and narrowed.parameter is not None:
             texts.append(f"({period_expression(narrowed.parameter.field, narrowed.period)})")
         periods = narrowed.conditions(resolve, sctx)
-        query = report_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
+        try:
+            if spec.filter:
+                conditions.append(to_sql(spec.filter, resolve, sctx, as_condition=True))
+            query = report_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
+        except ExpressionError as error:
+            # The report's expressions were checked when it was installed: what fails now is a
+            # name hidden from this reader.
+            raise PermissionDenied(
+                f"the report {spec.name!r} reads a field you may not see: {error}"
+            ) from None
         rows = [_row(spec, model, row) for row in conn.execute(query)]
         if spec.compare is not None and narrowed.previous is not None:
             before = narrowed.conditions(resolve, sctx, previous=True)
@@ -268,11 +275,17 @@ def report_query(
     grouped outside, so an expression key (a time bucket) is written once on both databases."""
     keys = [group_sql(group, model, resolve, sctx).label(f"g{i}") for i, group in enumerate(spec.group_by)]
     measured = [
-        resolve(measure.field).label(f"m{i}") for i, measure in enumerate(spec.measures) if measure.field
+        value.label(f"m{i}")
+        for i, measure in enumerate(spec.measures)
+        if (value := measured_value(measure, resolve, sctx)) is not None
     ]
     inner = sa.select(*keys, *measured, model.table.c.id).where(*conditions).subquery("report_rows")
     groups = [inner.c[f"g{i}"] for i in range(len(keys))]
-    aggregates = [_aggregate(measure, inner, i).label(f"m{i}") for i, measure in enumerate(spec.measures)]
+    plain = {m.column: _aggregate(m, inner, i) for i, m in enumerate(spec.measures) if not m.is_ratio}
+    aggregates = [
+        (_ratio(plain[m.of], plain[m.to]) if m.is_ratio else plain[m.column]).label(f"m{i}")  # type: ignore[index]
+        for i, m in enumerate(spec.measures)
+    ]
     query = sa.select(*groups, *aggregates)
     if groups:
         query = query.group_by(*groups)
@@ -311,7 +324,34 @@ def group_sql(group: GroupBy, model: ObjectModel, resolve: Any, sctx: SqlContext
     return sa.func.date(day, *(sa.literal(m) for m in modifiers), type_=sa.Date)
 
 
+def measured_value(measure: Measure, resolve: Any, sctx: SqlContext) -> ColumnElement | None:
+    """What a measure reads from each record: its field or expression (or 1 for a filtered count),
+    empty for a record its filter leaves out; None for a plain count or a ratio."""
+    if measure.is_ratio:
+        return None
+    if measure.expression is not None:
+        value = to_sql(measure.expression, resolve, sctx)
+    elif measure.field is not None:
+        value = resolve(measure.field)
+    elif measure.filter is not None:
+        value = sa.literal(1, sa.Integer)
+    else:
+        return None
+    if not isinstance(value, ColumnElement):  # an expression that folded to a constant
+        value = sa.literal(value)
+    if measure.filter is None:
+        return value
+    return sa.case((to_sql(measure.filter, resolve, sctx, as_condition=True), value), else_=sa.null())
+
+
+def _ratio(part: ColumnElement, whole: ColumnElement) -> ColumnElement:
+    # As a float: SQLite divides integers as integers. Rounded to four places when read.
+    return sa.cast(part, sa.Float) / sa.func.nullif(whole, 0)
+
+
 def _aggregate(measure: Measure, inner: Any, index: int) -> ColumnElement:
+    if measure.function == "count" and measure.filter is not None:
+        return sa.func.count(inner.c[f"m{index}"])
     if measure.function == "count":
         return sa.func.count(inner.c.id)
     if measure.function == "count_distinct":
@@ -354,8 +394,14 @@ def _measure_value(model: ObjectModel, measure: Measure, value: Any) -> Any:
     """Counts as int; sums and averages of numbers as Decimal (whole numbers stay int where exact)."""
     if measure.function in ("count", "count_distinct"):
         return int(value or 0)
-    if value is None or measure.field is None:
+    if value is None:
         return value
+    if measure.is_ratio:
+        return Decimal(str(value)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    if measure.field is None:  # an expression: whole numbers stay whole, others get two decimals
+        if (isinstance(value, float | Decimal) and value != int(value)) or measure.function == "avg":
+            return Decimal(str(value)).quantize(Decimal(1).scaleb(-_AVERAGE_SCALE), ROUND_HALF_UP)
+        return int(value) if isinstance(value, float | Decimal) else value
     if measure.field not in model.fields:  # a system column: a user's id or a moment
         return value
     ftype = model.types[measure.field]
@@ -423,6 +469,7 @@ def _measure_label(model: ObjectModel, measure: Measure) -> Label:
         "avg": ("平均", "Average"),
         "min": ("最小", "Minimum"),
         "max": ("最大", "Maximum"),
+        "ratio": ("比率", "Ratio"),
     }[measure.function]
     if measure.field is None:
         return MappingProxyType({"zh_CN": words[0], "en": words[1]})
@@ -488,6 +535,9 @@ def report_sql_problems(spec: ReportSpec, registry: Registry, sctx: SqlContext) 
     for i, measure in enumerate(spec.measures):
         if measure.field:
             parts.append((f"/measures/{i}/field", lambda name=measure.field: resolve(name)))
+        if measure.expression or measure.filter:
+            at = f"/measures/{i}/{'expression' if measure.expression else 'filter'}"
+            parts.append((at, lambda measure=measure: measured_value(measure, resolve, sctx)))
     for i, parameter in enumerate(spec.parameters):
         parts.append((f"/parameters/{i}/field", lambda name=parameter.field: resolve(name)))
     problems = []

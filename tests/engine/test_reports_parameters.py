@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from engine.base.actors import SYSTEM, Actor
+from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
 from engine.records.report_parameters import (
     InvalidReportParameter,
@@ -308,3 +309,55 @@ def test_a_parameter_the_report_does_not_take_or_a_bad_value_is_refused(
 
     assert list(refused.value.fields) == [field]
     assert message in refused.value.fields[field][0]
+
+
+def test_filtered_counts_ratios_and_expressions_give_win_rate_and_cycle_per_rep(team: Loom) -> None:
+    records = team.records(SYSTEM)
+    customer = records.create("customer", {"name": "成交客户"})["id"]
+    for owner, stage, closed in (
+        (REP, "won", "2026-12-06"),
+        (REP, "won", "2026-12-01"),
+        (REP, "lost", "2026-11-30"),
+        (OTHER_REP, "lost", "2026-11-27"),
+    ):
+        values = {"name": f"{owner}{stage}{closed}", "customer": customer, "stage": stage, "owner": owner}
+        values |= {"closed_on": closed, "amount": "1000"}
+        if stage == "lost":
+            values["lost_reason"] = "price"
+        else:
+            contact = records.create("contact", {"name": "联系人", "customer": customer})["id"]
+            values |= {"contact": contact, "expected_close_date": closed}
+        records.create("opportunity", values)
+    spec = adhoc(
+        object="opportunity",
+        filter="stage in ['won', 'lost']",
+        group_by=["owner"],
+        measures=[
+            {"function": "count", "name": "closed"},
+            {"function": "count", "filter": "stage == 'won'", "name": "won"},
+            {"function": "ratio", "of": "won", "to": "closed", "name": "win_rate"},
+            {"function": "avg", "expression": "days_since(created_at) - days_since(closed_on)",
+             "filter": "stage == 'won'", "name": "cycle_days"},
+        ],
+        sort=["-win_rate"],
+    )  # fmt: skip
+
+    result = run_report(team, spec, SYSTEM)
+
+    # Created on 26 November: won after 10 and 5 days.
+    assert [dict(row) for row in result.rows] == [
+        {"owner": REP, "closed": 3, "won": 2, "win_rate": Decimal("0.6667"), "cycle_days": Decimal("7.50")},
+        {"owner": OTHER_REP, "closed": 1, "won": 0, "win_rate": Decimal("0.0000"), "cycle_days": None},
+    ]
+    assert result.column("win_rate").label["en"] == "Ratio"
+
+
+def test_a_report_reading_a_hidden_field_in_its_own_expressions_is_refused(team: Loom) -> None:
+    spec = adhoc(
+        object="contract",
+        measures=[{"function": "count", "filter": "cost_price > 0", "name": "costed"}],
+    )
+
+    with pytest.raises(PermissionDenied, match="may not see"):
+        run_report(team, spec, REP_ACTOR)
+    assert run_report(team, spec, SYSTEM).rows[0]["costed"] == 0

@@ -128,7 +128,12 @@ def test_groups_and_measures_read_and_name_their_columns() -> None:
         ),
         (
             {"measures": [{"function": "sum"}]},
-            [("/measures/0", "count_distinct, sum, avg, min and max need the field they measure")],
+            [
+                (
+                    "/measures/0",
+                    "count_distinct, sum, avg, min and max need the field they measure (or an expression)",
+                )
+            ],
         ),
         (
             {"measures": [{"function": "count"}, {"function": "count"}]},
@@ -232,6 +237,42 @@ def test_groups_and_measures_read_and_name_their_columns() -> None:
         ),
         ({"compare": "last_year"}, [("/compare", 'compare takes "previous_period"')]),
         (
+            {
+                "measures": [
+                    {"function": "count"},
+                    {"function": "ratio", "of": "cnt", "to": "count", "name": "r"},
+                ]
+            },
+            [("/measures/1/of", "'cnt' is not a measure of this report; its measures: count")],
+        ),
+        (
+            {"measures": [{"function": "ratio", "of": "count", "to": "count"}]},
+            [
+                (
+                    "/measures/0",
+                    "ratio divides two measures of the report: it takes of, to and a name, and no"
+                    " field, expression or filter",
+                )
+            ],
+        ),
+        (
+            {"measures": [{"function": "count", "filter": "amount > 0"}]},
+            [("/measures/0", "a measure with an expression or a filter needs a name for its column")],
+        ),
+        (
+            {"measures": [{"function": "sum", "field": "amount", "of": "count"}]},
+            [("/measures/0", "of and to are for ratio")],
+        ),
+        (
+            {"measures": [{"function": "sum", "field": "amount", "expression": "amount * 2", "name": "x"}]},
+            [
+                (
+                    "/measures/0",
+                    "count_distinct, sum, avg, min and max need the field they measure (or an expression)",
+                )
+            ],
+        ),
+        (
             {"sort": ["-conversion"], "chart": "funnel", "group_by": ["method"]},
             [("/sort/0", "sorts by 'conversion', which is not a column; the columns are method, count")],
         ),
@@ -260,6 +301,22 @@ def test_parameters_comparison_and_system_columns_read_back_and_name_their_colum
     assert spec.columns == (
         "owner", "method", "count", "count_distinct_code", "count_previous", "count_distinct_code_previous"
     )  # fmt: skip
+    assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
+
+
+def test_filtered_measures_expressions_and_ratios_read_back() -> None:
+    doc = report(
+        measures=[
+            {"function": "count", "name": "closed"},
+            {"function": "count", "filter": "status == 'received'", "name": "received"},
+            {"function": "ratio", "of": "received", "to": "closed", "name": "received_rate"},
+            {"function": "avg", "expression": "installment * 2", "name": "doubled"},
+        ]
+    )
+    spec = ReportSpec.from_json(doc)
+
+    assert spec.to_json() == doc
+    assert spec.columns == ("closed", "received", "received_rate", "doubled")
     assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
 
 
