@@ -218,6 +218,14 @@ def test_the_crm_installs_its_reports(crm: Loom) -> None:
         "tickets_by_category",
         "leads_by_source",
         "contracts_by_status",
+        "win_rate_by_rep",
+        "sales_by_rep_month",
+        "payments_by_rep_month",
+        "renewal_rate",
+        "dormant_customers_by_owner",
+        "followups_by_rep_month",
+        "ticket_resolution_by_category",
+        "lead_source_conversion",
     }
     assert run_report(crm, "tickets_by_category", SYSTEM).rows == ()
 
