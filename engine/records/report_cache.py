@@ -1,12 +1,15 @@
 """Report results kept in memory, so a dashboard opened by fifty managers runs each report once.
 
-A result is kept under its report, parameter values, extra filter, the reader's scope (user,
-roles, department), the business date (relative periods move with it), the metadata version
-and the data version of every object it reads: the report's object and the objects its group
-labels come from. A record written, deleted or restored moves its object's data version once
-the write commits, so the next run reads afresh. The cache is per process: a write made by
-another process is seen when its entries expire (`ttl` seconds), as are changes no record
-event announces (a share, a user moved to another department).
+A result is kept under its report, parameter values, extra filter, the reader's effective
+scope (their roles, and per object read only what its read scope depends on: nothing for
+`all`, the department for `department`, the department's path for `department_and_below`,
+the user for `own` or when records are shared with them), the business date (relative
+periods move with it), the metadata version and the data version of every object it reads:
+the report's object and the objects its group labels come from. A record written, deleted or
+restored moves its object's data version once the write commits, so the next run reads
+afresh. The cache is per process: a write made by another process is seen when its entries
+expire (`ttl` seconds), as are changes no record event announces (a share, a user moved to
+another department).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sqlalchemy as sa
 from engine.base.actors import Actor
 from engine.base.clock import business_date
 from engine.base.events import RecordEvent
+from engine.identity.permissions import access_for, has_shares
 from engine.records.reports import ReportResult, run_report
 from engine.schema.registry import Registry
 from metadata.reports import ReportSpec
@@ -76,7 +80,8 @@ class ReportCache:
         """The report's result as `run_report` gives it, from memory when nothing it reads has changed."""
         registry = self.loom.registry
         spec = registry.report(report)
-        key = self._key(registry, spec, actor, filter, parameters or {})
+        with self.loom.read() as conn:
+            key = self._key(conn, registry, spec, actor, filter, parameters or {})
         now = self.timer()
         with self._lock:
             found = self._entries.get(key)
@@ -99,15 +104,21 @@ class ReportCache:
 
     def _key(
         self,
+        conn: sa.Connection,
         registry: Registry,
         spec: ReportSpec,
         actor: Actor,
         filter: str | None,
         parameters: Mapping[str, str],
     ) -> tuple:
-        scope = (actor.is_system, actor.user_id, actor.roles, actor.department_id, actor.department_path)
         today = business_date(self.loom.clock.now(), self.loom.clock.timezone)
         objects = sorted(report_reads(registry, spec))
+        scope = scope_key(conn, registry, actor, objects)
+        values = set(parameters.values()) | {p.default for p in spec.parameters if p.default}
+        if "me" in values:
+            scope += (("me", actor.user_id),)
+        if values & {"my_team", "mine"}:
+            scope += (("team", actor.department_path),)
         with self._lock:
             versions = tuple(self._versions.get(name, 0) for name in objects)
         return (
@@ -153,6 +164,29 @@ class ReportCache:
             with self._lock:
                 for name in committed:
                     self._versions[name] = self._versions.get(name, 0) + 1
+
+
+def scope_key(conn: sa.Connection, registry: Registry, actor: Actor, objects: list[str]) -> tuple:
+    """What the records and labels a reader sees of these objects depend on, and nothing more:
+    two managers of one team with the same roles share it."""
+    if actor.is_system:
+        return ("system",)
+    parts: list[Any] = [tuple(sorted(actor.roles))]
+    for name in objects:
+        access = access_for(registry, actor, name)
+        scope = "all" if access.unrestricted else access.scopes.get("read")
+        if scope in (None, "all"):
+            parts.append((name, scope))
+            continue
+        if scope == "own" or actor.department_id is None:
+            piece: Any = ("user", actor.user_id)
+        elif scope == "department":
+            piece = ("department", actor.department_id)
+        else:
+            piece = ("below", actor.department_path)
+        shared = actor.user_id if has_shares(conn, registry.object(name), actor) else None
+        parts.append((name, scope, piece, shared))
+    return tuple(parts)
 
 
 def report_reads(registry: Registry, spec: ReportSpec) -> set[str]:

@@ -106,3 +106,30 @@ def test_a_report_grouped_by_a_lookup_also_reads_its_target_for_the_labels(crm: 
     )  # fmt: skip
 
     assert report_reads(crm.registry, spec) == {"opportunity", "customer"}
+
+
+def test_managers_of_one_team_share_results_and_other_teams_or_reps_do_not(
+    world: tuple[Loom, ReportCache, Timer],
+) -> None:
+    _, cache, _ = world
+    boss = Actor.user(21, "boss", {"sales_manager"}, department_id=1, department_path="/1/")
+    deputy = Actor.user(22, "deputy", {"sales_manager"}, department_id=1, department_path="/1/")
+    elsewhere = Actor.user(23, "south", {"sales_manager"}, department_id=2, department_path="/2/")
+    rep = Actor.user(24, "rep", {"sales_rep"}, department_id=1, department_path="/1/")
+    other_rep = Actor.user(25, "rep2", {"sales_rep"}, department_id=1, department_path="/1/")
+
+    for actor in (boss, deputy):
+        cache.run("opportunity_funnel", actor)
+    assert (cache.hits, cache.misses) == (1, 1)
+    cache.run("opportunity_funnel", elsewhere)
+    # Reps read the department's opportunities but only their own orders.
+    cache.run("opportunity_funnel", rep)
+    cache.run("opportunity_funnel", other_rep)
+    cache.run("sales_by_rep_month", rep)
+    cache.run("sales_by_rep_month", other_rep)
+    assert (cache.hits, cache.misses) == (2, 5)
+    # "me" is the reader, whoever shares their scope.
+    cache.run("opportunity_funnel", boss, parameters={})
+    cache.run("sales_by_rep_month", boss, parameters={"rep": "me"})
+    cache.run("sales_by_rep_month", deputy, parameters={"rep": "me"})
+    assert (cache.hits, cache.misses) == (3, 7)
