@@ -1,7 +1,7 @@
 """Benchmark: evaluations per second of a typical condition, against plain CPython eval.
 
-Run with `python -m bench.expressions`. The target is 200,000 evaluations/s from the cache;
-CPython's unsafe `eval` of a precompiled code object in the same run is the baseline.
+Run with `python -m bench.expressions`. The target is 600,000 evaluations/s from the cache and at
+most 3× the time of CPython's unsafe `eval` of a precompiled code object in the same run.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from engine.expressions import EvalContext, evaluate, parse
 
 CONDITION = 'level == "vip" and days_since(last_followup_at) > 15'
-TARGET_PER_SECOND = 200_000
+TARGET_PER_SECOND = 600_000
+TARGET_RATIO = 3
 NOW = dt.datetime(2024, 5, 20, 10, 30)
 NAMES = {"level": "vip", "last_followup_at": dt.datetime(2024, 5, 1, 9), "amount": 1200, "name": "Acme"}
 
@@ -64,7 +65,7 @@ def run(count: int = 100_000) -> list[dict]:
                 "baseline_name": "CPython eval of compiled code (unsafe)",
                 "baseline": baseline,
                 "ratio": baseline / rate,
-                "target": f"≥ {TARGET_PER_SECOND:,}/s",
+                "target": f"≥ {TARGET_PER_SECOND:,}/s, ratio ≤ {TARGET_RATIO}",
                 "note": "ratio = times slower than unsandboxed eval",
             }
         )

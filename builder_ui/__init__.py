@@ -10,7 +10,9 @@ from flask import Flask
 
 from builder_ui import (
     conditions,
+    flows,
     forms,
+    gallery,
     history,
     home,
     lists,
@@ -20,13 +22,17 @@ from builder_ui import (
     org_handover,
     org_roles,
     packages,
+    rules,
+    rules_trial,
 )
 from builder_ui.blueprint import blueprint
 
 __all__ = [
     "blueprint",
     "conditions",
+    "flows",
     "forms",
+    "gallery",
     "history",
     "home",
     "lists",
@@ -37,6 +43,8 @@ __all__ = [
     "org_roles",
     "packages",
     "register",
+    "rules",
+    "rules_trial",
 ]
 
 

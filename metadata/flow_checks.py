@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from metadata.flow_graph import CHAINED_TYPES, FlowGraph, Stray, links_from
 from metadata.flows import ApproverSpec, FlowSpec
 from metadata.problems import Problem, pointer
-from metadata.references import did_you_mean, missing_object, no_field
+from metadata.references import GENERATED_TYPES, did_you_mean, missing_object, no_field
 from metadata.rule_checks import action_problems
 from metadata.specs import ObjectSpec
 
@@ -37,6 +37,8 @@ def flow_problems(
         *checks.actions(),
         *checks.record_status(),
         *checks.summary_fields(),
+        *checks.field_permissions(),
+        *checks.locked_fields(),
     ]
 
 
@@ -205,6 +207,48 @@ class _FlowChecks:
         for index, name in enumerate(self.flow.summary_fields):
             if name not in names:
                 yield self.problem(f"summary field: {no_field(self.obj, name)}", "summary_fields", index)
+
+    def field_permissions(self) -> Iterator[Problem]:
+        """What an approval node lets its approvers edit or keeps from them: fields of the object that
+        a person can set (for editable), never both editable and hidden."""
+        for name, node in self.flow.nodes.items():
+            at: Parts = ("nodes", name, "fields")
+            if self.obj is not None:
+                fields = {field.name: field for field in self.obj.fields}
+                for key, names in (("editable", node.editable), ("hidden", node.hidden)):
+                    for index, field_name in enumerate(names):
+                        field = fields.get(field_name)
+                        if field is None:
+                            yield self.problem(
+                                f"{key} field: {no_field(self.obj, field_name)}", *at, key, index
+                            )
+                        elif key == "editable" and (field.type in GENERATED_TYPES or field.readonly):
+                            why = (
+                                "read-only"
+                                if field.readonly
+                                else f"a {field.type} field, which Loom computes"
+                            )
+                            message = (
+                                f"{field_name!r} is {why}: nobody can edit it, so it cannot be editable here"
+                            )
+                            yield self.problem(message, *at, key, index)
+            for index, field_name in enumerate(node.hidden):
+                if field_name in node.editable:
+                    message = (
+                        f"{field_name!r} is also editable: an approver cannot edit a field they do not see"
+                    )
+                    yield self.problem(message, *at, "hidden", index)
+
+    def locked_fields(self) -> Iterator[Problem]:
+        """The fields `lock_record` locks are fields of the object."""
+        if self.obj is None or not isinstance(self.flow.lock_record, tuple):
+            return
+        names = {field.name for field in self.obj.fields}
+        for index, name in enumerate(self.flow.lock_record):
+            if name not in names:
+                yield self.problem(
+                    f"locked field: {no_field(self.obj, name)}", "lock_record", "fields", index
+                )
 
 
 def _leads_nowhere(node_type: str) -> str:

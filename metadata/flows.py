@@ -84,7 +84,8 @@ class BranchSpec:
 class NodeSpec:
     """One node. Which keys matter depends on `type`:
 
-    approval: approvers, mode, share (vote), deadline, next · condition: branches, default ·
+    approval: approvers, mode, share (vote), deadline, editable and hidden (its `fields`), next ·
+    condition: branches, default ·
     parallel: branches (node names, each a path that ends at the join), join ("all"/"any"), next ·
     cc: to (approvers), next · action: actions (rule actions), next · end: outcome, actions.
     """
@@ -103,6 +104,8 @@ class NodeSpec:
     to: tuple[ApproverSpec, ...] = ()
     actions: tuple[ActionSpec, ...] = ()
     outcome: str = "approved"
+    editable: tuple[str, ...] = ()  # fields the approver may change while deciding
+    hidden: tuple[str, ...] = ()  # fields the approval does not show the approver
 
     @classmethod
     def from_json(cls, name: str, doc: Mapping[str, Any]) -> NodeSpec:
@@ -113,6 +116,7 @@ class NodeSpec:
         elif kind == "parallel":
             branches = tuple(doc.get("branches", ()))
         deadline = doc.get("deadline")
+        fields = doc.get("fields") or {}
         return cls(
             name=name,
             type=kind,
@@ -128,6 +132,8 @@ class NodeSpec:
             to=tuple(ApproverSpec.from_json(a) for a in doc.get("to", ())),
             actions=tuple(ActionSpec.from_json(a) for a in doc.get("actions", ())),
             outcome=doc.get("outcome", "approved"),
+            editable=tuple(fields.get("editable", ())),
+            hidden=tuple(fields.get("hidden", ())),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +148,11 @@ class NodeSpec:
                 doc["share"] = self.share
             if self.deadline is not None:
                 doc["deadline"] = self.deadline.to_json()
+            fields = {
+                key: list(names) for key, names in (("editable", self.editable), ("hidden", self.hidden))
+            }
+            if any(fields.values()):
+                doc["fields"] = {key: names for key, names in fields.items() if names}
         elif self.type == "condition":
             doc["branches"] = [b.to_json() for b in self.branches]
             if self.default is not None:
@@ -182,7 +193,8 @@ class RecordStatusSpec:
 class FlowSpec:
     """An approval flow bound to an object: `start` names the first node; nodes by name.
 
-    `lock_record`: the record cannot be edited while an instance runs (admins excepted, audited).
+    `lock_record`: what cannot be edited while an instance runs and once approved (admins excepted,
+    audited): True the whole record, False nothing, a tuple of field names only those fields.
     `submit_when`: an expression that must hold for the record to be submitted.
     `on_empty_approvers`: what happens when a node's approvers resolve to nobody — "admin" (give
     it to the administrators), "skip" (treat the node as approved) or "refuse" (refuse the step).
@@ -197,7 +209,7 @@ class FlowSpec:
     nodes: Mapping[str, NodeSpec]
     label: Label = field(default_factory=lambda: MappingProxyType({}))
     description: Label = field(default_factory=lambda: MappingProxyType({}))
-    lock_record: bool = True
+    lock_record: bool | tuple[str, ...] = True
     submit_when: str | None = None
     on_empty_approvers: str = "admin"
     reject_actions: tuple[ActionSpec, ...] = ()
@@ -215,7 +227,7 @@ class FlowSpec:
             nodes=MappingProxyType(
                 {n: NodeSpec.from_json(n, body) for n, body in doc.get("nodes", {}).items()}
             ),
-            lock_record=bool(doc.get("lock_record", True)),
+            lock_record=_lock_from_json(doc.get("lock_record", True)),
             submit_when=doc.get("submit_when"),
             on_empty_approvers=doc.get("on_empty_approvers", "admin"),
             reject_actions=tuple(ActionSpec.from_json(a) for a in on_reject.get("actions", ())),
@@ -228,8 +240,10 @@ class FlowSpec:
         doc = heading_to_json(self)
         if not self.active:
             doc["active"] = False
-        if not self.lock_record:
+        if self.lock_record is False:
             doc["lock_record"] = False
+        elif isinstance(self.lock_record, tuple):
+            doc["lock_record"] = {"fields": list(self.lock_record)}
         if self.submit_when is not None:
             doc["submit_when"] = self.submit_when
         if self.on_empty_approvers != "admin":
@@ -246,3 +260,9 @@ class FlowSpec:
                 "actions": [a.to_json() for a in self.reject_actions],
             }
         return doc
+
+
+def _lock_from_json(value: Any) -> bool | tuple[str, ...]:
+    if isinstance(value, Mapping):
+        return tuple(value.get("fields", ()))
+    return bool(value)

@@ -187,7 +187,7 @@ def _batches(
 
 def _move_sequences(conn: Connection, names: list[str]) -> None:
     """On PostgreSQL, move each id sequence past the restored ids so the next insert gets a new one.
-    (SQLite gives the next rowid after the largest, with nothing to move.)"""
+    (SQLite gives the next rowid after the largest, or after its sqlite_sequence, with nothing to move.)"""
     if conn.dialect.name != "postgresql":
         return
     for name in names:
@@ -195,8 +195,13 @@ def _move_sequences(conn: Connection, names: list[str]) -> None:
             continue
         sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": f'"{name}"'}).scalar()
         if sequence:
+            # Never back: a table made again over an archive starts past ids no restored row has.
             conn.execute(
-                text(f'SELECT setval(:s, COALESCE((SELECT max(id) FROM "{name}"), 0) + 1, false)'),
+                text(
+                    f'SELECT setval(:s, GREATEST(COALESCE((SELECT max(id) FROM "{name}"), 0) + 1,'
+                    f" (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence})),"
+                    " false)"
+                ),
                 {"s": sequence},
             )
 

@@ -247,6 +247,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "only an administrator may change it",
         "zh_CN": "{object} {id} 已审批通过（{flow}），已锁定，只有管理员可以修改",
     },
+    "locked_field_in_approval": {
+        "en": "locked while the record's approval runs; only an administrator may change it",
+        "zh_CN": "审批中，此字段已锁定，只有管理员可以修改",
+    },
+    "locked_field_approved": {
+        "en": "locked because the record's approval was granted; only an administrator may change it",
+        "zh_CN": "已审批通过，此字段已锁定，只有管理员可以修改",
+    },
     "rejection_needs_reason": {
         "en": "a rejection needs a reason: say why in the comment",
         "zh_CN": "驳回需要填写原因，请在意见中说明",
@@ -271,6 +279,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "approval_ended": {
         "en": "the approval of {object} {id} has ended ({status}); nothing was changed",
         "zh_CN": "{object} {id} 的审批已结束（{status}），没有做任何修改",
+    },
+    "approval_record_gone": {
+        "en": "{object} {id} is not the record this approval was started on (that one was removed);"
+        " nothing was changed: withdraw the approval",
+        "zh_CN": "{object} {id} 已不是发起此审批时的那条记录（原记录已被移除），没有做任何修改，请撤回此审批",
     },
     "withdraw_submitter_only": {
         "en": "only the submitter can withdraw an approval",

@@ -8,6 +8,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from engine.base.errors import ExpressionError
 from engine.expressions.limits import MAX_DEPTH, MAX_EXPRESSION_LENGTH, MAX_INT_BITS, MAX_STRING_LENGTH
@@ -78,6 +79,8 @@ class Expression:
     tree: ast.Expression = field(compare=False, repr=False)
     names: frozenset[str] = field(compare=False)
     functions: frozenset[str] = field(compare=False)
+    # The tree as closures (compiled.py), built on first evaluation and kept: the one memo it holds.
+    program: Any = field(default=None, compare=False, repr=False)
 
 
 @functools.lru_cache(maxsize=4096)

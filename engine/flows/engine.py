@@ -8,9 +8,10 @@ counts; the other gets a "conflict" error and nothing of theirs is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
 from engine.base.errors import RecordNotFound
@@ -20,6 +21,7 @@ from engine.flows.deadlines import run_deadline
 from engine.flows.decisions import decide
 from engine.flows.delegation import add_approver, transfer_task
 from engine.flows.errors import FlowConflict, FlowError, status_named
+from engine.flows.field_access import TaskGrant, task_grant
 from engine.flows.history import history_of
 from engine.flows.inbox import INBOX_LIMIT, InboxPage, inbox_page, pending_count, pending_for
 from engine.flows.instances import (
@@ -32,7 +34,7 @@ from engine.flows.instances import (
     tasks_of,
 )
 from engine.flows.listeners import FlowListener, NoListener
-from engine.flows.locking import lock_records, locking_status
+from engine.flows.locking import lock_records, locked_fields, locking_status
 from engine.flows.messages import tell
 from engine.flows.record_status import keep_status
 from engine.flows.runs import Run
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEFINITION_CACHE = 256
+# Records and approvals are stamped by whichever server handled them; their clocks may differ this much.
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 class FlowEngine:
@@ -172,6 +176,7 @@ class FlowEngine:
                 or (administrators_too and self._administrator(run, actor))
             ):
                 raise PermissionDenied(Message("task_not_yours", task=task_id))
+            _require_its_record(run)
             operation(run, task)
             run.save()
             return run.instance
@@ -191,8 +196,17 @@ class FlowEngine:
 
     # -- the submitter's and everyone's operations ----------------------------------------------------
 
-    def withdraw(self, instance_id: int, *, actor: Actor, comment: str | None = None) -> Instance:
-        """撤回: the submitter takes the record back while it is being approved; it is editable again."""
+    def withdraw(
+        self,
+        instance_id: int,
+        *,
+        actor: Actor,
+        comment: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Instance:
+        """撤回: the submitter takes the record back while it is being approved; it is editable again.
+
+        `detail` is kept in the history with the cancelled tasks (why the system withdrew it)."""
         with self.loom.begin() as conn:
             run = self._open(conn, instance_id, actor)
             if not actor.is_system and actor.user_id != run.instance.submitter_id:
@@ -203,7 +217,8 @@ class FlowEngine:
             run.state.pop("joins", None)
             run.save()  # the record is no longer locked by this approval when its status changes
             keep_status(run, "withdrawn")
-            run.note("withdraw", comment=comment, detail={"cancelled": [task.id for task in cancelled]})
+            noted = {**(detail or {}), "cancelled": [task.id for task in cancelled]}
+            run.note("withdraw", comment=comment, detail=noted)
             run.save()
             return run.instance
 
@@ -285,6 +300,17 @@ class FlowEngine:
         with self.loom.read() as conn:
             return locking_status(conn, self.loom.registry_for(conn), actor, object_name, record_id)
 
+    def locked_fields(self, object_name: str, record_id: int, actor: Actor) -> frozenset[str]:
+        """The fields the approval keeps `actor` from changing, less those their task lets them edit."""
+        with self.loom.read() as conn:
+            return locked_fields(conn, self.loom.registry_for(conn), actor, object_name, record_id)
+
+    def task_grant(
+        self, conn: Connection, actor: Actor, object_name: str, record_id: int
+    ) -> TaskGrant | None:
+        """What `actor`'s open tasks on the record let them edit and keep from them, or None without one."""
+        return task_grant(conn, actor, object_name, record_id)
+
     def instances_of(self, object_name: str, record_id: int) -> list[Instance]:
         """Every approval of the record, oldest first (the record's approval timeline)."""
         with self.loom.read() as conn:
@@ -304,3 +330,16 @@ class FlowEngine:
         with self.loom.read() as conn:
             load_instance(conn, instance_id)
             return history_of(conn, instance_id)
+
+
+def _require_its_record(run: Run) -> None:
+    """A decision acts only on the record the approval started on: not on one made later under the same
+    id (a table made again by an older Loom, which gave ids again), nor on nothing."""
+    instance = run.instance
+    if run.registry.has_object(instance.object):
+        table = run.registry.object(instance.object).table
+        query = select(table.c.created_at).where(table.c.id == instance.record_id)
+        created = run.conn.execute(query).scalar()
+        if created is not None and created <= instance.started_at + CLOCK_SKEW:
+            return
+    raise FlowConflict(Message("approval_record_gone", object=instance.object, id=instance.record_id))

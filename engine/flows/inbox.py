@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from engine.flows.field_access import node_fields
 from engine.flows.messages import label_text
 from engine.schema.registry import Registry
 from engine.store.system_tables import flow_instances, flow_tasks, users
@@ -67,6 +68,7 @@ def inbox_query(  # type: ignore[no-untyped-def]
             tasks.c.due_at,
             tasks.c.added_by,
             *_INSTANCE_COLUMNS,
+            instances.c.definition,
             submitter.c.display_name.label("submitter_name"),
         )
         .select_from(
@@ -204,5 +206,7 @@ def _item(
             decided_at=row["decided_at"],
             due_at=row["due_at"],
             added_by=row["added_by"],
+            # What the task's node keeps from its approver (see engine.flows.field_access).
+            hidden_fields=sorted(node_fields(row["definition"] or {}, [row["node"]])[1]),
         )
     return item

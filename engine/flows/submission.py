@@ -72,7 +72,9 @@ def start_instance(
         conn,
         {
             "flow": flow.name,
-            "flow_revision": _revision(conn, flow.name),
+            # A definition not yet published has no revision: naming the published one would run
+            # the instance on the published definition, cached by revision.
+            "flow_revision": _revision(conn, flow.name) if definition is None else None,
             "definition": flow.to_json(),
             "object": object_name,
             "record_id": record_id,

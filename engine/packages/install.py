@@ -37,7 +37,7 @@ from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
 from metadata.rules import RuleSpec
 from metadata.specs import ObjectSpec, PackageManifest
-from metadata.validation import ValidationResult, validate_package
+from metadata.validation import ValidationResult, unsupported_problems, validate_package
 from metadata.versions import dependency_problems
 
 if TYPE_CHECKING:
@@ -154,8 +154,11 @@ def install_package(
 
 
 def package_manifest(source: PackageSource, loom: Loom) -> dict[str, Any]:
-    """The package's manifest as stored; a package whose manifest is wrong is reported whole."""
+    """The package's manifest as stored; a package whose manifest is wrong is reported whole, and one
+    carrying documents of a kind Loom does not read yet is refused as `loom validate` reports them."""
     manifest = source.manifest
+    if unsupported := unsupported_problems(source):
+        raise InvalidMetadata(unsupported)
     if source.problems or not isinstance(manifest, dict) or check_manifest(manifest):
         check_package(source, loom.registries)  # raises with every problem of the package
         raise InvalidMetadata([Problem("package.json", "", "not a valid package manifest")])

@@ -118,16 +118,24 @@ class QueryService(ActingService):
                 next_cursor = encode_cursor([last[f"sort__{i}"] for i in range(len(order))])
             return Page(records, next_cursor)
 
-    def count(self, object_name: str, *, filter: str | None = None, include_deleted: bool = False) -> int:
+    def count(
+        self,
+        object_name: str,
+        *,
+        filter: str | None = None,
+        include_deleted: bool = False,
+        operation: str = "read",
+    ) -> int:
+        """How many records `find` with the same filter and operation ("read" or "export") would give."""
         with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            access = self._access(registry, model, "read")
+            access = self._access(registry, model, operation)
             _, sctx = self._contexts()
             resolve = visible_resolver(model, registry, sctx, access)
             query = select(func.count()).select_from(model.table)
             query = query.where(
-                *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, "read")
+                *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, operation)
             )
             return int(conn.execute(query).scalar_one())
 

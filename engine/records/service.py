@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +69,28 @@ class RecordService(ActingService):
         with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            access = self._access(registry, model, "read")
-            record = self._get(conn, registry, model, record_id, include_deleted, access=access)
+            access, record = self._read(conn, registry, model, record_id, include_deleted)
             return shown(access, record)
+
+    def read_access(self, object_name: str, record_id: int) -> ObjectAccess:
+        """The access the actor reads this record with: their role's, or their open approval task's."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            return self._read(conn, registry, registry.object(object_name), record_id, True)[0]
+
+    def _read(
+        self, conn: Connection, registry: Registry, model: ObjectModel, record_id: int, include_deleted: bool
+    ) -> tuple[ObjectAccess, dict[str, Any]]:
+        access = access_for(registry, self.actor, model.name)
+        try:
+            access.require("read")
+            return access, self._get(conn, registry, model, record_id, include_deleted, access=access)
+        except (PermissionDenied, RecordNotFound):
+            # An approver reads the record their open task is about, without what the node hides.
+            task_access = self._task_access(conn, registry, model, record_id, access, writing=False)
+            if task_access is None:
+                raise
+            return task_access, self._get(conn, registry, model, record_id, include_deleted)
 
     def _get(
         self,
@@ -106,14 +126,48 @@ class RecordService(ActingService):
         with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            access = self._access(registry, model, "read")
-            self._get(conn, registry, model, record_id, include_deleted=True, access=access)
+            access, _record = self._read(conn, registry, model, record_id, True)
             rows = record_history(conn, object_name, record_id)
             for row in rows:
                 row["changes"] = {
                     name: change for name, change in row["changes"].items() if access.visible(name)
                 }
             return rows
+
+    def _task_access(
+        self,
+        conn: Connection,
+        registry: Registry,
+        model: ObjectModel,
+        record_id: int,
+        access: ObjectAccess,
+        *,
+        writing: bool,
+    ) -> ObjectAccess | None:
+        """The actor's access to one record through their open approval task, or None without one.
+
+        Reading: the record less the fields the node hides and those the role hides (editable ones
+        shown). Writing: the node's editable fields, added to what the role lets them change of a
+        record in their scope, or alone when the task is all that gives them the record.
+        """
+        if not registry.flows_for(model.name):
+            return None
+        grant = self.loom.flows.task_grant(conn, self.actor, model.name, record_id)
+        if grant is None or (writing and not grant.editable):
+            return None
+        if writing and access.allows("update") and self._in_scope(conn, registry, model, record_id, access):
+            return replace(
+                access, read_only=access.read_only - grant.editable, hidden=access.hidden - grant.editable
+            )
+        hidden = (access.hidden | grant.hidden) - grant.editable
+        read_only = frozenset(model.fields) - grant.editable - hidden if writing else access.read_only
+        return replace(access, hidden=hidden, read_only=read_only)
+
+    def _in_scope(
+        self, conn: Connection, registry: Registry, model: ObjectModel, record_id: int, access: ObjectAccess
+    ) -> bool:
+        row = self._row(conn, registry, model, record_id, False, access, "update", lock=False)
+        return row is not None
 
     def _access(self, registry: Registry, model: ObjectModel, operation: str) -> ObjectAccess:
         access = access_for(registry, self.actor, model.name)
@@ -198,8 +252,21 @@ class RecordService(ActingService):
         with self._transaction() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
-            access = self._access(registry, model, "update")
-            old = self._locked(conn, registry, model, record_id, access=access, operation="update")
+            access = access_for(registry, self.actor, model.name)
+            try:
+                access.require("update")
+                old = self._locked(conn, registry, model, record_id, access=access, operation="update")
+                if not access.unrestricted and (set(changes) & (access.read_only | access.hidden)):
+                    access = (
+                        self._task_access(conn, registry, model, record_id, access, writing=True) or access
+                    )
+            except (PermissionDenied, RecordNotFound):
+                # An approver changes the fields their open task's node makes editable, and nothing else.
+                task_access = self._task_access(conn, registry, model, record_id, access, writing=True)
+                if task_access is None:
+                    raise
+                access = task_access
+                old = self._locked(conn, registry, model, record_id)
             if version is not None and old["version"] != version:
                 raise ConflictError(object_name, record_id, version, old["version"])
             changes, refused = self._permitted(conn, access, model, changes)

@@ -75,9 +75,10 @@ def timeline(loom: Loom, object_name: str, record_id: int, actor: Actor) -> list
 
     RecordNotFound / PermissionDenied when the actor may not read the record, as for `get`.
     """
-    record = loom.records(actor).get(object_name, record_id)
+    records = loom.records(actor)
+    record = records.get(object_name, record_id)
     registry = loom.registry
-    access = access_for(registry, actor, object_name)
+    access = records.read_access(object_name, record_id)
     entries = [
         *_activities(loom, registry, object_name, record_id, actor),
         *_changes(loom, object_name, record_id, actor),

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Select, Table, false, func, select, text, update
+from sqlalchemy import column as light_column
+from sqlalchemy import table as light_table
 
 from engine.base.actors import Actor
 from engine.base.clock import utc_offset
@@ -80,9 +82,23 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
         return [row[0] for row in drawn]
     query = _LAST_ID.get(table)
     if query is None:
-        query = _LAST_ID[table] = select(func.coalesce(func.max(table.c.id), 0))
+        query = _LAST_ID[table] = _last_id_query(conn, table)
     start = conn.execute(query).scalar_one() + 1
     return list(range(start, start + count))
+
+
+def _last_id_query(conn: Connection, table: Table) -> Select:
+    """The largest id taken; a table made again over an archived one (AUTOINCREMENT) keeps in
+    sqlite_sequence the ids its archive used, which it must not give again."""
+    last = func.coalesce(func.max(table.c.id), 0)
+    made = conn.execute(
+        text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table.name}
+    ).scalar()
+    if "AUTOINCREMENT" not in (made or "").upper():
+        return select(last)
+    sequence = light_table("sqlite_sequence", light_column("name"), light_column("seq"))
+    seq = select(sequence.c.seq).where(sequence.c.name == table.name).scalar_subquery()
+    return select(func.max(last, func.coalesce(seq, 0)))
 
 
 def _bound(coerce: Callable[[Any, Any, Source], Any], spec: Any, source: Source) -> Callable[[Any], Any]:

@@ -53,7 +53,40 @@ def check_objects(
             problems += _expression_problems(obj, objects, functions, file, field_types)
             problems += reader_scope_problems(expressions_in(obj), objects, file)
             problems += _formula_cycles(obj, file)
+            problems += _validation_read_problems(obj, field_types, file)
     return sorted(set(problems))
+
+
+# What a new record does not have yet while its validation rules run: the system fields are set when it
+# is written (the owner is there, as `owner`), formulas and rollups are computed on read, autonumbers
+# are drawn on insert.
+NOT_YET_SET = {name: "set when the record is written" for name in SYSTEM_FIELDS - {"owner"}}
+
+
+def _validation_read_problems(obj: ObjectSpec, field_types: FieldTypeRegistry, file: str) -> list[Problem]:
+    """Validation rules may read only what a record has while it is validated, or every create fails."""
+    missing = dict(NOT_YET_SET)
+    for field in obj.fields:
+        if field.type in field_types and not field_types.get(field.type).stored:
+            missing[field.name] = f"a {field.type}, computed when the record is read"
+        elif field.type == "autonumber":
+            missing[field.name] = "an autonumber, drawn when the record is written"
+    problems = []
+    for index, rule in enumerate(obj.validation_rules):
+        for key, text in (("condition", rule.condition), ("when", rule.when)):
+            if text is None:
+                continue
+            try:
+                names = parse(text).names
+            except ExpressionError:
+                continue  # the expression checks report it
+            for name in sorted(names & missing.keys()):
+                message = (
+                    f"validation rule {rule.name!r} reads {name!r} ({missing[name]}), which a record does"
+                    " not have yet while it is validated: every new record would fail this rule"
+                )
+                problems.append(Problem(file, pointer("validation_rules", index, key), message))
+    return problems
 
 
 def _field_type_problems(obj, objects, field_types, file) -> list[Problem]:  # type: ignore[no-untyped-def]

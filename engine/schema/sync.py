@@ -23,6 +23,7 @@ from sqlalchemy import table as light_table
 from engine.base.errors import FieldValueError, SchemaChangeRefused
 from engine.base.messages import CATALOGUE, Message
 from engine.fieldtypes.registry import FieldTypeRegistry
+from engine.schema.ids import continue_ids, last_used_id
 from engine.schema.tables import ARCHIVE_PREFIX, SYSTEM_COLUMNS, build_table, expected_indexes, field_column
 from engine.store.system_tables import NAMING_CONVENTION, archived_columns
 from metadata.specs import FieldSpec, ObjectSpec
@@ -288,7 +289,10 @@ def _reconcile_indexes(conn, ops, spec: ObjectSpec, field_types: FieldTypeRegist
 
 
 def _create_table(conn, ops, step, new, field_types, now) -> None:  # type: ignore[no-untyped-def]
-    build_table(new[step.object], field_types).create(conn)
+    last = last_used_id(conn, step.object)
+    # SQLite gives max(id) + 1 unless the table uses AUTOINCREMENT, which keeps a sequence to continue.
+    build_table(new[step.object], field_types, sqlite_autoincrement=last > 0).create(conn)
+    continue_ids(conn, step.table, last)
 
 
 def _add_column(conn, ops, step, new, field_types, now) -> None:  # type: ignore[no-untyped-def]

@@ -93,12 +93,18 @@ def _without_covered(
     }
 
 
-def build_table(obj: ObjectSpec, field_types: FieldTypeRegistry, metadata: MetaData | None = None) -> Table:
+def build_table(
+    obj: ObjectSpec,
+    field_types: FieldTypeRegistry,
+    metadata: MetaData | None = None,
+    *,
+    sqlite_autoincrement: bool = False,
+) -> Table:
     """A Core Table for an object, as schema sync creates it and as queries address it."""
     metadata = metadata if metadata is not None else MetaData(naming_convention=NAMING_CONVENTION)
     columns = system_columns()
     columns += [field_column(f, field_types) for f in obj.fields if field_types.get(f.type).stored]
-    table = Table(obj.table_name, metadata, *columns)
+    table = Table(obj.table_name, metadata, *columns, sqlite_autoincrement=sqlite_autoincrement)
     for name, (cols, unique) in expected_indexes(obj, field_types).items():
         Index(name, *(table.c[c] for c in cols), unique=unique)
     return table

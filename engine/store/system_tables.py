@@ -65,6 +65,18 @@ metadata_revisions = Table(
     Index("ix_loom_metadata_revisions_doc", "kind", "name", "id"),
 )
 
+# Documents an administrator saved without publishing: any body, valid or not. They are not part of
+# the installed metadata, so nothing that reads documents (the registry, export, revisions) sees them.
+metadata_drafts = Table(
+    "loom_metadata_drafts",
+    system_metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("body", JSON, nullable=False),
+    Column("saved_by", BigInteger),
+    Column("saved_at", DateTime, nullable=False),
+)
+
 archived_columns = Table(
     "loom_archived_columns",
     system_metadata,

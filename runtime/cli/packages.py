@@ -85,12 +85,20 @@ def export(ctx: Context, package: str, output: Path, replace: bool) -> None:
 @cli.command()
 @click.argument("package")
 @click.option("--keep-data", is_flag=True, help="Keep tables that hold records, renamed to archive names.")
+@click.option(
+    "--cancel-pending",
+    is_flag=True,
+    help="Withdraw running approvals, drop due work and stop undelivered messages of the package.",
+)
 @click.option("--plan", "plan_only", is_flag=True, help="Print what would change and write nothing.")
 @pass_context
-def uninstall(ctx: Context, package: str, keep_data: bool, plan_only: bool) -> None:
-    """Remove an installed package's metadata; refused while its tables hold records, unless --keep-data."""
+def uninstall(ctx: Context, package: str, keep_data: bool, cancel_pending: bool, plan_only: bool) -> None:
+    """Remove an installed package's metadata; refused while work waits on its objects (unless
+    --cancel-pending) or its tables hold records (unless --keep-data)."""
     try:
-        plan = uninstall_package(ctx.loom, package, keep_data=keep_data, dry_run=plan_only)
+        plan = uninstall_package(
+            ctx.loom, package, keep_data=keep_data, cancel_pending=cancel_pending, dry_run=plan_only
+        )
     except InvalidMetadata as error:
         _report_problems(error)
         return

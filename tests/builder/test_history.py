@@ -302,3 +302,16 @@ def test_unknown_revisions_and_packages_are_404(team: Team) -> None:
     english = team.client("guan.li", "en")
     assert "<h1>Change history</h1>" in text(english.get("/builder/history/"))
     assert "Export and import packages" in text(english.get("/builder/packages/"))
+
+
+def test_an_uploaded_package_with_seed_data_is_refused_as_validate_reports_it(team: Team) -> None:
+    admin = team.client("guan.li")
+    seeded = {
+        **SUPPLIER_PACKAGE,
+        "data/supplier.json": {"object": "supplier", "records": [{"name": "华东钢材"}]},
+    }
+    response = upload(admin, package_zip(seeded))
+    assert response.status_code == 422
+    page = text(response)
+    assert "<code>data/supplier.json</code>" in page and "data/ documents are not supported yet" in page
+    assert "supplier" not in team.loom.registry.objects

@@ -382,3 +382,32 @@ def test_text_shows_numbers_and_dates_the_way_people_write_them():
     assert evaluate("text(amount)", record, ctx) == "120000.50"
     assert evaluate("text(due)", record, ctx) == "2026-12-01"
     assert evaluate("text(flag)", record, ctx) == ""
+
+
+def test_a_chained_comparison_reads_each_operand_once_and_stops_at_the_first_that_fails():
+    calls = []
+
+    def seen(ctx, value):
+        calls.append(value)
+        return value
+
+    registry = default_functions()
+    registry.register(Function("seen", seen, min_args=1, max_args=1))
+    ctx = EvalContext(now=NOW, functions=registry)
+    assert evaluate("1 < seen(score) < 10", RECORD, ctx) is True
+    assert calls == [7]
+    assert evaluate("10 < seen(score) < seen(99)", RECORD, ctx) is False
+    assert calls == [7, 7]  # the second comparison never ran
+
+
+def test_a_list_written_in_an_expression_is_a_new_list_each_time():
+    first = run("['a', 'b']")
+    first.append("changed by the caller")
+    assert run("['a', 'b']") == ["a", "b"]
+    assert run("level in ['vip', 'key']") is True and run("('x', 'y')") == ("x", "y")
+
+
+def test_and_or_give_the_value_that_decided_as_python_does():
+    assert run("empty or name") == "Acme Ltd"
+    assert run("score and empty") is None
+    assert run("name if empty is None else 'never'") == "Acme Ltd"

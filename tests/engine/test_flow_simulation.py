@@ -81,3 +81,18 @@ def test_a_record_that_cannot_be_submitted_says_why(crm: Loom) -> None:
         crm, crm.registry.flows["contract_approval"], contract, world.actor("wang.fang")
     )
     assert simulation.path == [] and "already being approved" in simulation.error
+
+
+def test_a_draft_is_simulated_on_its_own_steps_after_the_published_flow_has_run(crm: Loom) -> None:
+    world = build_world(crm, contract_approval())
+    running = world.submit(world.contract(600_000))  # the published definition is now in use
+    assert world.pending(running, "manager")
+    draft_doc = copy.deepcopy(CONTRACT_APPROVAL)
+    draft_doc["nodes"]["boss"] = draft_doc["nodes"].pop("manager")
+    draft_doc["start"] = "boss"
+
+    simulation = simulate_flow(
+        crm, FlowSpec.from_json(draft_doc), world.contract(50_000), world.actor("wang.fang")
+    )
+
+    assert simulation.path == ["boss", "by_amount", "approved"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.base.actors import SYSTEM
-from engine.base.errors import RecordInvalid
+from engine.base.errors import PackageRefused, RecordInvalid
 from engine.identity import actor_for, create_user
 from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
@@ -203,7 +203,11 @@ def test_the_customer_gains_a_service_level_and_counts_its_equipment_and_open_ti
 def test_uninstalling_the_template_with_its_data_kept_leaves_the_crm_whole(plant: Loom) -> None:
     from engine.packages.uninstall import uninstall_package
 
-    uninstall_package(plant, "manufacturing_service", keep_data=True)
+    # The contract's expiry reminder is still due: refused until the uninstall is told to cancel it.
+    with pytest.raises(PackageRefused, match=r"1 due work item\(s\) \(rule:service_contract_expiry:record:"):
+        uninstall_package(plant, "manufacturing_service", keep_data=True)
+    plan = uninstall_package(plant, "manufacturing_service", keep_data=True, cancel_pending=True)
+    assert plan.lines()[0].startswith("cancelled 1 due work item(s)")
     customer = plant.records().get("customer", plant.ids["customer"])  # type: ignore[attr-defined]
     assert customer["name"] == "苏州精工机械有限公司" and "service_level" not in customer
     assert not plant.registry.has_object("field_ticket")

@@ -556,7 +556,7 @@ NODE_MISTAKES = [
      "unknown key 'next'; an end node takes label, outcome, actions"),
     ({"manager": {"nxet": "by_amount"}}, "/nodes/manager/nxet",
      "unknown key 'nxet' (did you mean 'next'?); an approval node takes label, approvers, mode, share,"
-     " deadline, next"),
+     " deadline, fields, next"),
     ({"approved": {"type": "ending"}}, "/nodes/approved/type",
      '"ending" is not one of "approval", "condition", "parallel", "cc", "action", "end"'
      " (did you mean 'end'?)"),
@@ -746,3 +746,62 @@ def test_flow_expressions_are_listed_with_their_pointers():
         site("/on_reject/actions/0/to", "owner", "action"),
         site("/on_reject/actions/0/title", "'驳回'", "action"),
     ]
+
+
+# What an approval node lets its approvers edit and see, and what lock_record locks.
+
+
+def test_field_permissions_and_a_field_lock_round_trip():
+    doc = flow(
+        {"legal": {"fields": {"editable": ["amount"], "hidden": ["signed_by", "customer"]}},
+         "finance": {"fields": {"hidden": ["signed_by"]}}},
+        lock_record={"fields": ["amount", "customer"]},
+    )  # fmt: skip
+    assert problems(doc) == {}
+    spec = FlowSpec.from_json(doc)
+    assert (spec.nodes["legal"].editable, spec.nodes["legal"].hidden) == (
+        ("amount",),
+        ("signed_by", "customer"),
+    )
+    assert spec.lock_record == ("amount", "customer")
+    written = spec.to_json()
+    assert written["nodes"]["legal"]["fields"] == {
+        "editable": ["amount"],
+        "hidden": ["signed_by", "customer"],
+    }
+    assert written["nodes"]["finance"]["fields"] == {"hidden": ["signed_by"]}
+    assert written["lock_record"] == {"fields": ["amount", "customer"]}
+    assert FlowSpec.from_json(written) == spec
+    assert "lock_record" not in FlowSpec.from_json(flow()).to_json()
+    assert FlowSpec.from_json(flow(lock_record=False)).to_json()["lock_record"] is False
+
+
+@pytest.mark.parametrize(
+    ("nodes", "keys", "path", "message"),
+    [
+        ({"legal": {"fields": {"editable": ["amount", "amuont"]}}}, {}, "/nodes/legal/fields/editable/1",
+         "editable field: object 'contract' has no field 'amuont' (did you mean 'amount'?)"),
+        ({"legal": {"fields": {"hidden": ["cost"]}}}, {}, "/nodes/legal/fields/hidden/0",
+         "hidden field: object 'contract' has no field 'cost'"),
+        ({"legal": {"fields": {"editable": ["amount"], "hidden": ["customer", "amount"]}}}, {},
+         "/nodes/legal/fields/hidden/1",
+         "'amount' is also editable: an approver cannot edit a field they do not see"),
+        ({"legal": {"fields": {"editable": ["code"]}}}, {}, "/nodes/legal/fields/editable/0",
+         "'code' is a autonumber field, which Loom computes: nobody can edit it, so it cannot be"
+         " editable here"),
+        ({"legal": {"fields": {"shown": ["amount"]}}}, {}, "/nodes/legal/fields/shown",
+         "unknown key 'shown'"),
+        ({"manager": {"type": "cc", "to": [{"role": "legal"}], "next": "by_amount",
+                      "fields": {"hidden": ["amount"]}}}, {}, "/nodes/manager/fields", None),
+        ({}, {"lock_record": {"fields": ["amount", "stauts"]}}, "/lock_record/fields/1",
+         "locked field: object 'contract' has no field 'stauts' (did you mean 'status'?)"),
+        ({}, {"lock_record": {"fields": []}}, "/lock_record/fields",
+         'name at least one field to lock, or write "lock_record": false to lock nothing'),
+        ({}, {"lock_record": {"field": ["amount"]}}, "/lock_record", None),
+        ({}, {"lock_record": "amount"}, "/lock_record", None),
+    ],
+)  # fmt: skip
+def test_field_permission_and_lock_mistakes_are_reported_at_their_place(nodes, keys, path, message):
+    found = problems(flow(nodes, **keys))
+    assert path in found, found
+    assert message is None or found[path] == message

@@ -177,3 +177,35 @@ def test_the_inbox_has_tabs_for_what_i_decided_and_what_i_submitted(api: Api) ->
     for query in ("tab=cc", "limit=0", "before=x"):
         response = api.get(f"/approvals/inbox?{query}", as_="zhao.cai")
         assert response.status_code == 400, query
+
+
+def test_an_approver_reads_and_edits_through_the_api_what_their_node_allows(crm: Loom) -> None:
+    flow = simple_flow("review_flow", approvers=[{"user": "wu.yi"}]).to_json()
+    flow["nodes"]["review"]["fields"] = {"editable": ["amount"], "hidden": ["cost_price"]}
+    publish(crm, flow)
+    api = Api(crm)
+    api.person("admin", ["admin"])
+    api.person("wang.fang", ["sales_rep"])
+    api.person("wu.yi", [])  # no role: the task alone lets him see the contract
+    contract_id, _instance = submitted(api, "80000")
+    version = api.get(f"/records/contract/{contract_id}").get_json()["version"]
+    priced = api.patch(f"/records/contract/{contract_id}", json={"cost_price": "50000", "version": version})
+    assert priced.status_code == 200
+
+    seen = api.get(f"/records/contract/{contract_id}", as_="wu.yi")
+    assert seen.status_code == 200 and "cost_price" not in seen.get_json()
+    [card] = api.get("/approvals/inbox", as_="wu.yi").get_json()["data"]
+    assert card["hidden_fields"] == ["cost_price"]
+    version = seen.get_json()["version"]
+    changed = api.patch(
+        f"/records/contract/{contract_id}", json={"amount": "75000", "version": version}, as_="wu.yi"
+    )
+    assert changed.status_code == 200 and changed.get_json()["amount"] == "75000.00"
+    refused = api.patch(
+        f"/records/contract/{contract_id}", json={"name": "改名", "version": version + 1}, as_="wu.yi"
+    )
+    assert refused.status_code == 422 and "name" in error_of(refused)["fields"]
+    locked = api.patch(
+        f"/records/contract/{contract_id}", json={"amount": "1", "version": version + 1}, as_="wang.fang"
+    )
+    assert locked.status_code == 409 and error_of(locked)["code"] == "locked"

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from engine.base.actors import SYSTEM
+from engine.identity import create_user
 from engine.loom import Loom
 from runtime.cli.group import cli
 from tests.engine.package_world import customise, industry, mini_crm, mini_crm_v2, write
+from tests.engine.test_package_uninstall_safety import requests_package
 
 CONFLICT = "objects/customer.json#/fields/@phone/label/zh_CN"
 
@@ -70,3 +73,30 @@ def test_packages_export_and_uninstall(database_url: str, tmp_path: Path) -> Non
     )
     assert run(database_url, "uninstall", "factory").exit_code == 0
     assert "factory" not in run(database_url, "packages").output
+
+
+def test_uninstall_names_the_running_approval_and_cancels_it_only_when_told(
+    database_url: str, tmp_path: Path
+) -> None:
+    assert run(database_url, "install", str(write(tmp_path / "req", requests_package()))).exit_code == 0
+    loom = Loom(database_url)
+    try:
+        create_user(loom, "boss", "老板", actor=SYSTEM)
+        record = loom.records().create("request", {"title": "十台电脑"})
+        instance = loom.flows.submit("request", record["id"], actor=SYSTEM)
+    finally:
+        loom.close()
+
+    refused = run(database_url, "uninstall", "--keep-data", "requests")
+    assert refused.exit_code == 1
+    assert "1 running approval(s) (request approval on request 1)" in refused.output
+    assert "--cancel-pending" in refused.output
+
+    done = run(database_url, "uninstall", "--keep-data", "--cancel-pending", "requests")
+    assert done.exit_code == 0, done.output
+    assert "cancelled 1 running approval(s) (request approval on request 1)" in done.output
+    loom = Loom(database_url)
+    try:
+        assert loom.flows.get(instance.id).status == "withdrawn"
+    finally:
+        loom.close()

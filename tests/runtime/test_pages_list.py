@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.loom import Loom
+from runtime.web.pages import export
 from tests.runtime.pages_world import Team, build_team, csrf, text
 
 
@@ -118,6 +119,38 @@ def test_xlsx_export_opens_in_a_spreadsheet(team: Team) -> None:
     rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
     assert rows[0][1] == "客户名称"
     assert rows[1][1] == "苏州精工机械有限公司"
+
+
+def test_csv_export_streams_every_row_however_many_batches_it_takes(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of two stand for batches of 500: seven customers take four reads, and none is left out.
+    monkeypatch.setattr(export, "BATCH", 2)
+    for n in range(7):
+        team.customer(f"客户{n}")
+    response = team.client("zhang.jingli").get("/app/customer/export.csv", query_string={"sort": "name"})
+    assert response.status_code == 200 and response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == [f"客户{n}" for n in range(7)]
+
+
+def test_excel_export_states_its_cap_first_and_refuses_a_longer_list_instead_of_cutting_it(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "XLSX_LIMIT", 2)
+    for n in range(3):
+        team.customer(f"客户{n}")
+    client = team.client("zhang.jingli")
+    assert "CSV 导出全部记录；Excel 最多导出 2 行。" in text(client.get("/app/customer"))
+
+    refused = client.get("/app/customer/export.xlsx")
+    assert refused.status_code == 422
+    said = "此列表有 3 行，超过 Excel 导出的上限 2 行。请导出 CSV（不限行数），或缩小筛选范围。"
+    assert said in text(refused)
+    narrowed = client.get("/app/customer/export.xlsx", query_string={"q": "客户1"})
+    assert narrowed.status_code == 200
+    sheet = load_workbook(io.BytesIO(narrowed.get_data()), read_only=True).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["客户1"]
 
 
 def test_export_is_refused_without_the_export_right(team: Team) -> None:

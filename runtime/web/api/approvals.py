@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from engine.base.actors import Actor
 from engine.flows import Instance
+from engine.flows.field_access import visible_summary
 from engine.flows.inbox import INBOX_LIMIT, TABS
 from engine.flows.instances import load_task
 from engine.loom import Loom
@@ -62,7 +63,8 @@ def inbox() -> Response:
     if actor.user_id is None:
         return jsonify({"data": [], "next_before": None})
     page = loom.flows.inbox(actor.user_id, tab, limit=limit, before=before, locale=actor.locale)
-    return jsonify({"data": [plain_json(item) for item in page.items], "next_before": page.next_before})
+    items = [{**item, "summary": visible_summary(loom, actor, item)} for item in page.items]
+    return jsonify({"data": [plain_json(item) for item in items], "next_before": page.next_before})
 
 
 def _approve(loom: Loom, task_id: int, body: dict[str, Any], actor: Actor) -> Instance:

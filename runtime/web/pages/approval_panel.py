@@ -5,6 +5,7 @@ reminding or withdrawing their own submission, submitting."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine import identity
@@ -14,6 +15,7 @@ from metadata.flows import FlowSpec
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text
 from runtime.web.pages.formatting import user_names
+from runtime.web.pages.forms import field_control, form_inputs
 from runtime.web.pages.objects import ObjectPage, may_change_record
 
 
@@ -58,6 +60,7 @@ def approval_panel(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any
             "history": _history(loom.flows.history(instance.id), definition, names),
         }
         if panel["instance"]["my_task"] is not None:
+            panel["instance"]["fields"] = editable_controls(page, record)
             # Who the task may go to: active people other than those already on it.
             taken = {t.assignee_id for t in tasks if t.status in ("pending", "waiting")}
             panel["instance"]["people"] = [
@@ -70,6 +73,27 @@ def approval_panel(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any
     panel["flows"] = [(f.name, label_text(f.label, f.name)) for f in submittable]
     panel["can_submit"] = bool(submittable) and not running and may_change_record(page.name, record["id"])
     return panel
+
+
+def editable_controls(page: ObjectPage, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The inputs of the fields the actor's open task lets them change while deciding (审批人可编辑字段),
+    in the object's field order, with the record's values."""
+    loom, actor = current_loom(), current_actor()
+    with loom.read() as conn:
+        grant = loom.flows.task_grant(conn, actor, page.name, record["id"])
+    if grant is None or not grant.editable:
+        return []
+    access = page.access
+    task_page = ObjectPage(page.model, replace(access, read_only=access.read_only - grant.editable))
+    values = form_inputs(task_page, record)
+    return [
+        field_control(task_page, name, values, {})
+        for name in page.model.fields
+        # An attachment needs the form's upload control: it is changed on the edit page, not here.
+        if name in grant.editable
+        and task_page.editable(name)
+        and page.model.fields[name].type != "attachment"
+    ]
 
 
 #: History steps worth a person's reading; routing steps (branch, split, join …) are left out.

@@ -8,6 +8,7 @@ An operation started from the inbox returns to the same tab; one started on a re
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,16 +18,17 @@ from flask_babel import gettext as _
 
 from engine import identity
 from engine.base.actors import SYSTEM, Actor
-from engine.base.errors import LoomError
+from engine.base.errors import ConflictError, LoomError, RecordInvalid
 from engine.flows import FlowError
+from engine.flows.field_access import visible_summary
 from engine.flows.inbox import TABS
-from engine.identity.permissions import access_for
 from metadata.specs import FieldSpec
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.i18n import error_text, field_errors, label_text, page_locale
 from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
-from runtime.web.pages.objects import object_page
+from runtime.web.pages.forms import engine_value, posted_values
+from runtime.web.pages.objects import ObjectPage, object_page
 
 PAGE_SIZE = 20
 
@@ -76,8 +78,7 @@ def _describe(item: dict[str, Any], actor: Actor, formatter: ValueFormatter) -> 
     item["submitter_name"] = item.get("submitter_name") or ""
     item["fields"] = []
     if model is not None:
-        access = access_for(registry, actor, item["object"])
-        shown = {name: value for name, value in item["summary"].items() if access.visible(name)}
+        shown = visible_summary(current_loom(), actor, item)
         formatter.prepare(model, [shown], shown)
         item["fields"] = [
             (field_label(model, name), _summary_value(formatter, model.field(name), value))
@@ -124,12 +125,54 @@ def decide_task(task_id: int, decision: str) -> Response:
     flows = current_loom().flows
     comment = request.form.get("comment", "").strip()
     if decision == "approve":
+        if request.form.get("_task_fields") and not _save_task_fields():
+            return _back()
         step = lambda actor: flows.approve(task_id, actor=actor, comment=comment or None)  # noqa: E731
         done = _("Approved")
     else:
         step = lambda actor: flows.reject(task_id, actor=actor, comment=comment)  # noqa: E731
         done = _("Rejected")
     return _flow_step(step, done)
+
+
+def _save_task_fields() -> bool:
+    """Save the fields the approver changed on the record page before approving (审批人可编辑字段);
+    the engine lets them change only what their task's node makes editable. False, with the reasons
+    flashed, when it refused: nothing is decided then."""
+    loom, actor = current_loom(), current_actor()
+    object_name, record_id = request.form.get("object", ""), request.form.get("record_id", type=int)
+    model = loom.registry.objects.get(object_name)
+    if model is None or record_id is None:
+        flash(_("The record to change is missing"), "error")
+        return False
+    records = loom.records(actor)
+    try:
+        access = records.read_access(object_name, record_id)
+        with loom.read() as conn:
+            grant = loom.flows.task_grant(conn, actor, object_name, record_id)
+        editable = grant.editable if grant is not None else frozenset()
+        task_page = ObjectPage(model, replace(access, read_only=access.read_only - editable))
+        raw = {name: value for name, value in posted_values(task_page).items() if name in editable}
+        changes = {name: engine_value(task_page, name, value) for name, value in raw.items()}
+        if changes:
+            version = request.form.get("_version", type=int)
+            records.update(object_name, record_id, changes, version=version, source="form")
+    except RecordInvalid as error:
+        for name, messages in field_errors(error.fields).items():
+            label = field_label(model, name) if name in model.fields else ""
+            text = "; ".join(messages) if page_locale() != "zh_CN" else "；".join(messages)
+            flash(_("%(field)s: %(messages)s", field=label, messages=text) if label else text, "error")
+        return False
+    except ConflictError:
+        message = _(
+            "Someone else saved this record after you opened it: reload it and make your change again"
+        )
+        flash(message, "error")
+        return False
+    except LoomError as error:
+        flash(error_text(error), "error")
+        return False
+    return True
 
 
 @blueprint.post("/approvals/tasks/<int:task_id>/<any(transfer, add_approver):operation>")

@@ -4,12 +4,13 @@ timeline of follow-ups, changes, approval steps and notifications."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from flask import render_template
 
 from engine.base.errors import LoomError
-from engine.identity.permissions import access_for
+from engine.identity.permissions import PermissionDenied, access_for
 from engine.records.timeline import timeline
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
@@ -27,9 +28,13 @@ TIMELINE_ROWS = 50
 
 @blueprint.get("/app/<object_name>/<int:record_id>")
 def record_detail(object_name: str, record_id: int) -> str:
-    page = object_page(object_name)
     loom, actor = current_loom(), current_actor()
-    record = loom.records(actor).get(object_name, record_id)
+    with suppress(PermissionDenied):  # an approver opens their task's record without reading the object
+        object_page(object_name)  # 404 for an object that does not exist
+    records = loom.records(actor)
+    record = records.get(object_name, record_id)
+    # The fields shown are those the record is read with: an open task's node may hide some.
+    page = ObjectPage(loom.registry.object(object_name), records.read_access(object_name, record_id))
     formatter = ValueFormatter(loom, actor, page_locale())
     sections = form_sections(page, record, hidden_by_form(page, record))
     formatter.prepare(page.model, [record], [name for s in sections for name in s["fields"]])

@@ -1,6 +1,10 @@
 """A list exported as CSV or XLSX: the rows the actor may export (their export scope, not their read
 scope), the columns and filters of the list, values as the page shows them.
 
+CSV is streamed batch by batch, so a list of any size exports whole with the download's own progress;
+an XLSX workbook is built whole before it is sent, so it has a cap the list page states beside its
+button, and a list longer than that is refused with the count rather than cut short.
+
 A cell a spreadsheet would run as a formula (starting with = + - @, or a tab or carriage return)
 is written with a leading apostrophe, so an exported customer name cannot run anything.
 """
@@ -9,9 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 
-from flask import Response, request
+from flask import Response, render_template, request, stream_with_context
+from flask_babel import format_number
+from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from engine.loom import Loom
@@ -22,7 +29,9 @@ from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
 from runtime.web.pages.list_query import ListQuery, default_sort
 from runtime.web.pages.objects import ObjectPage, object_page
 
-EXPORT_LIMIT = 10_000
+# An XLSX workbook is assembled whole before it is sent (the spreadsheet apps open far fewer rows
+# comfortably than their 1,048,576 maximum); CSV has no cap.
+XLSX_LIMIT = 100_000
 BATCH = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,53 +42,74 @@ def safe_cell(text: str) -> str:
 
 
 @blueprint.get("/app/<object_name>/export.<any(csv, xlsx):kind>")
-def export_list(object_name: str, kind: str) -> Response:
+def export_list(object_name: str, kind: str) -> Response | tuple[str, int]:
     page = object_page(object_name, "export")
     query = ListQuery.from_args(request.args)
     columns = query.shown_columns(page)
     header = [field_label(page.model, name) for name in columns]
-    rows = _rows(current_loom(), page, query, columns)
-    filename = f"{object_name}.{kind}"
-    if kind == "csv":
-        body = _csv(header, rows)
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        body = _xlsx(header, rows)
+    loom = current_loom()
+    if kind == "xlsx":
+        total = loom.queries(current_actor()).count(
+            page.name, filter=query.expression(page), operation="export"
+        )
+        if total > XLSX_LIMIT:
+            message = _(
+                "This list has %(total)s rows, more than the %(limit)s an Excel export holds. Export it as"
+                " CSV, which has no limit, or narrow the filters.",
+                total=format_number(total),
+                limit=format_number(XLSX_LIMIT),
+            )
+            return render_template("error.html", status=422, message=message), 422
+        body = _xlsx(header, _rows(loom, page, query, columns))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response = Response(body, mimetype=mimetype)
+    else:
+        rows = _rows(loom, page, query, columns)
+        first = next(rows, None)  # a filter that cannot run is refused here, before anything is sent
+        streamed = stream_with_context(_csv(header, first, rows))
+        response = Response(streamed, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{object_name}.{kind}"'
     return response
 
 
 def _rows(loom: Loom, page: ObjectPage, query: ListQuery, columns: list[str]) -> Iterator[list[str]]:
+    """Every exportable row of the list, read BATCH at a time."""
     actor = current_actor()
     formatter = ValueFormatter(loom, actor, page_locale())
     queries = loom.queries(actor)
-    cursor, sent = None, 0
-    while sent < EXPORT_LIMIT:
+    cursor = None
+    while True:
         found = queries.find(
             page.name,
             filter=query.expression(page),
             sort=query.sort or default_sort(page),
-            limit=min(BATCH, EXPORT_LIMIT - sent),
+            limit=BATCH,
             cursor=cursor,
             operation="export",
         )
         formatter.prepare(page.model, found.records, columns)
         for record in found.records:
             yield [_cell(formatter.show(page.model, name, record)) for name in columns]
-        sent += len(found.records)
         cursor = found.next_cursor
         if cursor is None:
             return
 
 
-def _csv(header: list[str], rows: Iterator[list[str]]) -> bytes:
+def _csv(header: list[str], first: list[str] | None, rows: Iterator[list[str]]) -> Iterator[bytes]:
+    """The CSV a batch of lines at a time; the BOM makes Excel read the Chinese as UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")
     writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read the Chinese as UTF-8
+    if first is not None:
+        writer.writerow(first)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % BATCH == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
 
 
 def _xlsx(header: list[str], rows: Iterator[list[str]]) -> bytes:
@@ -88,9 +118,10 @@ def _xlsx(header: list[str], rows: Iterator[list[str]]) -> bytes:
     sheet.append(header)
     for row in rows:
         sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    with tempfile.TemporaryFile() as out:  # the zip is written to disk, not held twice in memory
+        book.save(out)
+        out.seek(0)
+        return out.read()
 
 
 def _cell(shown: Shown) -> str:

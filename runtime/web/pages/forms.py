@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +47,7 @@ def record_new(object_name: str) -> str | Response:
         return _save(page, None)
     given = {name: value for name, value in request.args.items() if page.editable(name)}
     defaults = current_loom().records(current_actor()).defaults(object_name, given, source="form")
-    return _render(page, None, {**_as_form_values(page, defaults), **given}, {})
+    return _render(page, None, {**form_inputs(page, defaults), **given}, {})
 
 
 @blueprint.route("/app/<object_name>/<int:record_id>/edit", methods=["GET", "POST"])
@@ -57,9 +58,18 @@ def record_edit(object_name: str, record_id: int) -> str | Response:
     if loom.flows.lock_on(object_name, record_id, actor) is not None:
         flash(_("This record is locked by its approval and cannot be edited"), "error")
         return redirect(url_for(".record_detail", object_name=object_name, record_id=record_id))  # type: ignore[return-value]
+    page = _with_lock(page, record_id)
     if request.method == "POST":
         return _save(page, record)
-    return _render(page, record, _as_form_values(page, record), {})
+    return _render(page, record, form_inputs(page, record), {})
+
+
+def _with_lock(page: ObjectPage, record_id: int) -> ObjectPage:
+    """The page with the fields the record's approval locks read-only (`"lock_record": {"fields": …}`)."""
+    locked = current_loom().flows.locked_fields(page.name, record_id, current_actor())
+    if not locked:
+        return page
+    return ObjectPage(page.model, replace(page.access, read_only=page.access.read_only | locked))
 
 
 @blueprint.post("/app/<object_name>/form-state")
@@ -69,6 +79,8 @@ def form_state(object_name: str) -> Response:
     body = request.get_json(silent=True) or {}
     raw = body.get("values") if isinstance(body.get("values"), dict) else {}
     record = _existing(page, body.get("record_id"))
+    if record is not None:
+        page = _with_lock(page, record["id"])
     return jsonify({"fields": _field_states(page, form_values(page, raw, record))})
 
 
@@ -77,7 +89,7 @@ def form_state(object_name: str) -> Response:
 
 def _save(page: ObjectPage, record: Mapping[str, Any] | None) -> str | Response:
     loom, actor = current_loom(), current_actor()
-    raw = _posted_values(page)
+    raw = posted_values(page)
     upload_errors = take_uploads(page, raw)  # multipart: attachment fields upload their files here
     values = form_values(page, raw, record)
     form = loom.registry.form_for(page.name)
@@ -123,7 +135,7 @@ def _merged(*error_sets: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return merged
 
 
-def _posted_values(page: ObjectPage) -> dict[str, Any]:
+def posted_values(page: ObjectPage) -> dict[str, Any]:
     """The form's fields as posted: strings, lists for multi-select, a moment in the business time zone."""
     values: dict[str, Any] = {}
     for name, spec in page.model.fields.items():
@@ -211,7 +223,7 @@ def _render(
         page=page,
         record=record,
         sections=sections,
-        fields={name: _input(page, name, values, states.get(name, {})) for name in names},
+        fields={name: field_control(page, name, values, states.get(name, {})) for name in names},
         errors=errors,
         record_errors=record_errors,
         formatter=formatter,
@@ -219,7 +231,7 @@ def _render(
     )
 
 
-def _input(
+def field_control(
     page: ObjectPage, name: str, values: Mapping[str, Any], state: Mapping[str, bool]
 ) -> dict[str, Any]:
     """How one field is entered: its control, value, choices, and its state under the form's conditions."""
@@ -273,7 +285,7 @@ def _lookup_control(page: ObjectPage, name: str, current: Any) -> dict[str, str]
     return {"url": url, "title": title, "target": target}
 
 
-def _as_form_values(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any]:
+def form_inputs(page: ObjectPage, record: Mapping[str, Any]) -> dict[str, Any]:
     """A stored record as the form's inputs show it (moments in the business time zone)."""
     zone = current_loom().clock.timezone
     values: dict[str, Any] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from engine import identity
@@ -13,6 +14,7 @@ from engine.identity.permissions import PermissionDenied
 from engine.records import views as saved_views
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.pages import export
 from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import ValueFormatter, field_label, field_spec
 from runtime.web.pages.list_query import ListQuery, default_sort, filter_fields, page_size
@@ -72,6 +74,7 @@ def record_list(object_name: str) -> str | Response:
         filters=[field_spec(page.model, name) for name in filter_fields(page)],
         bulk_choices=_bulk_choices(page) if page.access.allows("update") else [],
         field_label=field_label,
+        xlsx_limit=format_number(export.XLSX_LIMIT),
     )
 
 
