@@ -96,11 +96,14 @@ def report_problems(
     problems += _measure_problems(report, obj, file)
     problems += _parameter_problems(report, obj, file)
     problems += _compare_problems(report, file)
+    problems += _cohort_problems(report, obj, file)
     problems += _column_problems(report, file)
     return problems
 
 
 def _chart_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
+    if report.cohort is not None:
+        return  # its own checks say what a cohort is drawn as
     if report.chart == "number" and len(report.measures) > 1:
         yield Problem(file, "/measures", "a number chart shows one measure")
     fewest, most = CHART_GROUPS[report.chart]
@@ -204,6 +207,38 @@ def _compare_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
     if any(group.bucket is not None for group in report.group_by):
         message = "comparing with the previous period needs groups without a time bucket: the periods differ"
         yield Problem(file, "/compare", message)
+
+
+def _cohort_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
+    cohort = report.cohort
+    if cohort is None:
+        return
+    by = report_field(obj, cohort.by)
+    if by is None:
+        yield Problem(file, "/cohort/by", _no_field(obj, cohort.by))
+    elif by.type in UNGROUPABLE:
+        yield Problem(
+            file, "/cohort/by", f"cannot follow {cohort.by!r}: a {by.type} field has no single value"
+        )
+    date = report_field(obj, cohort.date)
+    if date is None:
+        yield Problem(file, "/cohort/date", _no_field(obj, cohort.date))
+    elif _kind(date) not in ("date", None):
+        message = f"a cohort needs a date or datetime field, but {cohort.date!r} is {date.type}"
+        yield Problem(file, "/cohort/date", message)
+    wanted = f'[{{"function": "count_distinct", "field": "{cohort.by}"}}]'
+    measures = report.measures
+    if len(measures) != 1 or measures[0].function != "count_distinct" or measures[0].field != cohort.by:
+        yield Problem(file, "/measures", f"a cohort report counts what it follows: measures must be {wanted}")
+    elif measures[0].filter is not None:
+        yield Problem(file, "/measures/0/filter", "a cohort's measure takes no filter: use the report's")
+    for key, present in (("group_by", report.group_by), ("sort", report.sort), ("compare", report.compare)):
+        if present:
+            yield Problem(
+                file, pointer(key), f"a cohort report takes no {key}: its rows are cohort and period"
+            )
+    if report.chart != "table":
+        yield Problem(file, "/chart", "a cohort report is drawn as a table")
 
 
 def _column_problems(report: ReportSpec, file: str) -> Iterator[Problem]:

@@ -163,6 +163,33 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Cohort:
+    """Records of `by` (customers) grouped by the bucket of their first `date` (first order month),
+    then counted again in each later bucket: how many came back in month +1, +2, …"""
+
+    by: str
+    date: str
+    bucket: str = "month"
+    periods: int = 12
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Cohort:
+        return cls(doc["by"], doc["date"], doc.get("bucket", "month"), doc.get("periods", 12))
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"by": self.by, "date": self.date}
+        if self.bucket != "month":
+            doc["bucket"] = self.bucket
+        if self.periods != 12:
+            doc["periods"] = self.periods
+        return doc
+
+
+COHORT_COLUMNS = ("cohort", "period")  # the first bucket, and how many buckets later
+COHORT_BUCKETS = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     """A report over one object: an optional filter, groups, measures, order, a row limit and a chart."""
 
@@ -178,6 +205,7 @@ class ReportSpec:
     description: Label = spec_field(default_factory=lambda: MappingProxyType({}))
     parameters: tuple[Parameter, ...] = ()
     compare: str | None = None  # "previous_period": each measure also for the period before
+    cohort: Cohort | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ReportSpec:
@@ -191,6 +219,7 @@ class ReportSpec:
             limit=doc.get("limit"),
             parameters=tuple(Parameter.from_json(p) for p in doc.get("parameters", ())),
             compare=doc.get("compare"),
+            cohort=Cohort.from_json(doc["cohort"]) if "cohort" in doc else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -208,6 +237,8 @@ class ReportSpec:
             doc["parameters"] = [parameter.to_json() for parameter in self.parameters]
         if self.compare is not None:
             doc["compare"] = self.compare
+        if self.cohort is not None:
+            doc["cohort"] = self.cohort.to_json()
         doc["chart"] = self.chart
         return doc
 
@@ -227,12 +258,16 @@ class ReportSpec:
     @property
     def computed_columns(self) -> tuple[str, ...]:
         """The columns the grouped query computes, which `sort` may name: the groups, then the measures."""
+        if self.cohort is not None:
+            return COHORT_COLUMNS + tuple(m.column for m in self.measures)
         return tuple(g.column for g in self.group_by) + tuple(m.column for m in self.measures)
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The result's column names: the groups, the measures, then what a funnel or comparison adds."""
         columns = self.computed_columns
+        if self.cohort is not None:
+            columns += ("retention",)
         if self.is_funnel:
             columns += FUNNEL_COLUMNS
         if self.compare is not None:

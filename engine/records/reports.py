@@ -62,6 +62,10 @@ BOOLEAN_LABELS: Mapping[bool, Label] = MappingProxyType(
 _AVERAGE_SCALE = 2  # an average of whole numbers is shown to two decimals
 REACHED_LABEL: Label = MappingProxyType({"zh_CN": "到达数", "en": "Reached"})
 CONVERSION_LABEL: Label = MappingProxyType({"zh_CN": "转化率", "en": "Conversion"})
+COHORT_LABEL: Label = MappingProxyType({"zh_CN": "首次期间", "en": "Cohort"})
+PERIOD_LABEL: Label = MappingProxyType({"zh_CN": "之后第几期", "en": "Periods later"})
+COUNTED_LABEL: Label = MappingProxyType({"zh_CN": "数量", "en": "Count"})
+RETENTION_LABEL: Label = MappingProxyType({"zh_CN": "留存率", "en": "Retention"})
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,27 @@ def run_report(
         try:
             if spec.filter:
                 conditions.append(to_sql(spec.filter, resolve, sctx, as_condition=True))
-            query = report_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
+            if spec.cohort is not None:
+                query = cohort_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
+            else:
+                query = report_query(spec, model, resolve, sctx, [*conditions, *others, *periods])
         except ExpressionError as error:
             # The report's expressions were checked when it was installed: what fails now is a
             # name hidden from this reader.
             raise PermissionDenied(
                 f"the report {spec.name!r} reads a field you may not see: {error}"
             ) from None
+        if spec.cohort is not None:
+            rows = _cohort_rows(spec, conn.execute(query))
+            columns = _cohort_columns(spec, rows)
+            return ReportResult(
+                spec,
+                columns,
+                tuple(MappingProxyType(row) for row in rows),
+                (None,) * len(rows),  # a cell counts customers by their first order: no filter names it
+                MappingProxyType(values),
+                narrowed.period,
+            )
         rows = [_row(spec, model, row) for row in conn.execute(query)]
         if spec.compare is not None and narrowed.previous is not None:
             before = narrowed.conditions(resolve, sctx, previous=True)
@@ -261,6 +279,8 @@ def report_field_spec(model: ObjectModel, name: str) -> FieldSpec:
 def _refuse_hidden(spec: ReportSpec, access: ObjectAccess) -> None:
     used = [group.field for group in spec.group_by] + [m.field for m in spec.measures if m.field]
     used += [parameter.field for parameter in spec.parameters]
+    if spec.cohort is not None:
+        used += [spec.cohort.by, spec.cohort.date]
     for name in used:
         if not access.visible(name):
             raise PermissionDenied(
@@ -299,6 +319,87 @@ def report_query(
     if order:
         query = query.order_by(*order)
     return query.limit(spec.limit) if spec.limit else query
+
+
+def cohort_query(
+    spec: ReportSpec, model: ObjectModel, resolve: Any, sctx: SqlContext, conditions: list[ColumnElement]
+) -> Select:
+    """Cohort retention as one query: each record's follower and date bucket, each follower's first
+    bucket, and the distinct followers per first bucket and number of buckets since."""
+    cohort = spec.cohort
+    assert cohort is not None
+    who = resolve(cohort.by)
+    bucket = group_sql(GroupBy(cohort.date, cohort.bucket), model, resolve, sctx)
+    present = [who.is_not(None), resolve(cohort.date).is_not(None)]
+    rows = sa.select(who.label("who"), bucket.label("b")).where(*conditions, *present).subquery("cohort_rows")
+    first = (
+        sa.select(rows.c.who, sa.func.min(rows.c.b).label("c")).group_by(rows.c.who).subquery("cohort_first")
+    )
+    step = {"month": 1, "quarter": 3, "year": 12}[cohort.bucket]
+    since = _months(rows.c.b, sctx) - _months(first.c.c, sctx)
+    if step > 1:  # buckets start on whole quarters and years, so this divides exactly
+        since = since // step
+    return (
+        sa.select(first.c.c, since.label("period"), sa.func.count(sa.distinct(rows.c.who)))
+        .select_from(rows.join(first, rows.c.who == first.c.who))
+        .where(since <= cohort.periods)
+        .group_by(first.c.c, since)
+        .order_by(first.c.c, since)
+    )
+
+
+def _months(day: Any, sctx: SqlContext) -> ColumnElement:
+    """A date as a count of months (year × 12 + month), so buckets subtract on both databases."""
+    if sctx.dialect == "postgresql":
+        year, month = sa.extract("year", day), sa.extract("month", day)
+    else:
+        year, month = sa.func.strftime("%Y", day), sa.func.strftime("%m", day)
+    return sa.cast(year, sa.Integer) * 12 + sa.cast(month, sa.Integer)
+
+
+def _cohort_rows(spec: ReportSpec, found: Any) -> list[dict[str, Any]]:
+    """Each cohort's row per period, with the share of the cohort (its period 0) that came back."""
+    column = spec.measures[0].column
+    rows: list[dict[str, Any]] = []
+    size: dict[dt.date, int] = {}
+    for first, period, count in found:
+        start = _date(first)
+        period, count = int(period), int(count)
+        if period == 0:
+            size[start] = count
+        whole = size.get(start)
+        share = Decimal(count) / Decimal(whole) if whole else None
+        rows.append(
+            {
+                "cohort": start,
+                "period": period,
+                column: count,
+                "retention": None if share is None else share.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+            }
+        )
+    return rows
+
+
+def _cohort_columns(spec: ReportSpec, rows: list[dict[str, Any]]) -> tuple[ReportColumn, ...]:
+    cohort = spec.cohort
+    assert cohort is not None
+    starts = {row["cohort"] for row in rows}
+    periods = {row["period"] for row in rows}
+    measure = spec.measures[0]
+    later = {n: MappingProxyType({"zh_CN": f"第{n}期", "en": f"+{n}"}) for n in periods}
+    return (
+        ReportColumn(
+            "cohort", "group", COHORT_LABEL, field=cohort.date, bucket=cohort.bucket,
+            value_labels=MappingProxyType({start: period_label(start, cohort.bucket) for start in starts}),
+        ),
+        ReportColumn(
+            "period", "group", PERIOD_LABEL,
+            value_labels=MappingProxyType(later),
+        ),
+        ReportColumn(measure.column, "measure", measure.label or COUNTED_LABEL, field=measure.field,
+                     function=measure.function),
+        ReportColumn("retention", "measure", RETENTION_LABEL, function="ratio"),
+    )  # fmt: skip
 
 
 def group_sql(group: GroupBy, model: ObjectModel, resolve: Any, sctx: SqlContext) -> ColumnElement:
@@ -540,6 +641,8 @@ def report_sql_problems(spec: ReportSpec, registry: Registry, sctx: SqlContext) 
             parts.append((at, lambda measure=measure: measured_value(measure, resolve, sctx)))
     for i, parameter in enumerate(spec.parameters):
         parts.append((f"/parameters/{i}/field", lambda name=parameter.field: resolve(name)))
+    if spec.cohort is not None:
+        parts.append(("/cohort", lambda: cohort_query(spec, model, resolve, sctx, [])))
     problems = []
     for path, build in parts:
         try:

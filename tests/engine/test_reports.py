@@ -226,6 +226,7 @@ def test_the_crm_installs_its_reports(crm: Loom) -> None:
         "followups_by_rep_month",
         "ticket_resolution_by_category",
         "lead_source_conversion",
+        "repurchase_cohorts",
     }
     assert run_report(crm, "tickets_by_category", SYSTEM).rows == ()
 

@@ -229,7 +229,34 @@ def check_lead_conversion_by_source(demo: Loom, sql: Sql) -> None:
     assert figures(run_report(demo, "lead_source_conversion", SYSTEM), same) == expected
 
 
+def check_repurchase_cohorts(demo: Loom, sql: Sql) -> None:
+    month = sql.month("order_date")
+    index = "(CAST(substr({0}, 1, 4) AS INTEGER) * 12 + CAST(substr({0}, 6, 2) AS INTEGER))"
+    rows = sql.rows(
+        f"""WITH orders AS (
+                SELECT customer, {month} AS m FROM obj_sales_order
+                WHERE deleted_at IS NULL AND status != 'cancelled'
+                  AND customer IS NOT NULL AND order_date IS NOT NULL),
+            firsts AS (SELECT customer, min(m) AS c FROM orders GROUP BY customer)
+            SELECT f.c, {index.format("o.m")} - {index.format("f.c")}, count(DISTINCT o.customer)
+            FROM orders o JOIN firsts f ON f.customer = o.customer
+            GROUP BY f.c, {index.format("o.m")} - {index.format("f.c")}"""
+    )
+    sizes = {first: count for first, period, count in rows if period == 0}
+    expected = {
+        (first, period): (count, rate(Decimal(count) / sizes[first]))
+        for first, period, count in rows
+        if period <= 12
+    }
+
+    result = run_report(demo, "repurchase_cohorts", SYSTEM)
+
+    assert figures(result, as_month, same) == expected
+    assert any(period > 0 for _, period in expected)  # some customers did order again
+
+
 CHECKS = (
+    check_repurchase_cohorts,
     check_win_rate_and_cycle_per_rep,
     check_sales_and_payments_per_rep_per_month,
     check_renewal_rate_by_quarter,

@@ -320,6 +320,76 @@ def test_filtered_measures_expressions_and_ratios_read_back() -> None:
     assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
 
 
+def test_a_cohort_report_reads_back_and_names_its_columns() -> None:
+    doc = report(
+        measures=[{"function": "count_distinct", "field": "code"}],
+        cohort={"by": "code", "date": "received_at", "bucket": "quarter", "periods": 8},
+    )
+    spec = ReportSpec.from_json(doc)
+
+    assert spec.to_json() == doc
+    assert spec.columns == ("cohort", "period", "count_distinct_code", "retention")
+    assert validate_report(doc, "reports/payments.json", known_objects=KNOWN).problems == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (
+            {
+                "cohort": {"by": "code", "date": "method"},
+                "measures": [{"function": "count_distinct", "field": "code"}],
+            },
+            [("/cohort/date", "a cohort needs a date or datetime field, but 'method' is select")],
+        ),
+        (
+            {
+                "cohort": {"by": "tags", "date": "received_at"},
+                "measures": [{"function": "count_distinct", "field": "tags"}],
+            },
+            [
+                ("/cohort/by", "cannot follow 'tags': a tags field has no single value"),
+                (
+                    "/measures/0/field",
+                    "cannot count distinct values of 'tags': a tags field has no single value to compare",
+                ),
+            ],
+        ),
+        (
+            {"cohort": {"by": "code", "date": "received_at"}},
+            [
+                (
+                    "/measures",
+                    "a cohort report counts what it follows: measures must be"
+                    ' [{"function": "count_distinct", "field": "code"}]',
+                )
+            ],
+        ),
+        (
+            {
+                "cohort": {"by": "code", "date": "received_at"},
+                "group_by": ["method"],
+                "chart": "bar",
+                "measures": [{"function": "count_distinct", "field": "code"}],
+            },
+            [
+                ("/chart", "a cohort report is drawn as a table"),
+                ("/group_by", "a cohort report takes no group_by: its rows are cohort and period"),
+            ],
+        ),
+        (
+            {
+                "cohort": {"by": "code", "date": "received_at", "bucket": "week"},
+                "measures": [{"function": "count_distinct", "field": "code"}],
+            },
+            [("/cohort/bucket", '"week" is not one of "month", "quarter", "year"')],
+        ),
+    ],
+)
+def test_each_cohort_problem_is_reported_at_its_path(keys: dict, expected: list[tuple[str, str]]) -> None:
+    assert sorted(problems_of(report(**keys))) == sorted(expected)
+
+
 def test_a_funnel_with_a_count_adds_reached_and_conversion_columns() -> None:
     spec = ReportSpec.from_json(report(chart="funnel", group_by=["method"]))
 
