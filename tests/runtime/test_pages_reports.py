@@ -181,6 +181,8 @@ def test_the_dashboards_pass_the_period_to_every_widget_that_takes_one(team: Tea
     assert "sales_by_rep_month/export.csv?period=last_quarter" in board
     assert "本期回款" in board and "赢单率" in board
     assert "全部期间" in board  # the funnel takes no period, and says so
+    assert 'id="chart-w3"' in board  # sales were made last quarter: a chart
+    assert 'id="chart-w4"' not in board and "没有可统计的记录。" in board  # no payments: no empty chart
     mine = text(client.get("/app/dashboards/sales?period=last_quarter&view=me"))
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">0.00</p>', mine)
     this_month = text(client.get("/app/dashboards/sales"))

@@ -229,8 +229,8 @@ def chart_data(result: ReportResult) -> dict[str, Any] | None:
     """What ECharts draws: the first group along the axis (a second one as the series), the first
     measure as the bars' height, each point with its drill-down link; None for a table."""
     spec = result.report
-    if spec.chart == "table" or spec.cohort is not None:
-        return None
+    if spec.chart == "table" or spec.cohort is not None or not result.rows:
+        return None  # an empty chart says nothing the table's "no records" does not
     locale = page_locale()
     groups = [column for column in result.columns if column.role == "group"]
     measures = [column for column in result.columns if column.role == "measure"]
