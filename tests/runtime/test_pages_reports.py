@@ -197,3 +197,15 @@ def test_the_pages_speak_english_to_an_english_reader(team: Team) -> None:
     assert "Sales by rep and month" in page and "Last quarter" in page and "View records" in page
     board = text(client.get("/app/dashboards/sales?period=last_quarter"))
     assert "Sales dashboard" in board and "Sales in the period" in board
+
+
+def test_reports_over_objects_the_reader_may_not_read_are_neither_listed_nor_run(team: Team) -> None:
+    client = team.client("zhao.caiwu")  # finance reads orders and payments, not opportunities
+    listing = text(client.get("/app/reports"))
+    assert ">销售员月度销售额</a>" in listing and ">商机漏斗</a>" not in listing
+    assert client.get("/app/reports/opportunity_funnel").status_code == 404
+    assert client.get("/app/reports/opportunity_funnel/export.xlsx").status_code == 404
+    board = text(client.get("/app/dashboards/sales?period=last_quarter"))
+    assert 'data-report="sales_by_rep_month"' in board
+    assert 'data-report="opportunity_funnel"' not in board and 'data-report="win_rate_by_rep"' not in board
+    assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">231,000.00</p>', board)
