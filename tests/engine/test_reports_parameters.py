@@ -361,3 +361,23 @@ def test_a_report_reading_a_hidden_field_in_its_own_expressions_is_refused(team:
     with pytest.raises(PermissionDenied, match="may not see"):
         run_report(team, spec, REP_ACTOR)
     assert run_report(team, spec, SYSTEM).rows[0]["costed"] == 0
+
+
+def test_two_groups_read_as_a_cross_table_in_option_order(team: Loom) -> None:
+    spec = adhoc(object="opportunity", group_by=["owner", "stage"], measures=[{"function": "count"}])
+
+    result = run_report(team, spec, SYSTEM)
+    pivot = result.pivot()
+
+    assert pivot is not None
+    assert (pivot.down, pivot.across) == ("owner", "stage")
+    assert pivot.rows == (REP, OTHER_REP, SUB_REP, ELSEWHERE)
+    assert pivot.columns == ("initial_contact", "needs_confirmed")
+
+    def count(owner: int, stage: str) -> int | None:
+        index = pivot.cells.get((owner, stage))
+        return None if index is None else result.rows[index]["count"]
+
+    table = [[count(owner, stage) for stage in pivot.columns] for owner in pivot.rows]
+    assert table == [[1, 1], [1, None], [1, None], [1, 1]]
+    assert run_report(team, "opportunity_funnel", SYSTEM).pivot() is None
