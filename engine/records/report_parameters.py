@@ -41,18 +41,34 @@ class Period:
     last: dt.date
 
     def previous(self) -> Period:
-        """The period just before: as many whole months when this is whole months, else as many days."""
-        after_last = self.last + dt.timedelta(days=1)
-        if self.first.day == 1 and after_last.day == 1:
+        """The period just before: as many whole months when this is whole months, else as many days
+        (from the calendar's first day when it would begin before it)."""
+        if self.first == dt.date.min:
+            return Period(dt.date.min, dt.date.min)
+        end = self.first - dt.timedelta(days=1)
+        after_last = self.last + dt.timedelta(days=1) if self.last < dt.date.max else None
+        if self.first.day == 1 and after_last is not None and after_last.day == 1:
             months = (after_last.year - self.first.year) * 12 + after_last.month - self.first.month
-            return Period(_add_months(self.first, -months), self.first - dt.timedelta(days=1))
+            return Period(_add_months(self.first, -months), end)
         days = (self.last - self.first).days + 1
-        return Period(self.first - dt.timedelta(days=days), self.first - dt.timedelta(days=1))
+        return Period(_shifted(self.first, -days), end)
+
+
+def _shifted(day: dt.date, days: int) -> dt.date:
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days < 0 else dt.date.max
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (or earlier), at most the month's last; the calendar's ends clamp."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if year < dt.MINYEAR:
+        return dt.date.min
+    if year > dt.MAXYEAR:
+        return dt.date.max
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
@@ -92,21 +108,22 @@ def bucket_period(start: dt.date, bucket: str) -> Period:
     if bucket == "day":
         return Period(start, start)
     if bucket == "week":
-        return Period(start, start + dt.timedelta(days=6))
+        return Period(start, _shifted(start, 6))
     months = {"month": 1, "quarter": 3, "year": 12}[bucket]
-    return Period(start, _add_months(start, months) - dt.timedelta(days=1))
+    after = _add_months(start, months)
+    return Period(start, dt.date.max if after == dt.date.max else after - dt.timedelta(days=1))
 
 
 def period_expression(field: str, period: Period) -> str:
     """A condition true when `field` falls in the period, in business time: year(), month() and day()."""
     pieces: list[str] = []
     full_years: list[int] = []
-    day = period.first
-    while day <= period.last:
+    day: dt.date | None = period.first
+    while day is not None and day <= period.last:
         year_end = day.replace(month=12, day=31)
         if day.month == 1 and day.day == 1 and year_end <= period.last:
             full_years.append(day.year)
-            day = year_end + dt.timedelta(days=1)
+            day = _next(year_end)
             continue
         pieces += _years(field, full_years)
         full_years = []
@@ -119,14 +136,18 @@ def period_expression(field: str, period: Period) -> str:
                     break
                 last_month = following
             pieces.append(_range(field, day.year, "month", day.month, last_month.month))
-            day = _month_end(last_month) + dt.timedelta(days=1)
+            day = _next(_month_end(last_month))
             continue
         last = min(month_end, period.last)
         months = f"year({field}) == {day.year} and month({field}) == {day.month}"
         pieces.append(_range(field, None, "day", day.day, last.day, prefix=months))
-        day = last + dt.timedelta(days=1)
+        day = _next(last)
     pieces += _years(field, full_years)
     return pieces[0] if len(pieces) == 1 else " or ".join(f"({piece})" for piece in pieces)
+
+
+def _next(day: dt.date) -> dt.date | None:
+    return None if day == dt.date.max else day + dt.timedelta(days=1)
 
 
 def _years(field: str, years: list[int]) -> list[str]:

@@ -96,9 +96,23 @@ class ReportResult:
     parameters: Mapping[str, str] = spec_field(default_factory=lambda: MappingProxyType({}))
     period: Period | None = None
     previous: Period | None = None
+    across: tuple[Any, ...] = ()  # with two groups: the second group's values, in order
 
     def column(self, name: str) -> ReportColumn:
         return next(column for column in self.columns if column.name == name)
+
+    def pivot(self) -> Pivot | None:
+        """A report of two groups as a cross table: the first group down, the second across."""
+        groups = [column.name for column in self.columns if column.role == "group"]
+        if len(groups) != 2:
+            return None
+        down, across = groups
+        rows = list(dict.fromkeys(row[down] for row in self.rows))
+        columns = self.across
+        cells: dict[tuple[Any, Any], int] = {}
+        for index, row in enumerate(self.rows):
+            cells[(row[down], row[across])] = index
+        return Pivot(down, across, tuple(rows), columns, MappingProxyType(cells))
 
     def label(self, column: str, value: Any, locale: str = "zh_CN") -> str:
         """How a group value reads in a locale: an option's label, a record's title, a period."""
@@ -106,6 +120,32 @@ class ReportResult:
         if labels is None:
             return "" if value is None else str(value)
         return labels.get(locale) or labels.get("en") or next(iter(labels.values()), str(value))
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """A two-group result as a cross table: `cells[(row value, column value)]` is the index of the
+    result row (its measures and its drill-down filter); a missing pair had no records."""
+
+    down: str
+    across: str
+    rows: tuple[Any, ...]
+    columns: tuple[Any, ...]
+    cells: Mapping[tuple[Any, Any], int]
+
+
+def _across_order(model: ObjectModel, group: GroupBy, values: list[Any]) -> tuple[Any, ...]:
+    """The second group's values in their natural order: a select's option order, else by value;
+    empty last (as the query orders each first group's rows)."""
+    found = list(dict.fromkeys(values))
+    present = [value for value in found if value is not None]
+    spec = report_field_spec(model, group.field)
+    if spec.type == "select" and group.bucket is None:
+        rank = {option["value"]: i for i, option in enumerate(spec.param("options", ()))}
+        present.sort(key=lambda value: (rank.get(value, len(rank)), str(value)))
+    else:
+        present.sort(key=lambda value: (str(type(value)), value))
+    return tuple(present) + ((None,) if None in found else ())
 
 
 def run_report(
@@ -176,6 +216,7 @@ def run_report(
                 (None,) * len(rows),  # a cell counts customers by their first order: no filter names it
                 MappingProxyType(values),
                 narrowed.period,
+                across=tuple(sorted({row["period"] for row in rows})),
             )
         rows = [_row(spec, model, row) for row in conn.execute(query)]
         if spec.compare is not None and narrowed.previous is not None:
@@ -191,6 +232,10 @@ def run_report(
             _add_conversion(spec, rows)
         columns = _columns(loom, conn, spec, model, actor, rows)
         filters = tuple(_row_filter(spec, model, row, texts) for row in rows)
+        across = ()
+        if len(spec.group_by) == 2:
+            second = spec.group_by[1]
+            across = _across_order(model, second, [row[second.column] for row in rows])
         return ReportResult(
             spec,
             columns,
@@ -199,6 +244,7 @@ def run_report(
             MappingProxyType(values),
             narrowed.period,
             narrowed.previous if spec.compare else None,
+            across,
         )
 
 

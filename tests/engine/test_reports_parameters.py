@@ -361,3 +361,55 @@ def test_a_report_reading_a_hidden_field_in_its_own_expressions_is_refused(team:
     with pytest.raises(PermissionDenied, match="may not see"):
         run_report(team, spec, REP_ACTOR)
     assert run_report(team, spec, SYSTEM).rows[0]["costed"] == 0
+
+
+def test_two_groups_read_as_a_cross_table_in_option_order(team: Loom) -> None:
+    spec = adhoc(object="opportunity", group_by=["owner", "stage"], measures=[{"function": "count"}])
+
+    result = run_report(team, spec, SYSTEM)
+    pivot = result.pivot()
+
+    assert pivot is not None
+    assert (pivot.down, pivot.across) == ("owner", "stage")
+    assert pivot.rows == (REP, OTHER_REP, SUB_REP, ELSEWHERE)
+    assert pivot.columns == ("initial_contact", "needs_confirmed")
+
+    def count(owner: int, stage: str) -> int | None:
+        index = pivot.cells.get((owner, stage))
+        return None if index is None else result.rows[index]["count"]
+
+    table = [[count(owner, stage) for stage in pivot.columns] for owner in pivot.rows]
+    assert table == [[1, 1], [1, None], [1, None], [1, 1]]
+    assert run_report(team, "opportunity_funnel", SYSTEM).pivot() is None
+
+
+def test_dates_at_the_calendars_ends_group_compare_and_drill_down(team: Loom) -> None:
+    records = team.records(SYSTEM)
+    customer = records.create("customer", {"name": "永久客户"})["id"]
+    for received in ("9999-12-31", "0001-01-01", "2026-11-02"):
+        values = {"customer": customer, "amount": "1", "status": "received", "received_at": received}
+        records.create("payment", values | {"method": "cash"})
+    spec = adhoc(
+        object="payment",
+        group_by=[{"field": "received_at", "bucket": "year"}],
+        measures=[{"function": "count"}],
+        parameters=[{"name": "period", "kind": "period", "field": "received_at", "default": "this_month"}],
+    )
+    compared = adhoc(
+        object="payment",
+        group_by=["method"],
+        measures=[{"function": "count"}],
+        parameters=[{"name": "period", "kind": "period", "field": "received_at", "default": "this_month"}],
+        compare="previous_period",
+    )
+
+    everything = run_report(team, spec, SYSTEM, parameters={"period": "0001-01-01..9999-12-31"})
+
+    assert [(row["received_at"], row["count"]) for row in everything.rows] == [
+        (date(1, 1, 1), 1), (date(2026, 1, 1), 1), (date(9999, 1, 1), 1)
+    ]  # fmt: skip
+    for row, filter in zip(everything.rows, everything.filters, strict=True):
+        assert team.queries(SYSTEM).count("payment", filter=filter) == row["count"]
+    for period in ("0001-01-01..9999-12-31", "0001-01-01..0001-01-31", "9999-12-01..9999-12-31"):
+        [row] = run_report(team, compared, SYSTEM, parameters={"period": period}).rows
+        assert row["count"] >= 1

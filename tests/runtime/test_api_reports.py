@@ -159,3 +159,20 @@ def test_the_openapi_document_describes_each_report_and_its_parameters(api: Api)
     }
     finance = api.get("/openapi.json", as_="finance.sun").get_json()
     assert "/api/v1/reports/team_funnel" not in finance["paths"]
+
+
+def test_a_two_group_report_also_comes_as_a_cross_table(api: Api) -> None:
+    by_owner = dict(TEAM_FUNNEL, name="stage_by_owner", group_by=["owner", "stage"], chart="table",
+                    parameters=[])  # fmt: skip
+    assert api.post("/meta/reports", json=by_owner).status_code == 201
+
+    body = api.get("/reports/stage_by_owner", headers={"Accept-Language": "en"}).get_json()
+
+    pivot = body["pivot"]
+    assert pivot["columns"] == ["initial_contact", "needs_confirmed"]
+    assert pivot["column_labels"] == ["Initial contact", "Needs confirmed"]
+    zhang = pivot["rows"].index(api.ids["rep.zhang"])
+    assert pivot["row_labels"][zhang] == "Rep.Zhang"
+    cells = [body["rows"][i]["values"]["count"] if i is not None else None for i in pivot["cells"][zhang]]
+    assert cells == [1, 1]
+    assert run(api, "team_funnel")["pivot"] is None

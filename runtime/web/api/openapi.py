@@ -687,6 +687,23 @@ REPORT_RESULT = {
         },
         "period": PERIOD_JSON,
         "previous_period": PERIOD_JSON,
+        "pivot": {
+            "type": ["object", "null"],
+            "description": "A report of two groups as a cross table: the first group down, the second across;"
+            " each cell is the index of its row in rows, null where there were no records.",
+            "properties": {
+                "down": TEXT,
+                "across": TEXT,
+                "rows": {"type": "array"},
+                "columns": {"type": "array"},
+                "row_labels": {"type": "array", "items": TEXT},
+                "column_labels": {"type": "array", "items": TEXT},
+                "cells": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": ["integer", "null"]}},
+                },
+            },
+        },
         "columns": {
             "type": "array",
             "items": {

@@ -74,4 +74,21 @@ def report_json(result: ReportResult, locale: str) -> dict[str, Any]:
         ),
         "columns": [_column_json(column, locale) for column in result.columns],
         "rows": rows,
+        "pivot": _pivot_json(result, locale),
+    }
+
+
+def _pivot_json(result: ReportResult, locale: str) -> dict[str, Any] | None:
+    """Two groups as a cross table; each cell is the index of its row in `rows` (null: no records)."""
+    pivot = result.pivot()
+    if pivot is None:
+        return None
+    return {
+        "down": pivot.down,
+        "across": pivot.across,
+        "rows": plain_json(list(pivot.rows)),
+        "columns": plain_json(list(pivot.columns)),
+        "row_labels": [result.label(pivot.down, value, locale) for value in pivot.rows],
+        "column_labels": [result.label(pivot.across, value, locale) for value in pivot.columns],
+        "cells": [[pivot.cells.get((down, across)) for across in pivot.columns] for down in pivot.rows],
     }
