@@ -261,28 +261,25 @@ def chart_data(result: ReportResult) -> dict[str, Any] | None:
             }
         ]
         return data
-    # Two groups: the second group's values are the series, each a point per axis value.
-    by = groups[1]
-    categories: list[Any] = []
-    names: list[Any] = []
-    for row, _f in points:
-        if row.get(axis.name) not in categories:
-            categories.append(row.get(axis.name))
-        if row.get(by.name) not in names:
-            names.append(row.get(by.name))
-    cells = {(row.get(axis.name), row.get(by.name)): (row, filter) for row, filter in points}
+    # Two groups: the engine's cross table, its columns (months, stages) as the series.
+    pivot = result.pivot()
+    if pivot is None:
+        return None
     series = []
-    for name in names:
+    for name in pivot.columns:
         values = []
-        for category in categories:
-            found = cells.get((category, name))
+        for category in pivot.rows:
+            index = pivot.cells.get((category, name))
             values.append(
                 {"value": None, "url": None}
-                if found is None
-                else {"value": _number(found[0].get(measure.name)), "url": drill_url(spec, found[1])}
+                if index is None
+                else {
+                    "value": _number(points[index][0].get(measure.name)),
+                    "url": drill_url(spec, points[index][1]),
+                }
             )
-        series.append({"name": result.label(by.name, name, locale), "data": values})
-    data["categories"] = [result.label(axis.name, value, locale) for value in categories]
+        series.append({"name": result.label(pivot.across, name, locale), "data": values})
+    data["categories"] = [result.label(pivot.down, value, locale) for value in pivot.rows]
     data["series"] = series
     return data
 
