@@ -187,6 +187,10 @@ def test_the_dashboards_pass_the_period_to_every_widget_that_takes_one(team: Tea
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">0.00</p>', mine)
     this_month = text(client.get("/app/dashboards/sales"))
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">30,000.00</p>', this_month)
+    finance = identity.department_by_name(team.loom, "财务部")["id"]
+    elsewhere = text(client.get(f"/app/dashboards/sales?period=last_quarter&department={finance}"))
+    assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">0.00</p>', elsewhere)
+    assert client.get("/app/dashboards/sales?department=12345").status_code == 400
     service = client.get("/app/dashboards/service?period=this_year")
     assert service.status_code == 200 and "工单" in text(service)
 

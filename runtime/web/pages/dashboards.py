@@ -1,6 +1,6 @@
 """Dashboards: a grid of widgets over the CRM's reports — KPI cards, charts with their tables, and
-lists — with the dashboard's period and view (mine, my team, all I may see) passed to every report
-that takes them.
+lists — with the dashboard's period, view (mine, my team, all I may see) and department passed to
+every report that takes them.
 
 The sales and the service dashboards are composed here from the standard CRM's reports; a widget
 whose report the reader may not run is left out, and the engine scopes every figure to the reader.
@@ -92,14 +92,9 @@ def dashboards_list() -> str:
     return render_template("dashboards.html", boards=boards)
 
 
-def _given(spec: ReportSpec, period: str, view: str) -> dict[str, str]:
-    """The dashboard's filters as this report's parameters, for those it takes."""
-    given = {}
-    for parameter in spec.parameters:
-        if parameter.kind == "period":
-            given[parameter.name] = period
-        elif parameter.kind == "user" and view:
-            given[parameter.name] = view
+def _given(spec: ReportSpec, filters: dict[str, str]) -> dict[str, str]:
+    """The dashboard's filters (by parameter kind) as this report's parameters, for those it takes."""
+    given = {parameter.name: filters.get(parameter.kind, "") for parameter in spec.parameters}
     return {key: value for key, value in given.items() if value}
 
 
@@ -119,9 +114,13 @@ def dashboard_page(name: str) -> str | tuple[str, int]:
     loom, actor = current_loom(), current_actor()
     period = str(request.args.get("period", DEFAULT_PERIOD)).strip()
     view = str(request.args.get("view", "")).strip()
+    department = str(request.args.get("department", "")).strip()
+    departments = report_view.department_choices(loom)
     problem = None
     if view not in VIEWS:
         problem, view = str(_l("Choose a view from the list.")), ""
+    if department not in dict(departments):
+        problem, department = str(_l("Choose a department from the list.")), ""
     first, last = str(request.args.get("period_from", "")), str(request.args.get("period_to", ""))
     if period == report_view.CUSTOM:
         try:
@@ -136,7 +135,8 @@ def dashboard_page(name: str) -> str | tuple[str, int]:
         for index, widget in enumerate(board.widgets):
             spec = specs.get(widget.report)
             if spec is not None:
-                widgets.append(_widget(loom, actor, index, widget, spec, period, view))
+                filters = {"period": period, "user": view, "department": department}
+                widgets.append(_widget(loom, actor, index, widget, spec, filters))
     page = render_template(
         "dashboard.html",
         board=board,
@@ -148,14 +148,16 @@ def dashboard_page(name: str) -> str | tuple[str, int]:
         view=view,
         periods=report_view.period_names(),
         views=view_names(),
+        department=department,
+        departments=departments,
     )
     return (page, 400) if problem else page
 
 
 def _widget(
-    loom: Any, actor: Any, index: int, widget: Widget, spec: ReportSpec, period: str, view: str
+    loom: Any, actor: Any, index: int, widget: Widget, spec: ReportSpec, filters: dict[str, str]
 ) -> dict[str, Any]:
-    given = _given(spec, period, view)
+    given = _given(spec, filters)
     title = str(widget.label) if widget.label else label_text(spec.label, spec.name)
     shown: dict[str, Any] = {
         "key": f"w{index}",
