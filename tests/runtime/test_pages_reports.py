@@ -18,6 +18,7 @@ from engine import identity
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from engine.records.report_parameters import period_of
+from engine.store.documents import save_document
 from tests.runtime.pages_world import PASSWORD, Team, build_team, text
 
 
@@ -213,3 +214,24 @@ def test_reports_over_objects_the_reader_may_not_read_are_neither_listed_nor_run
     assert 'data-report="sales_by_rep_month"' in board
     assert 'data-report="opportunity_funnel"' not in board and 'data-report="win_rate_by_rep"' not in board
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">231,000.00</p>', board)
+
+
+def test_a_report_over_a_field_hidden_from_the_reader_shows_them_no_figure(team: Team) -> None:
+    with team.loom.begin() as conn:
+        report = {
+            "name": "product_costs",
+            "object": "product",
+            "label": {"zh_CN": "产品成本", "en": "Product costs"},
+            "group_by": ["category"],
+            "measures": [{"function": "sum", "field": "cost_price"}],
+            "chart": "bar",
+        }
+        save_document(conn, "report", report, actor=SYSTEM, at=team.loom.clock.now())
+    team.loom.records().create("product", {"code": "P-1", "name": "伺服电机", "cost_price": "4321.5"})
+    finance = team.client("zhao.caiwu")  # finance sees cost prices
+    assert "4,321.50" in text(finance.get("/app/reports/product_costs"))
+    rep = team.client("wang.fang")  # a rep never does
+    refused = rep.get("/app/reports/product_costs")
+    assert refused.status_code == 403 and "4,321.50" not in text(refused)
+    exported = rep.get("/app/reports/product_costs/export.csv")
+    assert exported.status_code == 403 and "4321.50" not in text(exported)
