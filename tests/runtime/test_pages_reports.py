@@ -109,6 +109,7 @@ def test_a_rep_sees_only_figures_over_the_records_in_their_scope(team: Team) -> 
     assert rows[0][2] == "150,000.00"
     assert "80,000.00" not in page and "李娜</th>" not in page
     board = text(team.client("wang.fang").get("/app/dashboards/sales?period=last_quarter"))
+    assert '<option value="me" selected>我的</option>' in board  # a rep's dashboard opens on their own
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">150,000.00</p>', board)
     manager = text(team.client("zhang.jingli").get("/app/dashboards/sales?period=last_quarter"))
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">231,000.00</p>', manager)
@@ -179,6 +180,7 @@ def test_the_dashboards_pass_the_period_to_every_widget_that_takes_one(team: Tea
     listing = text(client.get("/app/dashboards"))
     assert ">销售仪表盘</a>" in listing and ">服务仪表盘</a>" in listing
     board = text(client.get("/app/dashboards/sales?period=last_quarter"))
+    assert '<option value="" selected>我可见的全部</option>' in board  # the head opens on the team
     assert "sales_by_rep_month/export.csv?period=last_quarter" in board
     assert "本期回款" in board and "赢单率" in board
     assert "全部期间" in board  # the funnel takes no period, and says so
@@ -210,7 +212,7 @@ def test_reports_over_objects_the_reader_may_not_read_are_neither_listed_nor_run
     assert ">销售员月度销售额</a>" in listing and ">商机漏斗</a>" not in listing
     assert client.get("/app/reports/opportunity_funnel").status_code == 404
     assert client.get("/app/reports/opportunity_funnel/export.xlsx").status_code == 404
-    board = text(client.get("/app/dashboards/sales?period=last_quarter"))
+    board = text(client.get("/app/dashboards/sales?period=last_quarter&view="))
     assert 'data-report="sales_by_rep_month"' in board
     assert 'data-report="opportunity_funnel"' not in board and 'data-report="win_rate_by_rep"' not in board
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">231,000.00</p>', board)

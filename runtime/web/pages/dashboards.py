@@ -15,6 +15,7 @@ from typing import Any
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from engine import identity
 from engine.identity.permissions import PermissionDenied
 from engine.records.reports import ReportResult
 from metadata.reports import ReportSpec
@@ -108,12 +109,21 @@ def _total(result: ReportResult, measure: str) -> str:
     return report_view.shown(column, total, result, page_locale())
 
 
+def _default_view(loom: Any, actor: Any) -> str:
+    """A department's head opens on everything they may see (their team's figures); anyone else
+    on their own."""
+    if actor.department_id is None:
+        return "me"
+    head = identity.head_of(loom, actor.department_id)
+    return "" if head is not None and head["id"] == actor.user_id else "me"
+
+
 @blueprint.get("/app/dashboards/<name>")
 def dashboard_page(name: str) -> str | tuple[str, int]:
     board = _dashboard(name)
     loom, actor = current_loom(), current_actor()
     period = str(request.args.get("period", DEFAULT_PERIOD)).strip()
-    view = str(request.args.get("view", "")).strip()
+    view = str(request.args.get("view", _default_view(loom, actor))).strip()
     department = str(request.args.get("department", "")).strip()
     departments = report_view.department_choices(loom)
     problem = None
