@@ -114,6 +114,36 @@ def test_a_manager_drills_from_last_quarter_into_a_bar_and_exports_the_table(
 
 def test_every_report_page_draws_without_console_errors(browser: Browser, site: Site) -> None:
     seed_orders(site)
+    records = site.loom.records()
+    for name, stage, amount in (
+        ("MES 升级", "initial_contact", "300000"),
+        ("产线改造", "needs_confirmed", "800000"),
+    ):
+        records.create(
+            "opportunity",
+            {
+                "name": name,
+                "customer": site.customer_id,
+                "stage": stage,
+                "amount": amount,
+                "owner": site.users["wang.fang"],
+            },
+        )
+    for title, category in (
+        ("设备无法启动", "repair"),
+        ("安装调试", "installation"),
+        ("年度保养", "maintenance"),
+    ):
+        records.create(
+            "service_ticket",
+            {
+                "title": title,
+                "customer": site.customer_id,
+                "category": category,
+                "description": title,
+                "owner": site.users["wang.fang"],
+            },
+        )
     browser.sign_in("zhang.jingli")
     browser.open("/app/reports")
     names = browser.page.locator(".report-links a").evaluate_all(
@@ -124,6 +154,12 @@ def test_every_report_page_draws_without_console_errors(browser: Browser, site: 
         response = browser.open(path)
         assert response.status == 200, path
         expect(browser.page.get_by_role("heading", level=1)).to_be_visible()
+        if browser.page.locator(".report-chart").count():
+            expect(browser.page.locator(".report-chart svg").first).to_be_attached()
+    browser.open("/app/reports/opportunity_funnel")
+    browser.screenshot("funnel")
+    browser.open("/app/reports/tickets_by_category")
+    browser.screenshot("pie")
     browser.open("/app/dashboards/service?period=this_year")
     expect(browser.page.get_by_role("heading", name="服务仪表盘", level=1)).to_be_visible()
     assert browser.errors == []
