@@ -149,9 +149,9 @@ def _object_label(registry: Registry, name: str) -> str:
 
 def _field_label(registry: Registry, object_name: str, name: str) -> str:
     model = registry.objects.get(object_name)
-    if model is None or name not in model.fields:
+    if model is None or not is_field(model, name):  # system fields (创建时间) are fields here too
         return name
-    return label_text(model.field(name).label, name)
+    return field_label(model, name)
 
 
 @blueprint.get("/rules/records")
