@@ -166,7 +166,8 @@ def _range(field: str, year: int | None, part: str, low: int, high: int, prefix:
 
 
 def parameter_values(spec: ReportSpec, given: Mapping[str, str]) -> dict[str, str]:
-    """The value of each parameter in use: the one given, else its default; unknown names refused."""
+    """The value of each parameter in use: the one given (empty: none), else its default; unknown
+    names refused."""
     problems: dict[str, str] = {}
     for name in given:
         if spec.parameter(name) is None:
@@ -174,7 +175,8 @@ def parameter_values(spec: ReportSpec, given: Mapping[str, str]) -> dict[str, st
             problems[name] = f"the report {spec.name!r} takes no parameter {name!r} (it takes: {takes})"
     values: dict[str, str] = {}
     for parameter in spec.parameters:
-        value = given.get(parameter.name) or parameter.default
+        # Given empty, a parameter does not narrow, whatever its default: "all time", "everyone".
+        value = given.get(parameter.name, parameter.default)
         if not value:
             continue
         problem = default_problem(parameter.kind, value)

@@ -413,3 +413,19 @@ def test_dates_at_the_calendars_ends_group_compare_and_drill_down(team: Loom) ->
     for period in ("0001-01-01..9999-12-31", "0001-01-01..0001-01-31", "9999-12-01..9999-12-31"):
         [row] = run_report(team, compared, SYSTEM, parameters={"period": period}).rows
         assert row["count"] >= 1
+
+
+def test_a_parameter_given_empty_does_not_narrow_whatever_its_default(team: Loom) -> None:
+    spec = adhoc(
+        object="opportunity",
+        measures=[{"function": "count"}],
+        parameters=[
+            {"name": "period", "kind": "period", "field": "created_at", "default": "last_year"},
+            {"name": "rep", "kind": "user", "field": "owner", "default": "me"},
+        ],
+    )
+
+    assert run_report(team, spec, SYSTEM).rows[0]["count"] == 0
+    everything = run_report(team, spec, SYSTEM, parameters={"period": "", "rep": ""})
+    assert everything.rows[0]["count"] == 6
+    assert dict(everything.parameters) == {}

@@ -647,10 +647,10 @@ PARAMETER_HELP = {
 PARAMETER_SCHEMA = {
     "period": {
         "type": "string",
-        "pattern": rf"^({'|'.join(PERIODS)}|\d{{4}}-\d{{2}}-\d{{2}}\.\.\d{{4}}-\d{{2}}-\d{{2}})$",
+        "pattern": rf"^({'|'.join(PERIODS)}|\d{{4}}-\d{{2}}-\d{{2}}\.\.\d{{4}}-\d{{2}}-\d{{2}})?$",
     },
-    "user": {"type": "string", "pattern": r"^(me|my_team|[0-9]{1,15})$"},
-    "department": {"type": "string", "pattern": r"^(mine|[0-9]{1,15})$"},
+    "user": {"type": "string", "pattern": r"^(me|my_team|[0-9]{1,15})?$"},
+    "department": {"type": "string", "pattern": r"^(mine|[0-9]{1,15})?$"},
 }
 PERIOD_JSON = nullable(
     {"type": "object", "required": ["first", "last"], "properties": {"first": TEXT, "last": TEXT}}
@@ -752,7 +752,7 @@ def _report_paths(spec: APISpec, registry: Registry, actor: Actor) -> None:
     for report in readable_reports(registry, actor):
         params = [_query("filter", TEXT, "A condition narrowing the report further, e.g. amount > 1000.")]
         for parameter in report.parameters:
-            default = f" (default {parameter.default})" if parameter.default else ""
+            default = f" (default {parameter.default}; empty: not narrowed)" if parameter.default else ""
             help = PARAMETER_HELP[parameter.kind] + default + "."
             params.append(_query(parameter.name, PARAMETER_SCHEMA[parameter.kind], help))
         label = report.label.get("en") or report.name
