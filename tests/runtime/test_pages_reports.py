@@ -45,6 +45,7 @@ def team(crm: Loom) -> Team:
         ("li.na", "80000", "confirmed", last_quarter_day(crm, 1)),
         ("odd.rep", "1000", "confirmed", last_quarter_day(crm, 2)),
         ("wang.fang", "30000", "confirmed", crm.clock.today().isoformat()),
+        ("li.na", "5000", "confirmed", (crm.clock.today() - dt.timedelta(days=400)).isoformat()),
     ):
         customer = team.customer(f"{owner} 客户 {amount}", owner=owner)
         records.create(
@@ -237,3 +238,18 @@ def test_a_report_over_a_field_hidden_from_the_reader_shows_them_no_figure(team:
     assert refused.status_code == 403 and "4,321.50" not in text(refused)
     exported = rep.get("/app/reports/product_costs/export.csv")
     assert exported.status_code == 403 and "4321.50" not in text(exported)
+
+
+def test_all_periods_runs_the_report_over_all_time_not_its_default(team: Team) -> None:
+    client = team.client("zhang.jingli")
+    page = text(client.get("/app/reports/sales_by_rep_month"))  # the report's default: this year
+    assert '<option value="this_year" selected>今年</option>' in page
+    assert sum(row[0] == "李娜" for row in table_rows(page)) == 1  # last year's order left out
+    everything = text(client.get("/app/reports/sales_by_rep_month?period="))
+    assert '<option value="" selected>全部期间</option>' in everything
+    assert sum(row[0] == "李娜" for row in table_rows(everything)) == 2
+    exported = text(client.get("/app/reports/sales_by_rep_month/export.csv?period="))
+    assert sum(line.startswith("李娜,") for line in exported.splitlines()) == 2
+    assert "export.csv?period=&amp;" in everything or 'export.csv?period="' in everything
+    board = text(client.get("/app/dashboards/sales?period="))
+    assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">266,000.00</p>', board)

@@ -94,9 +94,9 @@ def dashboards_list() -> str:
 
 
 def _given(spec: ReportSpec, filters: dict[str, str]) -> dict[str, str]:
-    """The dashboard's filters (by parameter kind) as this report's parameters, for those it takes."""
-    given = {parameter.name: filters.get(parameter.kind, "") for parameter in spec.parameters}
-    return {key: value for key, value in given.items() if value}
+    """The dashboard's filters (by parameter kind) as this report's parameters, for those it takes;
+    an empty one is passed as empty, so the report does not narrow on it whatever its default."""
+    return {parameter.name: filters.get(parameter.kind, "") for parameter in spec.parameters}
 
 
 def _total(result: ReportResult, measure: str) -> str:

@@ -96,14 +96,15 @@ def custom_range(first: str | None, last: str | None) -> str:
 
 def engine_parameters(spec: ReportSpec, args: Mapping[str, str]) -> dict[str, str]:
     """The values the page's query string gives the report's parameters (a custom period becomes
-    a range); absent or empty ones are left to the report's defaults."""
+    a range); absent ones are left to the report's defaults, empty ones do not narrow (all time)."""
     given: dict[str, str] = {}
     for parameter in spec.parameters:
-        value = str(args.get(parameter.name, "") or "").strip()
+        if parameter.name not in args:
+            continue
+        value = str(args.get(parameter.name) or "").strip()
         if parameter.kind == "period" and value == CUSTOM:
             value = custom_range(args.get(f"{parameter.name}_from"), args.get(f"{parameter.name}_to"))
-        if value:
-            given[parameter.name] = value
+        given[parameter.name] = value
     return given
 
 
@@ -114,7 +115,7 @@ def parameter_fields(
     fields = []
     for parameter in spec.parameters:
         label = label_text(parameter.label, parameter.name)
-        shown = str(args.get(parameter.name) or used.get(parameter.name) or "")
+        shown = str(args[parameter.name] if parameter.name in args else used.get(parameter.name, ""))
         control = ParameterField(parameter.name, parameter.kind, label, shown)
         if parameter.kind == "period":
             control.choices = list(period_names().items())
@@ -285,10 +286,11 @@ def chart_data(result: ReportResult) -> dict[str, Any] | None:
 
 
 def kept_args(spec: ReportSpec, args: Mapping[str, str]) -> dict[str, str]:
-    """The query string's report parameters alone, for links that run the report the same way."""
+    """The query string's report parameters alone, for links that run the report the same way
+    (an empty one kept: it means "do not narrow", not "the default")."""
     names = set()
     for parameter in spec.parameters:
         names.add(parameter.name)
         if parameter.kind == "period":
             names.update((f"{parameter.name}_from", f"{parameter.name}_to"))
-    return {key: str(value) for key, value in args.items() if key in names and value}
+    return {key: str(value) for key, value in args.items() if key in names}
