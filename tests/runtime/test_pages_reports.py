@@ -72,7 +72,7 @@ def table_rows(page: str) -> list[list[str]]:
 
 
 def drill_links(page: str) -> list[str]:
-    return [html.unescape(link) for link in re.findall(r'<a href="([^"]+)" data-drill>', page)]
+    return [html.unescape(link) for link in re.findall(r'<a href="([^"]+)" data-drill', page)]
 
 
 def test_the_reports_list_groups_the_reports_by_object_in_chinese(team: Team) -> None:
@@ -121,7 +121,9 @@ def test_each_row_drills_down_to_the_list_of_exactly_its_records(team: Team) -> 
     page = text(client.get("/app/reports/sales_by_rep_month?period=last_quarter"))
     rows = table_rows(page)
     links = drill_links(page)
-    wang = links[[row[0] for row in rows].index("王芳")]
+    index = [row[0] for row in rows].index("王芳")
+    wang = links[index]
+    assert f'data-drill aria-label="查看记录: 王芳 {rows[index][1]}"' in page  # each link says which row
     assert urlsplit(wang).path == "/app/sales_order" and parse_qs(urlsplit(wang).query)["where"]
     listed = text(client.get(wang))
     amounts = [found for found in re.findall(r"¥[\d,]+\.\d\d", listed) if found != "¥0.00"]

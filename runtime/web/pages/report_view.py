@@ -210,12 +210,9 @@ def table(result: ReportResult) -> Table:
     rows = []
     filters = result.filters or (None,) * len(result.rows)
     for row, filter in zip(result.rows, filters, strict=True):
-        rows.append(
-            {
-                "cells": [shown(column, row.get(column.name), result, locale) for column in columns],
-                "url": drill_url(result.report, filter),
-            }
-        )
+        cells = [shown(column, row.get(column.name), result, locale) for column in columns]
+        groups = [cell for cell, column in zip(cells, columns, strict=True) if column.role == "group"]
+        rows.append({"cells": cells, "url": drill_url(result.report, filter), "name": " ".join(groups)})
     headers = [label_text(column.label, column.name) for column in columns]
     return Table(columns, headers, rows)
 
