@@ -12,6 +12,7 @@ SUITES = [
     "bench.hostile",
     "bench.records",
     "bench.queries",
+    "bench.reports",
     "bench.schema",
     "bench.rules",
     "bench.permissions",

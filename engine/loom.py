@@ -20,6 +20,7 @@ from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.files import FileService
 from engine.flows import FlowEngine
 from engine.plugin_api import loaded_registries
+from engine.records.report_cache import ReportCache
 from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
 from engine.schema.registry import Registry
@@ -71,6 +72,8 @@ class Loom:
         self.rules = RulesEngine(self)
         self.flows = FlowEngine(self, listener=self.rules)
         self.files = FileService(self)
+        # Report results by report, parameters, reader's scope and data version (dashboards).
+        self.reports = ReportCache(self)
 
     # -- transactions -------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ SiteRole = Literal[
     "branch",
     "form_condition",
     "report_filter",
+    "report_measure",
 ]
 
 
@@ -175,10 +176,20 @@ def form_expressions_in(form: FormSpec) -> list[ExpressionSite]:
 
 
 def report_expressions_in(report: ReportSpec) -> list[ExpressionSite]:
-    """A report's filter, over the records of its object."""
-    if report.filter is None:
-        return []
-    return [ExpressionSite("/filter", report.filter, report.object, report.object, "report_filter")]
+    """A report's filter and its measures' filters and expressions, over the records of its object."""
+    sites = []
+    if report.filter is not None:
+        sites.append(ExpressionSite("/filter", report.filter, report.object, report.object, "report_filter"))
+    for index, measure in enumerate(report.measures):
+        if measure.filter is not None:
+            at = pointer("measures", index, "filter")
+            sites.append(ExpressionSite(at, measure.filter, report.object, report.object, "report_filter"))
+        if measure.expression is not None:
+            at = pointer("measures", index, "expression")
+            sites.append(
+                ExpressionSite(at, measure.expression, report.object, report.object, "report_measure")
+            )
+    return sites
 
 
 def action_expressions_in(

@@ -2,11 +2,16 @@
 
 Groups need a single plain value (not a list, long text or roll-up); time buckets need a date or
 datetime; sum and avg need numbers, min and max numbers or dates. The chart must fit the groups.
-The filter is checked by the engine (`report_expressions_in`), which also knows the functions.
+A period parameter needs a date, a user or department parameter a user field, and a comparison
+a period to shift. The filter is checked by the engine (`report_expressions_in`), which also knows
+the functions. The system columns owner, created_by, updated_by, created_at and updated_at count
+as fields.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from metadata.problems import Problem, pointer
@@ -15,11 +20,17 @@ from metadata.references import (
     DATE_TYPES,
     MULTI_VALUE_TYPES,
     NUMBER_TYPES,
+    did_you_mean,
     missing_object,
-    no_field,
     repeats,
 )
-from metadata.reports import ReportSpec
+from metadata.reports import (
+    DEPARTMENT_CHOICES,
+    PERIODS,
+    SYSTEM_REPORT_FIELDS,
+    USER_CHOICES,
+    ReportSpec,
+)
 from metadata.specs import FieldSpec, ObjectSpec
 
 # How many groups each chart draws: (fewest, most).
@@ -32,6 +43,42 @@ CHART_GROUPS: Mapping[str, tuple[int, int]] = {
     "table": (0, 3),
 }
 UNGROUPABLE = MULTI_VALUE_TYPES | {"long_text", "rollup"}
+DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+def report_field(obj: ObjectSpec, name: str) -> FieldSpec | None:
+    """A field of the object, or a system column a report may use; None when neither."""
+    if obj.has_field(name):
+        return obj.field(name)
+    return SYSTEM_REPORT_FIELDS.get(name)
+
+
+def _no_field(obj: ObjectSpec, name: str) -> str:
+    names = [spec.name for spec in obj.fields] + list(SYSTEM_REPORT_FIELDS)
+    return f"object {obj.name!r} has no field {name!r}{did_you_mean(name, names)}"
+
+
+def default_problem(kind: str, value: str) -> str | None:
+    """Why a parameter's value (as a default or given at run time) is not one its kind takes."""
+    if kind == "period":
+        if value in PERIODS:
+            return None
+        found = DATE_RANGE.match(value)
+        if found is None:
+            return f"a period is one of {', '.join(PERIODS)}, or YYYY-MM-DD..YYYY-MM-DD"
+        for text in found.groups():
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                return f"{text} is not a date"
+        if found.group(1) > found.group(2):
+            return "the range ends before it starts"
+        return None
+    choices = USER_CHOICES if kind == "user" else DEPARTMENT_CHOICES
+    if value in choices or (value.isdigit() and len(value) < 16):
+        return None
+    words = " or ".join(choices)
+    return f"a {kind} parameter takes {words}, or a {kind}'s id"
 
 
 def report_problems(
@@ -47,11 +94,16 @@ def report_problems(
         return problems
     problems += _group_problems(report, obj, file)
     problems += _measure_problems(report, obj, file)
+    problems += _parameter_problems(report, obj, file)
+    problems += _compare_problems(report, file)
+    problems += _cohort_problems(report, obj, file)
     problems += _column_problems(report, file)
     return problems
 
 
 def _chart_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
+    if report.cohort is not None:
+        return  # its own checks say what a cohort is drawn as
     if report.chart == "number" and len(report.measures) > 1:
         yield Problem(file, "/measures", "a number chart shows one measure")
     fewest, most = CHART_GROUPS[report.chart]
@@ -67,10 +119,10 @@ def _chart_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
 def _group_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
     for index, group in enumerate(report.group_by):
         at = ("group_by", index) if group.short else ("group_by", index, "field")
-        if not obj.has_field(group.field):
-            yield Problem(file, pointer(*at), no_field(obj, group.field))
+        field = report_field(obj, group.field)
+        if field is None:
+            yield Problem(file, pointer(*at), _no_field(obj, group.field))
             continue
-        field = obj.field(group.field)
         if field.type in UNGROUPABLE:
             message = f"cannot group by {group.field!r}: a {field.type} field has no single value to group on"
             yield Problem(file, pointer(*at), message)
@@ -84,15 +136,34 @@ def _group_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[
         yield Problem(file, pointer("group_by", index), message)
 
 
+def _ratio_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
+    for index, measure in enumerate(report.measures):
+        if not measure.is_ratio:
+            continue
+        for key in ("of", "to"):
+            name = getattr(measure, key)
+            found = next((m for m in report.measures if m.column == name), None)
+            if found is None or found.is_ratio:
+                others = [m.column for m in report.measures if not m.is_ratio]
+                message = f"{name!r} is not a measure of this report; its measures: {', '.join(others)}"
+                yield Problem(file, pointer("measures", index, key), message)
+
+
 def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
+    yield from _ratio_problems(report, file)
     for index, measure in enumerate(report.measures):
         if measure.field is None:
             continue
         at = pointer("measures", index, "field")
-        if not obj.has_field(measure.field):
-            yield Problem(file, at, no_field(obj, measure.field))
+        field = report_field(obj, measure.field)
+        if field is None:
+            yield Problem(file, at, _no_field(obj, measure.field))
             continue
-        field = obj.field(measure.field)
+        if measure.function == "count_distinct":
+            if field.type in UNGROUPABLE:
+                message = f"cannot count distinct values of {measure.field!r}: a {field.type} field"
+                yield Problem(file, at, message + " has no single value to compare")
+            continue
         kind = _kind(field)
         allowed = {"number"} if measure.function in {"sum", "avg"} else {"number", "date"}
         if field.type == "rollup" or kind not in allowed | {None}:
@@ -101,6 +172,73 @@ def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterato
             if field.type == "rollup":
                 message = f"{measure.function} cannot measure {measure.field!r}: roll-ups are not measured"
             yield Problem(file, at, message)
+
+
+def _parameter_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
+    for index, parameter in enumerate(report.parameters):
+        field = report_field(obj, parameter.field)
+        if field is None:
+            yield Problem(file, pointer("parameters", index, "field"), _no_field(obj, parameter.field))
+        elif parameter.kind == "period" and _kind(field) not in ("date", None):
+            message = f"a period needs a date or datetime field, but {parameter.field!r} is {field.type}"
+            yield Problem(file, pointer("parameters", index, "field"), message)
+        elif parameter.kind in ("user", "department") and field.type != "user":
+            message = (
+                f"a {parameter.kind} parameter needs a user field, but {parameter.field!r} is {field.type}"
+            )
+            yield Problem(file, pointer("parameters", index, "field"), message)
+        if parameter.default is not None:
+            problem = default_problem(parameter.kind, parameter.default)
+            if problem is not None:
+                yield Problem(file, pointer("parameters", index, "default"), problem)
+    for index, first in repeats(p.name for p in report.parameters):
+        message = f"a second parameter named {report.parameters[index].name!r} (first at /parameters/{first})"
+        yield Problem(file, pointer("parameters", index, "name"), message)
+
+
+def _compare_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
+    if report.compare is None:
+        return
+    period = report.period
+    if period is None or period.default is None:
+        yield Problem(
+            file, "/compare", "comparing with the previous period needs a period parameter with a default"
+        )
+    if any(group.bucket is not None for group in report.group_by):
+        message = "comparing with the previous period needs groups without a time bucket: the periods differ"
+        yield Problem(file, "/compare", message)
+
+
+def _cohort_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterator[Problem]:
+    cohort = report.cohort
+    if cohort is None:
+        return
+    by = report_field(obj, cohort.by)
+    if by is None:
+        yield Problem(file, "/cohort/by", _no_field(obj, cohort.by))
+    elif by.type in UNGROUPABLE:
+        yield Problem(
+            file, "/cohort/by", f"cannot follow {cohort.by!r}: a {by.type} field has no single value"
+        )
+    date = report_field(obj, cohort.date)
+    if date is None:
+        yield Problem(file, "/cohort/date", _no_field(obj, cohort.date))
+    elif _kind(date) not in ("date", None):
+        message = f"a cohort needs a date or datetime field, but {cohort.date!r} is {date.type}"
+        yield Problem(file, "/cohort/date", message)
+    wanted = f'[{{"function": "count_distinct", "field": "{cohort.by}"}}]'
+    measures = report.measures
+    if len(measures) != 1 or measures[0].function != "count_distinct" or measures[0].field != cohort.by:
+        yield Problem(file, "/measures", f"a cohort report counts what it follows: measures must be {wanted}")
+    elif measures[0].filter is not None:
+        yield Problem(file, "/measures/0/filter", "a cohort's measure takes no filter: use the report's")
+    for key, present in (("group_by", report.group_by), ("sort", report.sort), ("compare", report.compare)):
+        if present:
+            yield Problem(
+                file, pointer(key), f"a cohort report takes no {key}: its rows are cohort and period"
+            )
+    if report.chart != "table":
+        yield Problem(file, "/chart", "a cohort report is drawn as a table")
 
 
 def _column_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
@@ -112,10 +250,11 @@ def _column_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
                 f"a second column named {columns[index]!r} (first at {_where(first, groups)}): give it a name"
             )
             yield Problem(file, _where(index, groups), message)
+    computed = report.computed_columns
     for index, key in enumerate(report.sort):
-        if key.removeprefix("-") not in columns:
+        if key.removeprefix("-") not in computed:
             name = key.removeprefix("-")
-            message = f"sorts by {name!r}, which is not a column; the columns are {', '.join(columns)}"
+            message = f"sorts by {name!r}, which is not a column; the columns are {', '.join(computed)}"
             yield Problem(file, pointer("sort", index), message)
 
 

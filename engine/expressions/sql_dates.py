@@ -227,3 +227,16 @@ def _start(day_: dt.date, kind: str, sctx: SqlContext) -> ColumnElement[Any] | N
     except OverflowError:
         return None
     return sa.literal(moment, sa.DateTime)
+
+
+def within_dates(
+    column: ColumnElement[Any], first: dt.date, last: dt.date, sctx: SqlContext
+) -> ColumnElement[Any]:
+    """`column` on a business date from `first` to `last`, both included, as a range an index serves."""
+    kind = "datetime" if sql_kind(column) == "datetime" else "date"
+    start = _start(first, kind, sctx)
+    after = _shift(last, 1)
+    end = None if after is None else _start(after, kind, sctx)
+    if start is None:
+        return sa.false()
+    return column >= start if end is None else sa.and_(column >= start, column < end)

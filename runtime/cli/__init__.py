@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from runtime.cli import backup, core, demo, flows, imports, packages, people, record_actions, web
+from runtime.cli import (
+    backup,
+    core,
+    demo,
+    flows,
+    imports,
+    packages,
+    people,
+    record_actions,
+    reports,
+    web,
+)
 from runtime.cli.group import cli
 
 __all__ = [
@@ -16,6 +27,7 @@ __all__ = [
     "packages",
     "people",
     "record_actions",
+    "reports",
     "web",
 ]
 

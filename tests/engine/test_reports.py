@@ -83,15 +83,19 @@ def world(crm: Loom) -> Loom:
     return crm
 
 
-def test_the_funnel_reads_in_stage_order_with_counts_amounts_and_labels(world: Loom) -> None:
+def test_the_funnel_reads_in_stage_order_with_counts_amounts_conversion_and_labels(world: Loom) -> None:
     result = run_report(world, "opportunity_funnel", SYSTEM)
 
-    assert [c.name for c in result.columns] == ["stage", "count", "sum_amount"]
+    assert [c.name for c in result.columns] == ["stage", "count", "sum_amount", "reached", "conversion"]
+    # Reached: at this stage or a later one; conversion: reached over the stage before's reached.
     assert [dict(row) for row in result.rows] == [
-        {"stage": "initial_contact", "count": 2, "sum_amount": Decimal("3500.50")},
-        {"stage": "needs_confirmed", "count": 1, "sum_amount": None},
-        {"stage": "negotiation", "count": 1, "sum_amount": Decimal("300000.00")},
-    ]
+        {"stage": "initial_contact", "count": 2, "sum_amount": Decimal("3500.50"), "reached": 4,
+         "conversion": None},
+        {"stage": "needs_confirmed", "count": 1, "sum_amount": None, "reached": 2,
+         "conversion": Decimal("0.5000")},
+        {"stage": "negotiation", "count": 1, "sum_amount": Decimal("300000.00"), "reached": 1,
+         "conversion": Decimal("0.5000")},
+    ]  # fmt: skip
     assert result.label("stage", "initial_contact", "zh_CN") == "初步接洽"
     assert result.label("stage", "negotiation", "en") == "Negotiation"
     assert result.column("count").label["en"] == "Opportunities"
@@ -214,6 +218,15 @@ def test_the_crm_installs_its_reports(crm: Loom) -> None:
         "tickets_by_category",
         "leads_by_source",
         "contracts_by_status",
+        "win_rate_by_rep",
+        "sales_by_rep_month",
+        "payments_by_rep_month",
+        "renewal_rate",
+        "dormant_customers_by_owner",
+        "followups_by_rep_month",
+        "ticket_resolution_by_category",
+        "lead_source_conversion",
+        "repurchase_cohorts",
     }
     assert run_report(crm, "tickets_by_category", SYSTEM).rows == ()
 

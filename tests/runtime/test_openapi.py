@@ -59,6 +59,8 @@ REFUSALS = (
     ),
     ("/tasks/", "invalid_request", "", "what a task action needs depends on the action in its path"),
     ("/rules/runs", "bad_query", "", "rule runs need rule=, or object= and record_id="),
+    ("/reports/", "bad_query", "", "a report's filter is an expression over its object's fields"),
+    ("/reports/", "invalid_parameter", "", "a period's dates must be real and in order"),
     ("/records/", "invalid_record", "is already used", "a unique field's value belongs to another record"),
     ("/records/", "invalid_records", "is already used", "a unique field's value belongs to another record"),
     ("/records/", "invalid_record", "not uploaded by you", "an attachment value names files uploaded first"),

@@ -10,6 +10,7 @@ from runtime.web.api import (
     openapi,
     record_actions,
     records,
+    reports,
     rules,
     tokens,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "openapi",
     "record_actions",
     "records",
+    "reports",
     "rules",
     "tokens",
 ]

@@ -44,8 +44,8 @@ def takes_query(*names: str) -> Callable[[View], View]:
 def refuse_unknown_query() -> None:
     """Before every API request: refuse query parameters the view does not take, naming them."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if view is None:
-        return  # no route matched: the 404 says so
+    if view is None or getattr(view, "loom_any_query", False):
+        return  # no route matched (the 404 says so), or the view names unknown parameters itself
     known: frozenset[str] = getattr(view, "loom_query_parameters", frozenset())
     unknown = sorted(set(request.args) - known)
     if unknown:

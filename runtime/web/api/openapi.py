@@ -19,6 +19,7 @@ from engine.records.conversion import convert_settings
 from engine.records.queries import MAX_PAGE
 from engine.records.timeline import KINDS as TIMELINE_KINDS
 from engine.schema.registry import Registry
+from metadata.reports import PERIODS
 from runtime.web.api.approvals import TASK_ACTIONS
 from runtime.web.api.blueprint import blueprint
 from runtime.web.api.meta import KINDS as META_KINDS
@@ -34,6 +35,7 @@ from runtime.web.api.openapi_records import (
 )
 from runtime.web.api.record_actions import MAX_REASON
 from runtime.web.api.records import MAX_BULK
+from runtime.web.api.reports import readable_reports
 from runtime.web.auth import current_actor, current_loom
 
 PREFIX = "/api/v1"
@@ -155,6 +157,7 @@ def openapi_for(registry: Registry, actor: Actor) -> dict[str, Any]:
     _notification_paths(spec)
     _rule_paths(spec)
     _meta_paths(spec)
+    _report_paths(spec, registry, actor)
     spec.path(path=f"{PREFIX}/openapi.json", operations={"get": _op("This document.", ok=(200, ANY_OBJECT))})
     return spec.to_dict()
 
@@ -634,3 +637,128 @@ def _meta_paths(spec: APISpec) -> None:
         },
         parameters=[kind, _path_param("name", TEXT)],
     )
+
+
+PARAMETER_HELP = {
+    "period": f"A period: {', '.join(PERIODS)}, or YYYY-MM-DD..YYYY-MM-DD",
+    "user": "A user's id, me, or my_team (my department and those below it)",
+    "department": "A department's id (with those below it), or mine",
+}
+PARAMETER_SCHEMA = {
+    "period": {
+        "type": "string",
+        "pattern": rf"^({'|'.join(PERIODS)}|\d{{4}}-\d{{2}}-\d{{2}}\.\.\d{{4}}-\d{{2}}-\d{{2}})?$",
+    },
+    "user": {"type": "string", "pattern": r"^(me|my_team|[0-9]{1,15})?$"},
+    "department": {"type": "string", "pattern": r"^(mine|[0-9]{1,15})?$"},
+}
+PERIOD_JSON = nullable(
+    {"type": "object", "required": ["first", "last"], "properties": {"first": TEXT, "last": TEXT}}
+)
+REPORT_HEAD = {
+    "name": TEXT,
+    "label": TEXT,
+    "object": TEXT,
+    "chart": TEXT,
+    "parameters": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name", "kind", "field"],
+            "properties": {
+                "name": TEXT,
+                "kind": {"enum": ["period", "user", "department"]},
+                "field": TEXT,
+                "default": nullable(TEXT),
+                "label": TEXT,
+            },
+        },
+    },
+}
+REPORT_RESULT = {
+    "type": "object",
+    "required": ["name", "object", "columns", "rows", "values"],
+    "properties": {
+        **REPORT_HEAD,
+        "values": {
+            "type": "object",
+            "additionalProperties": TEXT,
+            "description": "The value each parameter took: the one given, else its default.",
+        },
+        "period": PERIOD_JSON,
+        "previous_period": PERIOD_JSON,
+        "pivot": {
+            "type": ["object", "null"],
+            "description": "A report of two groups as a cross table: the first group down, the second across;"
+            " each cell is the index of its row in rows, null where there were no records.",
+            "properties": {
+                "down": TEXT,
+                "across": TEXT,
+                "rows": {"type": "array"},
+                "columns": {"type": "array"},
+                "row_labels": {"type": "array", "items": TEXT},
+                "column_labels": {"type": "array", "items": TEXT},
+                "cells": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": ["integer", "null"]}},
+                },
+            },
+        },
+        "columns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "role", "label"],
+                "properties": {
+                    "name": TEXT,
+                    "role": {"enum": ["group", "measure"]},
+                    "label": TEXT,
+                    "field": nullable(TEXT),
+                    "bucket": nullable(TEXT),
+                    "function": nullable(TEXT),
+                },
+            },
+        },
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["values", "labels", "filter"],
+                "properties": {
+                    "values": {
+                        "type": "object",
+                        "description": "Column to value: decimals as exact strings, dates as YYYY-MM-DD.",
+                    },
+                    "labels": {"type": "object", "additionalProperties": TEXT},
+                    "filter": {
+                        "type": ["string", "null"],
+                        "description": "The condition listing this row's records (GET /records/<object>).",
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _report_paths(spec: APISpec, registry: Registry, actor: Actor) -> None:
+    """The reports the caller may run, each with its own parameters."""
+    spec.components.schema("ReportResult", REPORT_RESULT)
+    listing = {"type": "object", "required": ["name", "object"], "properties": REPORT_HEAD}
+    spec.path(
+        path=f"{PREFIX}/reports",
+        operations={"get": _op("The reports the caller may run.", ok=(200, _data(listing)))},
+    )
+    for report in readable_reports(registry, actor):
+        params = [_query("filter", TEXT, "A condition narrowing the report further, e.g. amount > 1000.")]
+        for parameter in report.parameters:
+            default = f" (default {parameter.default}; empty: not narrowed)" if parameter.default else ""
+            help = PARAMETER_HELP[parameter.kind] + default + "."
+            params.append(_query(parameter.name, PARAMETER_SCHEMA[parameter.kind], help))
+        label = report.label.get("en") or report.name
+        spec.path(
+            path=f"{PREFIX}/reports/{report.name}",
+            operations={
+                "get": _op(f"Run the report {label!r}.", ok=(200, _ref("ReportResult")), params=params)
+            },
+        )

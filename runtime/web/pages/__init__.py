@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from runtime.web.pages import (
     approvals,
+    dashboards,
     detail,
     export,
     files,
@@ -19,6 +20,7 @@ from runtime.web.pages import (
     notifications,
     record_actions,
     recycle,
+    reports,
     signin,
 )
 from runtime.web.pages.blueprint import blueprint
@@ -26,6 +28,7 @@ from runtime.web.pages.blueprint import blueprint
 __all__ = [
     "approvals",
     "blueprint",
+    "dashboards",
     "detail",
     "export",
     "files",
@@ -40,5 +43,6 @@ __all__ = [
     "notifications",
     "record_actions",
     "recycle",
+    "reports",
     "signin",
 ]

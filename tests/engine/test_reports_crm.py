@@ -1,0 +1,358 @@
+"""The CRM's reports over the demo company: every figure equals a hand-written SQL computation.
+
+Each report is run by the engine and recomputed here by plain SQL over the record tables, written
+for each database by hand (business dates at UTC+8, Beijing time, which has no daylight saving).
+Managers see exactly their team's figures; a sales rep only their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from engine.base.actors import SYSTEM, Actor
+from engine.identity import actor_for, user_by_username
+from engine.loom import Loom
+from engine.records.reports import ReportResult, run_report
+from runtime.demo.data import load_demo_data
+
+EVERYTHING = "2000-01-01..2099-12-31"
+Figures = dict[tuple[Any, ...], tuple[Any, ...]]
+
+
+@pytest.fixture
+def demo(crm: Loom) -> Loom:
+    load_demo_data(crm, customers=30)  # enough for closed renewals too
+    return crm
+
+
+class Sql:
+    """Hand-written SQL fragments for the database under test."""
+
+    def __init__(self, loom: Loom) -> None:
+        self.loom = loom
+        self.pg = loom.db.dialect.name == "postgresql"
+
+    def rows(self, text: str, **params: Any) -> list[tuple[Any, ...]]:
+        with self.loom.read() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(text), params)]
+
+    def business_date(self, column: str) -> str:
+        if self.pg:
+            return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE 'Asia/Shanghai' AS date)"
+        return f"date({column}, '+8 hours')"
+
+    def month(self, day: str) -> str:
+        return f"to_char({day}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {day})"
+
+    def quarter(self, day: str) -> str:
+        if self.pg:
+            return f"to_char({day}, 'YYYY-\"Q\"Q')"
+        return f"strftime('%Y', {day}) || '-Q' || ((CAST(strftime('%m', {day}) AS INTEGER) + 2) / 3)"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"({end} - {start})" if self.pg else f"(julianday({end}) - julianday({start}))"
+
+
+def money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def rate(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def as_month(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def as_quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def figures(result: ReportResult, *keys: Callable[[Any], Any]) -> Figures:
+    """The report's rows keyed by their groups (each passed through its key function)."""
+    groups = [c.name for c in result.columns if c.role == "group"]
+    measures = [c.name for c in result.columns if c.role == "measure"]
+    found: Figures = {}
+    for row in result.rows:
+        key = tuple(convert(row[name]) for convert, name in zip(keys, groups, strict=True))
+        found[key] = tuple(row[name] for name in measures)
+    return found
+
+
+def same(value: Any) -> Any:
+    return value
+
+
+def by_groups(rows: list[tuple[Any, ...]], groups: int, *converts: Callable[[Any], Any]) -> Figures:
+    return {row[:groups]: tuple(c(v) for c, v in zip(converts, row[groups:], strict=True)) for row in rows}
+
+
+def actor(loom: Loom, username: str) -> Actor:
+    return actor_for(loom, user_by_username(loom, username)["id"])
+
+
+def test_every_crm_report_has_figures_and_each_equals_hand_written_sql(demo: Loom) -> None:
+    records = demo.records(SYSTEM)
+    # The demo company's quiet customers: two more gone dormant, so every report has figures.
+    for customer in demo.queries().find("customer", filter="lifecycle == 'customer'", limit=2).records:
+        records.update("customer", customer["id"], {"lifecycle": "dormant"})
+    for name in sorted(demo.registry.reports()):
+        spec = demo.registry.report(name)
+        given = {"period": EVERYTHING} if spec.parameter("period") else {}
+        assert run_report(demo, name, SYSTEM, parameters=given).rows, name
+    sql = Sql(demo)
+    for check in CHECKS:
+        check(demo, sql)
+
+
+def check_win_rate_and_cycle_per_rep(demo: Loom, sql: Sql) -> None:
+    days = sql.days_between(sql.business_date("created_at"), "closed_on")
+    expected = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, count(*), sum(CASE WHEN stage = 'won' THEN 1 ELSE 0 END),
+                       sum(CASE WHEN stage = 'won' THEN 1 ELSE 0 END) * 1.0 / count(*),
+                       avg(CASE WHEN stage = 'won' THEN {days} END)
+                FROM obj_opportunity WHERE deleted_at IS NULL AND stage IN ('won', 'lost')
+                GROUP BY owner_id"""
+        ),
+        1, int, int, rate, money,
+    )  # fmt: skip
+
+    result = run_report(demo, "win_rate_by_rep", SYSTEM)
+
+    assert figures(result, same) == expected
+    assert [row["win_rate"] for row in result.rows] == sorted(
+        (row["win_rate"] for row in result.rows), reverse=True
+    )
+
+
+def check_sales_and_payments_per_rep_per_month(demo: Loom, sql: Sql) -> None:
+    sales = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, {sql.month("order_date")}, sum(amount), count(*) FROM obj_sales_order
+                WHERE deleted_at IS NULL AND status != 'cancelled' AND order_date IS NOT NULL
+                GROUP BY owner_id, {sql.month("order_date")}"""
+        ),
+        2, money, int,
+    )  # fmt: skip
+    payments = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, {sql.month("received_at")}, sum(amount), count(*) FROM obj_payment
+                WHERE deleted_at IS NULL AND status = 'received' AND received_at IS NOT NULL
+                GROUP BY owner_id, {sql.month("received_at")}"""
+        ),
+        2, money, int,
+    )  # fmt: skip
+
+    everything = {"period": EVERYTHING}
+    assert (
+        figures(run_report(demo, "sales_by_rep_month", SYSTEM, parameters=everything), same, as_month)
+        == sales
+    )
+    paid = run_report(demo, "payments_by_rep_month", SYSTEM, parameters=everything)
+    assert figures(paid, same, as_month) == payments
+    # By default: this year (2026) only.
+    this_year = figures(run_report(demo, "payments_by_rep_month", SYSTEM), same, as_month)
+    assert this_year == {key: value for key, value in payments.items() if key[1].startswith("2026-")}
+
+
+def check_renewal_rate_by_quarter(demo: Loom, sql: Sql) -> None:
+    expected = by_groups(
+        sql.rows(
+            f"""SELECT {sql.quarter("closed_on")}, count(*), sum(CASE WHEN stage = 'won' THEN 1 ELSE 0 END),
+                       sum(CASE WHEN stage = 'won' THEN 1 ELSE 0 END) * 1.0 / count(*)
+                FROM obj_opportunity
+                WHERE deleted_at IS NULL AND source = 'renewal' AND stage IN ('won', 'lost')
+                GROUP BY {sql.quarter("closed_on")}"""
+        ),
+        1, int, int, rate,
+    )  # fmt: skip
+
+    result = run_report(demo, "renewal_rate", SYSTEM)
+
+    assert figures(result, lambda day: None if day is None else as_quarter(day)) == expected
+
+
+def check_dormant_customers_and_follow_ups_per_rep(demo: Loom, sql: Sql) -> None:
+    today = demo.clock.today().isoformat()
+    today_sql = "CAST(:today AS date)" if sql.pg else ":today"
+    silent = sql.days_between(sql.business_date("last_followup_at"), today_sql)
+    dormant = by_groups(
+        sql.rows(
+            f"SELECT owner_id, count(*), avg({silent}) FROM obj_customer"
+            " WHERE deleted_at IS NULL AND lifecycle = 'dormant' GROUP BY owner_id",
+            today=today,
+        ),
+        1, int, money,
+    )  # fmt: skip
+    month = sql.month(sql.business_date("followup_at"))
+    followups = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, {month}, count(*), count(DISTINCT customer) FROM obj_followup
+                WHERE deleted_at IS NULL AND followup_at IS NOT NULL GROUP BY owner_id, {month}"""
+        ),
+        2, int, int,
+    )  # fmt: skip
+
+    assert figures(run_report(demo, "dormant_customers_by_owner", SYSTEM), same) == dormant
+    result = run_report(demo, "followups_by_rep_month", SYSTEM, parameters={"period": EVERYTHING})
+    assert figures(result, same, as_month) == followups
+
+
+def check_ticket_resolution_and_satisfaction_by_category(demo: Loom, sql: Sql) -> None:
+    days = sql.days_between(sql.business_date("created_at"), sql.business_date("resolved_at"))
+    expected = by_groups(
+        sql.rows(
+            f"""SELECT category, count(*), count(resolved_at), avg({days}), avg(satisfaction)
+                FROM obj_service_ticket WHERE deleted_at IS NULL GROUP BY category"""
+        ),
+        1, int, int, money, money,
+    )  # fmt: skip
+
+    assert figures(run_report(demo, "ticket_resolution_by_category", SYSTEM), same) == expected
+
+
+def check_lead_conversion_by_source(demo: Loom, sql: Sql) -> None:
+    expected = by_groups(
+        sql.rows(
+            """SELECT source, count(*), sum(CASE WHEN status = 'converted' THEN 1 ELSE 0 END),
+                      sum(CASE WHEN status = 'converted' THEN 1 ELSE 0 END) * 1.0 / count(*)
+               FROM obj_lead WHERE deleted_at IS NULL GROUP BY source"""
+        ),
+        1, int, int, rate,
+    )  # fmt: skip
+
+    assert figures(run_report(demo, "lead_source_conversion", SYSTEM), same) == expected
+
+
+def check_repurchase_cohorts(demo: Loom, sql: Sql) -> None:
+    month = sql.month("order_date")
+    index = "(CAST(substr({0}, 1, 4) AS INTEGER) * 12 + CAST(substr({0}, 6, 2) AS INTEGER))"
+    rows = sql.rows(
+        f"""WITH orders AS (
+                SELECT customer, {month} AS m FROM obj_sales_order
+                WHERE deleted_at IS NULL AND status != 'cancelled'
+                  AND customer IS NOT NULL AND order_date IS NOT NULL),
+            firsts AS (SELECT customer, min(m) AS c FROM orders GROUP BY customer)
+            SELECT f.c, {index.format("o.m")} - {index.format("f.c")}, count(DISTINCT o.customer)
+            FROM orders o JOIN firsts f ON f.customer = o.customer
+            GROUP BY f.c, {index.format("o.m")} - {index.format("f.c")}"""
+    )
+    sizes = {first: count for first, period, count in rows if period == 0}
+    expected = {
+        (first, period): (count, rate(Decimal(count) / sizes[first]))
+        for first, period, count in rows
+        if period <= 12
+    }
+
+    result = run_report(demo, "repurchase_cohorts", SYSTEM)
+
+    assert figures(result, as_month, same) == expected
+    assert any(period > 0 for _, period in expected)  # some customers did order again
+
+
+def check_the_first_five_reports(demo: Loom, sql: Sql) -> None:
+    funnel = sql.rows(
+        "SELECT stage, count(*), sum(amount) FROM obj_opportunity"
+        " WHERE deleted_at IS NULL AND stage != 'lost' GROUP BY stage"
+    )
+    order = ["initial_contact", "needs_confirmed", "proposal", "negotiation", "won"]
+    funnel.sort(key=lambda row: order.index(row[0]))
+    reached = [sum(row[1] for row in funnel[i:]) for i in range(len(funnel))]
+    expected_funnel = {
+        (stage,): (count, money(amount), reached[i], rate(reached[i] / reached[i - 1]) if i else None)
+        for i, (stage, count, amount) in enumerate(funnel)
+    }
+    payments = by_groups(
+        sql.rows(
+            f"""SELECT {sql.month("received_at")}, sum(amount), count(*) FROM obj_payment
+                WHERE deleted_at IS NULL AND status = 'received' GROUP BY {sql.month("received_at")}"""
+        ),
+        1, money, int,
+    )  # fmt: skip
+    tickets = by_groups(
+        sql.rows(
+            "SELECT category, count(*) FROM obj_service_ticket WHERE deleted_at IS NULL GROUP BY category"
+        ),
+        1, int,
+    )  # fmt: skip
+    leads = by_groups(
+        sql.rows("SELECT source, count(*) FROM obj_lead WHERE deleted_at IS NULL GROUP BY source"), 1, int
+    )
+    contracts = by_groups(
+        sql.rows(
+            "SELECT status, count(*), sum(amount) FROM obj_contract WHERE deleted_at IS NULL GROUP BY status"
+        ),
+        1, int, money,
+    )  # fmt: skip
+
+    assert figures(run_report(demo, "opportunity_funnel", SYSTEM), same) == expected_funnel
+    assert figures(run_report(demo, "payments_by_month", SYSTEM), lambda d: d and as_month(d)) == payments
+    assert figures(run_report(demo, "tickets_by_category", SYSTEM), same) == tickets
+    assert figures(run_report(demo, "leads_by_source", SYSTEM), same) == leads
+    assert figures(run_report(demo, "contracts_by_status", SYSTEM), same) == contracts
+
+
+CHECKS = (
+    check_the_first_five_reports,
+    check_repurchase_cohorts,
+    check_win_rate_and_cycle_per_rep,
+    check_sales_and_payments_per_rep_per_month,
+    check_renewal_rate_by_quarter,
+    check_dormant_customers_and_follow_ups_per_rep,
+    check_ticket_resolution_and_satisfaction_by_category,
+    check_lead_conversion_by_source,
+)
+
+
+def test_the_funnel_equals_hand_written_sql_and_each_bar_lists_its_records(demo: Loom) -> None:
+    sql = Sql(demo)
+    counts = dict(
+        sql.rows(
+            "SELECT stage, count(*) FROM obj_opportunity"
+            " WHERE deleted_at IS NULL AND stage != 'lost' GROUP BY stage"
+        )
+    )
+    manager = actor(demo, "manager1")
+
+    result = run_report(demo, "opportunity_funnel", SYSTEM)
+
+    assert {row["stage"]: row["count"] for row in result.rows} == counts
+    team = run_report(demo, "opportunity_funnel", manager)
+    for row, filter in zip(team.rows, team.filters, strict=True):
+        listed = demo.queries(manager).find("opportunity", filter=filter, limit=500).records
+        assert len(listed) == row["count"]
+        assert {record["stage"] for record in listed} == {row["stage"]}
+
+
+def test_a_managers_team_view_sums_exactly_the_teams_records_and_a_rep_only_their_own(demo: Loom) -> None:
+    sql = Sql(demo)
+    manager, rep = actor(demo, "manager1"), actor(demo, "sales1")
+    team_sql = """SELECT sum(amount), count(*) FROM obj_sales_order o
+                  WHERE o.deleted_at IS NULL AND o.status != 'cancelled' AND o.owner_id IN (
+                      SELECT u.id FROM loom_users u JOIN loom_departments d ON d.id = u.department_id
+                      WHERE d.path LIKE :path)"""
+    [(team_sum, team_count)] = sql.rows(team_sql, path=f"{manager.department_path}%")
+    [(own_sum, own_count)] = sql.rows(
+        "SELECT sum(amount), count(*) FROM obj_sales_order"
+        " WHERE deleted_at IS NULL AND status != 'cancelled' AND owner_id = :rep",
+        rep=rep.user_id,
+    )
+
+    def total(who: Actor, **given: str) -> tuple[Decimal, int]:
+        rows = run_report(demo, "sales_by_rep_month", who, parameters={"period": EVERYTHING, **given}).rows
+        return sum((r["sum_amount"] for r in rows), Decimal(0)), sum(r["count"] for r in rows)
+
+    assert team_count > own_count > 0
+    assert total(manager) == (money(team_sum), team_count)
+    assert total(manager, rep="my_team") == (money(team_sum), team_count)
+    assert total(rep) == (money(own_sum), own_count)
+    # Asking for the team does not widen a rep's scope.
+    assert total(rep, rep="my_team") == (money(own_sum), own_count)
