@@ -64,6 +64,8 @@ REFUSALS = (
     ("/records/", "invalid_record", "is already used", "a unique field's value belongs to another record"),
     ("/records/", "invalid_records", "is already used", "a unique field's value belongs to another record"),
     ("/records/", "invalid_record", "not uploaded by you", "an attachment value names files uploaded first"),
+    ("/records/", "invalid_record", '"phone":["must be', "a phone field's format, named in the document"),
+    ("/records/", "invalid_records", '"phone":["must be', "a phone field's format, named in the document"),
     ("/records/", "invalid_records", "not uploaded by you", "an attachment value names files uploaded first"),
 )
 
@@ -244,6 +246,9 @@ def test_field_types_are_described_as_the_api_sends_them(
     assert "draft" in contract["status"]["enum"]
     error = document["components"]["schemas"]["Error"]
     assert set(error["properties"]["error"]["required"]) == {"code", "message"}
+    # A phone field that takes mainland numbers only says so.
+    phone = document["components"]["schemas"]["customer.create"]["properties"]["phone"]
+    assert phone["format"] == "phone-cn" and "400/800" in phone["description"]
     created = client.post(
         "/api/v1/records/customer", json={"name": "杭州青禾贸易有限公司"}, headers=admin_headers
     ).get_json()

@@ -97,6 +97,13 @@ def value_schema(spec: FieldSpec) -> dict[str, Any]:
 SHORT_TEXT = 255
 # The engine's phone rule: digits, a leading +, dashes, spaces and parentheses, with 5 to 20 digits.
 PHONE_PATTERN = r"^\+?[()\- ]*(?:[0-9][()\- ]*){5,20}$"
+PHONE_FORMAT_WORDS = {
+    "cn": "A mainland mobile (11 digits from 13 to 19), a landline with its area code (010-62123456), "
+    "a 400/800 number, or an international number starting with +.",
+    "cn_mobile": "A mainland mobile number: 11 digits from 13 to 19, +86 allowed.",
+    "cn_landline": "A mainland landline with its area code, like 010-62123456, or a 400/800 number.",
+    "e164": "An international number: +, the country code and the number, like +8613800138000.",
+}
 EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$"
@@ -119,7 +126,13 @@ def _text_limits(spec: FieldSpec) -> dict[str, Any]:
     if spec.type == "long_text":
         return {"maxLength": spec.param("max_length", LongTextType.default_max_length)}
     if spec.type == "phone":
-        return {"maxLength": SHORT_TEXT, "pattern": PHONE_PATTERN}
+        limits = {"maxLength": SHORT_TEXT, "pattern": PHONE_PATTERN}
+        kind = spec.param("format", "any")
+        if kind != "any":
+            # Which numbers a format takes (a +86 prefix, area codes, extensions) is more than a
+            # pattern says clearly: named here, and a number it refuses is a 422 naming the format.
+            limits |= {"format": f"phone-{kind.replace('_', '-')}", "description": PHONE_FORMAT_WORDS[kind]}
+        return limits
     if spec.type == "email":
         return {"maxLength": SHORT_TEXT, "pattern": EMAIL_PATTERN}
     if spec.type == "url":
