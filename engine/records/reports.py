@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Select
 
 from engine.base.actors import Actor
 from engine.base.clock import business_date
-from engine.base.errors import ExpressionError, LoomError
+from engine.base.errors import ExpressionError, LoomError, UnknownReport
 from engine.expressions import SqlContext, condition_error, to_sql
 from engine.expressions.sql_dates import business_date_of, within_dates
 from engine.fieldtypes.numbers import DecimalType, IntegerType
@@ -146,6 +146,19 @@ def _across_order(model: ObjectModel, group: GroupBy, values: list[Any]) -> tupl
     else:
         present.sort(key=lambda value: (str(type(value)), value))
     return tuple(present) + ((None,) if None in found else ())
+
+
+def readable_reports(registry: Registry, actor: Actor) -> list[ReportSpec]:
+    """The reports, by name, over an object the actor may read (the only ones they may run)."""
+    found = []
+    for name in sorted(registry.reports()):
+        try:
+            spec = registry.report(name)
+        except UnknownReport:
+            continue
+        if spec.object in registry.objects and access_for(registry, actor, spec.object).allows("read"):
+            found.append(spec)
+    return found
 
 
 def run_report(

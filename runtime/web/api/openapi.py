@@ -17,6 +17,7 @@ from engine.base.actors import Actor
 from engine.identity.permissions import access_for
 from engine.records.conversion import convert_settings
 from engine.records.queries import MAX_PAGE
+from engine.records.reports import readable_reports
 from engine.records.timeline import KINDS as TIMELINE_KINDS
 from engine.schema.registry import Registry
 from metadata.reports import PERIODS
@@ -35,7 +36,6 @@ from runtime.web.api.openapi_records import (
 )
 from runtime.web.api.record_actions import MAX_REASON
 from runtime.web.api.records import MAX_BULK
-from runtime.web.api.reports import readable_reports
 from runtime.web.auth import current_actor, current_loom
 
 PREFIX = "/api/v1"

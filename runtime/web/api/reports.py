@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from engine.base.actors import Actor
-from engine.base.errors import ExpressionError, UnknownReport
-from engine.identity.permissions import access_for
-from engine.schema.registry import Registry
-from metadata.reports import ReportSpec
+from engine.base.errors import ExpressionError
+from engine.records.reports import readable_reports
 from runtime.web.api.blueprint import blueprint
 from runtime.web.api.inputs import BadQuery
 from runtime.web.api.report_json import report_json, spec_json
@@ -48,15 +45,3 @@ def get_report(name: str) -> Response:
 
 # Reading the parameters off the URL ourselves: the engine names any it does not take.
 get_report.loom_any_query = True  # type: ignore[attr-defined]
-
-
-def readable_reports(registry: Registry, actor: Actor) -> list[ReportSpec]:
-    found = []
-    for report_name in sorted(registry.reports()):
-        try:
-            spec = registry.report(report_name)
-        except UnknownReport:
-            continue
-        if spec.object in registry.objects and access_for(registry, actor, spec.object).allows("read"):
-            found.append(spec)
-    return found

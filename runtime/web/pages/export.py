@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import format_number
@@ -60,7 +61,7 @@ def export_list(object_name: str, kind: str) -> Response | tuple[str, int]:
                 limit=format_number(XLSX_LIMIT),
             )
             return render_template("error.html", status=422, message=message), 422
-        body = _xlsx(header, _rows(loom, page, query, columns))
+        body = workbook_bytes(header, _rows(loom, page, query, columns))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         response = Response(body, mimetype=mimetype)
     else:
@@ -112,7 +113,8 @@ def _csv(header: list[str], first: list[str] | None, rows: Iterator[list[str]]) 
     yield out.getvalue().encode("utf-8")
 
 
-def _xlsx(header: list[str], rows: Iterator[list[str]]) -> bytes:
+def workbook_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """A one-sheet workbook of a header and rows: text as text, numbers as numbers."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
     sheet.append(header)

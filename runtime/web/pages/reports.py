@@ -10,38 +10,25 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from typing import Any
 
 from flask import Response, abort, render_template, request
-from openpyxl import Workbook
 
-from engine.base.errors import UnknownReport
-from engine.identity.permissions import access_for
 from engine.records.reports import ReportResult
+from engine.records.reports import readable_reports as engine_readable_reports
 from metadata.reports import ReportSpec
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
 from runtime.web.pages import report_view
 from runtime.web.pages.blueprint import blueprint
-from runtime.web.pages.export import safe_cell
+from runtime.web.pages.export import safe_cell, workbook_bytes
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def readable_reports() -> list[ReportSpec]:
     """The reports over an object the reader may read, by name."""
-    loom, actor = current_loom(), current_actor()
-    registry = loom.registry
-    found = []
-    for name in sorted(registry.reports()):
-        try:
-            spec = registry.report(name)
-        except UnknownReport:
-            continue
-        if spec.object in registry.objects and access_for(registry, actor, spec.object).allows("read"):
-            found.append(spec)
-    return found
+    return engine_readable_reports(current_loom().registry, current_actor())
 
 
 def report_spec(name: str) -> ReportSpec:
@@ -109,7 +96,7 @@ def report_export(name: str, kind: str) -> Response | tuple[str, int]:
         return render_template("error.html", status=400, message=error.message), 400
     header, rows = _export_rows(result)
     if kind == "xlsx":
-        response = Response(_xlsx(header, rows), mimetype=XLSX_TYPE)
+        response = Response(workbook_bytes(header, rows), mimetype=XLSX_TYPE)
     else:
         response = Response(_csv(header, rows), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{spec.name}.{kind}"'
@@ -138,16 +125,3 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
-
-
-def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
-    """The table as a workbook: labels as text, figures as numbers a spreadsheet can add up."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    with tempfile.TemporaryFile() as out:
-        book.save(out)
-        out.seek(0)
-        return out.read()
