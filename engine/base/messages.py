@@ -417,8 +417,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh_CN": "{field}：推测为选项的词：{words}",
     },
     "map_words_hint": {
-        "en": 'map them in a mapping file\'s "values" (--save-mapping FILE writes one to fill in)',
-        "zh_CN": '请在映射文件的 "values" 中为它们选择选项（--save-mapping 文件 可生成待填写的映射文件）',
+        "en": 'map them in a mapping file\'s "{key}" ({option} FILE writes one to fill in)',
+        "zh_CN": '请在映射文件的 "{key}" 中为它们选择选项（{option} 文件 可生成待填写的映射文件）',
     },
     "dates_order_read": {
         "en": "dates written with {separator} read {order}, as the file's other dates show",

@@ -182,7 +182,7 @@ def _print_findings(loom: Loom, object_name: str, report: ImportReport) -> None:
         words = [f"{word} ({count})" for word, count in counts.items()]
         _say("words_unknown", field=field_named(model, field), words=words)
     if report.unknown_values:
-        _say("map_words_hint")
+        _say("map_words_hint", key="values", option="--save-mapping")
 
 
 _ORDER_WORDS = {"dmy": "day_first", "mdy": "month_first"}

@@ -142,11 +142,12 @@ def test_the_command_line_speaks_english_unless_asked_for_chinese(sink: Loom, tm
     runner = CliRunner()
     dry_run_args = ["--database", database, "import", "gadget", str(path), "--dry-run"]
     english = runner.invoke(cli, dry_run_args, catch_exceptions=False)
-    assert "quantity: must be a whole number (got '12.5')" in english.output
+    assert "Quantity (quantity): must be a whole number (got '12.5')" in english.output
     chinese = runner.invoke(cli, ["--lang", "zh_CN", *dry_run_args], catch_exceptions=False)
-    assert "quantity: 必须是整数（收到 '12.5'）" in chinese.output and "title: 为必填项" in chinese.output
+    assert "数量 (quantity): 必须是整数（收到 '12.5'）" in chinese.output
+    assert "标题 (title): 为必填项" in chinese.output
     from_environment = runner.invoke(cli, dry_run_args, env={"LOOM_LANG": "zh_CN"}, catch_exceptions=False)
-    assert "title: 为必填项" in from_environment.output
+    assert "标题 (title): 为必填项" in from_environment.output
     identity.create_user(sink, "rep", "王芳", PASSWORD, roles=["sales_rep"], actor=SYSTEM)
     refused = runner.invoke(cli, ["--lang", "zh_CN", *dry_run_args, "--as", "rep"])
     assert refused.exit_code == 1 and "error: 你没有导入小工具的权限" in refused.output
