@@ -151,12 +151,17 @@ class ReportCache:
     def _committed(self, conn: sa.Connection) -> None:
         # Fired just before the database commits: a reader now would still see the old rows,
         # so the versions move only once the connection is handed back, after the commit.
+        if conn.invalidated:
+            return  # the commit will fail: nothing was written
         touched = conn.info.pop(self._touched_key, None)
         if touched:
             conn.info.setdefault(self._committed_key, set()).update(touched)
 
     def _rolled_back(self, conn: sa.Connection) -> None:
-        conn.info.pop(self._touched_key, None)
+        # A connection the server ended (a restart) has lost its info with it; asking for it
+        # would raise in place of the database error the caller must see.
+        if not conn.invalidated:
+            conn.info.pop(self._touched_key, None)
 
     def _returned(self, dbapi_connection: Any, record: Any) -> None:
         committed = record.info.pop(self._committed_key, None) if record is not None else None

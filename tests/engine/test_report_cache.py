@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from engine.base.actors import SYSTEM, Actor
 from engine.loom import Loom
@@ -133,3 +135,25 @@ def test_managers_of_one_team_share_results_and_other_teams_or_reps_do_not(
     cache.run("sales_by_rep_month", boss, parameters={"rep": "me"})
     cache.run("sales_by_rep_month", deputy, parameters={"rep": "me"})
     assert (cache.hits, cache.misses) == (3, 7)
+
+
+def test_a_connection_lost_mid_write_is_reported_as_the_database_error_it_is(crm: Loom) -> None:
+    """The server ends the connection during a save (a restart does): the caller gets the
+    database's own error (which the web answers 503, try again), not one from the cache's bookkeeping."""
+    if crm.db.dialect.name != "postgresql":
+        pytest.skip("ending one connection from another needs PostgreSQL's pg_terminate_backend")
+
+    ended = []
+
+    def end_my_connection(event) -> None:  # type: ignore[no-untyped-def]
+        if ended:
+            return
+        pid = event.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with crm.db.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        ended.append(pid)
+
+    crm.events.subscribe("after_save", end_my_connection)
+    with pytest.raises(DBAPIError):
+        crm.records(SYSTEM).create("customer", {"name": "华东电子"})
+    assert crm.records(SYSTEM).create("customer", {"name": "华南电子"})["id"]  # the pool recovers
