@@ -31,6 +31,8 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
     own = loom.registry.rules["vip_followup_overdue"].to_json()
     apply_objects(loom, [], rules=[RuleSpec.from_json({**own, "active": False})], actor=SYSTEM)
     wang = builder_site.users["wang.fang"]
+    # Whole days back from now: the same business date N days ago at any hour the suite runs (an
+    # hour more would cross midnight in Beijing between 00:00 and 01:00 and count a day more).
     now = loom.clock.now()
     records = loom.records()  # last_followup_at is set through the engine, as a follow-up would
     silent = records.create(
@@ -39,7 +41,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
             "name": "上海云杉科技",
             "level": "vip",
             "owner": wang,
-            "last_followup_at": now - timedelta(days=16, hours=1),
+            "last_followup_at": now - timedelta(days=16),
         },
     )["id"]
     recent = records.create(
@@ -48,7 +50,7 @@ def test_the_admin_builds_the_vip_rule_from_the_gallery_tries_it_and_the_worker_
             "name": "北京华信科技",
             "level": "vip",
             "owner": wang,
-            "last_followup_at": now - timedelta(days=3, hours=1),
+            "last_followup_at": now - timedelta(days=3),
         },
     )["id"]
 
