@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bench.setup import fresh_loom, scaled
+from bench.setup import fresh_loom, insert_in_batches, scaled
 
 FILTER = "amount > 500000 and stage in ['new', 'won']"
 SORT = ["-amount"]
@@ -20,28 +20,22 @@ def _fill(loom, n: int) -> None:  # type: ignore[no-untyped-def]
     table = loom.registry.object("deal").table
     now = loom.clock.now()
     stages = ["new", "qualified", "proposal", "won", "lost"]
-    batch = []
-    with loom.begin() as conn:
-        for i in range(n):
-            batch.append(
-                {
-                    "name": f"Deal {i}",
-                    "stage": stages[i % 5],
-                    "amount": Decimal((i * 7919) % 1_000_003),
-                    "probability": Decimal(10),
-                    "region": "east",
-                    "close_date": date(2026, 12, 1),
-                    "hot": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-            )
-            if len(batch) == 20_000:
-                conn.execute(table.insert(), batch)
-                batch.clear()
-        if batch:
-            conn.execute(table.insert(), batch)
+    rows = (
+        {
+            "name": f"Deal {i}",
+            "stage": stages[i % 5],
+            "amount": Decimal((i * 7919) % 1_000_003),
+            "probability": Decimal(10),
+            "region": "east",
+            "close_date": date(2026, 12, 1),
+            "hot": False,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for i in range(n)
+    )
+    insert_in_batches(loom, table, rows)
 
 
 def _p95(samples: list[float]) -> float:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bench.setup import DEAL, databases, fresh_loom, scaled
+from bench.setup import DEAL, databases, fresh_loom, insert_in_batches, scaled
 from engine.base.actors import SYSTEM, Actor
 from engine.records.reports import run_report
 from engine.schema.changes import apply_objects
@@ -79,29 +79,23 @@ def _fill(loom, n: int) -> None:  # type: ignore[no-untyped-def]
     table = loom.registry.object("deal").table
     now = loom.clock.now()
     regions = ["east", "south", "north", "central", "west"]
-    batch = []
-    with loom.begin() as conn:
-        for i in range(n):
-            batch.append(
-                {
-                    "name": f"Deal {i}",
-                    "stage": STAGES[i % 5],
-                    "amount": Decimal((i * 7919) % 1_000_003),
-                    "probability": Decimal(10),
-                    "region": regions[i % 5],
-                    "close_date": date(2026, 1, 1) + timedelta(days=i % 365),
-                    "hot": i % 7 == 0,
-                    "owner_id": 1 + i % 40,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-            )
-            if len(batch) == 20_000:
-                conn.execute(table.insert(), batch)
-                batch.clear()
-        if batch:
-            conn.execute(table.insert(), batch)
+    rows = (
+        {
+            "name": f"Deal {i}",
+            "stage": STAGES[i % 5],
+            "amount": Decimal((i * 7919) % 1_000_003),
+            "probability": Decimal(10),
+            "region": regions[i % 5],
+            "close_date": date(2026, 1, 1) + timedelta(days=i % 365),
+            "hot": i % 7 == 0,
+            "owner_id": 1 + i % 40,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for i in range(n)
+    )
+    insert_in_batches(loom, table, rows)
 
 
 def _median_ms(call, rounds: int) -> float:  # type: ignore[no-untyped-def]
