@@ -103,7 +103,9 @@ def _cleaner(field_type: str, normalise: bool) -> Callable[[str], str]:
 
 
 def json_cell(value: Any) -> Any:
-    """A cell as stored in the problem report: JSON's own types, dates as ISO text."""
+    """A cell as stored in the problem report: JSON's own types, dates as ISO text, blank as null."""
+    if value == "":
+        return None
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, datetime | date | time):

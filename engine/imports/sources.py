@@ -1,4 +1,4 @@
-"""Reading import files one row at a time: CSV in any common encoding, and XLSX through openpyxl.
+"""Reading import files one row at a time: CSV in any common encoding, and XLSX (engine.imports.xlsx_reader).
 
 Nothing here holds more than one row (and a small sample) in memory, so a file of any size
 imports in flat memory. Each row carries its line: the CSV line it starts on, or the sheet row.
@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -136,19 +135,32 @@ def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
 
 @contextmanager
 def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+    from engine.imports.xlsx_reader import XlsxError
+
     sheet = _open_sheet(path)
     try:
         values = sheet.rows()
-        header = [_header_text(value) for value in next(values, ())]
+        try:
+            first = next(values, ())
+        except XlsxError as error:
+            raise UnreadableFile(Message("file_not_xlsx", file=path.name, error=str(error))) from None
+        header = [_header_text(value) for value in first]
         while header and not header[-1]:
             header.pop()
         if not any(header):
             raise UnreadableFile(Message("file_no_header", file=path.name))
 
         def rows() -> Iterator[SourceRow]:
-            for line, cells in enumerate(values, start=2):
-                if any(cell is not None and cell != "" for cell in cells):
-                    yield SourceRow(line, [_cell(cell) for cell in cells])
+            line = 1
+            try:
+                for line, cells in enumerate(values, start=2):
+                    # An empty cell is "" from one reader and None from the other; both are blank.
+                    if any(cell is not None and cell != "" for cell in cells):
+                        yield SourceRow(line, cells if type(cells) is list else list(cells))
+            except XlsxError as error:
+                raise UnreadableFile(
+                    Message("file_line_unreadable", file=path.name, line=line + 1, error=str(error))
+                ) from None
 
         yield header, rows()
     finally:
@@ -156,23 +168,16 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
 
 
 def _open_sheet(path: Path) -> Any:
-    from engine.imports.xlsx_sheet import XlsxSheet  # only XLSX imports pay for loading openpyxl
+    from engine.imports.xlsx_reader import XlsxError, XlsxSheet
 
     try:
         return XlsxSheet(path)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
+    except XlsxError as error:
         raise UnreadableFile(Message("file_not_xlsx", file=path.name, error=str(error))) from None
 
 
 def _header_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
-
-
-def _cell(value: Any) -> Any:
-    # A date-only cell comes back as midnight; a date field wants the date.
-    if isinstance(value, datetime) and value.time() == time(0):
-        return value.date()
-    return value
 
 
 def inspect_file(path: Path | str, sample: int = SAMPLE_ROWS) -> FileInfo:
