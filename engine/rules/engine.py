@@ -73,13 +73,16 @@ class RulesEngine:
         _log_held_runs(event)
         schedules.track_date_offsets(self.loom, event.conn, registry, event)
         rules = self._save_rules(event, "after_save")
-        episodic = [r for r in registry.rules_for(event.object, "schedule") if r.fire == "once_per_episode"]
+        # An episode can only end for a record that existed before this save.
+        episodic = event.old is not None and [
+            r for r in registry.rules_for(event.object, "schedule") if r.fire == "once_per_episode"
+        ]
         if not rules and not episodic:
             return
         model = registry.object(event.object)
         # Conditions may read formulas and roll-ups: give them the record as a reader would see it.
         record = self.loom.records(SYSTEM, event.conn).get(event.object, event.record["id"])
-        if episodic and event.old is not None:
+        if episodic:
             end_finished_episodes(self.loom, event.conn, episodic, record, event.actor)
         firing = Firing(
             self.loom, event.conn, registry, model, record, "after_save", event.actor, old=event.old
