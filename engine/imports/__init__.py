@@ -24,7 +24,7 @@ from engine.imports.runner import (
     resume_import,
     start_import,
 )
-from engine.imports.sources import FileInfo, UnreadableFile, inspect_file
+from engine.imports.sources import FileInfo, UnreadableFile, estimate_rows, inspect_file
 from engine.imports.store import ImportNotFound
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "auto_mapping",
     "bad_rows_report",
     "dry_run",
+    "estimate_rows",
     "import_report",
     "importable_fields",
     "inspect_file",

@@ -194,6 +194,14 @@ def inspect_file(path: Path | str, sample: int = SAMPLE_ROWS) -> FileInfo:
     return FileInfo(header, sample_rows, estimate, encoding, kind)
 
 
+def estimate_rows(path: Path | str) -> int:
+    """An estimate of the data rows of a file, read from its first bytes only (for progress)."""
+    path = Path(path)
+    if file_kind(path) == "xlsx":
+        return _xlsx_estimate(path)
+    return _csv_estimate(path, 0)
+
+
 def _csv_estimate(path: Path, sampled: int) -> int:
     size = path.stat().st_size
     with path.open("rb") as handle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,10 @@ def import_run(
             return
         with (
             startup_objects_frozen(loom),
-            click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar,
+            _progressbar(f"importing {path.name}") as bar,
         ):
             report = start_import(loom, object_name, path, options, actor, progress=_advance(bar))
+            _complete(bar)
         _print_report(report)
         if report.unmapped:
             _say("columns_left_out", columns=[repr(column) for column in report.unmapped])
@@ -211,12 +213,33 @@ def _header(path: Path) -> list[str]:
     return inspect_file(path, sample=0).columns
 
 
+def _progressbar(label: str) -> Any:
+    """A bar on the terminal's standard error: rows done of the file's estimated rows, and rows/s."""
+    return click.progressbar(
+        length=1, label=label, file=sys.stderr, show_pos=True, item_show_func=lambda rate: rate
+    )
+
+
 def _advance(bar: Any):  # type: ignore[no-untyped-def]
+    # The rate counts from the first committed batch: rows a resumed import did before are not this run's.
+    first: list[tuple[float, int]] = []
+
     def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if not first:
+            first.append((now, done))
+        since, rows = first[0]
+        rate = f"{(done - rows) / (now - since):,.0f} rows/s" if now > since and done > rows else None
         bar.length = total
-        bar.update(done - bar.pos)
+        bar.update(done - bar.pos, rate)
 
     return progress
+
+
+def _complete(bar: Any) -> None:
+    """The file's rows were an estimate: at the end, the bar is full at the rows there were."""
+    bar.length = max(bar.pos, 1)
+    bar.render_progress()
 
 
 def _format(path: Path) -> str:
@@ -248,9 +271,10 @@ def import_resume(ctx: Context, import_id: int, username: str | None) -> None:
     try:
         with (
             startup_objects_frozen(loom),
-            click.progressbar(length=1, label=f"import {import_id}", file=sys.stderr) as bar,
+            _progressbar(f"import {import_id}") as bar,
         ):
             report = resume_import(loom, import_id, actor_named(loom, username), progress=_advance(bar))
+            _complete(bar)
         _print_report(report)
     except LoomError as error:
         _fail(error)

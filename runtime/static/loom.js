@@ -249,6 +249,7 @@
           });
           if (status.status === "done" || status.status === "failed") {
             state.textContent = status.status === "done" ? box.dataset.textDone : box.dataset.textFailed;
+            bar.max = 1;
             bar.value = 1;
             if (status.error) {
               const error = box.querySelector("[data-import-error]");
@@ -261,8 +262,19 @@
             box.querySelector("[data-import-links]").hidden = false;
             return;
           }
-          state.textContent = `${box.dataset.textRunning} ${status.rows}`;
-          bar.removeAttribute("value");
+          if (status.total) {
+            // A determinate bar once the file's size is known; the estimate may fall short of the end.
+            bar.max = Math.max(status.total, status.rows, 1);
+            bar.value = status.rows;
+            const number = (n) => (n === null || n === undefined ? "…" : Number(n).toLocaleString());
+            state.textContent = box.dataset.textProgress
+              .replace("{done}", number(status.rows))
+              .replace("{total}", number(status.total))
+              .replace("{rate}", number(status.rate));
+          } else {
+            state.textContent = `${box.dataset.textRunning} ${status.rows}`;
+            bar.removeAttribute("value");
+          }
           window.setTimeout(poll, 700);
         })
         .catch(() => window.setTimeout(poll, 2000));

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,31 @@ def test_a_manager_imports_leads_after_a_dry_run(
     expect(tab.page.locator('[data-count="created"]')).to_have_text("1")
     tab.screenshot("done")
     assert site.loom.queries().count("lead") == 1
+    assert tab.errors == []
+
+
+def test_a_long_import_shows_its_rows_of_the_total_and_fills_its_bar(
+    open_browser, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LOOM_UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    source = tmp_path / "很多线索.csv"
+    rows = "".join(f"线索{i},公司{i},139{i:08d}\n" for i in range(20_000))
+    source.write_text("姓名,公司名称,手机\n" + rows, encoding="utf-8")
+    tab = open_browser("progress", DESKTOP)
+    tab.sign_in("zhang.jingli")
+    tab.open("/app/import")
+    tab.page.get_by_label("导入到").select_option("lead")
+    tab.page.get_by_label("CSV 或 Excel (.xlsx) 文件").set_input_files(str(source))
+    tab.page.get_by_role("button", name="上传并对应列").click()
+    tab.page.get_by_role("button", name="导入", exact=True).click()
+    state = tab.page.locator("[data-import-state]")
+    # While it runs: rows done of the file's estimated rows, and the rate, over a bar that fills.
+    expect(state).to_have_text(re.compile(r"正在导入：已处理 [1-9][\d,]* 行，共约 [\d,]+ 行"), timeout=60_000)
+    assert tab.page.locator("[data-import-bar]").evaluate("bar => bar.value > 0")  # running or done: filled
+    tab.screenshot("running")
+    expect(tab.page.get_by_text("导入完成")).to_be_visible(timeout=120_000)
+    assert tab.page.locator("[data-import-bar]").evaluate("bar => bar.value === bar.max")
+    expect(tab.page.locator('[data-count="created"]')).to_have_text("20000")
     assert tab.errors == []
 
 

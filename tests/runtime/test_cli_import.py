@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,3 +131,41 @@ def test_a_dry_run_lists_left_out_columns_and_unknown_words_and_saves_a_mapping_
     assert done.exit_code == 0, done.output
     assert "1 created" in done.output and "1 invalid" in done.output
     assert "columns not imported (no field takes them): '微信'" in done.output
+
+
+def test_an_import_on_a_terminal_shows_rows_done_of_the_total_and_the_rate(tmp_path: Path) -> None:
+    import pty
+
+    database = crm_database(f"sqlite:///{tmp_path / 'loom.db'}")
+    path = tmp_path / "five_thousand.csv"
+    rows = "".join(f"公司{i}有限公司,联系人{i},139{i:08d},华东\n" for i in range(5_000))
+    path.write_text(HEADER + rows, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "COLUMNS": "120"}
+    entry = "from runtime.cli import main; main()"
+    command = [sys.executable, "-c", entry, "--database", database, "import", "customer", str(path)]
+    terminal, other_end = pty.openpty()  # a real terminal: the bar draws only on one
+    process = subprocess.Popen(command, env=env, stdin=other_end, stdout=other_end, stderr=other_end)
+    os.close(other_end)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the process ended and closed its side
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert process.wait(timeout=300) == 0, shown.decode(errors="replace")
+    text = shown.decode(errors="replace")
+    assert "importing five_thousand.csv" in text
+    assert "5000/5000" in text  # rows done of the file's rows, at the end
+    assert re.search(r"\d[\d,]* rows/s", text), text  # the rate, once a second batch is in
+    assert "import 1: 5000 row(s): 5000 created" in text
+
+
+def test_an_import_off_a_terminal_prints_no_bar(crm_database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + "甲有限公司,王芳,13800138000,华东\n", encoding="utf-8")
+    done = run(crm_database_url, "import", "customer", str(path))
+    assert done.exit_code == 0 and "rows/s" not in done.output and "[#" not in done.output

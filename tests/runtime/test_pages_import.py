@@ -80,6 +80,9 @@ def test_a_csv_with_chinese_headers_is_mapped_dry_run_imported_and_reverted(team
     assert (
         status["status"] == "done" and status["counts"]["created"] == 2 and status["counts"]["invalid"] == 1
     )
+    assert status["rows"] == 3 and status["total"] == 3  # the bar's end: rows of the file
+    progress_page = text(client.get(f"/app/import/{token}/progress?object=lead"))
+    assert "正在导入：已处理 {done} 行，共约 {total} 行，每秒 {rate} 行" in progress_page
     names = {lead["name"] for lead in team.loom.queries().find("lead").records}
     assert names == {"陈明", "刘洋"}
 

@@ -33,6 +33,7 @@ from engine.imports import (
     auto_mapping,
     bad_rows_report,
     dry_run,
+    estimate_rows,
     import_report,
     importable_fields,
     inspect_file,
@@ -348,20 +349,38 @@ def import_progress(token: str) -> str:
 
 @blueprint.get("/app/import/<token>/status")
 def import_status(token: str) -> Response:
-    """{"status", "rows", "counts", "import_id", "error"}: the import of this upload as stored so far."""
+    """{"status", "rows", "total", "rate", "counts", "import_id", "error"}: the import of this upload
+    as stored so far; `total` is the file's estimated rows and `rate` rows a second since it began."""
     path, object_name = _upload(token)
-    job = _jobs().get(token, {})
+    job = _jobs().setdefault(token, {"error": None})
     found = _import_of(current_loom(), object_name, path)
     if found is None:
         status = "failed" if job.get("error") else "starting"
         return jsonify(
-            {"status": status, "rows": 0, "counts": {}, "import_id": None, "error": _said(job.get("error"))}
+            {
+                "status": status,
+                "rows": 0,
+                "total": None,
+                "rate": None,
+                "counts": {},
+                "import_id": None,
+                "error": _said(job.get("error")),
+            }
         )
     report = import_report(current_loom(), found["id"])
+    if "total" not in job:
+        try:
+            job["total"] = estimate_rows(path)
+        except UnreadableFile:
+            job["total"] = None
+    total = job["total"]
+    seconds = (found["updated_at"] - found["created_at"]).total_seconds()
     return jsonify(
         {
             "status": report.status,
             "rows": report.rows,
+            "total": max(total, report.rows) if total is not None else None,
+            "rate": round(report.rows / seconds) if seconds > 0 and report.rows else None,
             "counts": report.counts.to_json(),
             "import_id": report.import_id,
             "error": _said(job.get("error")) or found.get("error"),
