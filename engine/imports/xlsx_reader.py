@@ -9,7 +9,7 @@ shared strings parked in a temporary file in blocks, of which only the few that 
 from are kept (writers number strings in the order rows first use them, so rows read blocks in
 order). Either way cells come back as Python values: text, int or float, bool, date or datetime
 for cells with a date format (serials read in the workbook's 1900 or 1904 system), time for a
-time of day, and None (or "") for an empty or error cell.
+time of day, a formula's error as its text (#N/A), and None (or "") for an empty cell.
 """
 
 from __future__ import annotations
@@ -435,7 +435,7 @@ class _SheetReader:
             except ValueError:
                 return text
             return moment.date() if moment.time() == datetime.min.time() else moment
-        return None  # "e": an error (#N/A, #DIV/0!) carries no value
+        return text  # "e": a formula's error (#N/A, #DIV/0!), shown as the sheet shows it
 
     def _date(self, serial: float) -> datetime | date | time | float:
         if not 0 <= serial < 2958466:  # before 1900 or after 9999: not a date, keep the number

@@ -220,3 +220,16 @@ def test_hostile_mapping_posts_get_a_page_never_a_500(team: Team) -> None:
     bad_order = base | {"map-0": "name", "date_order": "x"}
     refused = text(client.post(f"/app/import/{token}/dry-run", data=bad_order))
     assert "日期顺序必须是以下之一" in refused
+
+
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused_on_the_upload_page(team: Team) -> None:
+    client = team.client("zhang.jingli")
+    for content in (CSV.encode("utf-8"), b"PK\x03\x04broken"):
+        data = {
+            "csrf_token": csrf(client, "/app/import"),
+            "object": "lead",
+            "file": (io.BytesIO(content), "线索.xlsx"),
+        }
+        refused = client.post("/app/import", data=data, content_type="multipart/form-data")
+        assert refused.status_code == 422
+        assert "不是可读取的 XLSX 文件" in text(refused)

@@ -1,0 +1,252 @@
+"""Reading XLSX files as spreadsheet programs save them, through both readers the import picks between."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime, time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from engine.imports import UnreadableFile, inspect_file, xlsx_reader
+from engine.imports.sources import open_rows
+from engine.imports.xlsx_reader import XlsxSheet
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+@pytest.fixture(params=["calamine", "stdlib"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs through the fast reader and through the standard library's."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    return request.param
+
+
+def workbook(
+    path: Path,
+    sheets: dict[str, str],
+    strings: list[str] | None = None,
+    *,
+    date1904: bool = False,
+    prefix: str = "",
+) -> Path:
+    """An XLSX file with the given sheets' <sheetData> bodies, a shared-strings table of raw <si>
+    contents, and styles 1 = date (numFmt 14), 2 = date and time (22), 3 = a custom date format."""
+    p = f"{prefix}:" if prefix else ""
+    xmlns = f'xmlns{":" + prefix if prefix else ""}="{MAIN}"'
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        entries = "".join(
+            f'<{p}sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, name in enumerate(sheets)
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<{p}workbook {xmlns} xmlns:r="{RELS}"><{p}workbookPr date1904="{int(date1904)}"/>'
+            f"<{p}sheets>{entries}</{p}sheets></{p}workbook>",
+        )
+        rels = "".join(
+            f'<Relationship Id="rId{i + 1}" Type="{RELS}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
+            for i in range(len(sheets))
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'{rels}<Relationship Id="rS" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+            f'<Relationship Id="rT" Type="{RELS}/styles" Target="styles.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(len(sheets))
+            )
+            + '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+        )
+        archive.writestr(
+            "xl/styles.xml",
+            f'<{p}styleSheet {xmlns}><{p}numFmts count="1"><{p}numFmt numFmtId="164" '
+            f'formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></{p}numFmts>'
+            f'<{p}cellXfs count="4"><{p}xf numFmtId="0"/><{p}xf numFmtId="14"/><{p}xf numFmtId="22"/>'
+            f'<{p}xf numFmtId="164"/></{p}cellXfs></{p}styleSheet>',
+        )
+        table = "".join(f"<{p}si>{si}</{p}si>" for si in strings or [])
+        archive.writestr("xl/sharedStrings.xml", f"<{p}sst {xmlns}>{table}</{p}sst>")
+        for i, body in enumerate(sheets.values()):
+            archive.writestr(
+                f"xl/worksheets/sheet{i + 1}.xml",
+                f"<{p}worksheet {xmlns}><{p}sheetData>{body}</{p}sheetData></{p}worksheet>",
+            )
+    return path
+
+
+def read(path: Path) -> list[list[object]]:
+    """The rows as the import reads them: blanks as None, trailing blanks dropped."""
+    sheet = XlsxSheet(path)
+    try:
+        rows = []
+        for row in sheet.rows():
+            cells = [None if cell == "" else cell for cell in row]
+            while cells and cells[-1] is None:
+                cells.pop()
+            rows.append(cells)
+        return rows
+    finally:
+        sheet.close()
+
+
+def test_values_of_every_kind(tmp_path: Path, reader: str) -> None:
+    strings = [
+        "客户名称",
+        "<t>杭州&amp;星河</t>",
+        '<r><t>富</t></r><r><rPr><b/></rPr><t xml:space="preserve">文本 </t></r>',
+    ]
+    body = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        '<row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2"><v>12</v></c><c r="C2"><v>-1.5</v></c>'
+        '<c r="D2" s="1"><v>46037</v></c><c r="E2" s="2"><v>46209.833333333336</v></c>'
+        '<c r="F2" t="b"><v>1</v></c><c r="G2" t="b"><v>0</v></c><c r="H2" s="3"><v>46037</v></c></row>'
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>行内 &lt;文本&gt;</t></is></c><c r="B3" t="s"><v>2</v></c>'
+        '<c r="C3" t="e"><v>#N/A</v></c><c r="D3" t="str"><f>A1</f><v>公式结果</v></c>'
+        '<c r="E3" s="2"><v>0.5</v></c><c r="F3"><v>1.5E3</v></c></row>'
+    )
+    path = workbook(tmp_path / "kinds.xlsx", {"客户": body}, [f"<t>{strings[0]}</t>", *strings[1:]])
+    assert read(path) == [
+        ["客户名称"],
+        [
+            "杭州&星河", 12, -1.5, date(2026, 1, 15), datetime(2026, 7, 6, 20, 0), True, False,
+            date(2026, 1, 15),
+        ],
+        ["行内 <文本>", "富文本 ", "#N/A", "公式结果", time(12, 0), 1500],
+    ]  # fmt: skip
+
+
+def test_empty_cells_and_rows_keep_every_value_in_its_column_and_line(tmp_path: Path, reader: str) -> None:
+    body = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>名称</t></is></c>'
+        '<c r="D1" t="inlineStr"><is><t>电话</t></is></c></row>'
+        '<row r="2"><c r="B2" t="inlineStr"><is><t>乙</t></is></c><c r="D2"><v>138</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>跳过两行</t></is></c><c r="C5" s="1"/></row>'
+    )
+    path = workbook(tmp_path / "sparse.xlsx", {"Sheet1": body})
+    rows = read(path)
+    assert rows[0] == ["名称", None, None, "电话"]
+    assert rows[1] == [None, "乙", None, 138]
+    assert rows[2] == rows[3] == []  # the rows the sheet leaves out, so lines stay the sheet's
+    assert rows[4] == ["跳过两行"]
+    with open_rows(path) as (header, data):
+        found = [(row.line, row.cells[:4]) for row in data]
+    assert header == ["名称", "", "", "电话"]
+    assert [line for line, _ in found] == [2, 5]
+
+
+def test_a_named_sheet_that_is_not_the_first(tmp_path: Path, reader: str) -> None:
+    path = workbook(
+        tmp_path / "two.xlsx",
+        {
+            "说明": '<row r="1"><c r="A1" t="inlineStr"><is><t>请看第二页</t></is></c></row>',
+            "客户": (
+                '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
+            ),
+        },
+        ["<t>客户名称</t>", "<t>甲公司</t>"],
+    )
+    sheet = XlsxSheet(path, "客户")
+    try:
+        assert [list(row)[:1] for row in sheet.rows()] == [["客户名称"], ["甲公司"]]
+        assert sheet.estimate_rows() == 1
+    finally:
+        sheet.close()
+    assert read(path) == [["请看第二页"]]  # without a name, the first worksheet, as the import reads it
+    with pytest.raises(xlsx_reader.XlsxError, match="no sheet named"):
+        XlsxSheet(path, "没有这页")
+
+
+def test_dates_in_a_1904_workbook_and_prefixed_xml(tmp_path: Path, reader: str) -> None:
+    body = '<x:row r="1"><x:c r="A1" s="1"><x:v>44575</x:v></x:c><x:c r="B1" t="s"><x:v>0</x:v></x:c></x:row>'
+    path = workbook(tmp_path / "mac.xlsx", {"S": body}, ["<x:t>前缀</x:t>"], date1904=True, prefix="x")
+    assert read(path) == [[date(2026, 1, 15), "前缀"]]
+
+
+def test_phonetic_guides_are_not_part_of_the_text(tmp_path: Path, reader: str) -> None:
+    strings = ['<t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh>']
+    path = workbook(tmp_path / "ruby.xlsx", {"S": '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'}, strings)
+    assert read(path) == [["東京"]]
+
+
+def test_a_large_shared_strings_table_is_read_from_disk_with_the_same_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_IN_MEMORY", 10)
+    monkeypatch.setattr(xlsx_reader, "BLOCK_STRINGS", 7)
+    monkeypatch.setattr(xlsx_reader, "BLOCKS_KEPT", 2)
+    count = 200
+    strings = [f"<t>客户{i}</t>" for i in range(count)]
+    # Rows read the table forwards, then jump back to its start, as a repeated word does.
+    body = "".join(
+        f'<row r="{i + 1}"><c r="A{i + 1}" t="s"><v>{i}</v></c><c r="B{i + 1}" t="s"><v>{i % 3}</v></c></row>'
+        for i in range(count)
+    )
+    path = workbook(tmp_path / "many.xlsx", {"S": body}, strings)
+    assert read(path) == [[f"客户{i}", f"客户{i % 3}"] for i in range(count)]
+
+
+def test_an_openpyxl_workbook_reads_the_same_through_both_readers(tmp_path: Path, reader: str) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["名称", "日期", "金额", "是否"])
+    sheet.append(["甲", date(2026, 3, 1), 12.5, True])
+    sheet.append(["乙", datetime(2026, 3, 2, 9, 30), None, False])
+    path = tmp_path / "openpyxl.xlsx"
+    book.save(path)
+    assert read(path) == [
+        ["名称", "日期", "金额", "是否"],
+        ["甲", date(2026, 3, 1), 12.5, True],
+        ["乙", datetime(2026, 3, 2, 9, 30), None, False],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"PK\x03\x04 not really a zip", "not a readable XLSX file"),
+        (b"name,phone\n", "not a readable XLSX file"),
+    ],
+)
+def test_a_file_that_is_not_an_xlsx_is_refused_with_the_reason(
+    tmp_path: Path, reader: str, content: bytes, why: str
+) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile, match=why):
+        inspect_file(path)
+
+
+def test_a_zip_without_a_workbook_or_with_a_damaged_sheet_is_refused(tmp_path: Path, reader: str) -> None:
+    empty = tmp_path / "empty.xlsx"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(UnreadableFile, match="no workbook"):
+        inspect_file(empty)
+    body = '<row r="1"><c r="A1" t="inlineStr"><is><t>名称</t></is></c></row><row r="2"><c r="A2"'
+    damaged = workbook(tmp_path / "damaged.xlsx", {"S": body})
+    with pytest.raises(UnreadableFile), open_rows(damaged) as (_, rows):
+        list(rows)
