@@ -49,8 +49,16 @@ class RowMapper:
     ):
         position = {column: index for index, column in enumerate(header)}
         self.readers = readers
+        lookups = readers.lookups if readers is not None else None
         self.columns = [
-            (position[column], name, _cleaner(model.fields[name].type, normalise), self._reader(model, name))
+            (
+                position[column],
+                name,
+                _cleaner(model.fields[name].type, normalise),
+                self._reader(model, name),
+                # A lookup cell may name its record; the others need not be asked, cell by cell.
+                lookups if lookups is not None and name in lookups.targets else None,
+            )
             for column, name in mapping.items()
         ]
 
@@ -73,7 +81,7 @@ class RowMapper:
         width = len(cells)
         values: dict[str, Any] = {}
         row = ImportRow(source.line, cells, values)
-        for index, field_name, clean, read in self.columns:
+        for index, field_name, clean, read, lookups in self.columns:
             value = cells[index] if index < width else None
             if type(value) is str:
                 value = clean(value)
@@ -90,7 +98,7 @@ class RowMapper:
                 # A cell read returns as text only when it is no value: "-" or 无 leave the field empty.
                 if value is None or (type(value) is str and text_key(value) in PLACEHOLDERS):
                     continue
-            elif self.readers is not None and self.readers.lookups.wanted(field_name, value):
+            elif lookups is not None and lookups.wanted(field_name, value):
                 row.names[field_name] = value.strip()
                 continue
             values[field_name] = value

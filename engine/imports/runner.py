@@ -121,7 +121,9 @@ def _survey(loom: Loom, plan: _Plan, path: Path, *, choices: bool) -> _Survey:
     readers = _readers(loom, plan, {})
     evidence = DayOrderEvidence()
     if columns:
-        with open_rows(path) as (_, rows):
+        # Only the surveyed columns need be read: a wide sheet costs what its date columns cost.
+        span = (min(index for index, _ in columns), max(index for index, _ in columns))
+        with open_rows(path, span) as (_, rows):
             for row in rows:
                 cells = row.cells
                 for index, name in columns:

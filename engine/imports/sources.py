@@ -76,12 +76,18 @@ def file_digest(path: Path) -> str:
 
 
 @contextmanager
-def open_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
-    """The header (column names) and an iterator over the data rows, skipping blank rows."""
+def open_rows(
+    path: Path, columns: tuple[int, int] | None = None
+) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+    """The header (column names) and an iterator over the data rows, skipping blank rows.
+
+    With `columns` (first, last; 0-based) a reader that can skips the rest: the header and the
+    cells outside those columns may then be blank, and rows blank within them are skipped.
+    """
     if not path.exists():
         raise UnreadableFile(Message("file_missing", file=str(path)))
     if file_kind(path) == "xlsx":
-        with _xlsx_rows(path) as opened:
+        with _xlsx_rows(path, columns) as opened:
             yield opened
     else:
         with _csv_rows(path) as opened:
@@ -134,12 +140,14 @@ def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
 
 
 @contextmanager
-def _xlsx_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
+def _xlsx_rows(
+    path: Path, columns: tuple[int, int] | None = None
+) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
     from engine.imports.xlsx_reader import XlsxError
 
     sheet = _open_sheet(path)
     try:
-        values = sheet.rows()
+        values = sheet.rows(columns)
         try:
             first = next(values, ())
         except XlsxError as error:

@@ -478,10 +478,13 @@ class XlsxSheet:
             return "stdlib"
         return "calamine"
 
-    def rows(self) -> Iterator[tuple[Any, ...] | list[Any]]:
-        """Each row's values from column A; a row the sheet leaves out comes back empty."""
+    def rows(self, columns: tuple[int, int] | None = None) -> Iterator[tuple[Any, ...] | list[Any]]:
+        """Each row's values from column A; a row the sheet leaves out comes back empty.
+
+        With `columns` (first, last; 0-based) only those need be read: cells outside may be blank.
+        """
         if self.reader() == "calamine":
-            return _calamine_rows(self.path, self.name)
+            return _calamine_rows(self.path, self.name, columns)
         return self.book.rows(self.name)
 
     def estimate_rows(self) -> int:
@@ -496,14 +499,16 @@ def _calamine() -> Any:
     return python_calamine_plus
 
 
-def _calamine_rows(path: Path, name: str) -> Iterator[list[Any]]:
+def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None) -> Iterator[list[Any]]:
     module = _calamine()
     try:
         book = module.CalamineWorkbook.from_path(str(path))
     except Exception as error:  # the package raises its own kinds for a damaged file
         raise XlsxError(str(error)) from None
     try:
-        stream = book.stream_sheet_by_name(name)
+        first, last = columns or (0, None)
+        stream = book.stream_sheet_by_name(name, min_col=first, max_col=last)
+        skipped = [""] * first  # the columns left unread, so each cell keeps its position
         while True:
             try:
                 row = next(stream)
@@ -513,6 +518,6 @@ def _calamine_rows(path: Path, name: str) -> Iterator[list[Any]]:
                 raise XlsxError(str(error)) from None
             while row and row[-1] == "":  # rows come padded to the sheet's width
                 row.pop()
-            yield row
+            yield skipped + row if first and row else row
     finally:
         book.close()
