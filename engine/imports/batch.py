@@ -19,7 +19,7 @@ from engine.base.actors import Actor
 from engine.base.errors import LoomError
 from engine.base.messages import Message, named
 from engine.identity.permissions import ObjectAccess, scope_condition
-from engine.imports.dedupe import FieldKeyIndex, KeyIndex
+from engine.imports.dedupe import CHUNK, FieldKeyIndex, KeyIndex
 from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
 from engine.imports.report import stored_reasons
@@ -79,6 +79,7 @@ class BatchImporter:
         self.actor, self.access, self.options, self.import_id = actor, access, options, import_id
         self.lookups = lookups
         # Records this import created, by the line that created them: a later twin names that line.
+        # A stored import finds those of earlier batches in its items (`_lines_of`).
         self.created_lines = created_lines if created_lines is not None else {}
         self.ectx, self.sctx = loom.contexts(actor)
         self.writer = RecordWriter(loom, conn, registry, model, actor, self.ectx)
@@ -211,13 +212,14 @@ class BatchImporter:
         changes: list[_Change] = []
         new_keys: dict[tuple[str, Any], ImportRow] = {}
         claimed: set[int] = set()
+        lines = self._lines_of({existing[k] for row in pending for k in row.keys if k in existing})
         # One verdict per row: a row whose twin is an earlier line of the file is a duplicate as surely
         # as one whose twin was already in the database, whether or not its own cells are valid.
         for row in pending:
             target = next(((existing[k], k[0]) for k in row.keys if k in existing), None)
             if target is not None:
                 record_id, rule = target
-                line = self.created_lines.get(record_id)
+                line = lines.get(record_id)
                 if line is not None:
                     why = Message("duplicates_line", line=line, rule=self._rule_label(rule))
                 else:
@@ -249,6 +251,21 @@ class BatchImporter:
         self._create(creates, outcome)
         self._change(changes, outcome)
         return waiting
+
+    def _lines_of(self, record_ids: set[int]) -> dict[int, int]:
+        """The file line that created each of these records, for those this import created."""
+        found = {i: self.created_lines[i] for i in record_ids if i in self.created_lines}
+        missing = [i for i in record_ids if i not in found]
+        if self.import_id is None or not missing:
+            return found
+        for start in range(0, len(missing), CHUNK):
+            query = select(import_items.c.record_id, import_items.c.line).where(
+                import_items.c.import_id == self.import_id,
+                import_items.c.record_id.in_(missing[start : start + CHUNK]),
+                import_items.c.action == "created",
+            )
+            found.update((record_id, line) for record_id, line in self.conn.execute(query))
+        return found
 
     def _rule_label(self, rule: str) -> str:
         """A duplicate rule as people read it: the fields that matched (联系电话相同), not its name."""

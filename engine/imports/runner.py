@@ -66,7 +66,8 @@ class _Survey:
 
 @dataclass
 class _ImportState:
-    """What one import carries from batch to batch: its cell readers and the lines of its new records."""
+    """What one import carries from batch to batch: its cell readers, and for a dry run (whose
+    records are never stored as the import's items) the lines of the records it created."""
 
     readers: CellReaders
     created_lines: dict[int, int] = field(default_factory=dict)
@@ -273,9 +274,11 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
                 with loom.begin() as conn:
                     registry = loom.registry_for(conn)
                     model = registry.object(object_name)
+                    # The lines of earlier batches' records are read back from the import's items:
+                    # an import of any size holds only its batch in memory.
                     importer = BatchImporter(
                         loom, conn, registry, model, actor, plan.access, plan.options, import_id,
-                        state.readers.lookups, state.created_lines,
+                        state.readers.lookups,
                     )  # fmt: skip
                     outcome = importer.run(batch)
                     done += len(batch)

@@ -10,6 +10,7 @@ from engine.imports import (
     ImportOptions,
     ImportRefused,
     RevertRefused,
+    bad_rows_report,
     import_report,
     list_imports,
     resume_import,
@@ -67,6 +68,24 @@ def test_running_the_same_import_again_continues_it(crm: Loom, tmp_path: Path) -
     assert import_report(crm, report.import_id).status == "done"
     with pytest.raises(ImportRefused, match="only an unfinished import resumes"):
         resume_import(crm, report.import_id)
+
+
+def test_after_a_resume_a_duplicate_still_names_the_line_that_created_its_twin(
+    crm: Loom, tmp_path: Path
+) -> None:
+    rows = [
+        ["甲有限公司", "王芳", "13800000001", "", "", ""],
+        ["乙有限公司", "李雷", "13800000002", "", "", ""],
+    ]
+    rows += [["甲公司", "王芳", "", "", "", ""]]  # line 4: the twin of line 2, after the crash
+    path = write_csv(tmp_path / "c.csv", HEADER, rows)
+    with pytest.raises(Crash):
+        start_import(crm, "customer", path, ImportOptions(batch_rows=2), progress=crash_after(1))
+    [stopped] = list_imports(crm)
+    report = resume_import(crm, stopped["id"])
+    assert (report.counts.created, report.counts.skipped) == (2, 1)
+    text = bad_rows_report(crm, report.import_id, "csv", locale="en").decode("utf-8-sig")
+    assert "duplicates line 2 of this file (same name, contact_name)" in text
 
 
 def test_resume_refuses_a_file_that_changed(crm: Loom, tmp_path: Path) -> None:

@@ -128,6 +128,10 @@ def test_duplicates_across_batches_are_found_too(crm: Loom, tmp_path: Path) -> N
     path = write_csv(tmp_path / "c.csv", HEADER, rows)
     report = start_import(crm, "customer", path, ImportOptions(batch_rows=2))
     assert (report.counts.created, report.counts.skipped) == (5, 5)
+    # Each duplicate names the line of the file that created its twin, batches earlier.
+    text = bad_rows_report(crm, report.import_id, "csv", locale="en").decode("utf-8-sig")
+    for i in range(5):
+        assert f"duplicates line {i + 2} of this file (same name, contact_name)" in text
 
 
 def test_update_overwrites_mapped_fields_and_merge_fills_only_empty_ones(crm: Loom, tmp_path: Path) -> None:
