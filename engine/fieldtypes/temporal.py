@@ -186,7 +186,11 @@ class DateTimeType(FieldType):
         return moment
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
-        return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if value is None:
+            return None
+        if value.tzinfo is None and value.year >= 1000:  # the usual case, without strftime's cost
+            return value.isoformat(timespec="seconds") + "Z"
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def from_db(self, value: Any, field: FieldSpec) -> Any:
         if value is None:
