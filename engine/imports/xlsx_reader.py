@@ -20,6 +20,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -47,6 +48,10 @@ class XlsxError(ValueError):
     """The file is not an XLSX workbook this reader understands (the message says why)."""
 
 
+# What a damaged zip member or its XML raises while it is read.
+_DAMAGED = (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError)
+
+
 def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
@@ -64,8 +69,8 @@ def _parse(source: IO[bytes], start: Any = None, end: Any = None, text: Any = No
         parser.CharacterDataHandler = text
     try:
         parser.ParseFile(source)
-    except expat.ExpatError as error:
-        raise XlsxError(f"damaged XML: {error}") from None
+    except _DAMAGED as error:
+        raise XlsxError(f"damaged file: {error}") from None
 
 
 def is_date_format(code: str) -> bool:
@@ -108,6 +113,8 @@ class SharedStrings:
             self._file.flush()
 
     def __getitem__(self, index: int) -> str:
+        if index < 0:
+            raise IndexError(index)
         if self._file is None:
             return self.strings[index]
         number, at = divmod(index, BLOCK_STRINGS)
@@ -160,12 +167,23 @@ class XlsxWorkbook:
     def _member(self, name: str) -> IO[bytes] | None:
         return self.archive.open(name) if name in self._names else None
 
+    def _office_document(self) -> str:
+        """The workbook part the package names (xl/workbook.xml as Excel saves it)."""
+        found = ["xl/workbook.xml"]
+        rels = self._member("_rels/.rels")
+        if rels is not None:
+
+            def relationship(name: str, attrs: dict[str, str]) -> None:
+                if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
+                    found[0] = attrs.get("Target", "").lstrip("/")
+
+            with rels:
+                _parse(rels, start=relationship)
+        return found[0]
+
     def _read_workbook(self) -> tuple[list[tuple[str, str]], bool]:
         """The worksheets as (name, part) in workbook order, and whether dates count from 1904."""
-        workbook = "xl/workbook.xml"
-        for name in self._names:  # the office document the package names, usually xl/workbook.xml
-            if name.endswith("workbook.xml") and not name.startswith("_rels") and "/" in name:
-                workbook = name if workbook not in self._names else workbook
+        workbook = self._office_document()
         if workbook not in self._names:
             raise XlsxError("the file has no workbook part")
         targets: dict[str, tuple[str, str]] = {}  # relationship id → (part, type)
@@ -310,10 +328,12 @@ class XlsxWorkbook:
                         yield from ready
                         ready.clear()
                 parser.Parse(b"", True)
-            except expat.ExpatError as error:
-                raise XlsxError(f"damaged worksheet XML: {error}") from None
-            except (IndexError, KeyError) as error:
-                raise XlsxError(f"a cell refers to a shared string that does not exist: {error}") from None
+            except _DAMAGED as error:
+                raise XlsxError(f"damaged worksheet: {error}") from None
+            except XlsxError:
+                raise
+            except (IndexError, ValueError) as error:  # a string index past the table, a number that is none
+                raise XlsxError(f"a cell cannot be read: {error}") from None
             yield from ready
 
     def estimate_rows(self, name: str | None = None) -> int:
@@ -421,7 +441,10 @@ class _SheetReader:
         if kind == "s":
             return self.strings[int(text)]
         if kind == "n":
-            number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+            try:
+                number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+            except ValueError:  # a number cell holding text: the text, for the field to judge
+                return text
             if self.style and self.style < len(self.date_styles) and self.date_styles[self.style]:
                 return self._date(number)
             return number
@@ -491,6 +514,10 @@ class XlsxSheet:
         return self.book.estimate_rows(self.name)
 
 
+# A Rust panic surfaces as a BaseException; these alone are not the file's fault.
+_STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 def _calamine() -> Any:
     try:
         import python_calamine_plus
@@ -503,7 +530,9 @@ def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None
     module = _calamine()
     try:
         book = module.CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # the package raises its own kinds for a damaged file
+    except _STOPS:
+        raise
+    except BaseException as error:  # its own kinds for a damaged file, and a Rust panic's
         raise XlsxError(str(error)) from None
     try:
         first, last = columns or (0, None)
@@ -514,7 +543,9 @@ def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None
                 row = next(stream)
             except StopIteration:
                 return
-            except Exception as error:
+            except _STOPS:
+                raise
+            except BaseException as error:
                 raise XlsxError(str(error)) from None
             while row and row[-1] == "":  # rows come padded to the sheet's width
                 row.pop()

@@ -250,3 +250,18 @@ def test_a_zip_without_a_workbook_or_with_a_damaged_sheet_is_refused(tmp_path: P
     damaged = workbook(tmp_path / "damaged.xlsx", {"S": body})
     with pytest.raises(UnreadableFile), open_rows(damaged) as (_, rows):
         list(rows)
+
+
+def test_a_string_past_the_table_is_a_clear_error_and_a_number_cell_of_text_reads_as_text(
+    tmp_path: Path, reader: str
+) -> None:
+    head = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    path = workbook(
+        tmp_path / "bad.xlsx", {"S": head + '<row r="2"><c r="A2" t="s"><v>7</v></c></row>'}, ["<t>名称</t>"]
+    )
+    with pytest.raises(UnreadableFile), open_rows(path) as (_, rows):
+        list(rows)
+    path = workbook(
+        tmp_path / "text.xlsx", {"S": head + '<row r="2"><c r="A2"><v>12 元</v></c></row>'}, ["<t>名称</t>"]
+    )
+    assert read(path) == [["名称"], ["12 元"]]
