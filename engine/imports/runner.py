@@ -23,7 +23,7 @@ from engine.imports.dedupe import KeyIndex
 from engine.imports.mapping import auto_mapping, checked_mapping, field_named, unmapped_columns
 from engine.imports.options import DATE_ORDERS, Counts, ImportOptions, ImportRefused, ImportReport
 from engine.imports.rows import CellReaders, ImportRow, RowMapper
-from engine.imports.sources import file_digest, inspect_file, open_rows
+from engine.imports.sources import estimate_rows, file_digest, open_rows
 from engine.imports.store import (
     create_import,
     finish,
@@ -264,7 +264,7 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     path = Path(row["file_path"])
     object_name = row["object"]
     done, counts = row["rows_done"], Counts.from_json(row["counts"])
-    estimate = max(inspect_file(path, sample=0).row_count_estimate, done) if progress else 0
+    estimate = max(estimate_rows(path), done) if progress else 0
     _catch_up(loom, plan.model)
     state = _ImportState(_readers(loom, plan, dict(row["options"].get("date_orders") or {})))
     batches = 0
