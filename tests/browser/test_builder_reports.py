@@ -45,8 +45,8 @@ def test_an_admin_builds_opportunities_by_stage_and_owner_by_dragging_and_opens_
         (zhang, "initial_contact", 300),
         (wang, "needs_confirmed", 5000),
     ):
-        values = {"name": f"商机{amount}", "customer": customer, "stage": stage, "amount": amount, "owner": owner}
-        records.create("opportunity", values)
+        values = {"name": f"商机{amount}", "customer": customer, "stage": stage, "amount": amount}
+        records.create("opportunity", {**values, "owner": owner})
 
     tab = Browser(chromium, builder_site, "builder_reports", DESKTOP)
     try:

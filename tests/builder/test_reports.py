@@ -44,7 +44,8 @@ def save(client: FlaskClient, document: dict[str, Any], original: str | None = N
 
 
 def opportunities(team: Team) -> None:
-    """Four opportunities: wang.fang has two in initial contact (100 + 250) and one with needs confirmed (1000); li.na one (40)."""
+    """Four opportunities: wang.fang has two at initial contact (100 + 250) and one at needs
+    confirmed (1000); li.na one at needs confirmed (40)."""
     records = team.loom.records()
     customer = team.customer("甲公司")["id"]
     for owner, stage, amount in (
@@ -96,7 +97,8 @@ def test_an_admin_saves_a_report_that_runs_on_the_page_the_api_and_the_command(t
 def test_the_preview_runs_the_posted_document_as_the_builder(team: Team) -> None:
     opportunities(team)
     admin = team.client("guan.li")
-    answer = post(admin, "/builder/reports/preview", {"document": {**BY_STAGE_AND_OWNER, "group_by": ["stage"]}})
+    document = {**BY_STAGE_AND_OWNER, "group_by": ["stage"]}
+    answer = post(admin, "/builder/reports/preview", {"document": document})
     data = answer.get_json()
     assert answer.status_code == 200 and data["fields"] == {}
     assert data["rows"] == 2
@@ -130,7 +132,8 @@ def test_an_invalid_report_is_refused_by_json_path_and_nothing_is_applied(
     assert team.loom.registry.version == version
     assert "opps_by_stage_owner" not in team.loom.registry.reports()
     # The preview says the same at the same place.
-    preview = post(admin, "/builder/reports/preview", {"document": {**BY_STAGE_AND_OWNER, **change}}).get_json()
+    document = {**BY_STAGE_AND_OWNER, **change}
+    preview = post(admin, "/builder/reports/preview", {"document": document}).get_json()
     if path != "/name":  # the preview runs an unnamed document under a name of its own
         assert path in preview["fields"] and preview["html"] is None
 
@@ -209,7 +212,8 @@ def test_a_user_without_the_permission_cannot_reach_the_builder(team: Team) -> N
     for path in ("/builder/reports/", "/builder/reports/new", "/builder/reports/opportunity_funnel"):
         assert rep.get(path).status_code == 403
     token = csrf(rep, "/app/reports")
-    answer = rep.post("/builder/reports/save", json={"document": BY_STAGE_AND_OWNER}, headers={"X-CSRFToken": token})
+    body = {"document": BY_STAGE_AND_OWNER}
+    answer = rep.post("/builder/reports/save", json=body, headers={"X-CSRFToken": token})
     assert answer.status_code == 403
     assert "opps_by_stage_owner" not in team.loom.registry.reports()
     # A builder who is not an administrator reaches the report builder only.
@@ -233,8 +237,12 @@ def test_a_builder_is_offered_only_the_fields_they_may_see(team: Team) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/builder/reports/save", "/builder/reports/preview", "/builder/reports/opportunity_funnel/delete",
-     "/builder/reports/conditions/opportunity/check"],
+    [
+        "/builder/reports/save",
+        "/builder/reports/preview",
+        "/builder/reports/opportunity_funnel/delete",
+        "/builder/reports/conditions/opportunity/check",
+    ],
 )
 def test_every_change_needs_the_csrf_token(team: Team, path: str) -> None:
     admin = team.client("guan.li")
@@ -253,4 +261,3 @@ def test_bad_bodies_are_refused_without_a_server_error(team: Team) -> None:
             assert answer.status_code in (400, 200, 422), (path, body, answer.status_code)
     answer = admin.post("/builder/reports/save", data="not json", headers=token)
     assert answer.status_code == 400
-
