@@ -17,6 +17,7 @@ from engine import identity
 from engine.base.errors import UnknownReport
 from engine.records.reports import run_report
 from engine.store.documents import get_document
+from tests.builder.test_org import matrix_form
 from tests.runtime.pages_world import Team, csrf, text
 from tests.runtime.test_cli import run
 
@@ -261,3 +262,31 @@ def test_bad_bodies_are_refused_without_a_server_error(team: Team) -> None:
             assert answer.status_code in (400, 200, 422), (path, body, answer.status_code)
     answer = admin.post("/builder/reports/save", data="not json", headers=token)
     assert answer.status_code == 400
+
+
+def test_an_admin_lets_a_role_build_reports_in_the_role_editor(team: Team) -> None:
+    rep = team.client("wang.fang")
+    assert rep.get("/builder/reports/new").status_code == 403
+    admin = team.client("guan.li")
+    form = matrix_form(text(admin.get("/builder/org/roles/sales_rep")))
+    assert "build_reports" not in form
+    form["build_reports"] = "1"
+    assert admin.post("/builder/org/roles/sales_rep", data=form).status_code == 302
+    assert team.loom.registry.roles["sales_rep"].build_reports
+    assert team.loom.registry.roles["sales_rep"].objects["customer"].scope("read") == "department"
+    assert rep.get("/builder/reports/new").status_code == 200
+    # The manager's role keeps it when saved unchanged.
+    form = matrix_form(text(admin.get("/builder/org/roles/sales_manager")))
+    assert form["build_reports"] == "1"
+    assert admin.post("/builder/org/roles/sales_manager", data=form).status_code == 302
+    assert team.loom.registry.roles["sales_manager"].build_reports
+
+
+def test_problems_are_said_in_the_pages_language(team: Team) -> None:
+    admin = team.client("guan.li")
+    document = {**BY_STAGE_AND_OWNER, "chart": "pie"}
+    fields = post(admin, "/builder/reports/preview", {"document": document}).get_json()["fields"]
+    assert fields["/chart"] == ["饼图应有1 个分组，但报表有 2 个分组"]
+    shared = {**BY_STAGE_AND_OWNER, "sharing": {"with": "roles", "roles": ["sales_mgr"]}}
+    fields = save(admin, shared).get_json()["fields"]
+    assert fields["/sharing/roles/0"] == ["没有角色 'sales_mgr'（是否要用 'sales_manager'？）"]
