@@ -165,6 +165,12 @@ def test_a_manager_builds_private_reports_and_a_rep_cannot_open_them(team: Team)
     assert rep.get("/api/v1/reports/no_such_report").status_code == 404
     names = [report["name"] for report in rep.get("/api/v1/reports").get_json()["data"]]
     assert "opps_by_stage_owner" not in names and "opportunity_funnel" in names
+    listed = {report["name"]: report for report in manager.get("/api/v1/reports").get_json()["data"]}
+    assert (listed[spec.name]["folder"], listed[spec.name]["sharing"]) == ("销售分析", "private")
+    assert (listed["opportunity_funnel"]["folder"], listed["opportunity_funnel"]["sharing"]) == (
+        None,
+        "everyone",
+    )
     with pytest.raises(UnknownReport):
         run_report(team.loom, spec.name, identity.actor_for(team.loom, team.ids["wang.fang"]))
     # The administrator may open it to manage it.
