@@ -102,3 +102,17 @@ def test_an_admin_builds_opportunities_by_stage_and_owner_by_dragging_and_opens_
         assert tab.errors == []
     finally:
         tab.close()
+
+
+def test_every_crm_report_opens_in_the_builder_with_its_preview(chromium, builder_site: Site) -> None:  # type: ignore[no-untyped-def]
+    tab = Browser(chromium, builder_site, "builder_reports_crm", DESKTOP)
+    try:
+        page = tab.page
+        tab.sign_in("guan.li")
+        for name in sorted(builder_site.loom.registry.reports()):
+            tab.open(f"/builder/reports/{name}")
+            expect(page.locator("#rp-preview")).to_have_attribute("data-state", "ready")
+            expect(page.locator("#rp-errors")).to_be_hidden()
+        assert tab.errors == []
+    finally:
+        tab.close()

@@ -156,6 +156,9 @@ def test_a_manager_builds_private_reports_and_a_rep_cannot_open_them(team: Team)
     spec = team.loom.registry.report("opps_by_stage_owner")
     assert spec.sharing.with_ == "private" and spec.sharing.owner == "zhang.jingli"
     assert sum(count for count, _ in figures(team, spec.name, "zhang.jingli").values()) == 4
+    # Their report's page offers to edit it; a package report's does not.
+    assert "/builder/reports/opps_by_stage_owner" in text(manager.get("/app/reports/opps_by_stage_owner"))
+    assert "/builder/reports/opportunity_funnel" not in text(manager.get("/app/reports/opportunity_funnel"))
     # The rep: not in the list, 404 like an unknown report on the page, the export and the API.
     rep = team.client("wang.fang")
     assert "opps_by_stage_owner" not in text(rep.get("/app/reports"))
