@@ -78,6 +78,7 @@ def test_an_admin_builds_opportunities_by_stage_and_owner_by_dragging_and_opens_
         expect(preview.get_by_role("row", name=re.compile("初步接洽 张经理"))).to_contain_text("300.00")
         expect(preview.get_by_role("row", name=re.compile("需求确认 王芳"))).to_contain_text("5,000.00")
         expect(preview.locator(".report-chart svg")).to_be_visible()
+        tab.screenshot("preview")
 
         # A problem is shown at its place: a pie draws one group, this report has two.
         page.get_by_label("图表", exact=True).select_option(label="饼图")
