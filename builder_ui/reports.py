@@ -10,6 +10,7 @@ in `loom report` at once. The preview runs the posted document as the builder, t
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
@@ -18,9 +19,11 @@ from flask_babel import gettext as _
 from builder_ui.blueprint import blueprint
 from builder_ui.conditions import condition_texts
 from builder_ui.forms import problems_by_path
+from engine import identity
 from engine.base.actors import Actor
 from engine.base.errors import ExpressionError, InvalidMetadata, LoomError
 from engine.expressions import check
+from engine.identity.errors import UserNotFound
 from engine.identity.permissions import PermissionDenied, access_for, is_administrator
 from engine.loom import Loom
 from engine.records.report_access import may_manage_report, shared_with
@@ -40,6 +43,7 @@ from runtime.web.pages import report_view
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"new", "save", "preview", "conditions"})
 MAX_CONDITION_LENGTH = 2000
+PREVIEW_ROWS = 200
 
 
 def _readable_objects(registry: Registry, actor: Actor) -> list[str]:
@@ -342,6 +346,7 @@ def report_problems(
     readable = isinstance(object_name, str) and object_name in registry.objects
     if readable and not access_for(registry, actor, object_name).allows("read"):
         problems.append(Problem(file, "/object", _("You may not read this object")))
+    problems += _owner_problems(loom, document, file)
     result = validate_report(document, file, known_objects=registry.specs(), known_roles=set(registry.roles))
     problems += result.problems
     if problems:
@@ -355,6 +360,19 @@ def report_problems(
     except InvalidMetadata as error:
         return spec, list(error.problems)
     return spec, []
+
+
+def _owner_problems(loom: Loom, document: dict[str, Any], file: str) -> list[Problem]:
+    """A private report's owner is a user: named as their username is stored (any case typed)."""
+    sharing = document.get("sharing")
+    owner = sharing.get("owner") if isinstance(sharing, dict) else None
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > 150:
+        return []  # the schema and the checks say what is wrong
+    try:
+        sharing["owner"] = identity.user_by_username(loom, owner)["username"]
+    except UserNotFound:
+        return [Problem(file, "/sharing/owner", _("There is no user %(name)s", name=owner))]
+    return []
 
 
 def _hidden_fields(registry: Registry, actor: Actor, spec: ReportSpec) -> list[Problem]:
@@ -391,8 +409,10 @@ def report_preview() -> Response | tuple[Response, int]:
     spec, problems = report_problems(loom, actor, document, new=False)
     if problems or spec is None:
         return jsonify({"fields": problems_by_path(problems), "html": None})
+    # The preview shows the first rows: enough to judge the report, not a whole table of names.
+    shown = replace(spec, limit=min(spec.limit or PREVIEW_ROWS, PREVIEW_ROWS))
     try:
-        result = run_report(loom, spec, actor)
+        result = run_report(loom, shown, actor)
     except (PermissionDenied, InvalidReportParameter, ExpressionError) as error:
         return jsonify({"fields": {"/": [str(said_problem(str(error)))]}, "html": None})
     title = label_text(spec.label, spec.name)

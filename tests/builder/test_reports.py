@@ -214,6 +214,14 @@ def test_an_admin_shares_with_roles_and_edits_anyones_report(team: Team) -> None
     assert team.client("zhao.caiwu").get("/app/reports/opps_by_stage_owner").status_code == 404
     # No longer private to the manager: it is the administrators' to manage now.
     assert manager.get("/builder/reports/opps_by_stage_owner").status_code == 404
+    # An administrator may make it private to someone: a user, named however it is typed.
+    private = {**BY_STAGE_AND_OWNER, "sharing": {"with": "private", "owner": "Wang.Fang"}}
+    assert save(admin, private, "opps_by_stage_owner").status_code == 200
+    assert team.loom.registry.report("opps_by_stage_owner").sharing.owner == "wang.fang"
+    assert team.client("wang.fang").get("/app/reports/opps_by_stage_owner").status_code == 200
+    nobody = {**BY_STAGE_AND_OWNER, "sharing": {"with": "private", "owner": "nobody"}}
+    answer = save(admin, nobody, "opps_by_stage_owner")
+    assert answer.status_code == 422 and answer.get_json()["fields"]["/sharing/owner"] == ["没有用户 nobody"]
 
 
 def test_a_user_without_the_permission_cannot_reach_the_builder(team: Team) -> None:
