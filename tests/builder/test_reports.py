@@ -176,6 +176,11 @@ def test_a_manager_builds_private_reports_and_a_rep_cannot_open_them(team: Team)
     )
     with pytest.raises(UnknownReport):
         run_report(team.loom, spec.name, identity.actor_for(team.loom, team.ids["wang.fang"]))
+    url = team.loom.db.url.render_as_string(hide_password=False)
+    refused = run("report", spec.name, "--as", "wang.fang", database=url)
+    assert refused.exit_code == 1 and "opps_by_stage_owner" in refused.output
+    ran = run("report", spec.name, "--as", "zhang.jingli", "--format", "csv", database=url)
+    assert ran.exit_code == 0 and len(ran.output.splitlines()) == 4  # a header and three rows
     # The administrator may open it to manage it.
     admin = team.client("guan.li")
     assert admin.get("/app/reports/opps_by_stage_owner").status_code == 200
