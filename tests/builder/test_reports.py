@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from builder_ui import reports as builder_reports
 from engine import identity
 from engine.base.errors import UnknownReport
 from engine.records.reports import run_report
@@ -312,3 +313,13 @@ def test_problems_are_said_in_the_pages_language(team: Team) -> None:
     shared = {**BY_STAGE_AND_OWNER, "sharing": {"with": "roles", "roles": ["sales_mgr"]}}
     fields = save(admin, shared).get_json()["fields"]
     assert fields["/sharing/roles/0"] == ["没有角色 'sales_mgr'（是否要用 'sales_manager'？）"]
+
+
+def test_the_preview_shows_the_first_rows_only(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    opportunities(team)
+    monkeypatch.setattr(builder_reports, "PREVIEW_ROWS", 2)  # 200 in use; four records here
+    admin = team.client("guan.li")
+    by_name = {**BY_STAGE_AND_OWNER, "group_by": ["name"], "chart": "table"}
+    assert post(admin, "/builder/reports/preview", {"document": by_name}).get_json()["rows"] == 2
+    top_one = {**by_name, "limit": 1}
+    assert post(admin, "/builder/reports/preview", {"document": top_one}).get_json()["rows"] == 1
