@@ -262,6 +262,7 @@ def _texts() -> dict[str, str]:
         "to_measures": _("Add %(field)s to measures"),
         "record_count": _("Record count"),
         "remove": _("Remove %(field)s"),
+        "move_up": _("Move %(field)s up"),
         "bucket": _("Date bucket for %(field)s"),
         "no_bucket": _("Exact value"),
         "function": _("Function for %(field)s"),

@@ -238,9 +238,8 @@
         } else if (item.function !== "count") {
           li.append(el("span", { class: "rp-fn", text: this.data.functions[item.function] || item.function }));
         }
-        li.append(this.removeButton(name, () => {
+        li.append(this.upButton(name, this.doc.measures, index), this.removeButton(name, () => {
           this.doc.measures.splice(index, 1);
-          if (!this.doc.measures.length) this.doc.measures = [];
         }), el("p", { class: "rp-problem", role: "alert" }));
         return li;
       }
@@ -261,8 +260,21 @@
         }
         li.append(select);
       }
-      li.append(this.removeButton(name, () => list.splice(index, 1)), el("p", { class: "rp-problem", role: "alert" }));
+      li.append(this.upButton(name, list, index), this.removeButton(name, () => list.splice(index, 1)),
+        el("p", { class: "rp-problem", role: "alert" }));
       return li;
+    }
+
+    // Without a mouse: move an item before the one above it (outermost group, first measure).
+    upButton(name, list, index) {
+      if (index === 0) return null;
+      return el("button", { type: "button", class: "fd-small", text: "↑", "aria-label": fmt(this.t.move_up, { field: name }),
+        onclick: () => {
+          const [item] = list.splice(index, 1);
+          list.splice(index - 1, 0, item);
+          this.changed();
+          this.render();
+        } });
     }
 
     removeButton(name, remove) {

@@ -68,6 +68,13 @@ def test_an_admin_builds_opportunities_by_stage_and_owner_by_dragging_and_opens_
         expect(page.locator('#rp-cols li[data-path="/group_by/1"]')).to_contain_text("负责人")
         drag(page, palette.locator('li[data-field="amount"]'), page.locator("#rp-measures"))
         expect(page.locator("#rp-measures li.rp-item")).to_have_count(2)
+        # Without a mouse: 预计金额 moved first among the measures with its button, then back.
+        first = page.locator("#rp-measures li.rp-item").first
+        if "预计金额" not in (first.text_content() or ""):
+            page.get_by_role("button", name="上移 预计金额").click()
+        expect(page.locator("#rp-measures li.rp-item").first).to_contain_text("预计金额")
+        page.get_by_role("button", name="上移 记录数").click()
+        expect(page.locator("#rp-measures li.rp-item").first).to_contain_text("记录数")
         expect(page.get_by_label("预计金额 的汇总方式")).to_have_value("sum")
 
         # The preview follows: the figures of each stage and owner, with the chart beside them.
