@@ -43,6 +43,7 @@ CHART_GROUPS: Mapping[str, tuple[int, int]] = {
     "table": (0, 3),
 }
 UNGROUPABLE = MULTI_VALUE_TYPES | {"long_text", "rollup"}
+NUMBER_ROLLUPS = ("count", "sum", "avg")  # roll-ups a report may measure
 DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
@@ -166,11 +167,16 @@ def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterato
             continue
         kind = _kind(field)
         allowed = {"number"} if measure.function in {"sum", "avg"} else {"number", "date"}
-        if field.type == "rollup" or kind not in allowed | {None}:
+        if field.type == "rollup":
+            # A count, sum or average roll-up is a number per record (a customer's lifetime value);
+            # the earliest or latest of a related field takes that field's type, unknown here.
+            function = (field.param("source") or {}).get("function")
+            if function not in NUMBER_ROLLUPS:
+                message = f"{measure.function} cannot measure {measure.field!r}: a {function} roll-up"
+                yield Problem(file, at, message + f"; only {', '.join(NUMBER_ROLLUPS)} roll-ups are measured")
+        elif kind not in allowed | {None}:
             what = "numbers" if measure.function in {"sum", "avg"} else "numbers or dates"
             message = f"{measure.function} needs {what}, but {measure.field!r} is a {field.type} field"
-            if field.type == "rollup":
-                message = f"{measure.function} cannot measure {measure.field!r}: roll-ups are not measured"
             yield Problem(file, at, message)
 
 

@@ -25,6 +25,16 @@ PAYMENT = ObjectSpec.from_json(
             {"name": "tags", "type": "tags"},
             {"name": "code", "type": "text"},
             {"name": "double", "type": "formula", "result": "currency", "expression": "amount * 2"},
+            {
+                "name": "refunded",
+                "type": "rollup",
+                "source": {"object": "refund", "via": "payment", "function": "sum", "field": "amount"},
+            },
+            {
+                "name": "last_refund",
+                "type": "rollup",
+                "source": {"object": "refund", "via": "payment", "function": "max", "field": "refunded_on"},
+            },
         ],
     }
 )
@@ -399,3 +409,13 @@ def test_a_funnel_with_a_count_adds_reached_and_conversion_columns() -> None:
 
 def test_sum_and_avg_accept_number_formulas() -> None:
     assert problems_of(report(measures=[{"function": "avg", "field": "double"}])) == []
+
+
+def test_a_count_sum_or_average_roll_up_is_measured_and_an_earliest_or_latest_one_is_not() -> None:
+    assert problems_of(report(measures=[{"function": "avg", "field": "refunded"}])) == []
+    assert problems_of(report(measures=[{"function": "max", "field": "last_refund"}])) == [
+        (
+            "/measures/0/field",
+            "max cannot measure 'last_refund': a max roll-up; only count, sum, avg roll-ups are measured",
+        )
+    ]
