@@ -121,10 +121,10 @@ def _write_ticket(world: World, day: int, plan: CustomerPlan, product_id: int) -
     agent, engineer = rng.choice(desk), rng.choice(desk)
     category = world.weighted(
         {
-            "repair": 35,
+            "repair": 30,
             "maintenance": 20,
             "consultation": 20,
-            "installation": 12,
+            "installation": 17,
             "complaint": 7,
             "return_exchange": 6,
         }

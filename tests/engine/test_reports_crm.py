@@ -340,7 +340,10 @@ def check_churn_and_repurchase_per_owner(demo: Loom, sql: Sql) -> None:
     department = expected(f"c.owner_id IN ({colleagues(sql, rep, below=False)})")
 
     assert figures(run_report(demo, "customer_churn_by_owner", SYSTEM), same) == everyone
-    assert figures(run_report(demo, "customer_churn_by_owner", manager), same) == team
+    as_manager = run_report(demo, "customer_churn_by_owner", manager)
+    assert figures(as_manager, same) == team
+    for row, filter in zip(as_manager.rows, as_manager.filters, strict=True):  # each row lists its customers
+        assert demo.queries(manager).count("customer", filter=filter) == row["ordered"]
     # A rep reads the customers of their department, and may narrow the report to their own.
     assert figures(run_report(demo, "customer_churn_by_owner", rep), same) == department
     mine = figures(run_report(demo, "customer_churn_by_owner", rep, parameters={"rep": "me"}), same)
@@ -378,6 +381,8 @@ def check_lifetime_value_by_industry_and_level(demo: Loom, sql: Sql) -> None:
     as_rep = run_report(demo, "customer_value_by_segment", rep)
     own = f"owner_id = {rep.user_id}"
     assert figures(as_rep, same, same) == expected(f"c.owner_id IN ({department})", own)
+    for row, filter in zip(as_rep.rows, as_rep.filters, strict=True):
+        assert demo.queries(rep).count("customer", filter=filter) == row["count"]
     assert as_rep.rows and len(as_rep.rows) < len(result.rows)
 
 
