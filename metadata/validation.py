@@ -10,7 +10,7 @@ by `expressions_in`, `rule_expressions_in` and `flow_expressions_in` against its
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
@@ -231,14 +231,19 @@ def validate_form(
 
 
 def validate_report(
-    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+    doc: Any,
+    file: str,
+    *,
+    known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS,
+    known_roles: Collection[str] | None = None,
 ) -> ValidationResult:
-    """Validate one report document against the schema and the object it counts."""
+    """Validate one report document against the schema, the object it counts and the roles it names."""
     problems = structural_problems("report", doc, file)
     if problems:
         return ValidationResult(None, (), problems)
     report = ReportSpec.from_json(doc)
-    return ValidationResult(None, (), report_problems(report, file, known_objects), reports=(report,))
+    found = report_problems(report, file, known_objects, roles=known_roles)
+    return ValidationResult(None, (), found, reports=(report,))
 
 
 def object_problems(
