@@ -62,10 +62,14 @@ def field_uses(field: FieldSpec) -> dict[str, object]:
     functions: list[str] = []
     if field.type not in UNGROUPABLE:
         functions.append("count_distinct")
-    if field.type != "rollup" and kind in ("number", None):
-        functions += ["sum", "avg"]
-    if field.type != "rollup" and kind in ("number", "date", None):
-        functions += ["min", "max"]
+    if field.type == "rollup":
+        if (field.param("source") or {}).get("function") in NUMBER_ROLLUPS:
+            functions += ["sum", "avg", "min", "max"]
+    else:
+        if kind in ("number", None):
+            functions += ["sum", "avg"]
+        if kind in ("number", "date", None):
+            functions += ["min", "max"]
     return {
         "group": field.type not in UNGROUPABLE,
         "date": kind == "date",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from metadata.report_checks import field_uses
 from metadata.reports import GroupBy, Measure, ReportSpec
 from metadata.specs import ObjectSpec
 from metadata.validation import validate_report
@@ -412,6 +413,8 @@ def test_sum_and_avg_accept_number_formulas() -> None:
 
 
 def test_a_count_sum_or_average_roll_up_is_measured_and_an_earliest_or_latest_one_is_not() -> None:
+    assert field_uses(PAYMENT.field("refunded"))["functions"] == ["sum", "avg", "min", "max"]
+    assert field_uses(PAYMENT.field("last_refund"))["functions"] == []
     assert problems_of(report(measures=[{"function": "avg", "field": "refunded"}])) == []
     assert problems_of(report(measures=[{"function": "max", "field": "last_refund"}])) == [
         (
