@@ -44,6 +44,7 @@ CHART_GROUPS: Mapping[str, tuple[int, int]] = {
     "table": (0, 3),
 }
 UNGROUPABLE = MULTI_VALUE_TYPES | {"long_text", "rollup"}
+NUMBER_ROLLUPS = ("count", "sum", "avg")  # roll-ups a report may measure
 DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
@@ -61,10 +62,14 @@ def field_uses(field: FieldSpec) -> dict[str, object]:
     functions: list[str] = []
     if field.type not in UNGROUPABLE:
         functions.append("count_distinct")
-    if field.type != "rollup" and kind in ("number", None):
-        functions += ["sum", "avg"]
-    if field.type != "rollup" and kind in ("number", "date", None):
-        functions += ["min", "max"]
+    if field.type == "rollup":
+        if (field.param("source") or {}).get("function") in NUMBER_ROLLUPS:
+            functions += ["sum", "avg", "min", "max"]
+    else:
+        if kind in ("number", None):
+            functions += ["sum", "avg"]
+        if kind in ("number", "date", None):
+            functions += ["min", "max"]
     return {
         "group": field.type not in UNGROUPABLE,
         "date": kind == "date",
@@ -211,11 +216,16 @@ def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterato
             continue
         kind = _kind(field)
         allowed = {"number"} if measure.function in {"sum", "avg"} else {"number", "date"}
-        if field.type == "rollup" or kind not in allowed | {None}:
+        if field.type == "rollup":
+            # A count, sum or average roll-up is a number per record (a customer's lifetime value);
+            # the earliest or latest of a related field takes that field's type, unknown here.
+            function = (field.param("source") or {}).get("function")
+            if function not in NUMBER_ROLLUPS:
+                message = f"{measure.function} cannot measure {measure.field!r}: a {function} roll-up"
+                yield Problem(file, at, message + f"; only {', '.join(NUMBER_ROLLUPS)} roll-ups are measured")
+        elif kind not in allowed | {None}:
             what = "numbers" if measure.function in {"sum", "avg"} else "numbers or dates"
             message = f"{measure.function} needs {what}, but {measure.field!r} is a {field.type} field"
-            if field.type == "rollup":
-                message = f"{measure.function} cannot measure {measure.field!r}: roll-ups are not measured"
             yield Problem(file, at, message)
 
 

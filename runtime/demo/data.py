@@ -300,11 +300,16 @@ def _leads(world: World) -> None:
     rows.sort(key=lambda row: -row[0])
     by_id = {plan.id: plan for plan in world.customers}
     for days_ago, values, fate in rows:
-        lead_id = world.create_one("lead", admin, world.moment(days_ago, world.office_minutes()), values)
+        created = world.moment(days_ago, world.office_minutes())
+        if fate == "converted":
+            # Followed up before the demo began: its first follow-up is written with it.
+            first = world.first_response(values["owner"], created)  # type: ignore[arg-type]
+            values["first_followup_at"] = min(first, values["last_followup_at"])  # type: ignore[type-var]
+        lead_id = world.create_one("lead", admin, created, values)
         if fate == "converted":
             by_id[values["converted_customer"]].lead_id = lead_id  # type: ignore[index]
         elif fate in ("contacted", "qualified"):
-            world.worked_leads.append((lead_id, values["owner"], days_ago))  # type: ignore[arg-type]
+            world.worked_leads.append((lead_id, values["owner"], days_ago, created))  # type: ignore[arg-type]
 
 
 def _lead_basics(world: World, name: str, company: str, region: str, industry: str) -> dict[str, object]:

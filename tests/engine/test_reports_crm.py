@@ -8,7 +8,7 @@ Managers see exactly their team's figures; a sales rep only their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -300,6 +300,163 @@ def check_the_first_five_reports(demo: Loom, sql: Sql) -> None:
     assert figures(run_report(demo, "contracts_by_status", SYSTEM), same) == contracts
 
 
+def colleagues(sql: Sql, who: Actor, *, below: bool) -> str:
+    """The ids of the users in `who`'s department (and, `below`, its sub-departments), as SQL."""
+    if below:
+        found = sql.rows(
+            "SELECT u.id FROM loom_users u JOIN loom_departments d ON d.id = u.department_id"
+            " WHERE d.path LIKE :path",
+            path=f"{who.department_path}%",
+        )
+    else:
+        found = sql.rows("SELECT id FROM loom_users WHERE department_id = :d", d=who.department_id)
+    return ", ".join(str(row[0]) for row in found) or "NULL"
+
+
+def check_churn_and_repurchase_per_owner(demo: Loom, sql: Sql) -> None:
+    # Churned: no order in the last 365 days; days_since(last_order_date) > 365.
+    cutoff = demo.clock.today() - timedelta(days=365)
+
+    def expected(customers: str) -> Figures:
+        return by_groups(
+            sql.rows(
+                f"""WITH orders AS (
+                        SELECT customer, count(*) AS n, max(order_date) AS last FROM obj_sales_order
+                        WHERE deleted_at IS NULL AND status != 'cancelled' GROUP BY customer)
+                    SELECT c.owner_id, sum(CASE WHEN o.last < :cutoff THEN 1 ELSE 0 END), count(*),
+                           sum(CASE WHEN o.last < :cutoff THEN 1 ELSE 0 END) * 1.0 / count(*),
+                           sum(CASE WHEN o.n >= 2 THEN 1 ELSE 0 END),
+                           sum(CASE WHEN o.n >= 2 THEN 1 ELSE 0 END) * 1.0 / count(*)
+                    FROM obj_customer c JOIN orders o ON o.customer = c.id
+                    WHERE c.deleted_at IS NULL AND {customers} GROUP BY c.owner_id""",
+                cutoff=cutoff,
+            ),
+            1, int, int, rate, int, rate,
+        )  # fmt: skip
+
+    manager, rep = actor(demo, "manager1"), actor(demo, "sales1")
+    everyone = expected("1 = 1")
+    team = expected(f"c.owner_id IN ({colleagues(sql, manager, below=True)})")
+    department = expected(f"c.owner_id IN ({colleagues(sql, rep, below=False)})")
+
+    assert figures(run_report(demo, "customer_churn_by_owner", SYSTEM), same) == everyone
+    as_manager = run_report(demo, "customer_churn_by_owner", manager)
+    assert figures(as_manager, same) == team
+    for row, filter in zip(as_manager.rows, as_manager.filters, strict=True):  # each row lists its customers
+        assert demo.queries(manager).count("customer", filter=filter) == row["ordered"]
+    # A rep reads the customers of their department, and may narrow the report to their own.
+    assert figures(run_report(demo, "customer_churn_by_owner", rep), same) == department
+    mine = figures(run_report(demo, "customer_churn_by_owner", rep, parameters={"rep": "me"}), same)
+    assert mine == {key: value for key, value in department.items() if key == (rep.user_id,)}
+    assert 0 < sum(row[0] for row in everyone.values()) < sum(row[1] for row in everyone.values())
+    assert any(row[3] for row in everyone.values())  # some customers did buy again
+    assert team and set(team) < set(everyone)
+
+
+def check_lifetime_value_by_industry_and_level(demo: Loom, sql: Sql) -> None:
+    def expected(customers: str, orders: str) -> Figures:
+        return by_groups(
+            sql.rows(
+                f"""WITH value AS (
+                        SELECT customer, sum(amount) AS v FROM obj_sales_order
+                        WHERE deleted_at IS NULL AND status != 'cancelled' AND {orders} GROUP BY customer)
+                    SELECT c.industry, c.level, avg(o.v), count(*), sum(o.v)
+                    FROM obj_customer c JOIN value o ON o.customer = c.id
+                    WHERE c.deleted_at IS NULL AND o.v > 0 AND {customers}
+                    GROUP BY c.industry, c.level"""
+            ),
+            2, money, int, money,
+        )  # fmt: skip
+
+    manager, rep = actor(demo, "manager1"), actor(demo, "sales1")
+    team = colleagues(sql, manager, below=True)
+    department = colleagues(sql, rep, below=False)
+
+    result = run_report(demo, "customer_value_by_segment", SYSTEM)
+    assert figures(result, same, same) == expected("1 = 1", "1 = 1")
+    assert result.pivot() is not None  # industry down, level across
+    # The value is reader-scoped: a manager adds up the team's orders, a rep only their own.
+    as_manager = run_report(demo, "customer_value_by_segment", manager)
+    assert figures(as_manager, same, same) == expected(f"c.owner_id IN ({team})", f"owner_id IN ({team})")
+    as_rep = run_report(demo, "customer_value_by_segment", rep)
+    own = f"owner_id = {rep.user_id}"
+    assert figures(as_rep, same, same) == expected(f"c.owner_id IN ({department})", own)
+    for row, filter in zip(as_rep.rows, as_rep.filters, strict=True):
+        assert demo.queries(rep).count("customer", filter=filter) == row["count"]
+    assert as_rep.rows and len(as_rep.rows) < len(result.rows)
+
+
+def check_first_response_per_rep_and_month(demo: Loom, sql: Sql) -> None:
+    """Worked out in Python from each lead's two moments: whole hours, month in Beijing time."""
+    beijing = timedelta(hours=8)
+
+    def moment(value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def expected(owners: str) -> Figures:
+        hours: dict[tuple[Any, ...], list[int]] = {}
+        for owner, created, first in sql.rows(
+            "SELECT owner_id, created_at, first_followup_at FROM obj_lead"
+            f" WHERE deleted_at IS NULL AND first_followup_at IS NOT NULL AND {owners}"
+        ):
+            start, end = moment(created).replace(microsecond=0), moment(first).replace(microsecond=0)
+            seconds = int((end - start).total_seconds())
+            whole = abs(seconds) // 3600 * (1 if seconds >= 0 else -1)
+            hours.setdefault((owner, as_month((start + beijing).date())), []).append(whole)
+        return {
+            key: (
+                money(Decimal(sum(found)) / len(found)),
+                len(found),
+                sum(1 for h in found if h < 24),
+                rate(Decimal(sum(1 for h in found if h < 24)) / len(found)),
+            )
+            for key, found in hours.items()
+        }
+
+    everything = {"period": EVERYTHING}
+    manager, rep = actor(demo, "manager1"), actor(demo, "sales1")
+    everyone = expected("1 = 1")
+
+    def run(who: Actor, **given: str) -> Figures:
+        return figures(run_report(demo, "lead_first_response_by_rep", who, parameters=given), same, as_month)
+
+    assert run(SYSTEM, **everything) == everyone
+    assert run(manager, **everything) == expected(f"owner_id IN ({colleagues(sql, manager, below=True)})")
+    assert run(rep, **everything, rep="me") == expected(f"owner_id = {rep.user_id}")
+    # By default: this year (2026) only.
+    assert run(SYSTEM) == {key: value for key, value in everyone.items() if key[1].startswith("2026-")}
+    # The slow reps answer most new leads after a day; the others within one.
+    slow = {actor(demo, name).user_id for name in ("sales3", "sales5")}
+    late = {owner: sum(row[1] - row[2] for key, row in everyone.items() if key[0] == owner) for owner in slow}
+    on_time = sum(row[2] for key, row in everyone.items() if key[0] not in slow)
+    assert all(count > 0 for count in late.values()) and on_time > sum(late.values())
+
+
+def check_satisfaction_by_category(demo: Loom, sql: Sql) -> None:
+    def expected(tickets: str) -> Figures:
+        return by_groups(
+            sql.rows(
+                f"""SELECT category, avg(satisfaction), count(*),
+                           sum(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END),
+                           sum(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) * 1.0 / count(*)
+                    FROM obj_service_ticket
+                    WHERE deleted_at IS NULL AND satisfaction IS NOT NULL AND {tickets}
+                    GROUP BY category"""
+            ),
+            1, money, int, int, rate,
+        )  # fmt: skip
+
+    agent = actor(demo, "service2")
+    everyone = expected("1 = 1")
+    result = run_report(demo, "ticket_satisfaction_by_category", SYSTEM)
+
+    assert figures(result, same) == everyone
+    assert [row["csat"] for row in result.rows] == sorted(row["csat"] for row in result.rows)
+    mine = run_report(demo, "ticket_satisfaction_by_category", agent, parameters={"engineer": "me"})
+    assert figures(mine, same) == expected(f"engineer = {agent.user_id}")
+    assert figures(run_report(demo, "ticket_satisfaction_by_category", actor(demo, "sales1")), same) == {}
+
+
 CHECKS = (
     check_the_first_five_reports,
     check_repurchase_cohorts,
@@ -309,6 +466,10 @@ CHECKS = (
     check_dormant_customers_and_follow_ups_per_rep,
     check_ticket_resolution_and_satisfaction_by_category,
     check_lead_conversion_by_source,
+    check_churn_and_repurchase_per_owner,
+    check_lifetime_value_by_industry_and_level,
+    check_first_response_per_rep_and_month,
+    check_satisfaction_by_category,
 )
 
 
