@@ -31,6 +31,7 @@ from engine.work.due_work import Handler
 from engine.work.outbox import ChannelRegistry
 from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
+from metadata.dashboards import DashboardSpec
 from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec
@@ -164,6 +165,9 @@ class Loom:
                 flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
                 forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
                 reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
+                dashboards = {
+                    doc.name: DashboardSpec.from_json(doc.body) for doc in load_documents(conn, "dashboard")
+                }
                 packages = [doc.body for doc in load_documents(conn, "package")]
                 self._registry = Registry(
                     objects,
@@ -175,6 +179,7 @@ class Loom:
                     forms=forms,
                     reports=reports,
                     layouts=layouts_by_object(packages),
+                    dashboards=dashboards,
                 )
             return self._registry
 
