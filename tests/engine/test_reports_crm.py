@@ -163,6 +163,30 @@ def check_sales_and_payments_per_rep_per_month(demo: Loom, sql: Sql) -> None:
     assert this_year == {key: value for key, value in payments.items() if key[1].startswith("2026-")}
 
 
+def check_sales_targets_per_rep_per_month(demo: Loom, sql: Sql) -> None:
+    targets = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, {sql.month("month")}, sum(sales_target), sum(payment_target)
+                FROM obj_sales_target WHERE deleted_at IS NULL AND month IS NOT NULL
+                GROUP BY owner_id, {sql.month("month")}"""
+        ),
+        2, money, money,
+    )  # fmt: skip
+    everything = {"period": EVERYTHING}
+    result = run_report(demo, "sales_targets_by_rep_month", SYSTEM, parameters=everything)
+    assert figures(result, same, as_month) == targets
+    reps = {row[0] for row in sql.rows("SELECT owner_id FROM obj_sales_target")}
+    assert len(reps) == 6 and len(targets) == 6 * 13  # every rep, every month of the story
+    # Some reps beat their targets over the year and some fall short: the demo tells both stories.
+    sold = {key[0]: Decimal(0) for key in targets}
+    for (owner, _), (amount, _) in figures(
+        run_report(demo, "sales_by_rep_month", SYSTEM, parameters=everything), same, as_month
+    ).items():
+        sold[owner] = sold.get(owner, Decimal(0)) + amount
+    aimed = {owner: sum(v[0] for k, v in targets.items() if k[0] == owner) for owner in sold if owner in reps}
+    assert {sold[owner] >= aimed[owner] for owner in aimed} == {True, False}
+
+
 def check_renewal_rate_by_quarter(demo: Loom, sql: Sql) -> None:
     expected = by_groups(
         sql.rows(
@@ -305,6 +329,7 @@ CHECKS = (
     check_repurchase_cohorts,
     check_win_rate_and_cycle_per_rep,
     check_sales_and_payments_per_rep_per_month,
+    check_sales_targets_per_rep_per_month,
     check_renewal_rate_by_quarter,
     check_dormant_customers_and_follow_ups_per_rep,
     check_ticket_resolution_and_satisfaction_by_category,

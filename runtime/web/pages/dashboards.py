@@ -19,7 +19,13 @@ from flask_babel import lazy_gettext as _l
 from engine import identity
 from engine.base.errors import LoomError
 from engine.identity.permissions import PermissionDenied
-from engine.records.dashboards import Kpi, WidgetResult, readable_dashboards, run_dashboard
+from engine.records.dashboards import (
+    Kpi,
+    WidgetResult,
+    readable_dashboards,
+    run_dashboard,
+    runnable_widgets,
+)
 from engine.records.report_parameters import InvalidReportParameter
 from metadata.dashboards import DashboardSpec
 from metadata.reports import ReportSpec
@@ -36,8 +42,11 @@ def view_names() -> dict[str, str]:
 
 
 def _dashboard(name: str) -> DashboardSpec:
-    found = current_loom().registry.dashboards.get(name)
-    if found is None:
+    """The dashboard of that name if the reader may run any of its widgets; a 404 otherwise, as for
+    an unknown one."""
+    registry = current_loom().registry
+    found = registry.dashboards.get(name)
+    if found is None or not runnable_widgets(registry, current_actor(), found):
         abort(404)
     return found
 
