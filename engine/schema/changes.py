@@ -209,7 +209,9 @@ def _dashboard_problems(
         for name, board in registry.dashboards.items()
         if name not in given and ("dashboard", name) not in gone
     ]
-    return problems + home_problems(located + others)
+    # Those installed first, so the dashboard given is the one told its role already has a home.
+    mine = {file for file, _ in located}
+    return problems + [p for p in home_problems(others + located) if p.file in mine]
 
 
 def sync_all(loom: Loom, *, dry_run: bool = False) -> SyncPlan:

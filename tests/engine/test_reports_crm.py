@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from engine.base.actors import SYSTEM, Actor
 from engine.identity import actor_for, user_by_username
 from engine.loom import Loom
+from engine.records.dashboards import run_dashboard
 from engine.records.reports import ReportResult, run_report
 from runtime.demo.data import load_demo_data
 
@@ -381,3 +382,34 @@ def test_a_managers_team_view_sums_exactly_the_teams_records_and_a_rep_only_thei
     assert total(rep) == (money(own_sum), own_count)
     # Asking for the team does not widen a rep's scope.
     assert total(rep, rep="my_team") == (money(own_sum), own_count)
+
+
+def test_the_sales_dashboards_kpis_and_targets_are_each_readers_own_or_their_teams(demo: Loom) -> None:
+    sql = Sql(demo)
+    board = demo.registry.dashboards["sales"]
+    everything = {"period": EVERYTHING, "user": "", "department": ""}
+    team = """SELECT u.id FROM loom_users u JOIN loom_departments d ON d.id = u.department_id
+              WHERE d.path LIKE :path"""
+    for username in ("sales1", "sales5", "manager1"):
+        who = actor(demo, username)
+        owners = f"({team})" if username == "manager1" else "(:rep)"
+        given = {"path": f"{who.department_path}%"} if username == "manager1" else {"rep": who.user_id}
+        [(sold,)] = sql.rows(
+            "SELECT sum(amount) FROM obj_sales_order WHERE deleted_at IS NULL AND status != 'cancelled'"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        [(aimed, to_collect)] = sql.rows(
+            "SELECT sum(sales_target), sum(payment_target) FROM obj_sales_target WHERE deleted_at IS NULL"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        [(paid,)] = sql.rows(
+            "SELECT sum(amount) FROM obj_payment WHERE deleted_at IS NULL AND status = 'received'"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        kpis = {found.widget.name: found.kpi for found in run_dashboard(demo, who, board, everything) if found.kpi}
+        assert money(kpis["sales"].total) == money(sold) and money(kpis["sales"].target) == money(aimed), username
+        assert money(kpis["payments"].total) == money(paid), username
+        assert money(kpis["payments"].target) == money(to_collect), username
