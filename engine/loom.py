@@ -29,9 +29,9 @@ from engine.store.documents import load_documents, metadata_version
 from engine.store.system_tables import system_metadata
 from engine.work.due_work import Handler
 from engine.work.outbox import ChannelRegistry
+from metadata.dashboards import DashboardSpec
 from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
-from metadata.dashboards import DashboardSpec
 from metadata.forms import FormSpec
 from metadata.reports import ReportSpec
 from metadata.roles import RoleSpec

@@ -74,7 +74,8 @@ def _widget_problems(
     other = reports.get(target.report)
     if other is None:
         if target.report not in broken:
-            yield Problem(file, pointer("widgets", index, "target", "report"), _no_report(target.report, reports))
+            at = pointer("widgets", index, "target", "report")
+            yield Problem(file, at, _no_report(target.report, reports))
         return
     yield from _measure_problems(other, target.measure or "", file, ("widgets", index, "target", "measure"))
 

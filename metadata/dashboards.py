@@ -97,7 +97,7 @@ class Widget:
 
 @dataclass(frozen=True)
 class DashboardSpec:
-    """A dashboard: its widgets in reading order, the filters shown above them, and the roles it is home for."""
+    """A dashboard: its widgets in reading order, the filters shown above them, the roles it is home for."""
 
     name: str
     widgets: tuple[Widget, ...]

@@ -83,7 +83,10 @@ def check_package(
         kept = tuple(doc for doc in source.documents if doc not in extensions)
         source = PackageSource(source.manifest, kept, source.problems)
     result: ValidationResult = validate_package(
-        source, installed=installed, installed_reports=installed_reports or {}, installed_roles=installed_roles
+        source,
+        installed=installed,
+        installed_reports=installed_reports or {},
+        installed_roles=installed_roles,
     )
     files = {doc.body.get("name"): doc.file for doc in source.documents if doc.kind == "object"}
     files |= {f"rule:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "rule"}

@@ -13,8 +13,8 @@ from sqlalchemy import Connection
 from engine.base.errors import MergeConflicts, PackageRefused
 from engine.packages.store import DocKey, PackageDocument, base_documents, extensions_of, owner_of
 from engine.store.documents import get_document
-from metadata.diff import Change, diff_documents
 from metadata.dashboards import DashboardSpec
+from metadata.diff import Change, diff_documents
 from metadata.extension_layout import placement_problems
 from metadata.extensions import clash_problems, extract, normalised, remap_problem, strip, weave
 from metadata.flows import FlowSpec

@@ -42,7 +42,7 @@ class Kpi:
 
 @dataclass(frozen=True)
 class WidgetResult:
-    """One widget as a reader sees it: the report's result (or why it could not run) and, for a KPI, its figure."""
+    """One widget as a reader sees it: the report's result (or why it could not run); a KPI's figure."""
 
     widget: Widget
     report: ReportSpec
@@ -92,9 +92,7 @@ def run_dashboard(
     """
     registry = loom.registry
     shown = {kind: value for kind, value in filters.items() if kind in dashboard.filters}
-    return [
-        run_widget(loom, actor, widget, shown) for widget in runnable_widgets(registry, actor, dashboard)
-    ]
+    return [run_widget(loom, actor, widget, shown) for widget in runnable_widgets(registry, actor, dashboard)]
 
 
 def run_widget(loom: Loom, actor: Actor, widget: Widget, filters: Mapping[str, str]) -> WidgetResult:

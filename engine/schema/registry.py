@@ -99,7 +99,8 @@ class Registry:
         self.layouts: Mapping[str, tuple[ExtensionLayout, ...]] = MappingProxyType(dict(layouts or {}))
         self._forms: Mapping[str, FormSpec] = MappingProxyType(dict(forms or {}))
         self._reports: Mapping[str, ReportSpec] = MappingProxyType(dict(reports or {}))
-        self.dashboards: Mapping[str, DashboardSpec] = MappingProxyType(dict(sorted((dashboards or {}).items())))
+        boards = sorted((dashboards or {}).items())
+        self.dashboards: Mapping[str, DashboardSpec] = MappingProxyType(dict(boards))
         # An object's form: the one named after it, else the first bound to it by name.
         self._own_form: dict[str, FormSpec] = {}
         for _, form in sorted(self._forms.items()):

@@ -136,7 +136,9 @@ def test_unknown_roles_repeated_widgets_and_a_bad_default_period_are_told_where(
          "/widgets/0/target", "a target is"),
     ],
 )  # fmt: skip
-def test_the_schema_refuses_a_widget_of_the_wrong_shape_at_its_path(widget: dict, path: str, words: str) -> None:
+def test_the_schema_refuses_a_widget_of_the_wrong_shape_at_its_path(
+    widget: dict, path: str, words: str
+) -> None:
     found = problems_of(board(widget))
 
     assert any(p == path and words in message for p, message in found), found
@@ -167,7 +169,8 @@ def test_a_package_checks_its_dashboards_against_its_own_reports_and_roles_and_g
     found = [(p.file, p.path, p.message) for p in validate_package(read_package(package)).problems]
 
     assert found == [
-        ("dashboards/service.json", "/home_for/1", "role 'sales_manager' already has dashboard 'sales' as its home page"),
+        ("dashboards/service.json", "/home_for/1",
+         "role 'sales_manager' already has dashboard 'sales' as its home page"),
         ("dashboards/service.json", "/home_for/2", "role 'auditor' is neither in this package nor installed"),
         ("dashboards/service.json", "/widgets/0/report",
          "report 'ticket_resolution_by_categry', which is neither in this package nor installed"
