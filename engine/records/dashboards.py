@@ -68,6 +68,14 @@ def readable_dashboards(registry: Registry, actor: Actor) -> list[DashboardSpec]
     ]
 
 
+def readable_dashboard(registry: Registry, actor: Actor, name: str) -> DashboardSpec | None:
+    """The dashboard of that name when the actor may run one of its widgets; None as for an unknown one."""
+    board = registry.dashboards.get(name)
+    if board is None or not runnable_widgets(registry, actor, board):
+        return None
+    return board
+
+
 def home_dashboard(registry: Registry, actor: Actor) -> DashboardSpec | None:
     """The dashboard that is the home page of one of the actor's roles, when they may see any of it."""
     board = registry.home_dashboard(actor.roles)

@@ -22,9 +22,9 @@ from engine.identity.permissions import PermissionDenied
 from engine.records.dashboards import (
     Kpi,
     WidgetResult,
+    readable_dashboard,
     readable_dashboards,
     run_dashboard,
-    runnable_widgets,
 )
 from engine.records.report_parameters import InvalidReportParameter
 from metadata.dashboards import DashboardSpec
@@ -44,9 +44,8 @@ def view_names() -> dict[str, str]:
 def _dashboard(name: str) -> DashboardSpec:
     """The dashboard of that name if the reader may run any of its widgets; a 404 otherwise, as for
     an unknown one."""
-    registry = current_loom().registry
-    found = registry.dashboards.get(name)
-    if found is None or not runnable_widgets(registry, current_actor(), found):
+    found = readable_dashboard(current_loom().registry, current_actor(), name)
+    if found is None:
         abort(404)
     return found
 
