@@ -51,7 +51,7 @@ def run() -> list[dict]:
                 "baseline_name": "Core executemany",
                 "baseline": n / baseline,
                 "ratio": engine / baseline,
-                "target": "ratio ≤ 3× slower",
+                "target": "ratio ≤ 2×",
             }
         )
     return results

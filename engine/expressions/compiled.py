@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from engine.base.errors import ExpressionError
@@ -64,6 +65,13 @@ def _pair(apply: Callable[[Any, Any], Any], left_node: ast.AST, right_node: ast.
 def _boolean(node: ast.BoolOp) -> Program:
     # Like Python's and/or: the value that decided, not a bool.
     values = [build(value) for value in node.values]
+    if len(values) == 2:  # the common shape, without the loop
+        first, second = values
+        if isinstance(node.op, ast.And):
+            return lambda names, functions, ctx: (
+                first(names, functions, ctx) and second(names, functions, ctx)
+            )
+        return lambda names, functions, ctx: first(names, functions, ctx) or second(names, functions, ctx)
     if isinstance(node.op, ast.And):
 
         def all_of(names: Mapping[str, Any], functions: Mapping[str, Any], ctx: EvalContext) -> Any:
@@ -133,7 +141,7 @@ def _call(node: ast.Call) -> Program:
         if count < function.min_args or (function.max_args is not None and count > function.max_args):
             raise ExpressionError(function.arity_error(count))
         if function.reads_record:
-            return function.impl(ctx, names, *args)
+            return function.impl(ctx, _read_only(names), *args)
         return function.impl(ctx, *args)
 
     if count != 1:
@@ -149,10 +157,15 @@ def _call(node: ast.Call) -> Program:
         if function.min_args > 1 or (function.max_args is not None and function.max_args < 1):
             raise ExpressionError(function.arity_error(1))
         if function.reads_record:
-            return function.impl(ctx, names, value)
+            return function.impl(ctx, _read_only(names), value)
         return function.impl(ctx, value)
 
     return call_with_one
+
+
+def _read_only(names: Mapping[str, Any]) -> Mapping[str, Any]:
+    # Only a function given the record could change it; names are read far more often than that.
+    return names if names.__class__ is MappingProxyType else MappingProxyType(names)
 
 
 def _list(node: ast.List | ast.Tuple) -> Program:

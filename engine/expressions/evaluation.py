@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import simpleeval
@@ -24,8 +23,6 @@ def evaluate(expr: Expression | str, names: Mapping[str, Any], ctx: EvalContext)
         program = build(expr.tree.body)
         # Built from the validated tree and the same every time: a benign race between threads.
         object.__setattr__(expr, "program", program)
-    if names.__class__ is not MappingProxyType:
-        names = MappingProxyType(names)  # functions that read the record cannot change it
     try:
         return program(names, ctx.functions.lookup(), ctx)
     except LoomError as error:

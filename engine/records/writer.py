@@ -31,6 +31,7 @@ from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 from engine.store.audit import audit_row, value_json, write_audit, write_creation_audit
+from engine.store.bulk import insert_rows
 from engine.store.counters import reserve_numbers
 from engine.store.system_tables import users
 
@@ -416,10 +417,8 @@ class RecordWriter:
             return []
         self._assign_autonumbers(records)
         ids = allocate_ids(self.conn, self.model.table, len(records))
-        if self.conn.dialect.name == "sqlite":
-            self._insert_tuples(ids, records)
-        else:
-            self.conn.execute(self.model.table.insert(), self._insert_dicts(ids, records))
+        columns, rows = self._insert_tuples(ids, records)
+        insert_rows(self.conn, self.model.table.name, columns, rows)
         entries = []
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
@@ -437,26 +436,10 @@ class RecordWriter:
             for name, spec, convert in self.converters
         ]
 
-    def _insert_dicts(self, ids: Sequence[int], records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        now, actor_id = self.now, self.actor.user_id
-        names = [name for name, _, _ in self.converters]
-        rows = []
-        for record_id, record in zip(ids, records, strict=True):
-            row = dict(zip(names, self._database_values(record), strict=True))
-            row.update(
-                id=record_id,
-                created_at=now,
-                created_by=actor_id,
-                updated_at=now,
-                updated_by=actor_id,
-                owner_id=record["owner"],
-                version=1,
-            )
-            rows.append(row)
-        return rows
-
-    def _insert_tuples(self, ids: Sequence[int], records: Sequence[dict[str, Any]]) -> None:
-        """One driver-level executemany of plain tuples, each column's bind conversion applied here.
+    def _insert_tuples(
+        self, ids: Sequence[int], records: Sequence[dict[str, Any]]
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The table's columns and one plain tuple per record, each column's bind conversion applied.
 
         SQLAlchemy's per-row parameter processing costs as much as SQLite's insert itself; the
         conversions are the ones it would apply, looked up once per call.
@@ -490,10 +473,7 @@ class RecordWriter:
             for position, process in converted:
                 values[position] = process(values[position])
             params.append((record_id, *values, now, actor_id, now, actor_id, record["owner"], 1))
-        quote = dialect.identifier_preparer.quote
-        names = ", ".join(quote(name) for name in columns)
-        markers = ", ".join(["?"] * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})", params)
+        return columns, params
 
     def _created(self, record: Mapping[str, Any]) -> str:
         """The creation's audit changes as JSON text: [null, value] for each field it sets."""

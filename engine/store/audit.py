@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
+from engine.store.bulk import insert_rows
 from engine.store.system_tables import audit_log
 
 # One encoder for every audit row: json.dumps with options builds a new one per call.
 _encode_changes = json.JSONEncoder(ensure_ascii=False).encode
 _encode_text = json.encoder.encode_basestring  # the same encoding of text, without the dispatch
+AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "object", "record_id", "action", "changes")
 
 
 def value_json(value: Any) -> str:
@@ -49,42 +51,20 @@ def write_creation_audit(
     object_name: str,
     entries: Sequence[tuple[int, str]],
 ) -> None:
-    """Audit rows for a batch of new records in one driver-level executemany; `entries` are
-    (record id, its changes as JSON text).
+    """Audit rows for a batch of new records in one driver call; `entries` are (record id, its
+    changes as JSON text).
 
-    Bulk creates write one audit row per record; going through the driver with the JSON
-    already serialised, and the shared timestamp converted once, keeps the audit from doubling
-    the cost of the insert it records.
+    Bulk creates write one audit row per record; going through the driver with the JSON already
+    serialised, and the shared timestamp converted once, keeps the audit from doubling the cost
+    of the insert it records.
     """
-    if not entries:
-        return
     at_param = audit_log.c.at.type.bind_processor(conn.dialect)
     at_value = at_param(at) if at_param else at
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    columns = "at, actor_id, actor_name, object, record_id, action, changes"
-    row = f"({', '.join([marker] * 7)})"
-    params = [
-        (
-            at_value,
-            actor.user_id,
-            actor.name,
-            object_name,
-            record_id,
-            "create",
-            changes,
-        )
+    rows = [
+        (at_value, actor.user_id, actor.name, object_name, record_id, "create", changes)
         for record_id, changes in entries
     ]
-    if conn.dialect.name == "postgresql":
-        # One multi-row INSERT per chunk: a network round trip per row would dominate.
-        for start in range(0, len(params), 500):
-            chunk = params[start : start + 500]
-            flat = [value for values in chunk for value in values]
-            conn.exec_driver_sql(
-                f"INSERT INTO loom_audit ({columns}) VALUES {', '.join([row] * len(chunk))}", tuple(flat)
-            )
-    else:
-        conn.exec_driver_sql(f"INSERT INTO loom_audit ({columns}) VALUES {row}", params)
+    insert_rows(conn, audit_log.name, AUDIT_COLUMNS, rows)
 
 
 def record_history(conn: Connection, object_name: str, record_id: int) -> list[dict[str, Any]]:

@@ -72,6 +72,41 @@ def test_every_field_type_round_trips_through_create_get_update(sink: Loom) -> N
     assert records.get("gadget", gadget["id"])["quantity"] == 13
 
 
+def test_bulk_create_stores_every_field_type_and_audit_exactly_as_create_does(sink: Loom) -> None:
+    records = sink.records()
+    maker = records.create("maker", {"name": "深圳华强电子"})
+    values = {
+        "title": "Lamp 引号 \"quoted\" and a back\\slash",
+        "notes": "a tab\there, and\na new line",
+        "quantity": "12",
+        "weight": "1.2345",
+        "price": "¥1,299.50",
+        "active": "否",
+        "launch_date": "2026/11/01",
+        "checked_at": "2026-11-20T08:30:00+08:00",
+        "color": "green",
+        "features": ["solar", "waterproof"],
+        "maker": maker["id"],
+        "labels": ["新品", "热销"],
+        "manual": [{"name": "说明书.pdf", "key": "files/1", "size": 1024, "content_type": "application/pdf"}],
+    }
+    one = records.create("gadget", values)
+    [bulk_id] = records.bulk_create("gadget", [values])
+
+    def stored(record_id: int) -> dict:
+        got = records.get("gadget", record_id)
+        return {key: value for key, value in got.items() if key not in ("id", "serial")}
+
+    assert stored(bulk_id) == stored(one["id"])
+    [created_one] = records.history("gadget", one["id"])
+    [created_bulk] = records.history("gadget", bulk_id)
+    drop = ("serial",)
+    assert {k: v for k, v in created_bulk["changes"].items() if k not in drop} == {
+        k: v for k, v in created_one["changes"].items() if k not in drop
+    }
+    assert (created_bulk["action"], created_bulk["at"]) == (created_one["action"], created_one["at"])
+
+
 def test_defaults_are_expressions_evaluated_on_create(sink: Loom) -> None:
     gadget = sink.records().create("gadget", {"title": "Lamp"})
     assert gadget["quantity"] == 1

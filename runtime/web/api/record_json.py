@@ -7,12 +7,14 @@ YYYY-MM-DD, datetimes as 2026-11-26T09:00:00Z, lookups and users as ids. The Ope
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from engine.base.errors import LoomError
+from engine.fieldtypes.base import FieldType
 from engine.schema.registry import ObjectModel
 
 SYSTEM_MOMENTS = ("created_at", "updated_at", "deleted_at")
@@ -26,33 +28,52 @@ def moment_json(value: datetime | None) -> str | None:
 
 def record_json(model: ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]:
     """One record as JSON: the keys it has (fields the reader may see and system fields)."""
+    writers = _writers(model)
     out: dict[str, Any] = {}
     for name, value in record.items():
-        spec = model.fields.get(name)
-        if spec is not None:
-            out[name] = _field_json(model, name, value)
-        elif name in SYSTEM_MOMENTS:
-            out[name] = moment_json(value)
-        else:
-            out[name] = value
+        write = writers.get(name, _AS_IT_IS)
+        out[name] = value if write is None or value is None else write(value)
     return out
 
 
-def _field_json(model: ObjectModel, name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return moment_json(value)
-    spec = model.fields[name]
-    shown = model.types[name].to_json(value, spec)
-    if spec.type == "formula":
+Writer = Callable[[Any], Any]
+_AS_IT_IS: Writer | None = None
+# Each object model's writers, made on its first record: a page of 50 records would otherwise look
+# up each field's spec and type, and test its kind, 50 times over. Dropped with the model.
+_WRITERS: dict[int, dict[str, Writer | None]] = {}
+
+
+def _writers(model: ObjectModel) -> dict[str, Writer | None]:
+    found = _WRITERS.get(id(model))
+    if found is None:
+        found = {name: _field_writer(model, name) for name in model.fields}
+        found.update(dict.fromkeys(SYSTEM_MOMENTS, moment_json))
+        _WRITERS[id(model)] = found
+        weakref.finalize(model, _WRITERS.pop, id(model), None)
+    return found
+
+
+def _field_writer(model: ObjectModel, name: str) -> Writer:
+    spec, field_type = model.fields[name], model.types[name]
+    to_json = field_type.to_json
+    plain = type(field_type).to_json is FieldType.to_json  # the type sends its values as they are
+    result = spec.param("result", "text") if spec.type == "formula" else None
+
+    def write(value: Any) -> Any:
+        kind = value.__class__
+        if kind is datetime:
+            return moment_json(value)
+        if plain and (kind is str or kind is int or kind is bool):
+            return value
+        shown = to_json(value, spec)
         # A formula declares its result; the API keeps to that type whatever the expression returned.
-        result = spec.param("result", "text")
         if result == "text" and not isinstance(shown, str):
             return str(shown)
         if result == "boolean" and not isinstance(shown, bool):
             return bool(shown)
-    return plain_json(shown)
+        return plain_json(shown)
+
+    return write
 
 
 def plain_json(value: Any) -> Any:
