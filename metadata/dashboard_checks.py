@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 
-from metadata.dashboards import DashboardSpec, Widget
+from metadata.dashboards import OPENING_PERIODS, DashboardSpec, Widget
 from metadata.problems import Problem, pointer
 from metadata.references import did_you_mean, repeats
 from metadata.report_checks import default_problem
@@ -38,8 +38,11 @@ def dashboard_problems(
         if role not in roles:
             message = f"role {role!r} is neither in this package nor installed{did_you_mean(role, roles)}"
             problems.append(Problem(file, pointer("home_for", index), message))
-    if (problem := default_problem("period", dashboard.default_period)) is not None:
-        problems.append(Problem(file, "/default_period", problem))
+    opening = dashboard.default_period
+    if opening not in OPENING_PERIODS and (".." not in opening or default_problem("period", opening)):
+        message = f"a dashboard opens on one of {', '.join(OPENING_PERIODS)}, or YYYY-MM-DD..YYYY-MM-DD"
+        problem = default_problem("period", opening) if ".." in opening else None
+        problems.append(Problem(file, "/default_period", problem or message))
     return problems
 
 

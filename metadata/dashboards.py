@@ -22,6 +22,8 @@ WIDGET_KINDS = ("kpi", "chart", "list")
 # The dashboard-level filters, each passed to every report parameter of the same kind.
 FILTER_KINDS = ("period", "user", "department")
 DEFAULT_PERIOD = "this_month"
+# The named periods a dashboard may open on: those its period filter offers (or a range).
+OPENING_PERIODS = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year")
 DEFAULT_WIDTH = {"kpi": 1, "chart": 2, "list": 4}
 GRID_COLUMNS = 4
 

@@ -122,7 +122,12 @@ def test_unknown_roles_repeated_widgets_and_a_bad_default_period_are_told_where(
          " (did you mean 'sales_manager'?)"),
         ("/default_period", found[2][1]),
     ]  # fmt: skip
-    assert found[2][1].startswith("a period is one of today")
+    assert found[2][1].startswith("a dashboard opens on one of this_month, last_month")
+    assert problems_of(board(default_period="2026-01-01..2026-03-31")) == []
+    assert problems_of(board(default_period="2026-03-01..2026-01-31")) == [
+        ("/default_period", "the range ends before it starts")
+    ]
+    assert [path for path, _ in problems_of(board(default_period="last_12_months"))] == ["/default_period"]
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,8 @@ def render_dashboard(board: DashboardSpec, *, home: bool = False) -> str | tuple
             problem, period = error.message, ""
     elif period and period not in report_view.PERIOD_PRESETS and period != board.default_period:
         problem, period = str(_l("Choose a period from the list.")), board.default_period
+    if ".." in period and not (first or last):
+        first, last = period.split("..", 1)  # a default range shows as the custom period it is
     widgets = []
     if problem is None:
         filters = {"period": period, "user": view, "department": department}
