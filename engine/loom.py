@@ -185,6 +185,9 @@ class Loom:
 
     @property
     def registry(self) -> Registry:
+        checked = self._checked.get()
+        if checked and checked[0] is self._registry:
+            return checked[0]  # checked earlier in this request: no transaction just to look again
         with self.read() as conn:
             return self.registry_for(conn)
 

@@ -250,14 +250,19 @@ def validate_form(
 
 
 def validate_report(
-    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+    doc: Any,
+    file: str,
+    *,
+    known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS,
+    known_roles: Collection[str] | None = None,
 ) -> ValidationResult:
-    """Validate one report document against the schema and the object it counts."""
+    """Validate one report document against the schema, the object it counts and the roles it names."""
     problems = structural_problems("report", doc, file)
     if problems:
         return ValidationResult(None, (), problems)
     report = ReportSpec.from_json(doc)
-    return ValidationResult(None, (), report_problems(report, file, known_objects), reports=(report,))
+    found = report_problems(report, file, known_objects, roles=known_roles)
+    return ValidationResult(None, (), found, reports=(report,))
 
 
 def validate_dashboard(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -110,7 +110,8 @@ def apply_objects(
             files,
             field_types=loom.field_types,
         )
-        problems += _form_and_report_problems(loom, forms, reports, new, files)
+        known_roles = set(registry.roles) | {role.name for role in roles}
+        problems += _form_and_report_problems(loom, forms, reports, new, files, known_roles)
         problems += _dashboard_problems(registry, dashboards, reports, roles, removed, files)
         if removed:
             problems += removal_problems(registry, new, new_rules, removed)
@@ -165,6 +166,7 @@ def _form_and_report_problems(
     reports: Sequence[ReportSpec],
     objects: Mapping[str, ObjectSpec],
     files: Mapping[str, str],
+    roles: Collection[str] | None = None,
 ) -> list[Problem]:
     """Every check of forms and reports, for those given directly as for those of a package."""
     problems: list[Problem] = []
@@ -172,7 +174,7 @@ def _form_and_report_problems(
         problems += form_problems(form, files.get(f"form:{form.name}", f"forms/{form.name}.json"), objects)
     for report in reports:
         file = files.get(f"report:{report.name}", f"reports/{report.name}.json")
-        problems += report_problems(report, file, objects)
+        problems += report_problems(report, file, objects, roles=roles)
     if problems:
         return sorted(set(problems))
     problems += check_forms(

@@ -662,6 +662,14 @@ REPORT_HEAD = {
     "name": TEXT,
     "label": TEXT,
     "object": TEXT,
+    "folder": {
+        "type": ["string", "null"],
+        "description": "The folder the report is listed in; null: the folder named after its object.",
+    },
+    "sharing": {
+        "enum": ["everyone", "roles", "private"],
+        "description": "Who may run it: everyone who may read the object, some roles, or its owner.",
+    },
     "chart": TEXT,
     "parameters": {
         "type": "array",
