@@ -468,6 +468,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "kind_flow": {"en": "flow", "zh_CN": "审批流程"},
     "kind_form": {"en": "form", "zh_CN": "表单"},
     "kind_report": {"en": "report", "zh_CN": "报表"},
+    "kind_dashboard": {"en": "dashboard", "zh_CN": "仪表盘"},
     "plan_step": {"en": "{mark} {action} {table}: {detail}", "zh_CN": "{mark} {action} {table}：{detail}"},
     "plan_step_bare": {"en": "{mark} {action} {table}: ", "zh_CN": "{mark} {action}（{table}）"},
     "step_create_table": {"en": "create_table", "zh_CN": "新建数据表"},

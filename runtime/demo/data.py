@@ -21,6 +21,7 @@ from engine.loom import Loom
 from runtime.demo import catalog
 from runtime.demo.sales import write_sales
 from runtime.demo.service import write_service
+from runtime.demo.targets import write_targets
 from runtime.demo.world import CustomerPlan, Person, World, money, past_clock
 
 DEFAULT_SEED = 7
@@ -39,6 +40,7 @@ REPORTED_OBJECTS = (
     "service_ticket",
     "followup",
     "task",
+    "sales_target",
 )
 
 
@@ -110,6 +112,7 @@ def load_demo_data(
         write_sales(world)
         write_service(world)
         _settle_lifecycles(world)
+        write_targets(world, seed)
     counts = {name: loom.queries().count(name) for name in REPORTED_OBJECTS}
     summary = ", ".join(f"{count} {name}" for name, count in counts.items())
     return DemoReport(True, f"demo data loaded (seed {seed}): {summary}", logins, counts)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from engine.base.actors import SYSTEM, Actor
 from engine.identity import actor_for, user_by_username
 from engine.loom import Loom
+from engine.records.dashboards import run_dashboard
 from engine.records.reports import ReportResult, run_report
 from runtime.demo.data import load_demo_data
 
@@ -161,6 +162,30 @@ def check_sales_and_payments_per_rep_per_month(demo: Loom, sql: Sql) -> None:
     # By default: this year (2026) only.
     this_year = figures(run_report(demo, "payments_by_rep_month", SYSTEM), same, as_month)
     assert this_year == {key: value for key, value in payments.items() if key[1].startswith("2026-")}
+
+
+def check_sales_targets_per_rep_per_month(demo: Loom, sql: Sql) -> None:
+    targets = by_groups(
+        sql.rows(
+            f"""SELECT owner_id, {sql.month("month")}, sum(sales_target), sum(payment_target)
+                FROM obj_sales_target WHERE deleted_at IS NULL AND month IS NOT NULL
+                GROUP BY owner_id, {sql.month("month")}"""
+        ),
+        2, money, money,
+    )  # fmt: skip
+    everything = {"period": EVERYTHING}
+    result = run_report(demo, "sales_targets_by_rep_month", SYSTEM, parameters=everything)
+    assert figures(result, same, as_month) == targets
+    reps = {row[0] for row in sql.rows("SELECT owner_id FROM obj_sales_target")}
+    assert len(reps) == 6 and len(targets) == 6 * 13  # every rep, every month of the story
+    # Some reps beat their targets over the year and some fall short: the demo tells both stories.
+    sold = {key[0]: Decimal(0) for key in targets}
+    for (owner, _), (amount, _) in figures(
+        run_report(demo, "sales_by_rep_month", SYSTEM, parameters=everything), same, as_month
+    ).items():
+        sold[owner] = sold.get(owner, Decimal(0)) + amount
+    aimed = {owner: sum(v[0] for k, v in targets.items() if k[0] == owner) for owner in sold if owner in reps}
+    assert {sold[owner] >= aimed[owner] for owner in aimed} == {True, False}
 
 
 def check_renewal_rate_by_quarter(demo: Loom, sql: Sql) -> None:
@@ -462,6 +487,7 @@ CHECKS = (
     check_repurchase_cohorts,
     check_win_rate_and_cycle_per_rep,
     check_sales_and_payments_per_rep_per_month,
+    check_sales_targets_per_rep_per_month,
     check_renewal_rate_by_quarter,
     check_dormant_customers_and_follow_ups_per_rep,
     check_ticket_resolution_and_satisfaction_by_category,
@@ -517,3 +543,36 @@ def test_a_managers_team_view_sums_exactly_the_teams_records_and_a_rep_only_thei
     assert total(rep) == (money(own_sum), own_count)
     # Asking for the team does not widen a rep's scope.
     assert total(rep, rep="my_team") == (money(own_sum), own_count)
+
+
+def test_the_sales_dashboards_kpis_and_targets_are_each_readers_own_or_their_teams(demo: Loom) -> None:
+    sql = Sql(demo)
+    board = demo.registry.dashboards["sales"]
+    everything = {"period": EVERYTHING, "user": "", "department": ""}
+    team = """SELECT u.id FROM loom_users u JOIN loom_departments d ON d.id = u.department_id
+              WHERE d.path LIKE :path"""
+    for username in ("sales1", "sales5", "manager1"):
+        who = actor(demo, username)
+        owners = f"({team})" if username == "manager1" else "(:rep)"
+        given = {"path": f"{who.department_path}%"} if username == "manager1" else {"rep": who.user_id}
+        [(sold,)] = sql.rows(
+            "SELECT sum(amount) FROM obj_sales_order WHERE deleted_at IS NULL AND status != 'cancelled'"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        [(aimed, to_collect)] = sql.rows(
+            "SELECT sum(sales_target), sum(payment_target) FROM obj_sales_target WHERE deleted_at IS NULL"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        [(paid,)] = sql.rows(
+            "SELECT sum(amount) FROM obj_payment WHERE deleted_at IS NULL AND status = 'received'"
+            f" AND owner_id IN {owners}",
+            **given,
+        )
+        found = run_dashboard(demo, who, board, everything)
+        kpis = {widget.widget.name: widget.kpi for widget in found if widget.kpi}
+        assert money(kpis["sales"].total) == money(sold), username
+        assert money(kpis["sales"].target) == money(aimed), username
+        assert money(kpis["payments"].total) == money(paid), username
+        assert money(kpis["payments"].target) == money(to_collect), username
