@@ -1,4 +1,5 @@
-"""The builder: admins build objects, forms, lists and the organisation in the browser, at /builder.
+"""The builder at /builder: admins build objects, forms, lists, rules, reports and the organisation
+in the browser (and users whose role allows it build their own reports).
 
 It writes the same metadata documents as package files, through the engine's metadata services.
 The web app finds it through the `loom.web` entry point group, so runtime/ never imports it.
@@ -22,6 +23,7 @@ from builder_ui import (
     org_handover,
     org_roles,
     packages,
+    reports,
     rules,
     rules_trial,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "org_roles",
     "packages",
     "register",
+    "reports",
     "rules",
     "rules_trial",
 ]

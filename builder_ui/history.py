@@ -190,6 +190,7 @@ def kind_label(kind: str) -> str:
         "flow": _("Approval flow"),
         "form": _("Form"),
         "report": _("Report"),
+        "dashboard": _("Dashboard"),
         "package": _("Package"),
     }
     return names.get(kind, kind)

@@ -95,6 +95,10 @@ def _posted(before: dict[str, Any] | None) -> dict[str, Any]:
         if grant:
             objects[name] = grant
     document["objects"] = objects
+    if form.get("build_reports"):
+        document["build_reports"] = True
+    else:
+        document.pop("build_reports", None)
     fields = {}
     for key, access in form.items():
         if key.startswith("field:") and access:

@@ -29,6 +29,7 @@ from engine.store.documents import load_documents, metadata_version
 from engine.store.system_tables import system_metadata
 from engine.work.due_work import Handler
 from engine.work.outbox import ChannelRegistry
+from metadata.dashboards import DashboardSpec
 from metadata.extension_layout import layouts_by_object
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
@@ -164,6 +165,9 @@ class Loom:
                 flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
                 forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
                 reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
+                dashboards = {
+                    doc.name: DashboardSpec.from_json(doc.body) for doc in load_documents(conn, "dashboard")
+                }
                 packages = [doc.body for doc in load_documents(conn, "package")]
                 self._registry = Registry(
                     objects,
@@ -175,11 +179,15 @@ class Loom:
                     forms=forms,
                     reports=reports,
                     layouts=layouts_by_object(packages),
+                    dashboards=dashboards,
                 )
             return self._registry
 
     @property
     def registry(self) -> Registry:
+        checked = self._checked.get()
+        if checked and checked[0] is self._registry:
+            return checked[0]  # checked earlier in this request: no transaction just to look again
         with self.read() as conn:
             return self.registry_for(conn)
 

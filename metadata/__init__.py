@@ -3,6 +3,7 @@
 Pure: no database and no web framework; the engine builds on these values.
 """
 
+from metadata.dashboards import DashboardSpec, Widget
 from metadata.diff import Change, diff_documents
 from metadata.flow_graph import FlowGraph
 from metadata.flows import ApproverSpec, BranchSpec, DeadlineSpec, FlowSpec, NodeSpec
@@ -20,6 +21,7 @@ from metadata.validation import (
     expressions_in,
     flow_expressions_in,
     rule_expressions_in,
+    validate_dashboard,
     validate_flow,
     validate_form,
     validate_object,
@@ -34,6 +36,7 @@ __all__ = [
     "ApproverSpec",
     "BranchSpec",
     "Change",
+    "DashboardSpec",
     "DeadlineSpec",
     "Document",
     "ExpressionSite",
@@ -57,6 +60,7 @@ __all__ = [
     "TriggerSpec",
     "ValidationResult",
     "ValidationRuleSpec",
+    "Widget",
     "diff_documents",
     "expressions_in",
     "flow_expressions_in",
@@ -64,6 +68,7 @@ __all__ = [
     "read_package",
     "rule_expressions_in",
     "structural_problems",
+    "validate_dashboard",
     "validate_flow",
     "validate_form",
     "validate_object",

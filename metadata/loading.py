@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from metadata.dashboards import DashboardSpec
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
 from metadata.problems import Problem
@@ -36,6 +37,7 @@ KIND_FOLDERS: Mapping[str, str] = {
     "rules": "rule",
     "flows": "flow",
     "reports": "report",
+    "dashboards": "dashboard",
     "roles": "role",
     "data": "data",
     "i18n": "i18n",
@@ -218,7 +220,7 @@ def dumps_document(body: Mapping[str, Any]) -> str:
 
 
 ManifestLike = Mapping[str, Any] | PackageManifest
-Spec = ObjectSpec | RuleSpec | RoleSpec | FlowSpec | FormSpec | ReportSpec
+Spec = ObjectSpec | RuleSpec | RoleSpec | FlowSpec | FormSpec | ReportSpec | DashboardSpec
 PackageContent = PackageSource | tuple[ManifestLike, Iterable[Spec | Mapping[str, Any]]]
 # The kind of each spec class, for the folder its document is written to.
 _KIND_OF_SPEC: Mapping[type, str] = {
@@ -228,6 +230,7 @@ _KIND_OF_SPEC: Mapping[type, str] = {
     FlowSpec: "flow",
     FormSpec: "form",
     ReportSpec: "report",
+    DashboardSpec: "dashboard",
 }
 
 

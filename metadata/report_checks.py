@@ -5,14 +5,15 @@ datetime; sum and avg need numbers, min and max numbers or dates. The chart must
 A period parameter needs a date, a user or department parameter a user field, and a comparison
 a period to shift. The filter is checked by the engine (`report_expressions_in`), which also knows
 the functions. The system columns owner, created_by, updated_by, created_at and updated_at count
-as fields.
+as fields. A report shared with roles names roles that exist (when the caller knows them); a private
+one names its owner, and a report shared with everyone names neither.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 
 from metadata.problems import Problem, pointer
 from metadata.references import (
@@ -43,6 +44,7 @@ CHART_GROUPS: Mapping[str, tuple[int, int]] = {
     "table": (0, 3),
 }
 UNGROUPABLE = MULTI_VALUE_TYPES | {"long_text", "rollup"}
+NUMBER_ROLLUPS = ("count", "sum", "avg")  # roll-ups a report may measure
 DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
@@ -51,6 +53,29 @@ def report_field(obj: ObjectSpec, name: str) -> FieldSpec | None:
     if obj.has_field(name):
         return obj.field(name)
     return SYSTEM_REPORT_FIELDS.get(name)
+
+
+def field_uses(field: FieldSpec) -> dict[str, object]:
+    """What a report may do with a field, as these checks allow it: group by it (with time buckets
+    for a date), which measures fit it, and whether a period parameter may narrow it."""
+    kind = _kind(field)
+    functions: list[str] = []
+    if field.type not in UNGROUPABLE:
+        functions.append("count_distinct")
+    if field.type == "rollup":
+        if (field.param("source") or {}).get("function") in NUMBER_ROLLUPS:
+            functions += ["sum", "avg", "min", "max"]
+    else:
+        if kind in ("number", None):
+            functions += ["sum", "avg"]
+        if kind in ("number", "date", None):
+            functions += ["min", "max"]
+    return {
+        "group": field.type not in UNGROUPABLE,
+        "date": kind == "date",
+        "functions": functions,
+        "user": field.type == "user",
+    }
 
 
 def _no_field(obj: ObjectSpec, name: str) -> str:
@@ -82,10 +107,16 @@ def default_problem(kind: str, value: str) -> str | None:
 
 
 def report_problems(
-    report: ReportSpec, file: str, known: Mapping[str, ObjectSpec], broken: Iterable[str] = ()
+    report: ReportSpec,
+    file: str,
+    known: Mapping[str, ObjectSpec],
+    broken: Iterable[str] = (),
+    roles: Collection[str] | None = None,
 ) -> list[Problem]:
-    """Semantic problems of a schema-valid report; `broken` names objects already reported as invalid."""
+    """Semantic problems of a schema-valid report; `broken` names objects already reported as invalid;
+    `roles` are the roles a sharing may name (None: not known here, checked when installed)."""
     problems = list(_chart_problems(report, file))
+    problems += _sharing_problems(report, file, roles)
     missing = missing_object(report.object, known, broken)
     if missing:
         return [Problem(file, "/object", f"report {report.name!r} counts {missing}"), *problems]
@@ -99,6 +130,25 @@ def report_problems(
     problems += _cohort_problems(report, obj, file)
     problems += _column_problems(report, file)
     return problems
+
+
+def _sharing_problems(report: ReportSpec, file: str, roles: Collection[str] | None) -> Iterator[Problem]:
+    sharing = report.sharing
+    if sharing.with_ == "roles":
+        if not sharing.roles:
+            yield Problem(file, "/sharing/roles", "a report shared with roles names at least one role")
+        for index, role in enumerate(sharing.roles):
+            if roles is not None and role not in roles:
+                message = f"there is no role {role!r}{did_you_mean(role, sorted(roles))}"
+                yield Problem(file, pointer("sharing", "roles", index), message)
+    elif sharing.roles:
+        message = f"roles are for a report shared with roles, not {sharing.with_}"
+        yield Problem(file, "/sharing/roles", message)
+    if sharing.with_ == "private" and not sharing.owner:
+        message = "a private report names its owner: the username of who may run it"
+        yield Problem(file, "/sharing/owner", message)
+    elif sharing.with_ != "private" and sharing.owner is not None:
+        yield Problem(file, "/sharing/owner", "an owner is for a private report")
 
 
 def _chart_problems(report: ReportSpec, file: str) -> Iterator[Problem]:
@@ -166,11 +216,16 @@ def _measure_problems(report: ReportSpec, obj: ObjectSpec, file: str) -> Iterato
             continue
         kind = _kind(field)
         allowed = {"number"} if measure.function in {"sum", "avg"} else {"number", "date"}
-        if field.type == "rollup" or kind not in allowed | {None}:
+        if field.type == "rollup":
+            # A count, sum or average roll-up is a number per record (a customer's lifetime value);
+            # the earliest or latest of a related field takes that field's type, unknown here.
+            function = (field.param("source") or {}).get("function")
+            if function not in NUMBER_ROLLUPS:
+                message = f"{measure.function} cannot measure {measure.field!r}: a {function} roll-up"
+                yield Problem(file, at, message + f"; only {', '.join(NUMBER_ROLLUPS)} roll-ups are measured")
+        elif kind not in allowed | {None}:
             what = "numbers" if measure.function in {"sum", "avg"} else "numbers or dates"
             message = f"{measure.function} needs {what}, but {measure.field!r} is a {field.type} field"
-            if field.type == "rollup":
-                message = f"{measure.function} cannot measure {measure.field!r}: roll-ups are not measured"
             yield Problem(file, at, message)
 
 

@@ -4,6 +4,8 @@ A group is a field name, or an object with the field and a time `bucket`; a meas
 (count, count_distinct, sum, avg, min, max) over a field. Each column of a report's result has a
 stable name: a group's is its field's, a measure's is `count` or `<function>_<field>` unless it is
 given one. Parameters are values the reader picks when running it: a period, an owner, a department.
+A report sits in a folder (by default its object's) and is shared with everyone, with some roles,
+or kept private to the user who built it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ BUCKETS = ("day", "week", "month", "quarter", "year")
 FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "ratio")
 DEFAULT_CHART = "table"
 PARAMETER_KINDS = ("period", "user", "department")
+SHARING_KINDS = ("everyone", "roles", "private")
 # Named periods a period parameter takes besides an explicit range `YYYY-MM-DD..YYYY-MM-DD`.
 PERIODS = (
     "today",
@@ -185,6 +188,36 @@ class Cohort:
         return doc
 
 
+@dataclass(frozen=True)
+class Sharing:
+    """Who may run a report: everyone who may read its object, the holders of some roles, or its owner."""
+
+    with_: str = "everyone"
+    roles: tuple[str, ...] = ()
+    owner: str | None = None  # a username, for a private report
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any] | None) -> Sharing:
+        if not doc:
+            return cls()
+        return cls(doc.get("with", "everyone"), tuple(doc.get("roles", ())), doc.get("owner"))
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"with": self.with_}
+        if self.roles:
+            doc["roles"] = list(self.roles)
+        if self.owner is not None:
+            doc["owner"] = self.owner
+        return doc
+
+    @property
+    def is_everyone(self) -> bool:
+        return self.with_ == "everyone" and not self.roles and self.owner is None
+
+
+EVERYONE = Sharing()
+
+
 COHORT_COLUMNS = ("cohort", "period")  # the first bucket, and how many buckets later
 COHORT_BUCKETS = ("month", "quarter", "year")
 
@@ -206,6 +239,8 @@ class ReportSpec:
     parameters: tuple[Parameter, ...] = ()
     compare: str | None = None  # "previous_period": each measure also for the period before
     cohort: Cohort | None = None
+    folder: Label | str | None = None  # None: the folder named after its object
+    sharing: Sharing = EVERYONE
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ReportSpec:
@@ -220,6 +255,8 @@ class ReportSpec:
             parameters=tuple(Parameter.from_json(p) for p in doc.get("parameters", ())),
             compare=doc.get("compare"),
             cohort=Cohort.from_json(doc["cohort"]) if "cohort" in doc else None,
+            folder=freeze(doc["folder"]) if "folder" in doc else None,
+            sharing=Sharing.from_json(doc.get("sharing")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -240,6 +277,10 @@ class ReportSpec:
         if self.cohort is not None:
             doc["cohort"] = self.cohort.to_json()
         doc["chart"] = self.chart
+        if self.folder is not None:
+            doc["folder"] = thaw(self.folder)
+        if not self.sharing.is_everyone:
+            doc["sharing"] = self.sharing.to_json()
         return doc
 
     def parameter(self, name: str) -> Parameter | None:

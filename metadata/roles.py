@@ -47,7 +47,8 @@ class ObjectGrant:
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """A role: per-object grants and per-field restrictions; `admin` roles may do everything."""
+    """A role: per-object grants and per-field restrictions; `admin` roles may do everything, and
+    `build_reports` lets its users build their own reports in the builder."""
 
     name: str
     label: Label
@@ -55,6 +56,7 @@ class RoleSpec:
     fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # "object.field" → access
     admin: bool = False
     description: Label = field(default_factory=lambda: MappingProxyType({}))
+    build_reports: bool = False
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> RoleSpec:
@@ -67,6 +69,7 @@ class RoleSpec:
             fields=MappingProxyType(dict(doc.get("fields", {}))),
             admin=bool(doc.get("admin", False)),
             description=freeze(doc.get("description", {})),
+            build_reports=bool(doc.get("build_reports", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -75,6 +78,8 @@ class RoleSpec:
             doc["description"] = thaw(self.description)
         if self.admin:
             doc["admin"] = True
+        if self.build_reports:
+            doc["build_reports"] = True
         doc["objects"] = {name: grant.to_json() for name, grant in self.objects.items()}
         if self.fields:
             doc["fields"] = dict(self.fields)

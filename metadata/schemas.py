@@ -22,7 +22,10 @@ from referencing import Registry, Resource
 from metadata.problems import Problem, pointer
 from metadata.specs import COMMON_FIELD_KEYS
 
-KINDS = ("object", "field", "validation_rule", "rule", "role", "flow", "form", "report", "package", "label")
+KINDS = (
+    "object", "field", "validation_rule", "rule", "role", "flow", "form", "report", "dashboard", "package",
+    "label",
+)  # fmt: skip
 SCHEMA_BASE = "https://loom.dev/schema/"
 
 _TYPE_NAMES = {

@@ -10,12 +10,14 @@ by `expressions_in`, `rule_expressions_in` and `flow_expressions_in` against its
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from metadata.dashboard_checks import dashboard_problems, home_problems
+from metadata.dashboards import DashboardSpec
 from metadata.expression_sites import (
     ACTION_EXPRESSIONS,
     INBOUND_NAMES,
@@ -54,6 +56,7 @@ from metadata.specs import FieldSpec, ObjectSpec, PackageManifest
 
 _COUNTER = re.compile(r"\{0{1,12}\}")
 _NO_OBJECTS: Mapping[str, ObjectSpec] = MappingProxyType({})
+_NO_REPORTS: Mapping[str, ReportSpec] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class ValidationResult:
     flows: tuple[FlowSpec, ...] = ()  # every flow whose document passed the schema
     forms: tuple[FormSpec, ...] = ()  # every form whose document passed the schema
     reports: tuple[ReportSpec, ...] = ()  # every report whose document passed the schema
+    dashboards: tuple[DashboardSpec, ...] = ()  # every dashboard whose document passed the schema
 
     @property
     def ok(self) -> bool:
@@ -75,9 +79,14 @@ class ValidationResult:
 
 
 def validate_package(
-    source: PackageSource, *, installed: Mapping[str, ObjectSpec] = _NO_OBJECTS
+    source: PackageSource,
+    *,
+    installed: Mapping[str, ObjectSpec] = _NO_OBJECTS,
+    installed_reports: Mapping[str, ReportSpec] = _NO_REPORTS,
+    installed_roles: Collection[str] = (),
 ) -> ValidationResult:
-    """Validate a read package; lookups, rollups, rules, roles and flows may also name `installed` objects."""
+    """Validate a read package; lookups, rollups, rules, roles and flows may also name `installed` objects,
+    dashboards `installed_reports` and `installed_roles`."""
     problems = list(source.problems)
     manifest = _manifest(source, problems)
     objects: list[tuple[str, ObjectSpec]] = []
@@ -86,9 +95,10 @@ def validate_package(
     flows: list[tuple[str, FlowSpec]] = []
     forms: list[tuple[str, FormSpec]] = []
     reports: list[tuple[str, ReportSpec]] = []
+    dashboards: list[tuple[str, DashboardSpec]] = []
     # The kinds validated today, each with the files that define its names.
     defined_in: dict[str, dict[str, str]] = {
-        "object": {}, "rule": {}, "role": {}, "flow": {}, "form": {}, "report": {}
+        "object": {}, "rule": {}, "role": {}, "flow": {}, "form": {}, "report": {}, "dashboard": {}
     }  # fmt: skip
     for doc in source.documents:
         if doc.kind not in defined_in:
@@ -110,6 +120,8 @@ def validate_package(
             forms.append((doc.file, FormSpec.from_json(doc.body)))
         elif doc.kind == "report":
             reports.append((doc.file, ReportSpec.from_json(doc.body)))
+        elif doc.kind == "dashboard":
+            dashboards.append((doc.file, DashboardSpec.from_json(doc.body)))
         else:
             flows.append((doc.file, FlowSpec.from_json(doc.body)))
 
@@ -127,6 +139,12 @@ def validate_package(
         problems += form_problems(form, file, known, broken)
     for file, report in reports:
         problems += report_problems(report, file, known, broken)
+    known_reports = {**installed_reports, **{report.name: report for _, report in reports}}
+    broken_reports = set(defined_in["report"]) - {report.name for _, report in reports}
+    known_roles = {*installed_roles, *(role.name for _, role in roles)}
+    for file, dashboard in dashboards:
+        problems += dashboard_problems(dashboard, file, known_reports, known_roles, broken_reports)
+    problems += home_problems(dashboards)
     return ValidationResult(
         manifest,
         tuple(spec for _, spec in objects),
@@ -136,6 +154,7 @@ def validate_package(
         tuple(flow for _, flow in flows),
         tuple(form for _, form in forms),
         tuple(report for _, report in reports),
+        tuple(dashboard for _, dashboard in dashboards),
     )
 
 
@@ -231,14 +250,37 @@ def validate_form(
 
 
 def validate_report(
-    doc: Any, file: str, *, known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS
+    doc: Any,
+    file: str,
+    *,
+    known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS,
+    known_roles: Collection[str] | None = None,
 ) -> ValidationResult:
-    """Validate one report document against the schema and the object it counts."""
+    """Validate one report document against the schema, the object it counts and the roles it names."""
     problems = structural_problems("report", doc, file)
     if problems:
         return ValidationResult(None, (), problems)
     report = ReportSpec.from_json(doc)
-    return ValidationResult(None, (), report_problems(report, file, known_objects), reports=(report,))
+    found = report_problems(report, file, known_objects, roles=known_roles)
+    return ValidationResult(None, (), found, reports=(report,))
+
+
+def validate_dashboard(
+    doc: Any,
+    file: str,
+    *,
+    known_objects: Mapping[str, ObjectSpec] = _NO_OBJECTS,
+    known_reports: Mapping[str, ReportSpec] | None = None,
+    known_roles: Collection[str] = (),
+) -> ValidationResult:
+    """Validate one dashboard document against the schema and, when `known_reports` is given, the reports
+    it runs and the roles it is home for (`known_objects` is taken as by every validator, and unused)."""
+    problems = structural_problems("dashboard", doc, file)
+    if problems:
+        return ValidationResult(None, (), problems)
+    dashboard = DashboardSpec.from_json(doc)
+    found = [] if known_reports is None else dashboard_problems(dashboard, file, known_reports, known_roles)
+    return ValidationResult(None, (), found, dashboards=(dashboard,))
 
 
 def object_problems(
@@ -547,6 +589,7 @@ __all__ = [
     "object_problems",
     "report_expressions_in",
     "rule_expressions_in",
+    "validate_dashboard",
     "validate_flow",
     "validate_form",
     "validate_object",
@@ -557,7 +600,7 @@ __all__ = [
 ]
 
 
-SUPPORTED_KINDS = ("object", "rule", "role", "flow", "form", "report")
+SUPPORTED_KINDS = ("object", "rule", "role", "flow", "form", "report", "dashboard")
 
 
 def unsupported_problems(source: PackageSource) -> list[Problem]:

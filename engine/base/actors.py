@@ -17,6 +17,8 @@ class Actor:
     #: The department's materialized path ("/1/4/9/"), for "department and below" scopes.
     department_path: str | None = None
     locale: str = "zh_CN"
+    #: The user's sign-in name, which private reports name as their owner; None for the system.
+    username: str | None = None
 
     @classmethod
     def user(
@@ -28,6 +30,7 @@ class Actor:
         department_id: int | None = None,
         department_path: str | None = None,
         locale: str = "zh_CN",
+        username: str | None = None,
     ) -> Actor:
         return cls(
             user_id=user_id,
@@ -36,6 +39,7 @@ class Actor:
             department_id=department_id,
             department_path=department_path,
             locale=locale,
+            username=username,
         )
 
 

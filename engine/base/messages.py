@@ -468,6 +468,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "kind_flow": {"en": "flow", "zh_CN": "审批流程"},
     "kind_form": {"en": "form", "zh_CN": "表单"},
     "kind_report": {"en": "report", "zh_CN": "报表"},
+    "kind_dashboard": {"en": "dashboard", "zh_CN": "仪表盘"},
     "plan_step": {"en": "{mark} {action} {table}: {detail}", "zh_CN": "{mark} {action} {table}：{detail}"},
     "plan_step_bare": {"en": "{mark} {action} {table}: ", "zh_CN": "{mark} {action}（{table}）"},
     "step_create_table": {"en": "create_table", "zh_CN": "新建数据表"},
@@ -760,6 +761,61 @@ PROBLEMS: dict[str, dict[str, str]] = {
     },
     "compare_with_value": {"en": "compare it with a value", "zh_CN": "请把它与某个值比较"},
     "compare_like": {"en": "compare it, e.g. {example}", "zh_CN": "请比较它，如 {example}"},
+    # Reports, as the report builder shows them.
+    "chart_draws": {
+        "en": "a {_chart} chart draws {_wanted}, but the report has {count}",
+        "zh_CN": "{_chart}应有{_wanted}，但报表有 {count} 个分组",
+    },
+    "chart_bar": {"en": "bar", "zh_CN": "柱状图"},
+    "chart_line": {"en": "line", "zh_CN": "折线图"},
+    "chart_pie": {"en": "pie", "zh_CN": "饼图"},
+    "chart_funnel": {"en": "funnel", "zh_CN": "漏斗图"},
+    "chart_table": {"en": "table", "zh_CN": "表格"},
+    "no_groups": {"en": "no groups", "zh_CN": "0 个分组"},
+    "one_group_count": {"en": "{count} group", "zh_CN": "{count} 个分组"},
+    "groups_between": {"en": "{low} to {high} groups", "zh_CN": "{low} 到 {high} 个分组"},
+    "number_chart_one_measure": {
+        "en": "a number chart shows one measure",
+        "zh_CN": "单个数字只能显示一个度量",
+    },
+    "bucket_needs_date": {
+        "en": "a {bucket} bucket needs a date or datetime field, but {name_q} is {type}",
+        "zh_CN": "时间粒度需要日期或日期时间字段，但 {name_q} 是 {type}",
+    },
+    "cannot_group_by": {
+        "en": "cannot group by {name_q}: a {type} field has no single value to group on",
+        "zh_CN": "不能按 {name_q} 分组：{type} 字段没有单一的值",
+    },
+    "already_a_group": {
+        "en": "{name_q} is already a group at {path}",
+        "zh_CN": "{name_q} 已经是分组（{path}）",
+    },
+    "second_column": {
+        "en": "a second column named {name_q} (first at {path}): give it a name",
+        "zh_CN": "第二个名为 {name_q} 的列（第一个在 {path}）：请给它另起名称",
+    },
+    "sort_not_a_column": {
+        "en": "sorts by {name_q}, which is not a column; the columns are {columns}",
+        "zh_CN": "按 {name_q} 排序，但它不是报表的列；报表的列：{columns}",
+    },
+    "no_role": {"en": "there is no role {name_q}", "zh_CN": "没有角色 {name_q}"},
+    "shared_with_no_role": {
+        "en": "a report shared with roles names at least one role",
+        "zh_CN": "按角色共享的报表至少要选一个角色",
+    },
+    "roles_not_for": {
+        "en": "roles are for a report shared with roles, not {how}",
+        "zh_CN": "只有按角色共享的报表才选择角色",
+    },
+    "private_needs_owner": {
+        "en": "a private report names its owner: the username of who may run it",
+        "zh_CN": "私有报表需要负责人：可以运行它的用户的用户名",
+    },
+    "owner_only_private": {"en": "an owner is for a private report", "zh_CN": "只有私有报表才有负责人"},
+    "period_needs_date": {
+        "en": "a period needs a date or datetime field, but {name_q} is {type}",
+        "zh_CN": "期间需要日期或日期时间字段，但 {name_q} 是 {type}",
+    },
 }
 
 

@@ -44,12 +44,14 @@ _BUILTINS = default_functions()
 # constants, evaluated once at check time. today(), user(), old() … depend on when and who.
 _PURE = frozenset(
     {"isblank", "coalesce", "contains", "startswith", "lower", "upper", "len", "round", "abs", "min",
-     "max", "year", "month", "day", "text", "add_days", "add_hours", "days_since", "days_until"}
+     "max", "year", "month", "day", "text", "add_days", "add_hours", "days_since", "days_until",
+     "hours_between"}
 )  # fmt: skip
 # What each built-in accepts, argument by argument (None: anything).
 _ARGUMENTS: Mapping[str, tuple[frozenset[str] | None, ...]] = {
     "days_since": (_TIMES,),
     "days_until": (_TIMES,),
+    "hours_between": (frozenset({"datetime"}), frozenset({"datetime"})),
     "add_days": (_TIMES, _NUMERIC),
     "add_hours": (_TIMES, _NUMERIC),
     "lower": (frozenset({"text"}),),

@@ -71,6 +71,21 @@ def days_until(ctx: EvalContext, value: Any) -> int | None:
     return None if value is None else (_as_date(ctx, value, "days_until") - today(ctx)).days
 
 
+def hours_between(ctx: EvalContext, start: Any, end: Any) -> int | None:
+    """Whole hours from one moment to a later one (negative when `end` comes first), to the second."""
+    if start is None or end is None:
+        return None
+    for value in (start, end):
+        if not isinstance(value, dt.datetime):
+            raise ExpressionError(f"hours_between() expects two datetimes, got {kind_of(value)}")
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        raise ExpressionError("hours_between() cannot compare a moment with a time zone to one without")
+    # Whole seconds of each moment, as the SQL form reads them, so both count the same hours.
+    seconds = int((end.replace(microsecond=0) - start.replace(microsecond=0)).total_seconds())
+    hours = abs(seconds) // 3600
+    return hours if seconds >= 0 else -hours
+
+
 def add_days(ctx: EvalContext, value: Any, days: Any) -> dt.date | None:
     if value is None or days is None:
         return None
@@ -271,6 +286,9 @@ def default_functions() -> FunctionRegistry:
         Function("now", now, 0, 0, sql.now, "The current moment (naive UTC).", "datetime"),
         Function("days_since", days_since, 1, 1, sql.days_since, "Whole days from d to today.", "number"),
         Function("days_until", days_until, 1, 1, sql.days_until, "Whole days from today to d.", "number"),
+        Function(
+            "hours_between", hours_between, 2, 2, sql.hours_between, "Whole hours from t1 to t2.", "number"
+        ),
         Function("add_days", add_days, 2, 2, sql.add_days, "The date n days after d.", "date"),
         Function("add_hours", add_hours, 2, 2, sql.add_hours, "The datetime n hours after t.", "datetime"),
         Function("isblank", isblank, 1, 1, sql.isblank, "True for empty, '' or [].", "boolean"),

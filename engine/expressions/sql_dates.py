@@ -83,6 +83,21 @@ def days_until(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     return _days_between(sctx, today(sctx, []), args[0])
 
 
+def hours_between(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
+    """Whole hours from the first moment to the second, truncated toward zero, as in Python."""
+    for arg in args:
+        if sql_kind(arg) != "datetime":
+            raise NotCompilable("hours_between() in a filter needs two datetimes")
+    start, end = (bind(arg, sctx.dialect) for arg in args)
+    if sctx.dialect == "postgresql":
+        whole = [sa.type_coerce(sa.func.date_trunc("second", v), sa.DateTime) for v in (start, end)]
+        seconds = sa.extract("epoch", whole[1] - whole[0])
+        return sa.cast(sa.func.trunc(seconds / 3600), sa.Integer)
+    # strftime('%s') reads whole seconds; `//` is SQLite's integer division, toward zero.
+    start_s, end_s = (sa.cast(sa.func.strftime("%s", v), sa.Integer) for v in (start, end))
+    return sa.type_coerce((end_s - start_s) // 3600, sa.Integer)
+
+
 def add_days(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:
     value, days = args
     if days is None:

@@ -15,13 +15,33 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.base.errors import NotCompilable
-from engine.expressions.sql_dates import add_days, add_hours, day, days_since, days_until, month, today, year
+from engine.expressions.sql_dates import (
+    add_days,
+    add_hours,
+    day,
+    days_since,
+    days_until,
+    hours_between,
+    month,
+    today,
+    year,
+)
 from engine.expressions.sql_types import SqlArg, bind, is_sql, json_length, sql_kind
 
 if TYPE_CHECKING:
     from engine.expressions.context import SqlContext
 
-__all__ = ["add_days", "add_hours", "day", "days_since", "days_until", "month", "today", "year"]
+__all__ = [
+    "add_days",
+    "add_hours",
+    "day",
+    "days_since",
+    "days_until",
+    "hours_between",
+    "month",
+    "today",
+    "year",
+]
 
 
 def now(sctx: SqlContext, args: list[SqlArg]) -> ColumnElement[Any]:

@@ -168,6 +168,7 @@ def actor_from_rows(rows: Sequence[Row]) -> Actor:
         department_id=first.department_id if path is not None else None,
         department_path=path,
         locale=first.locale,
+        username=first.username,
     )
 
 

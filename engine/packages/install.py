@@ -7,7 +7,7 @@ package as installed, all in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +27,7 @@ from engine.packages.store import (
 from engine.plugin_api import PluginContext
 from engine.schema.changes import ChangePlan, apply_objects
 from engine.schema.checks import check_flows, check_forms, check_objects, check_reports, check_rules
+from metadata.dashboards import DashboardSpec
 from metadata.extension_layout import condition_form, condition_path, layout_json
 from metadata.extensions import is_extension, shape_problems
 from metadata.flows import FlowSpec
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
     from engine.loom import Loom
 
-FORMS_REPORTS = ("form", "report")
+FORMS_REPORTS = ("form", "report", "dashboard")
 # The standard CRM ships inside the metadata package, so it is found wherever Loom is installed.
 CRM_PACKAGE = Path(str(files("metadata").joinpath("packages", "crm")))
 
@@ -60,6 +61,7 @@ class CheckedPackage:
     flows: tuple[FlowSpec, ...] = ()
     forms: tuple[FormSpec, ...] = ()
     reports: tuple[ReportSpec, ...] = ()
+    dashboards: tuple[DashboardSpec, ...] = ()
 
 
 def check_package(
@@ -67,6 +69,8 @@ def check_package(
     registries: PluginContext,
     installed: dict[str, ObjectSpec] | None = None,
     installed_rules: dict[str, RuleSpec] | None = None,
+    installed_reports: Mapping[str, ReportSpec] | None = None,
+    installed_roles: Collection[str] = (),
 ) -> CheckedPackage:
     """The checked package, or every problem in it: structure, references, types, actions, expressions.
 
@@ -78,7 +82,12 @@ def check_package(
     if extensions:
         kept = tuple(doc for doc in source.documents if doc not in extensions)
         source = PackageSource(source.manifest, kept, source.problems)
-    result: ValidationResult = validate_package(source, installed=installed)
+    result: ValidationResult = validate_package(
+        source,
+        installed=installed,
+        installed_reports=installed_reports or {},
+        installed_roles=installed_roles,
+    )
     files = {doc.body.get("name"): doc.file for doc in source.documents if doc.kind == "object"}
     files |= {f"rule:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "rule"}
     files |= {f"flow:{doc.body.get('name')}": doc.file for doc in source.documents if doc.kind == "flow"}
@@ -123,6 +132,7 @@ def check_package(
         flows,
         forms=result.forms,
         reports=result.reports,
+        dashboards=result.dashboards,
     )
 
 
@@ -218,9 +228,15 @@ def apply_package(
     if staged.problems:  # an extension that cannot be woven in: the woven object would only repeat them
         raise InvalidMetadata(staged.problems)
     registry = loom.registry
+    gone = set(staged.removed)
     try:
         checked = check_package(
-            staged.source, loom.registries, installed=registry.specs(), installed_rules=registry.rule_specs()
+            staged.source,
+            loom.registries,
+            installed=registry.specs(),
+            installed_rules=registry.rule_specs(),
+            installed_reports={n: r for n, r in registry.reports().items() if ("report", n) not in gone},
+            installed_roles={name for name in registry.roles if ("role", name) not in gone},
         )
     except InvalidMetadata as error:
         raise InvalidMetadata(staged.located(error.problems)) from None
@@ -247,6 +263,7 @@ def apply_package(
         flows=checked.flows,
         forms=checked.forms,
         reports=checked.reports,
+        dashboards=checked.dashboards,
         actor=actor,
         files=checked.files,
         dry_run=dry_run,

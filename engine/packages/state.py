@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from engine.base.errors import MergeConflicts, PackageRefused
 from engine.packages.store import DocKey, PackageDocument, base_documents, extensions_of, owner_of
 from engine.store.documents import get_document
+from metadata.dashboards import DashboardSpec
 from metadata.diff import Change, diff_documents
 from metadata.extension_layout import placement_problems
 from metadata.extensions import clash_problems, extract, normalised, remap_problem, strip, weave
@@ -34,6 +35,7 @@ _SPEC_OF_KIND: Mapping[str, Any] = {
     "flow": FlowSpec,
     "form": FormSpec,
     "report": ReportSpec,
+    "dashboard": DashboardSpec,
 }
 
 

@@ -24,8 +24,10 @@ import sqlalchemy as sa
 
 from engine.base.actors import Actor
 from engine.base.clock import business_date
+from engine.base.errors import UnknownReport
 from engine.base.events import RecordEvent
 from engine.identity.permissions import access_for, has_shares
+from engine.records.report_access import shared_with
 from engine.records.reports import ReportResult, run_report
 from engine.schema.registry import Registry
 from metadata.reports import ReportSpec
@@ -80,6 +82,9 @@ class ReportCache:
         """The report's result as `run_report` gives it, from memory when nothing it reads has changed."""
         registry = self.loom.registry
         spec = registry.report(report)
+        if not shared_with(registry, actor, spec):
+            # Before the cache: a reader with the same scope must not be handed another's private report.
+            raise UnknownReport(spec.name)
         with self.loom.read() as conn:
             key = self._key(conn, registry, spec, actor, filter, parameters or {})
         now = self.timer()

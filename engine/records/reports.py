@@ -1,6 +1,7 @@
 """Running reports: groups and measures computed by the database, within the reader's record scope.
 
-A report reads only what its reader may read: their record scope limits the rows, and a report
+A report runs only for those it is shared with (engine/records/report_access.py; to anyone else it
+is unknown) and reads only what its reader may read: their record scope limits the rows, and a report
 that groups or measures a field hidden from them is refused (PermissionDenied) rather than run
 without that column, so nobody mistakes a narrower report for the real one. Select groups come
 in option order (a funnel reads stage by stage), time buckets in time order, each with a label.
@@ -33,6 +34,7 @@ from engine.identity.permissions import (
     scope_condition,
 )
 from engine.records.queries import visible_kinds, visible_resolver
+from engine.records.report_access import shared_with
 from engine.records.report_parameters import (
     Period,
     bucket_period,
@@ -149,14 +151,17 @@ def _across_order(model: ObjectModel, group: GroupBy, values: list[Any]) -> tupl
 
 
 def readable_reports(registry: Registry, actor: Actor) -> list[ReportSpec]:
-    """The reports, by name, over an object the actor may read (the only ones they may run)."""
+    """The reports, by name, shared with the actor over an object they may read (the only ones they
+    may run)."""
     found = []
     for name in sorted(registry.reports()):
         try:
             spec = registry.report(name)
         except UnknownReport:
             continue
-        if spec.object in registry.objects and access_for(registry, actor, spec.object).allows("read"):
+        if not shared_with(registry, actor, spec) or spec.object not in registry.objects:
+            continue
+        if access_for(registry, actor, spec.object).allows("read"):
             found.append(spec)
     return found
 
@@ -170,10 +175,13 @@ def run_report(
     parameters: Mapping[str, str] | None = None,
 ) -> ReportResult:
     """Run a report (or the stored report of that name) as `actor`; `filter` narrows it further,
-    `parameters` give values to its parameters (the others take their defaults)."""
+    `parameters` give values to its parameters (the others take their defaults). A report not
+    shared with the actor is an UnknownReport, as if there were none."""
     with loom.read() as conn:
         registry = loom.registry_for(conn)
         spec = registry.report(report) if isinstance(report, str) else report
+        if not shared_with(registry, actor, spec):
+            raise UnknownReport(spec.name)
         model = registry.object(spec.object)
         access = access_for(registry, actor, model.name)
         access.require("read")

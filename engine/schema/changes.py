@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,8 @@ from engine.schema.registry import Registry
 from engine.schema.removal import apply_table_removals, plan_table_removals, removal_problems
 from engine.schema.sync import Step, SyncPlan, apply_sync, plan_sync
 from engine.store.documents import delete_document, get_document, save_document
+from metadata.dashboard_checks import dashboard_problems, home_problems
+from metadata.dashboards import DashboardSpec
 from metadata.diff import diff_documents
 from metadata.flow_checks import flow_problems
 from metadata.flows import FlowSpec
@@ -63,6 +65,7 @@ def apply_objects(
     flows: Sequence[FlowSpec] = (),
     forms: Sequence[FormSpec] = (),
     reports: Sequence[ReportSpec] = (),
+    dashboards: Sequence[DashboardSpec] = (),
     actor: Actor = SYSTEM,
     package: str | None = None,
     files: Mapping[str, str] | None = None,
@@ -107,7 +110,9 @@ def apply_objects(
             files,
             field_types=loom.field_types,
         )
-        problems += _form_and_report_problems(loom, forms, reports, new, files)
+        known_roles = set(registry.roles) | {role.name for role in roles}
+        problems += _form_and_report_problems(loom, forms, reports, new, files, known_roles)
+        problems += _dashboard_problems(registry, dashboards, reports, roles, removed, files)
         if removed:
             problems += removal_problems(registry, new, new_rules, removed)
         if problems:
@@ -120,6 +125,7 @@ def apply_objects(
         documents += [("flow", flow.name, flow.to_json()) for flow in flows]
         documents += [("form", form.name, form.to_json()) for form in forms]
         documents += [("report", report.name, report.to_json()) for report in reports]
+        documents += [("dashboard", board.name, board.to_json()) for board in dashboards]
         for kind, name, body in documents:
             before = get_document(conn, kind, name)
             if before is None:
@@ -160,6 +166,7 @@ def _form_and_report_problems(
     reports: Sequence[ReportSpec],
     objects: Mapping[str, ObjectSpec],
     files: Mapping[str, str],
+    roles: Collection[str] | None = None,
 ) -> list[Problem]:
     """Every check of forms and reports, for those given directly as for those of a package."""
     problems: list[Problem] = []
@@ -167,7 +174,7 @@ def _form_and_report_problems(
         problems += form_problems(form, files.get(f"form:{form.name}", f"forms/{form.name}.json"), objects)
     for report in reports:
         file = files.get(f"report:{report.name}", f"reports/{report.name}.json")
-        problems += report_problems(report, file, objects)
+        problems += report_problems(report, file, objects, roles=roles)
     if problems:
         return sorted(set(problems))
     problems += check_forms(
@@ -175,6 +182,38 @@ def _form_and_report_problems(
     )
     by_name = {report.name: report for report in reports}
     return problems + check_reports(by_name, objects, loom.field_types, loom.functions, files)
+
+
+def _dashboard_problems(
+    registry: Registry,
+    dashboards: Sequence[DashboardSpec],
+    reports: Sequence[ReportSpec],
+    roles: Sequence[RoleSpec],
+    removed: Sequence[tuple[str, str]],
+    files: Mapping[str, str],
+) -> list[Problem]:
+    """Each dashboard's reports and roles exist once the change applies, and a role has one home."""
+    if not dashboards:
+        return []
+    gone = set(removed)
+    known = {**registry.reports(), **{report.name: report for report in reports}}
+    known = {name: report for name, report in known.items() if ("report", name) not in gone}
+    role_names = {*registry.roles, *(role.name for role in roles)} - {n for k, n in gone if k == "role"}
+    problems: list[Problem] = []
+    located = []
+    for board in dashboards:
+        file = files.get(f"dashboard:{board.name}", f"dashboards/{board.name}.json")
+        problems += dashboard_problems(board, file, known, role_names)
+        located.append((file, board))
+    given = {board.name for board in dashboards}
+    others = [
+        (f"dashboards/{name}.json", board)
+        for name, board in registry.dashboards.items()
+        if name not in given and ("dashboard", name) not in gone
+    ]
+    # Those installed first, so the dashboard given is the one told its role already has a home.
+    mine = {file for file, _ in located}
+    return problems + [p for p in home_problems(others + located) if p.file in mine]
 
 
 def sync_all(loom: Loom, *, dry_run: bool = False) -> SyncPlan:

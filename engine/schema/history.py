@@ -31,9 +31,11 @@ _REVERTIBLE: dict[str, tuple[Callable[..., Any], str | None]] = {
     "flow": (validation.validate_flow, "flows"),
     "form": (validation.validate_form, "forms"),
     "report": (validation.validate_report, "reports"),
+    "dashboard": (validation.validate_dashboard, "dashboards"),
 }
 FOLDERS = {"object": "objects", "rule": "rules", "role": "roles", "flow": "flows", "form": "forms"}
 FOLDERS["report"] = "reports"
+FOLDERS["dashboard"] = "dashboards"
 
 
 class RevisionNotFound(LoomError):

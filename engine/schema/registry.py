@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -15,6 +15,7 @@ from engine.fieldtypes.base import FieldType
 from engine.fieldtypes.registry import FieldTypeRegistry
 from engine.schema.tables import build_table
 from engine.store.system_tables import NAMING_CONVENTION
+from metadata.dashboards import DashboardSpec
 from metadata.extension_layout import ExtensionLayout, extended_columns, extended_form
 from metadata.flows import FlowSpec
 from metadata.forms import FormSpec
@@ -91,12 +92,15 @@ class Registry:
         forms: Mapping[str, FormSpec] | None = None,
         reports: Mapping[str, ReportSpec] | None = None,
         layouts: Mapping[str, tuple[ExtensionLayout, ...]] | None = None,
+        dashboards: Mapping[str, DashboardSpec] | None = None,
     ) -> None:
         self.version = version
         # Where packages extending an object place their fields on its form and list, by object.
         self.layouts: Mapping[str, tuple[ExtensionLayout, ...]] = MappingProxyType(dict(layouts or {}))
         self._forms: Mapping[str, FormSpec] = MappingProxyType(dict(forms or {}))
         self._reports: Mapping[str, ReportSpec] = MappingProxyType(dict(reports or {}))
+        boards = sorted((dashboards or {}).items())
+        self.dashboards: Mapping[str, DashboardSpec] = MappingProxyType(dict(boards))
         # An object's form: the one named after it, else the first bound to it by name.
         self._own_form: dict[str, FormSpec] = {}
         for _, form in sorted(self._forms.items()):
@@ -162,6 +166,11 @@ class Registry:
             return self._reports[name]
         except KeyError:
             raise UnknownReport(name) from None
+
+    def home_dashboard(self, roles: Iterable[str]) -> DashboardSpec | None:
+        """The first dashboard (by name) that is the home page of one of these roles."""
+        held = set(roles)
+        return next((board for board in self.dashboards.values() if held & set(board.home_for)), None)
 
     def form_for(self, object_name: str) -> FormSpec:
         """The object's form: the one named after it, else the first bound to it, else a generated one;

@@ -50,9 +50,11 @@ def validate(path: Path) -> None:
         return
     fields = sum(len(obj.fields) for obj in checked.objects)
     rules = f", {len(checked.rules)} rules" if checked.rules else ""
+    reports = f", {len(checked.reports)} reports" if checked.reports else ""
+    dashboards = f", {len(checked.dashboards)} dashboards" if checked.dashboards else ""
     click.echo(
         f"{checked.manifest.name} {checked.manifest.version}: {len(checked.objects)} objects, "
-        f"{fields} fields{rules} — valid"
+        f"{fields} fields{rules}{reports}{dashboards} — valid"
     )
 
 

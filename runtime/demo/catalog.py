@@ -33,6 +33,16 @@ STAFF = [
     ("legal", "legal", "legal", True, "法务"),
 ]
 
+# Reps slow to answer new leads (one in each sales department), for the first-response report.
+SLOW_RESPONDERS = frozenset({"sales3", "sales5"})
+# Satisfaction scores given when a ticket is closed: installations ran late this year, and a
+# complaint seldom ends in delight.
+SATISFACTION = {"5": 45, "4": 35, "3": 12, "2": 5, "1": 3}
+SATISFACTION_BY_CATEGORY = {
+    "installation": {"5": 12, "4": 22, "3": 30, "2": 21, "1": 15},
+    "complaint": {"5": 25, "4": 35, "3": 25, "2": 10, "1": 5},
+}
+
 # Which sales department covers which regions (customer.region values).
 REGIONS_OF = {
     "sales1": ["east", "south"],

@@ -21,6 +21,7 @@ from engine.loom import Loom
 from runtime.demo import catalog
 from runtime.demo.sales import write_sales
 from runtime.demo.service import write_service
+from runtime.demo.targets import write_targets
 from runtime.demo.world import CustomerPlan, Person, World, money, past_clock
 
 DEFAULT_SEED = 7
@@ -39,6 +40,7 @@ REPORTED_OBJECTS = (
     "service_ticket",
     "followup",
     "task",
+    "sales_target",
 )
 
 
@@ -110,6 +112,7 @@ def load_demo_data(
         write_sales(world)
         write_service(world)
         _settle_lifecycles(world)
+        write_targets(world, seed)
     counts = {name: loom.queries().count(name) for name in REPORTED_OBJECTS}
     summary = ", ".join(f"{count} {name}" for name, count in counts.items())
     return DemoReport(True, f"demo data loaded (seed {seed}): {summary}", logins, counts)
@@ -300,11 +303,16 @@ def _leads(world: World) -> None:
     rows.sort(key=lambda row: -row[0])
     by_id = {plan.id: plan for plan in world.customers}
     for days_ago, values, fate in rows:
-        lead_id = world.create_one("lead", admin, world.moment(days_ago, world.office_minutes()), values)
+        created = world.moment(days_ago, world.office_minutes())
+        if fate == "converted":
+            # Followed up before the demo began: its first follow-up is written with it.
+            first = world.first_response(values["owner"], created)  # type: ignore[arg-type]
+            values["first_followup_at"] = min(first, values["last_followup_at"])  # type: ignore[type-var]
+        lead_id = world.create_one("lead", admin, created, values)
         if fate == "converted":
             by_id[values["converted_customer"]].lead_id = lead_id  # type: ignore[index]
         elif fate in ("contacted", "qualified"):
-            world.worked_leads.append((lead_id, values["owner"], days_ago))  # type: ignore[arg-type]
+            world.worked_leads.append((lead_id, values["owner"], days_ago, created))  # type: ignore[arg-type]
 
 
 def _lead_basics(world: World, name: str, company: str, region: str, industry: str) -> dict[str, object]:

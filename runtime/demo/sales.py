@@ -25,6 +25,7 @@ QUANTITIES = {
     "hour": (20, 120),
     "box": (5, 40),
 }
+PAST_ORDER_UNIT = {"vip": 7500, "key": 4000, "normal": 2500}  # bigger customers bought bigger before
 PAYMENT_SCHEDULES = {
     # terms → (share in percent, days after signing) per instalment
     "prepaid": [(100, 3)],
@@ -42,6 +43,7 @@ def write_sales(world: World) -> None:
     _write_contracts(world)
     _write_orders(world)
     _write_payments(world)
+    _write_past_orders(world)
 
 
 # -- opportunities and quotes --------------------------------------------------------------------------
@@ -466,3 +468,30 @@ def _settle_targets(world: World, payments: list[dict[str, object]]) -> None:
             plan.target = "loyal" if sum(d.won for d in deals) >= 2 else "customer"
             plan.last_active = rng.randint(0, 20 if plan.level == "vip" else 12)
         plan.last_active = min(plan.last_active, plan.acquired)
+
+
+def _write_past_orders(world: World) -> None:
+    """Orders from the years before, moved over from the old system when each customer was imported:
+    most lost and dormant customers bought before and stopped, so churn and repurchase have a past."""
+    habits = world.habits
+    for plan in world.customers:
+        if plan.owner is None:
+            continue
+        chance = 0.8 if plan.target in ("lost", "dormant") else 0.2
+        if habits.random() >= chance:
+            continue
+        rows = []
+        for _ in range(habits.choice([1, 1, 2, 3])):
+            day = habits.randint(max(plan.acquired + 30, 370), 900)  # over a year ago
+            rows.append(
+                {
+                    "customer": plan.id,
+                    "order_date": world.day(day),
+                    "amount": money(habits.randint(4, 120) * PAST_ORDER_UNIT[plan.level]),
+                    "status": "completed",
+                    "delivery_date": world.day(day - habits.randint(7, 20)),
+                    "shipping_address": plan.address,
+                    "remark": "旧系统迁移的历史订单。",
+                }
+            )
+        world.create("sales_order", plan.owner.actor, world.moment(plan.acquired, 30), rows)

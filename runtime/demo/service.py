@@ -29,11 +29,13 @@ def _write_followups(world: World) -> None:
     for plan in world.customers:
         if plan.owner is not None:
             rows += [(day, plan.owner.id, _followup(world, plan, day)) for day in _followup_days(world, plan)]
-    for lead_id, owner_id, arrived in world.worked_leads:
-        for day in sorted(
-            {max(arrived - world.rng.randint(0, 3), 0), max(arrived - world.rng.randint(4, 12), 0)}
-        ):
-            rows.append((day, owner_id, _lead_followup(world, lead_id, day)))
+    for lead_id, owner_id, arrived, created in world.worked_leads:
+        days = sorted({max(arrived - world.rng.randint(0, 3), 0), max(arrived - world.rng.randint(4, 12), 0)})
+        for day in days:
+            values = _lead_followup(world, lead_id, day)
+            if day == days[-1]:  # the first call: as soon as this rep gets round to new leads
+                values["followup_at"] = world.first_response(owner_id, created)
+            rows.append((day, owner_id, values))
     rows.sort(key=lambda row: row[2]["followup_at"])  # type: ignore[arg-type,return-value]
     for _, owner_id, values in rows:
         when = values["followup_at"]
@@ -119,10 +121,10 @@ def _write_ticket(world: World, day: int, plan: CustomerPlan, product_id: int) -
     agent, engineer = rng.choice(desk), rng.choice(desk)
     category = world.weighted(
         {
-            "repair": 35,
+            "repair": 30,
             "maintenance": 20,
             "consultation": 20,
-            "installation": 12,
+            "installation": 17,
             "complaint": 7,
             "return_exchange": 6,
         }
@@ -173,7 +175,7 @@ def _write_ticket(world: World, day: int, plan: CustomerPlan, product_id: int) -
                 escalated=True, escalated_at=values["sla_due_at"], escalation_reason="超过SLA截止时间未解决"
             )
         if fate == "closed":
-            score = int(world.weighted({"5": 45, "4": 35, "3": 12, "2": 5, "1": 3}))
+            score = int(world.weighted(catalog.SATISFACTION_BY_CATEGORY.get(category, catalog.SATISFACTION)))
             changes.update(satisfaction=score, feedback=catalog.FEEDBACK[score])
         done = min(opened + dt.timedelta(hours=hours), world.now)
         world.update("service_ticket", engineer.actor, done, ticket_id, changes)

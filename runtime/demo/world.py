@@ -18,6 +18,7 @@ from engine.base.actors import Actor
 from engine.base.clock import Clock, start_of_day
 from engine.base.errors import LoomError
 from engine.loom import Loom
+from runtime.demo import catalog
 
 CENT = Decimal("0.01")
 WORKDAY_START = dt.timedelta(hours=9)
@@ -112,6 +113,8 @@ class World:
     def __init__(self, loom: Loom, seed: int) -> None:
         self.loom = loom
         self.rng = random.Random(seed)
+        # Drawn from apart from `rng`, so these later parts of the story leave the rest as it was.
+        self.habits = random.Random(seed * 1_000_003 + 17)
         self.fake = _faker()
         self.fake.seed_instance(seed)
         self.now: dt.datetime = loom.clock.now()
@@ -121,7 +124,8 @@ class World:
         self.products: dict[str, tuple[int, Decimal, str]] = {}  # code → id, unit price, category
         self.customers: list[CustomerPlan] = []
         self.contracts: list[ContractPlan] = []
-        self.worked_leads: list[tuple[int, int, int]] = []  # lead id, owner id, days ago it came in
+        # lead id, owner id, days ago it came in, the moment it was created
+        self.worked_leads: list[tuple[int, int, int, dt.datetime]] = []
         self.overdue: list[tuple[ContractPlan, int]] = []  # contract, instalment number
         self.counts: Counter[str] = Counter()
 
@@ -171,6 +175,17 @@ class World:
 
     def weighted(self, weights: Mapping[str, int]) -> str:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def first_response(self, owner_id: int, created: dt.datetime) -> dt.datetime:
+        """When a rep first follows up a lead they were given: most within a working day, the slow
+        reps a day or more later (never later than now)."""
+        person = self.by_id[owner_id]
+        if person.username in catalog.SLOW_RESPONDERS:
+            hours = self.habits.randint(20, 70)
+        else:
+            hours = self.habits.choices([1, 2, 3, 5, 8, 18, 30], weights=[20, 25, 20, 15, 10, 6, 4])[0]
+        minutes = self.habits.randint(0, 59)
+        return min(created + dt.timedelta(hours=hours, minutes=minutes), self.now)
 
 
 @contextmanager

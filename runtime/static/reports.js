@@ -61,6 +61,9 @@
     show();
   }
 
+  // The report builder's preview draws the charts it inserts after the page has loaded.
+  window.LoomCharts = { draw };
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-period]").forEach(customPeriod);
     document.querySelectorAll(".report-chart[data-chart]").forEach(draw);

@@ -112,6 +112,48 @@ def test_a_manager_drills_from_last_quarter_into_a_bar_and_exports_the_table(
     assert phone.errors == []
 
 
+def test_a_manager_signs_in_to_the_sales_dashboard_and_sees_the_month_against_its_target(
+    browser: Browser, site: Site, open_browser
+) -> None:  # type: ignore[no-untyped-def]
+    seed_orders(site)  # 王芳 sold 9,000 this month
+    month = site.loom.clock.today().replace(day=1).isoformat()
+    site.loom.records().create(
+        "sales_target",
+        {"owner": site.users["wang.fang"], "month": month, "sales_target": "12000", "payment_target": "5000"},
+    )
+    page = browser.page
+    browser.sign_in("zhang.jingli")  # the manager's home page is the sales dashboard
+    expect(page.get_by_role("heading", name="销售仪表盘", level=1)).to_be_visible()
+    kpi = page.locator(".kpi", has=page.get_by_role("heading", name="本期销售额"))
+    expect(kpi.locator(".kpi-value")).to_have_text("9,000.00")
+    expect(kpi.locator(".kpi-target")).to_contain_text("目标 12,000.00")
+    expect(kpi.locator(".kpi-target")).to_contain_text("已完成 75.0%")
+    bar = kpi.get_by_role("progressbar")
+    expect(bar).to_have_attribute("aria-valuenow", "75.0")
+    width = bar.evaluate("bar => bar.firstElementChild.getBoundingClientRect().width / bar.clientWidth")
+    assert abs(width - 0.75) < 0.01  # the bar is drawn three-quarters full
+    paid = page.locator(".kpi", has=page.get_by_role("heading", name="本期回款"))
+    expect(paid.locator(".kpi-target")).to_contain_text("目标 5,000.00")
+    browser.screenshot("home-dashboard-targets")
+
+    page.get_by_label("期间").select_option(label="上季度")
+    page.get_by_role("button", name="应用").click()
+    page.wait_for_url(re.compile(r"/\?period=last_quarter"))  # the filters stay on the home page
+    expect(kpi.locator(".kpi-value")).to_have_text("170,000.00")
+    expect(kpi.locator(".kpi-target")).to_contain_text("目标 0.00")  # no targets were set last quarter
+
+    page.get_by_role("link", name="我的待办、审批和提醒").click()
+    expect(page.get_by_role("heading", name="你好, 张经理")).to_be_visible()
+    assert browser.errors == []
+
+    phone = open_browser("phone", PHONE)
+    phone.sign_in("zhang.jingli")
+    expect(phone.page.get_by_role("progressbar").first).to_be_visible()
+    assert phone.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot("home-dashboard-phone")
+    assert phone.errors == []
+
+
 def test_every_report_page_draws_without_console_errors(browser: Browser, site: Site) -> None:
     seed_orders(site)
     records = site.loom.records()

@@ -240,6 +240,46 @@ def test_a_follow_up_marks_a_new_lead_contacted(crm: Loom) -> None:
     assert (followed["status"], followed["last_followup_at"]) == ("contacted", crm.clock.now())
 
 
+def test_the_first_follow_up_of_a_lead_stamps_its_first_response_once(crm: Loom) -> None:
+    arrived = crm.clock.now()
+    lead = crm.records().create("lead", {"name": "李娜", "company": "杭州星河科技有限公司"})
+    first = arrived + timedelta(hours=5, minutes=40)
+    for when in (first, first + timedelta(days=2)):
+        crm.records().create(
+            "followup", {"subject": "电话联系", "content": "有需求", "lead": lead["id"], "followup_at": when}
+        )
+    followed = crm.records().get("lead", lead["id"])
+    assert (followed["first_followup_at"], followed["last_followup_at"]) == (first, first + timedelta(days=2))
+    assert followed["first_response_hours"] == 5  # whole hours
+    assert crm.queries().count("lead", filter="first_response_hours == 5") == 1
+    assert (
+        crm.records().get("lead", crm.records().create("lead", {"name": "张伟"})["id"])[
+            "first_response_hours"
+        ]
+        is None
+    )  # not followed up yet
+
+
+def test_a_customers_orders_give_its_order_count_last_order_date_and_lifetime_value(
+    crm: Loom, buyer: dict
+) -> None:
+    for day, amount, status in (
+        ("2025-03-02", "1000.50", "completed"),
+        ("2026-05-20", "2000", "confirmed"),
+        ("2026-09-01", "99999", "cancelled"),
+    ):
+        crm.records().create(
+            "sales_order",
+            {"customer": buyer["customer"], "order_date": day, "amount": amount, "status": status},
+        )
+    customer = crm.records().get("customer", buyer["customer"])
+    assert (customer["order_count"], customer["last_order_date"], customer["lifetime_value"]) == (
+        2,
+        date(2026, 5, 20),
+        Decimal("3000.50"),
+    )
+
+
 def test_people_read_validation_messages_in_their_own_language(crm: Loom, buyer: dict) -> None:
     from engine.identity import actor_for
 

@@ -129,6 +129,7 @@ def test_integer_arithmetic_follows_python():
         ("days_since(1, 2)", "days_since() takes 1 argument, 2 given"),
         ("round()", "round() takes 1 to 2 arguments, 0 given"),
         ("days_since(name)", "days_since() expects a date, got text"),
+        ("hours_between(due, now())", "hours_between() expects two datetimes, got date"),
         ("1 in 5", "`in` needs a list or text on its right"),
         ("1 in name", "`in` looks for text inside text"),
         ("2 ** 2000", "exponent is larger than 1000"),
@@ -188,6 +189,10 @@ def test_names_may_be_any_mapping():
         ("add_hours(last_followup_at, -24)", dt.datetime(2024, 4, 30, 23, 59)),
         ("add_hours(due, 1)", dt.datetime(2024, 5, 25, 1, 0)),
         ("add_hours(empty, 1)", None),
+        ("hours_between(last_followup_at, now())", 442),  # 18 days 10 h 31 min
+        ("hours_between(now(), last_followup_at)", -442),
+        ("hours_between(last_followup_at, add_hours(last_followup_at, 3))", 3),
+        ("hours_between(empty, now())", None),
         ("isblank(empty)", True),
         ('isblank("")', True),
         ("isblank([])", True),

@@ -245,6 +245,12 @@ FILTERS = [
     "add_hours(last_followup_at, 30) > now()",
     "add_hours(last_followup_at, -5) < now()",
     "add_hours(last_followup_at, score) > now()",
+    "hours_between(last_followup_at, now()) == 10",
+    "hours_between(last_followup_at, now()) <= 10",
+    "hours_between(last_followup_at, now()) > 400",
+    "hours_between(last_followup_at, now()) <= 372",
+    "hours_between(now(), last_followup_at) == -372",
+    "hours_between(last_followup_at, add_hours(last_followup_at, score)) == score",
     "year(due) == 2024",
     "month(last_followup_at) == 5",
     "day(due) > 20",
@@ -632,6 +638,11 @@ date_leaves = st.one_of(
         near_days,
     ),
     st.builds(lambda op, n: f"last_followup_at {op} add_days(today(), {n})", comparisons, near_days),
+    st.builds(
+        lambda op, n: f"hours_between(last_followup_at, now()) {op} {n}",
+        comparisons,
+        st.integers(-3, 3).map(lambda n: n * 24) | st.integers(-1000, 1000),
+    ),
 )
 date_conditions = st.recursive(date_leaves, combined, max_leaves=3)
 

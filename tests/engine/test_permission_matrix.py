@@ -29,7 +29,7 @@ COVERS = {
     "department_and_below": {"own", "colleague", "below"},
     "all": {"own", "colleague", "below", "other"},
 }
-SAMPLE = {"text": "x", "long_text": "x", "currency": "1", "phone": "13800138000"}
+SAMPLE = {"text": "x", "long_text": "x", "currency": "1", "phone": "13800138000", "date": "2026-01-01"}
 
 
 @pytest.fixture(scope="module")

@@ -76,7 +76,7 @@ def test_bulk_create_stores_every_field_type_and_audit_exactly_as_create_does(si
     records = sink.records()
     maker = records.create("maker", {"name": "深圳华强电子"})
     values = {
-        "title": "Lamp 引号 \"quoted\" and a back\\slash",
+        "title": 'Lamp 引号 "quoted" and a back\\slash',
         "notes": "a tab\there, and\na new line",
         "quantity": "12",
         "weight": "1.2345",

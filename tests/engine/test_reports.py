@@ -227,6 +227,10 @@ def test_the_crm_installs_its_reports(crm: Loom) -> None:
         "ticket_resolution_by_category",
         "lead_source_conversion",
         "repurchase_cohorts",
+        "customer_churn_by_owner",
+        "lead_first_response_by_rep",
+        "ticket_satisfaction_by_category",
+        "customer_value_by_segment",
     }
     assert run_report(crm, "tickets_by_category", SYSTEM).rows == ()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from metadata.report_checks import field_uses
 from metadata.reports import GroupBy, Measure, ReportSpec
 from metadata.specs import ObjectSpec
 from metadata.validation import validate_report
@@ -25,6 +26,16 @@ PAYMENT = ObjectSpec.from_json(
             {"name": "tags", "type": "tags"},
             {"name": "code", "type": "text"},
             {"name": "double", "type": "formula", "result": "currency", "expression": "amount * 2"},
+            {
+                "name": "refunded",
+                "type": "rollup",
+                "source": {"object": "refund", "via": "payment", "function": "sum", "field": "amount"},
+            },
+            {
+                "name": "last_refund",
+                "type": "rollup",
+                "source": {"object": "refund", "via": "payment", "function": "max", "field": "refunded_on"},
+            },
         ],
     }
 )
@@ -399,3 +410,15 @@ def test_a_funnel_with_a_count_adds_reached_and_conversion_columns() -> None:
 
 def test_sum_and_avg_accept_number_formulas() -> None:
     assert problems_of(report(measures=[{"function": "avg", "field": "double"}])) == []
+
+
+def test_a_count_sum_or_average_roll_up_is_measured_and_an_earliest_or_latest_one_is_not() -> None:
+    assert field_uses(PAYMENT.field("refunded"))["functions"] == ["sum", "avg", "min", "max"]
+    assert field_uses(PAYMENT.field("last_refund"))["functions"] == []
+    assert problems_of(report(measures=[{"function": "avg", "field": "refunded"}])) == []
+    assert problems_of(report(measures=[{"function": "max", "field": "last_refund"}])) == [
+        (
+            "/measures/0/field",
+            "max cannot measure 'last_refund': a max roll-up; only count, sum, avg roll-ups are measured",
+        )
+    ]

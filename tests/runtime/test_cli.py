@@ -29,6 +29,7 @@ def run(*args: str, database: str | None = None):  # type: ignore[no-untyped-def
         ("unknown_lookup", "objects/widget.json", "/fields/1/target"),
         ("missing_field_expression", "objects/invoice.json", "/fields/2/expression"),
         ("dunder_expression", "objects/widget.json", "/fields/1/expression"),
+        ("bad_dashboard", "dashboards/board.json", "/widgets/0/measure"),
     ],
 )
 def test_validate_and_install_name_the_file_and_json_path(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runtime.web.api import (
     approvals,
+    dashboards,
     files,
     meta,
     notifications,
@@ -19,6 +20,7 @@ from runtime.web.api.blueprint import blueprint
 __all__ = [
     "approvals",
     "blueprint",
+    "dashboards",
     "files",
     "meta",
     "notifications",

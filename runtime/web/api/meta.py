@@ -1,4 +1,5 @@
-"""Metadata over the API: read, create, replace and remove objects, rules, roles, flows, forms and reports.
+"""Metadata over the API: read, create, replace and remove objects, rules, roles, flows, forms, reports
+and dashboards.
 
 Only administrators may use it. Every change is validated (the JSON path of each problem in
 `fields`) and applied through engine/schema/changes.py with schema sync in one transaction,
@@ -54,7 +55,7 @@ def _kinds() -> dict[str, MetaKind]:
         "roles": MetaKind("role", "roles", validation.validate_role, "roles"),
         "flows": MetaKind("flow", "flows", validation.validate_flow, "flows"),
     }
-    for kind, folder in (("form", "forms"), ("report", "reports")):
+    for kind, folder in (("form", "forms"), ("report", "reports"), ("dashboard", "dashboards")):
         validate = getattr(validation, f"validate_{kind}", None)
         if validate is not None:
             found[folder] = MetaKind(kind, folder, validate, folder)

@@ -16,10 +16,12 @@ from flask import Response, current_app, jsonify
 from engine.base.actors import Actor
 from engine.identity.permissions import access_for
 from engine.records.conversion import convert_settings
+from engine.records.dashboards import readable_dashboards
 from engine.records.queries import MAX_PAGE
 from engine.records.reports import readable_reports
 from engine.records.timeline import KINDS as TIMELINE_KINDS
 from engine.schema.registry import Registry
+from metadata.dashboards import FILTER_KINDS
 from metadata.reports import PERIODS
 from runtime.web.api.approvals import TASK_ACTIONS
 from runtime.web.api.blueprint import blueprint
@@ -158,6 +160,7 @@ def openapi_for(registry: Registry, actor: Actor) -> dict[str, Any]:
     _rule_paths(spec)
     _meta_paths(spec)
     _report_paths(spec, registry, actor)
+    _dashboard_paths(spec, registry, actor)
     spec.path(path=f"{PREFIX}/openapi.json", operations={"get": _op("This document.", ok=(200, ANY_OBJECT))})
     return spec.to_dict()
 
@@ -659,6 +662,14 @@ REPORT_HEAD = {
     "name": TEXT,
     "label": TEXT,
     "object": TEXT,
+    "folder": {
+        "type": ["string", "null"],
+        "description": "The folder the report is listed in; null: the folder named after its object.",
+    },
+    "sharing": {
+        "enum": ["everyone", "roles", "private"],
+        "description": "Who may run it: everyone who may read the object, some roles, or its owner.",
+    },
     "chart": TEXT,
     "parameters": {
         "type": "array",
@@ -760,5 +771,81 @@ def _report_paths(spec: APISpec, registry: Registry, actor: Actor) -> None:
             path=f"{PREFIX}/reports/{report.name}",
             operations={
                 "get": _op(f"Run the report {label!r}.", ok=(200, _ref("ReportResult")), params=params)
+            },
+        )
+
+
+DASHBOARD_HEAD = {
+    "name": TEXT,
+    "label": TEXT,
+    "filters": {"type": "array", "items": {"enum": ["period", "user", "department"]}},
+    "default_period": TEXT,
+    "home_for": {"type": "array", "items": TEXT},
+}
+ERROR_OR_NULL = nullable(
+    {"type": "object", "required": ["code", "message"], "properties": {"code": TEXT, "message": TEXT}}
+)
+DASHBOARD_RESULT = {
+    "type": "object",
+    "required": ["name", "values", "widgets"],
+    "properties": {
+        **DASHBOARD_HEAD,
+        "values": {
+            "type": "object",
+            "additionalProperties": TEXT,
+            "description": "The value each filter the dashboard shows took: the one given, else its default.",
+        },
+        "widgets": {
+            "type": "array",
+            "description": "The widgets the caller may run, in order.",
+            "items": {
+                "type": "object",
+                "required": ["name", "kind", "report", "label", "width", "result", "kpi", "error"],
+                "properties": {
+                    "name": TEXT,
+                    "kind": {"enum": ["kpi", "chart", "list"]},
+                    "report": TEXT,
+                    "label": TEXT,
+                    "width": {"type": "integer", "minimum": 1, "maximum": 4},
+                    "result": {"oneOf": [_ref("ReportResult"), {"type": "null"}]},
+                    "kpi": nullable(
+                        {
+                            "type": "object",
+                            "required": ["total", "target", "reached"],
+                            "description": "Exact decimal strings; reached is total / target (1 = 100%).",
+                            "properties": {
+                                "total": TEXT,
+                                "target": nullable(TEXT),
+                                "reached": nullable(TEXT),
+                                "target_error": ERROR_OR_NULL,
+                            },
+                        }
+                    ),
+                    "error": ERROR_OR_NULL,
+                },
+            },
+        },
+    },
+}
+
+
+def _dashboard_paths(spec: APISpec, registry: Registry, actor: Actor) -> None:
+    """The dashboards the caller may see, each run with the filters it shows."""
+    spec.components.schema("DashboardResult", DASHBOARD_RESULT)
+    listing = {"type": "object", "required": ["name"], "properties": DASHBOARD_HEAD}
+    spec.path(
+        path=f"{PREFIX}/dashboards",
+        operations={"get": _op("The dashboards with a widget the caller may run.", ok=(200, _data(listing)))},
+    )
+    for board in readable_dashboards(registry, actor):
+        params = []
+        for kind in FILTER_KINDS:
+            default = f" (default {board.default_period})" if kind == "period" else " (empty: not narrowed)"
+            params.append(_query(kind, PARAMETER_SCHEMA[kind], PARAMETER_HELP[kind] + default + "."))
+        label = board.label.get("en") or board.name
+        spec.path(
+            path=f"{PREFIX}/dashboards/{board.name}",
+            operations={
+                "get": _op(f"Run the dashboard {label!r}.", ok=(200, _ref("DashboardResult")), params=params)
             },
         )

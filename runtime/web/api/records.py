@@ -75,8 +75,9 @@ def create_record(name: str) -> tuple[Response, int]:
 @blueprint.get(RECORD)
 def get_record(name: str, record_id: int) -> Response:
     loom, actor = current_loom(), current_actor()
-    model = loom.registry.object(name)
-    return _record_response(model, loom.records(actor).get(name, record_id))
+    record = loom.records(actor).get(name, record_id)
+    # After the read, the registry it checked is reused: no second transaction for the model.
+    return _record_response(loom.registry.object(name), record)
 
 
 @blueprint.patch(RECORD)

@@ -16,11 +16,15 @@ def _text(label: Label, locale: str, fallback: str) -> str:
 
 
 def spec_json(spec: ReportSpec, locale: str) -> dict[str, Any]:
-    """What a caller needs to run a report: its name, title, object, chart and parameters."""
+    """What a caller needs to run a report: its name, title, object, folder, sharing, chart and
+    parameters."""
+    folder = spec.folder
     return {
         "name": spec.name,
         "label": _text(spec.label, locale, spec.name),
         "object": spec.object,
+        "folder": folder if isinstance(folder, str) or folder is None else _text(folder, locale, ""),
+        "sharing": spec.sharing.with_,
         "chart": spec.chart,
         "parameters": [
             {

@@ -1,4 +1,5 @@
-"""The home page: my open tasks, the approvals waiting for me, my reminders and the records I touched last."""
+"""The home page: the dashboard one of my roles has as its home, else my work — my open tasks, the
+approvals waiting for me, my reminders and the records I touched last (a link away from the dashboard)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 from flask import render_template
 
 from engine.base.errors import LoomError
+from engine.records.dashboards import home_dashboard
 from engine.records.recent import recent_records
 from engine.work.notifications import unread_for
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
 from runtime.web.pages.blueprint import blueprint
+from runtime.web.pages.dashboards import render_dashboard
 from runtime.web.pages.formatting import ValueFormatter
 from runtime.web.pages.objects import may
 
@@ -19,8 +22,17 @@ HOME_LIMIT = 8
 
 
 @blueprint.get("/")
-def home() -> str:
+def home() -> str | tuple[str, int]:
     actor = current_actor()  # not signed in: the error handler sends the browser to /login
+    board = home_dashboard(current_loom().registry, actor)
+    if board is not None:
+        return render_dashboard(board, home=True)
+    return my_work()
+
+
+@blueprint.get("/work")
+def my_work() -> str:
+    actor = current_actor()
     loom = current_loom()
     formatter = ValueFormatter(loom, actor, page_locale())
     with loom.read() as conn:

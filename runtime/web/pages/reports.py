@@ -1,4 +1,5 @@
-"""Reports: the list of those the reader may run (by object, as folders), a report's page (its
+"""Reports: the list of those the reader may run (by folder: the report's own, else its object's;
+with a link to the report builder for those who may build), a report's page (its
 parameters, the chart, the table of the same figures with a drill-down link on each row) and the
 table exported as CSV or XLSX.
 
@@ -12,8 +13,9 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request, url_for
 
+from engine.records.report_access import may_build_reports, may_manage_report
 from engine.records.reports import ReportResult
 from engine.records.reports import readable_reports as engine_readable_reports
 from metadata.reports import ReportSpec
@@ -39,24 +41,46 @@ def report_spec(name: str) -> ReportSpec:
     abort(404)
 
 
+def folder_label(spec: ReportSpec) -> str:
+    """The folder a report is listed in: its own (a label or one text), else its object's label."""
+    if isinstance(spec.folder, str):
+        return spec.folder
+    if spec.folder:
+        return label_text(spec.folder, spec.object)
+    registry = current_loom().registry
+    return label_text(registry.objects[spec.object].spec.label, spec.object)
+
+
+def builder_url(endpoint: str, **values: Any) -> str | None:
+    """A page of the report builder, when the builder is mounted (runtime never imports it)."""
+    if f"builder.{endpoint}" not in current_app.view_functions:
+        return None
+    return url_for(f"builder.{endpoint}", **values)
+
+
 @blueprint.get("/app/reports")
 def reports_list() -> str:
-    registry = current_loom().registry
+    registry, actor = current_loom().registry, current_actor()
     folders: dict[str, dict[str, Any]] = {}
     for spec in readable_reports():
-        model = registry.objects[spec.object]
-        folder = folders.setdefault(
-            spec.object, {"label": label_text(model.spec.label, spec.object), "reports": []}
-        )
+        label = folder_label(spec)
+        folder = folders.setdefault(label, {"label": label, "reports": []})
         folder["reports"].append(
             {
                 "name": spec.name,
                 "label": label_text(spec.label, spec.name),
                 "description": label_text(spec.description, ""),
                 "chart": spec.chart,
+                "sharing": spec.sharing.with_,
             }
         )
-    return render_template("reports.html", folders=list(folders.values()))
+    may_build = may_build_reports(registry, actor)
+    return render_template(
+        "reports.html",
+        folders=list(folders.values()),
+        new_url=builder_url("report_new") if may_build else None,
+        builder_url=builder_url("reports_index") if may_build else None,
+    )
 
 
 @blueprint.get("/app/reports/<name>")
@@ -82,6 +106,11 @@ def report_page(name: str) -> tuple[str, int] | str:
         chart=report_view.chart_data(result) if result is not None else None,
         period=result.period if result is not None else None,
         links=report_view.report_links(spec.name, report_view.kept_args(spec, request.args)),
+        edit_url=(
+            builder_url("report_editor", name=spec.name)
+            if may_manage_report(loom.registry, actor, spec)
+            else None
+        ),
     )
     return (page, status) if status != 200 else page
 
