@@ -81,16 +81,19 @@ def condition_texts() -> dict[str, str]:
 @blueprint.post("/forms/<object_name>/check")
 def condition_check(object_name: str) -> Response:
     """Whether a condition reads as one over this object's fields: {"text"} → {"ok", "problems"}."""
-    loom = current_loom()
-    registry = loom.registry
+    registry = current_loom().registry
     if object_name not in registry.objects:
         abort(404)
+    return checked_condition(field_kinds(registry.object(object_name).spec, registry.specs()))
+
+
+def checked_condition(kinds: dict[str, str]) -> Response:
+    """The posted condition ({"text"}) checked over these fields: {"ok", "problems"}."""
     body = request.get_json(silent=True)
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         return jsonify({"ok": False, "problems": [_("Write a condition")]})
     if len(text) > MAX_CONDITION_LENGTH:
         return jsonify({"ok": False, "problems": [_("The condition is too long")]})
-    kinds = field_kinds(registry.object(object_name).spec, registry.specs())
-    problems = check(text, kinds, loom.functions, expect="condition")
+    problems = check(text, kinds, current_loom().functions, expect="condition")
     return jsonify({"ok": not problems, "problems": [said_problem(p) for p in problems]})

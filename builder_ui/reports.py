@@ -17,12 +17,11 @@ from flask import Response, abort, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 
 from builder_ui.blueprint import blueprint
-from builder_ui.conditions import condition_texts
+from builder_ui.conditions import checked_condition, condition_texts
 from builder_ui.forms import problems_by_path
 from engine import identity
 from engine.base.actors import Actor
 from engine.base.errors import ExpressionError, InvalidMetadata, LoomError
-from engine.expressions import check
 from engine.identity.errors import UserNotFound
 from engine.identity.permissions import PermissionDenied, access_for, is_administrator
 from engine.loom import Loom
@@ -42,7 +41,6 @@ from runtime.web.pages import report_view
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"new", "save", "preview", "conditions"})
-MAX_CONDITION_LENGTH = 2000
 PREVIEW_ROWS = 200
 
 
@@ -174,7 +172,7 @@ def _editor(loom: Loom, actor: Actor, document: dict[str, Any], original: str | 
         "charts": [{"value": c, "label": chart_labels()[c]} for c in CHARTS],
         "buckets": [{"value": b, "label": bucket_labels()[b]} for b in BUCKETS],
         "functions": function_labels(),
-        "periods": [{"value": p, "label": period_labels().get(p, p)} for p in PERIODS],
+        "periods": [{"value": p, "label": report_view.period_labels().get(p, p)} for p in PERIODS],
         "texts": {**condition_texts(), **_texts()},
         "urls": {
             "save": url_for("builder.report_save"),
@@ -217,25 +215,6 @@ def function_labels() -> dict[str, str]:
         "avg": _("Average"),
         "min": _("Minimum"),
         "max": _("Maximum"),
-    }
-
-
-def period_labels() -> dict[str, str]:
-    return {
-        "today": _("Today"),
-        "yesterday": _("Yesterday"),
-        "this_week": _("This week"),
-        "last_week": _("Last week"),
-        "this_month": _("This month"),
-        "last_month": _("Last month"),
-        "this_quarter": _("This quarter"),
-        "last_quarter": _("Last quarter"),
-        "this_year": _("This year"),
-        "last_year": _("Last year"),
-        "last_7_days": _("Last 7 days"),
-        "last_30_days": _("Last 30 days"),
-        "last_90_days": _("Last 90 days"),
-        "last_12_months": _("Last 12 months"),
     }
 
 
@@ -481,14 +460,6 @@ def report_condition_check(object_name: str) -> Response:
     registry = loom.registry
     if object_name not in registry.objects or not access_for(registry, actor, object_name).allows("read"):
         abort(404)
-    body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return jsonify({"ok": False, "problems": [_("Write a condition")]})
-    if len(text) > MAX_CONDITION_LENGTH:
-        return jsonify({"ok": False, "problems": [_("The condition is too long")]})
     access = access_for(registry, actor, object_name)
     kinds = field_kinds(registry.object(object_name).spec, registry.specs())
-    kinds = {name: kind for name, kind in kinds.items() if access.visible(name)}
-    problems = check(text, kinds, loom.functions, expect="condition")
-    return jsonify({"ok": not problems, "problems": [said_problem(p) for p in problems]})
+    return checked_condition({name: kind for name, kind in kinds.items() if access.visible(name)})

@@ -5,17 +5,6 @@
 (function () {
   "use strict";
 
-  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-
-  function postJSON(url, body) {
-    return fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    }).then((response) => response.json().then((data) => ({ status: response.status, data })));
-  }
-
   // The delete buttons of the list ask first.
   document.addEventListener("submit", (event) => {
     const form = event.target;
@@ -26,7 +15,7 @@
 
   const root = document.querySelector("[data-report-builder]");
   if (!root) return;
-  const { ConditionEditor, el, fmt, debounce } = window.LoomConditions;
+  const { ConditionEditor, el, postJSON, fmt, debounce } = window.LoomConditions;
 
   function groupJSON(group) {
     return group.bucket ? { field: group.field, bucket: group.bucket } : group.field;

@@ -178,6 +178,12 @@ def test_a_custom_period_runs_the_report_over_that_range(team: Team) -> None:
     assert f'value="{day}"' in page and '<option value="custom" selected>' in page
 
 
+def test_a_named_period_the_list_does_not_offer_shows_by_its_name_in_chinese(team: Team) -> None:
+    page = text(team.client("zhang.jingli").get("/app/reports/sales_by_rep_month?period=last_12_months"))
+    assert '<option value="last_12_months" selected>最近12个月</option>' in page
+    assert "last_12_months</option>" not in page
+
+
 def test_the_dashboards_pass_the_period_to_every_widget_that_takes_one(team: Team) -> None:
     client = team.client("zhang.jingli")
     listing = text(client.get("/app/dashboards"))

@@ -43,17 +43,33 @@ class BadParameters(Exception):
         self.message = message
 
 
-def period_names() -> dict[str, str]:
+def period_labels() -> dict[str, str]:
+    """Every named period a report takes, in the reader's language."""
     return {
-        "": _("All periods"),
+        "today": _("Today"),
+        "yesterday": _("Yesterday"),
+        "this_week": _("This week"),
+        "last_week": _("Last week"),
         "this_month": _("This month"),
         "last_month": _("Last month"),
         "this_quarter": _("This quarter"),
         "last_quarter": _("Last quarter"),
         "this_year": _("This year"),
         "last_year": _("Last year"),
-        CUSTOM: _("Custom"),
+        "last_7_days": _("Last 7 days"),
+        "last_30_days": _("Last 30 days"),
+        "last_90_days": _("Last 90 days"),
+        "last_12_months": _("Last 12 months"),
     }
+
+
+# The periods a report's or dashboard's period list offers; any other named one shows when it is in use.
+OFFERED_PERIODS = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year")
+
+
+def period_names() -> dict[str, str]:
+    labels = period_labels()
+    return {"": _("All periods"), **{name: labels[name] for name in OFFERED_PERIODS}, CUSTOM: _("Custom")}
 
 
 def user_choices(loom: Loom) -> list[tuple[str, str]]:
@@ -126,7 +142,7 @@ def parameter_fields(
                 control.first = str(args.get(f"{parameter.name}_from", ""))
                 control.last = str(args.get(f"{parameter.name}_to", ""))
             if control.value not in dict(control.choices):
-                control.choices.append((control.value, control.value))
+                control.choices.append((control.value, period_labels().get(control.value, control.value)))
         elif parameter.kind == "user":
             control.choices = user_choices(loom)
         else:
