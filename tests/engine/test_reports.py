@@ -231,6 +231,7 @@ def test_the_crm_installs_its_reports(crm: Loom) -> None:
         "lead_first_response_by_rep",
         "ticket_satisfaction_by_category",
         "customer_value_by_segment",
+        "sales_targets_by_rep_month",
     }
     assert run_report(crm, "tickets_by_category", SYSTEM).rows == ()
 
