@@ -120,3 +120,13 @@ def insert_in_batches(loom: Loom, table: Any, rows: Iterable[dict]) -> None:
                 batch.clear()
         if batch:
             conn.execute(table.insert(), batch)
+    settle(loom, table.name)
+
+
+def settle(loom: Loom, table: str) -> None:
+    """On PostgreSQL, VACUUM ANALYZE the freshly filled table, as autovacuum does within a minute of a
+    load: the planner learns its size, and later scans need not set each row's visibility hints."""
+    if loom.db.dialect.name != "postgresql":
+        return
+    with loom.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'VACUUM ANALYZE "{table}"')
