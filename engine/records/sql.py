@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 
 from engine.base.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
+from engine.fieldtypes.base import FieldType
 from engine.identity.permissions import access_for, scope_condition
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
@@ -161,13 +163,33 @@ def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, 
     """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
     data = row._mapping
     record: dict[str, Any] = {key: data[column] for key, column in SYSTEM_COLUMNS.items()}
-    for spec in model.stored:
-        record[spec.name] = model.types[spec.name].from_db(data[spec.name], spec)
+    for name, spec, from_db in _stored_readers(model):
+        value = data[name]
+        record[name] = from_db(value, spec) if from_db is not None else value
     for spec in model.rollups:
         record[spec.name] = _rollup_value(model, spec, data[f"rollup__{spec.name}"])
     for spec in model.formulas:
         record[spec.name] = formula_value(model, spec, record, ectx)
     return record
+
+
+# Each model's stored fields with the conversion their type makes on reading, None where it keeps
+# the value as the driver gives it (most do): made on a model's first row, dropped with the model.
+Reader = tuple[str, FieldSpec, Callable[[Any, FieldSpec], Any] | None]
+_READERS: dict[int, list[Reader]] = {}
+
+
+def _stored_readers(model: ObjectModel) -> list[Reader]:
+    found = _READERS.get(id(model))
+    if found is None:
+        found = []
+        for spec in model.stored:
+            field_type = model.types[spec.name]
+            keeps = type(field_type).from_db is FieldType.from_db
+            found.append((spec.name, spec, None if keeps else field_type.from_db))
+        _READERS[id(model)] = found
+        weakref.finalize(model, _READERS.pop, id(model), None)
+    return found
 
 
 def _rollup_value(model: ObjectModel, spec: FieldSpec, value: Any) -> Any:

@@ -63,8 +63,11 @@ def _field_writer(model: ObjectModel, name: str) -> Writer:
         kind = value.__class__
         if kind is datetime:
             return moment_json(value)
-        if plain and (kind is str or kind is int or kind is bool):
-            return value
+        if plain:  # the usual kinds first, as plain_json would write them
+            if kind is str or kind is int or kind is bool:
+                return value
+            if kind is Decimal:
+                return format(value, "f")
         shown = to_json(value, spec)
         # A formula declares its result; the API keeps to that type whatever the expression returned.
         if result == "text" and not isinstance(shown, str):
@@ -78,6 +81,9 @@ def _field_writer(model: ObjectModel, name: str) -> Writer:
 
 def plain_json(value: Any) -> Any:
     """Engine values (dates, decimals) nested anywhere, as the API writes them."""
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, datetime):
         return moment_json(value)
     if isinstance(value, date):
