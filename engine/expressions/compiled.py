@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.base.errors import ExpressionError
 from engine.expressions.context import EvalContext
-from engine.expressions.operators import OPERATORS
+from engine.expressions.operators import OPERATORS, ORDERINGS
 
 # names (read-only record values), functions by name (the context's registry), the context.
 Program = Callable[[Mapping[str, Any], Mapping[str, Any], EvalContext], Any]
@@ -97,7 +97,10 @@ def _boolean(node: ast.BoolOp) -> Program:
 
 def _compare(node: ast.Compare) -> Program:
     if len(node.ops) == 1:
-        return _pair(OPERATORS[type(node.ops[0])], node.left, node.comparators[0])
+        op, right = type(node.ops[0]), node.comparators[0]
+        if isinstance(right, ast.Constant):
+            return _compare_with_constant(op, build(node.left), right.value)
+        return _pair(OPERATORS[op], node.left, right)
     first = build(node.left)
     pairs = zip(node.ops, node.comparators, strict=True)
     steps = [(OPERATORS[type(op)], build(right)) for op, right in pairs]
@@ -114,6 +117,30 @@ def _compare(node: ast.Compare) -> Program:
         return result
 
     return chained
+
+
+def _compare_with_constant(op: type, left: Program, value: Any) -> Program:
+    """`amount > 100`, `level == 'vip'`: a constant is never a date, so == is Python's own, and an
+    ordering needs the operator's fuller rules only when the plain comparison fails."""
+    apply = OPERATORS[op]
+    if op is ast.Eq:
+        return lambda names, functions, ctx: left(names, functions, ctx) == value
+    if op is ast.NotEq:
+        return lambda names, functions, ctx: left(names, functions, ctx) != value
+    compare = ORDERINGS.get(op)
+    if compare is None or value is None:
+        return lambda names, functions, ctx: apply(left(names, functions, ctx), value)
+
+    def ordered(names: Mapping[str, Any], functions: Mapping[str, Any], ctx: EvalContext) -> Any:
+        operand = left(names, functions, ctx)
+        if operand is None:
+            return False
+        try:
+            return compare(operand, value)
+        except TypeError:
+            return apply(operand, value)  # mixed kinds: the operator's own message
+
+    return ordered
 
 
 def _if(node: ast.IfExp) -> Program:

@@ -178,5 +178,13 @@ OPERATORS: dict[type, Callable[..., Any]] = {
     ast.IsNot: operator.is_not,
 }
 
+# The plain comparison under each ordering operator, for a compiled comparison with a constant.
+ORDERINGS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
 # simpleeval evaluates and/or itself; every other allowed operator needs semantics here.
 assert OPERATORS.keys() == ALLOWED_OPERATORS.keys() - {ast.And, ast.Or}
