@@ -255,8 +255,9 @@
     }
 
     // Without a mouse: move an item before the one above it (outermost group, first measure).
+    // The first item has none: an empty text, since append() would write a null out as "null".
     upButton(name, list, index) {
-      if (index === 0) return null;
+      if (index === 0) return "";
       return el("button", { type: "button", class: "fd-small", text: "↑", "aria-label": fmt(this.t.move_up, { field: name }),
         onclick: () => {
           const [item] = list.splice(index, 1);

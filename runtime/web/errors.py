@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -111,11 +112,31 @@ def _http_code(error: HTTPException) -> str:
     return (error.name or "error").lower().replace(" ", "_")
 
 
+def _page_refusals() -> dict[int, str]:
+    """What a page says, in the reader's language, for the refusals a reader meets by following links."""
+    return {
+        403: _("You may not open this page."),
+        404: _("This page does not exist, or is not one you may see."),
+        405: _("This page cannot be opened that way."),
+    }
+
+
 def _handle_http_error(error: HTTPException) -> Response | HTTPException:
     if not under_api():
         if isinstance(error, CSRFError):
             return render_template("error.html", status=400, message=None, csrf=True), 400  # type: ignore[return-value]
-        return error
+        message = _page_refusals().get(error.code or 0)
+        if message is None:
+            return error
+        try:
+            page = render_template("error.html", status=error.code, message=message)
+        except DBAPIError:
+            return error  # the page's layout reads the database; without it, the plain refusal
+        response = Response(page, error.code)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value  # a 405 keeps its Allow header
+        return response
     # Flask has already logged an unhandled exception with its traceback; the caller learns only
     # that it was not their fault.
     message = "internal error" if isinstance(error, InternalServerError) else error.description

@@ -76,6 +76,9 @@ def test_an_admin_builds_opportunities_by_stage_and_owner_by_dragging_and_opens_
         page.get_by_role("button", name="上移 记录数").click()
         expect(page.locator("#rp-measures li.rp-item").first).to_contain_text("记录数")
         expect(page.get_by_label("预计金额 的汇总方式")).to_have_value("sum")
+        # Each item reads as its field and its buttons, nothing else (the first has no ↑).
+        for zone in ("#rp-rows", "#rp-cols", "#rp-measures"):
+            expect(page.locator(zone)).not_to_contain_text("null")
 
         # The preview follows: the figures of each stage and owner, with the chart beside them.
         preview = page.locator("#rp-preview")

@@ -167,6 +167,16 @@ def test_bad_parameters_get_a_message_and_unknown_reports_a_404(team: Team) -> N
     assert client.get("/app/dashboards/sales?period=custom&period_from=2026-09-01").status_code == 400
 
 
+def test_a_page_refused_or_not_found_says_so_in_the_readers_language(team: Team) -> None:
+    rep = team.client("wang.fang")  # a rep: may not build reports
+    refused = rep.get("/builder/reports/")
+    assert refused.status_code == 403
+    assert "您无权打开此页面" in text(refused) and "Forbidden" not in text(refused)
+    missing = rep.get("/app/reports/no_such_report")
+    assert missing.status_code == 404
+    assert "此页面不存在" in text(missing) and "Not Found" not in text(missing)
+
+
 def test_a_custom_period_runs_the_report_over_that_range(team: Team) -> None:
     day = last_quarter_day(team.loom)
     page = text(
