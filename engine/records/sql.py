@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -163,7 +162,7 @@ def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, 
     """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
     data = row._mapping
     record: dict[str, Any] = {key: data[column] for key, column in SYSTEM_COLUMNS.items()}
-    for name, spec, from_db in _stored_readers(model):
+    for name, spec, from_db in model.derive("stored_readers", _stored_readers):
         value = data[name]
         record[name] = from_db(value, spec) if from_db is not None else value
     for spec in model.rollups:
@@ -173,23 +172,18 @@ def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, 
     return record
 
 
-# Each model's stored fields with the conversion their type makes on reading, None where it keeps
-# the value as the driver gives it (most do): made on a model's first row, dropped with the model.
 Reader = tuple[str, FieldSpec, Callable[[Any, FieldSpec], Any] | None]
-_READERS: dict[int, list[Reader]] = {}
 
 
 def _stored_readers(model: ObjectModel) -> list[Reader]:
-    found = _READERS.get(id(model))
-    if found is None:
-        found = []
-        for spec in model.stored:
-            field_type = model.types[spec.name]
-            keeps = type(field_type).from_db is FieldType.from_db
-            found.append((spec.name, spec, None if keeps else field_type.from_db))
-        _READERS[id(model)] = found
-        weakref.finalize(model, _READERS.pop, id(model), None)
-    return found
+    """The stored fields with the conversion their type makes on reading, None where it keeps the
+    value as the driver gives it (most do)."""
+    readers: list[Reader] = []
+    for spec in model.stored:
+        field_type = model.types[spec.name]
+        keeps = type(field_type).from_db is FieldType.from_db
+        readers.append((spec.name, spec, None if keeps else field_type.from_db))
+    return readers
 
 
 def _rollup_value(model: ObjectModel, spec: FieldSpec, value: Any) -> Any:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import MetaData, Table
 
@@ -36,10 +37,20 @@ class ObjectModel:
     formulas: tuple[FieldSpec, ...]  # in dependency order: a formula comes after those it reads
     rollups: tuple[FieldSpec, ...]
     fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+    # What readers and writers derive from the model once (field conversions, JSON writers), by
+    # name: built on first use and gone with the model when metadata changes.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def derive(self, key: str, build: Callable[[ObjectModel], Any]) -> Any:
+        """What `build` makes of this model, made once."""
+        found = self.derived.get(key)
+        if found is None:
+            found = self.derived[key] = build(self)
+        return found
 
     def field(self, name: str) -> FieldSpec:
         return self.fields[name]

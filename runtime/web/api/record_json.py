@@ -7,7 +7,6 @@ YYYY-MM-DD, datetimes as 2026-11-26T09:00:00Z, lookups and users as ids. The Ope
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +27,7 @@ def moment_json(value: datetime | None) -> str | None:
 
 def record_json(model: ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]:
     """One record as JSON: the keys it has (fields the reader may see and system fields)."""
-    writers = _writers(model)
+    writers = model.derive("json_writers", _writers)
     out: dict[str, Any] = {}
     for name, value in record.items():
         write = writers.get(name, _AS_IT_IS)
@@ -38,19 +37,14 @@ def record_json(model: ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]
 
 Writer = Callable[[Any], Any]
 _AS_IT_IS: Writer | None = None
-# Each object model's writers, made on its first record: a page of 50 records would otherwise look
-# up each field's spec and type, and test its kind, 50 times over. Dropped with the model.
-_WRITERS: dict[int, dict[str, Writer | None]] = {}
 
 
 def _writers(model: ObjectModel) -> dict[str, Writer | None]:
-    found = _WRITERS.get(id(model))
-    if found is None:
-        found = {name: _field_writer(model, name) for name in model.fields}
-        found.update(dict.fromkeys(SYSTEM_MOMENTS, moment_json))
-        _WRITERS[id(model)] = found
-        weakref.finalize(model, _WRITERS.pop, id(model), None)
-    return found
+    """Each field's JSON writer, and the system moments': a page of 50 records would otherwise look
+    up each field's spec and type, and test its kind, 50 times over."""
+    writers: dict[str, Writer | None] = {name: _field_writer(model, name) for name in model.fields}
+    writers.update(dict.fromkeys(SYSTEM_MOMENTS, moment_json))
+    return writers
 
 
 def _field_writer(model: ObjectModel, name: str) -> Writer:

@@ -29,6 +29,7 @@ from metadata.reports import ReportSpec
 from runtime.web.i18n import label_text, page_locale
 
 #: The period presets a page offers, in this order; the engine takes more (and any range).
+# The periods a report's or dashboard's period list offers; any other named one shows when in use.
 PERIOD_PRESETS = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year")
 CUSTOM = "custom"
 RATIO_COLUMNS = ("conversion", "retention")
@@ -63,13 +64,9 @@ def period_labels() -> dict[str, str]:
     }
 
 
-# The periods a report's or dashboard's period list offers; any other named one shows when it is in use.
-OFFERED_PERIODS = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year")
-
-
 def period_names() -> dict[str, str]:
     labels = period_labels()
-    return {"": _("All periods"), **{name: labels[name] for name in OFFERED_PERIODS}, CUSTOM: _("Custom")}
+    return {"": _("All periods"), **{name: labels[name] for name in PERIOD_PRESETS}, CUSTOM: _("Custom")}
 
 
 def user_choices(loom: Loom) -> list[tuple[str, str]]:
