@@ -21,23 +21,18 @@ from engine.records.dashboards import (
     run_dashboard,
 )
 from metadata.dashboards import FILTER_KINDS, DashboardSpec
-from metadata.frozen import Label
 from metadata.report_checks import default_problem
 from runtime.web.api.blueprint import blueprint
 from runtime.web.api.inputs import BadQuery, takes_query
 from runtime.web.api.report_json import report_json
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import api_locale
-
-
-def _text(label: Label, locale: str, fallback: str) -> str:
-    return label.get(locale) or label.get("en") or next(iter(label.values()), fallback)
+from runtime.web.i18n import api_locale, label_text
 
 
 def dashboard_head(board: DashboardSpec, locale: str) -> dict[str, Any]:
     return {
         "name": board.name,
-        "label": _text(board.label, locale, board.name),
+        "label": label_text(board.label, board.name, locale),
         "filters": list(board.filters),
         "default_period": board.default_period,
         "home_for": list(board.home_for),
@@ -84,7 +79,8 @@ def _widget_json(found: WidgetResult, locale: str) -> dict[str, Any]:
         "name": widget.name,
         "kind": widget.kind,
         "report": widget.report,
-        "label": _text(widget.label, locale, "") or _text(found.report.label, locale, found.report.name),
+        "label": label_text(widget.label, "", locale)
+        or label_text(found.report.label, found.report.name, locale),
         "width": widget.columns,
         "result": None if found.result is None else report_json(found.result, locale),
         "kpi": None if found.kpi is None else _kpi_json(found.kpi, locale),

@@ -6,13 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.records.reports import ReportColumn, ReportResult
-from metadata.frozen import Label
 from metadata.reports import ReportSpec
 from runtime.web.api.record_json import plain_json
-
-
-def _text(label: Label, locale: str, fallback: str) -> str:
-    return label.get(locale) or label.get("en") or next(iter(label.values()), fallback)
+from runtime.web.i18n import label_text
 
 
 def spec_json(spec: ReportSpec, locale: str) -> dict[str, Any]:
@@ -21,9 +17,9 @@ def spec_json(spec: ReportSpec, locale: str) -> dict[str, Any]:
     folder = spec.folder
     return {
         "name": spec.name,
-        "label": _text(spec.label, locale, spec.name),
+        "label": label_text(spec.label, spec.name, locale),
         "object": spec.object,
-        "folder": folder if isinstance(folder, str) or folder is None else _text(folder, locale, ""),
+        "folder": folder if isinstance(folder, str) or folder is None else label_text(folder, "", locale),
         "sharing": spec.sharing.with_,
         "chart": spec.chart,
         "parameters": [
@@ -32,7 +28,7 @@ def spec_json(spec: ReportSpec, locale: str) -> dict[str, Any]:
                 "kind": p.kind,
                 "field": p.field,
                 "default": p.default,
-                "label": _text(p.label, locale, p.name),
+                "label": label_text(p.label, p.name, locale),
             }
             for p in spec.parameters
         ],
@@ -43,7 +39,7 @@ def _column_json(column: ReportColumn, locale: str) -> dict[str, Any]:
     return {
         "name": column.name,
         "role": column.role,
-        "label": _text(column.label, locale, column.name),
+        "label": label_text(column.label, column.name, locale),
         "field": column.field,
         "bucket": column.bucket,
         "function": column.function,
