@@ -6,13 +6,13 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from engine.loom import Loom
+from engine.plugin_api import installed_entry_points
 from runtime import instance
 from runtime.web import api, pages
 from runtime.web.auth import init_auth
@@ -64,7 +64,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
 
 def _add_web_extensions(app: Flask) -> None:
     # The builder (and any other installed extension) mounts itself: runtime never imports it.
-    for entry in sorted(entry_points(group=WEB_EXTENSIONS), key=lambda entry: entry.name):
+    for entry in installed_entry_points(WEB_EXTENSIONS):
         entry.load()(app)
 
 
