@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, text
 
 from engine.base.clock import Clock
@@ -27,6 +30,26 @@ from tests.database_templates import DatabaseTemplates, TemplateContent
 # Hundreds of tests create users and sign them in: argon2 at its test profile, not 64 MiB a time.
 # The tests of the production profile itself unset it (tests/engine/test_identity_users.py).
 os.environ.setdefault(CHEAP_HASHES_FOR_TESTS, "1")
+
+
+
+class CompiledTemplates(BytecodeCache):
+    """Each page template compiled once a test process, where a thousand web apps are made."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+# A bucket is keyed by the template's name and checked against its source, so a changed template is
+# compiled again. Every app's environment is made from these options (Flask.create_jinja_environment).
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()}
 
 POSTGRES_URL = os.environ.get("LOOM_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -210,14 +233,36 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "not_on_sqlite(reason): the SQLite variant is not collected; the reason is a documented limit",
     )
+    config.addinivalue_line(
+        "markers",
+        "both_databases(reason): a page or builder test that also runs on PostgreSQL, for the reason given",
+    )
+
+
+# Pages and the builder are tested for what a browser gets; the engine under them, and the API with
+# its filters and sorts, are tested on both databases. Their PostgreSQL variants would test the same
+# statements a second time at a quarter of the suite's time, so they run on SQLite unless marked.
+PAGE_TESTS = ("tests/builder/", "tests/runtime/test_pages_")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out SQLite variants of tests about a documented SQLite limit, instead of skipping them."""
+    """Leave out the variants a test does not need, instead of skipping them.
+
+    The SQLite variant of a test about a documented SQLite limit, and the PostgreSQL variant of a
+    page or builder test not marked `both_databases`.
+    """
     kept, left_out = [], []
     for item in items:
-        limited = item.get_closest_marker("not_on_sqlite") is not None
-        (left_out if limited and "sqlite" in item.nodeid.split("[", 1)[-1] else kept).append(item)
+        (left_out if _variant_not_needed(item) else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def _variant_not_needed(item: pytest.Item) -> bool:
+    parameters = item.nodeid.split("[", 1)[-1] if "[" in item.nodeid else ""
+    if "sqlite" in parameters:
+        return item.get_closest_marker("not_on_sqlite") is not None
+    if "postgresql" in parameters and item.nodeid.startswith(PAGE_TESTS):
+        return item.get_closest_marker("both_databases") is None
+    return False

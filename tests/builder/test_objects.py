@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from engine.store.documents import get_document
@@ -108,6 +109,7 @@ def test_a_plan_made_before_another_change_is_not_applied(team: Team) -> None:
     assert "segment" not in {f["name"] for f in stored(team, "customer")["fields"]}
 
 
+@pytest.mark.both_databases("the new table is made by DDL of each database")
 def test_a_new_object_is_created_granted_to_reps_and_appears_in_their_navigation(team: Team) -> None:
     admin = team.client("guan.li")
     doc = {
@@ -175,6 +177,7 @@ def test_removing_a_field_with_data_is_marked_destructive_and_its_data_count_is_
     assert "已归档的字段" not in text(admin.get("/builder/objects/customer"))
 
 
+@pytest.mark.both_databases("a type change is checked by SQL of each database")
 def test_a_type_change_blocked_by_values_names_both_records_and_changes_nothing(team: Team) -> None:
     first = team.customer("甲公司", city="一百")
     team.customer("乙公司", city="42")

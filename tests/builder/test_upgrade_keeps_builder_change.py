@@ -48,6 +48,7 @@ def _place_field(body: dict) -> None:
 
 # Upstream changes another object; or the same object and the same form section the builder changed.
 @pytest.mark.parametrize("upstream", ["contact", "customer"])
+@pytest.mark.both_databases("the upgrade alters the tables of each database")
 def test_a_builder_field_is_exported_and_kept_by_loom_upgrade(
     team: Team, database_url: str, tmp_path: Path, upstream: str
 ) -> None:

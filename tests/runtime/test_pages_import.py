@@ -38,6 +38,7 @@ def _upload(client, object_name: str = "lead"):  # type: ignore[no-untyped-def]
     return client.post("/app/import", data=data, content_type="multipart/form-data")
 
 
+@pytest.mark.both_databases("imports write with COPY on PostgreSQL")
 def test_a_csv_with_chinese_headers_is_mapped_dry_run_imported_and_reverted(team: Team) -> None:
     client = team.client("zhang.jingli")
     uploaded = _upload(client)
@@ -198,6 +199,7 @@ def test_the_wizard_says_how_columns_matched_lists_the_left_out_ones_and_maps_wo
     assert "与系统中已有的客户" in repeat and "联系电话相同" in repeat and "_record" not in repeat
 
 
+@pytest.mark.both_databases("PostgreSQL refuses some text SQLite takes")
 def test_hostile_mapping_posts_get_a_page_never_a_500(team: Team) -> None:
     client = team.client("zhang.jingli")
     mapping_url = _upload_messy(client).headers["Location"]

@@ -80,6 +80,7 @@ def test_a_card_of_someone_else_cannot_be_moved(team: Team) -> None:
     assert team.loom.records().get("opportunity", opportunity["id"])["stage"] == "initial_contact"
 
 
+@pytest.mark.both_databases("sums of decimals are SQL of each database")
 def test_each_column_shows_its_count_and_the_sum_of_its_amounts(team: Team) -> None:
     deal(team, "MES 升级", amount="120000")
     deal(team, "检测设备", amount="30000.50")

@@ -133,6 +133,7 @@ def test_one_address_gets_a_429_after_its_limit_until_the_window_passes(team: Te
     assert len(leads(team.loom)) == 7
 
 
+@pytest.mark.both_databases("the count is shared through the database")
 def test_the_limits_are_counted_in_the_database_across_web_processes(team: Team, database_url: str) -> None:
     form = team.loom.registry.forms()["web_lead"]
     limits = {**form.public.limits, "per_address": 50, "per_form": 3}

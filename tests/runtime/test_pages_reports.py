@@ -116,6 +116,7 @@ def test_a_rep_sees_only_figures_over_the_records_in_their_scope(team: Team) -> 
     assert re.search(r'kpi-title">本期销售额</h2>\s*<p class="kpi-value">231,000.00</p>', manager)
 
 
+@pytest.mark.both_databases("date buckets are SQL of each database")
 def test_each_row_drills_down_to_the_list_of_exactly_its_records(team: Team) -> None:
     client = team.client("zhang.jingli")
     page = text(client.get("/app/reports/sales_by_rep_month?period=last_quarter"))
@@ -177,6 +178,7 @@ def test_a_page_refused_or_not_found_says_so_in_the_readers_language(team: Team)
     assert "此页面不存在" in text(missing) and "Not Found" not in text(missing)
 
 
+@pytest.mark.both_databases("period bounds in business time are SQL of each database")
 def test_a_custom_period_runs_the_report_over_that_range(team: Team) -> None:
     day = last_quarter_day(team.loom)
     page = text(
