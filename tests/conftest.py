@@ -32,7 +32,6 @@ from tests.database_templates import DatabaseTemplates, TemplateContent
 os.environ.setdefault(CHEAP_HASHES_FOR_TESTS, "1")
 
 
-
 class CompiledTemplates(BytecodeCache):
     """Each page template compiled once a test process, where a thousand web apps are made."""
 

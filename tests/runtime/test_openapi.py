@@ -2,8 +2,9 @@
 
 The fuzzing test runs schemathesis in-process against the WSGI app with the CRM installed, as
 an administrator with a bearer token: no request it makes may get a 5xx, an undocumented status
-or a response that breaks the document. It is bounded (a fixed seed, few examples, a handful of
-objects standing for every field type) so it runs in well under a minute.
+or a response that breaks the document. Each request generated goes to the same world on SQLite
+and on PostgreSQL. It is bounded (a fixed seed, few examples, a handful of objects standing for
+every field type) so it runs in about a minute.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -25,8 +30,12 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from engine import identity
 from engine.base.actors import SYSTEM
+from engine.base.clock import Clock
+from engine.base.settings import Settings
 from engine.loom import Loom
 from runtime.web.app import create_app
+from tests.conftest import IN_CI, POSTGRES_URL, fresh_database
+from tests.database_templates import DatabaseTemplates, TemplateContent
 
 PASSWORD = "a-long-admin-password"
 # Between them these objects hold every field type of the CRM: text, select, multi_select, tags,
@@ -125,16 +134,20 @@ def app(crm: Loom) -> Flask:
 
 
 @pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
 def admin_headers(crm: Loom, app: Flask) -> dict[str, str]:
+    return _signed_in_admin(crm, app)
+
+
+def _signed_in_admin(crm: Loom, app: Flask) -> dict[str, str]:
     identity.create_user(crm, "admin.li", "李管理", PASSWORD, roles=["admin"], actor=SYSTEM)
     body = {"username": "admin.li", "password": PASSWORD, "name": "fuzzing"}
     token = app.test_client().post("/api/v1/auth/token", json=body).get_json()["token"]
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _fuzzed(path: str) -> bool:
@@ -143,32 +156,67 @@ def _fuzzed(path: str) -> bool:
     return path.split("/records/", 1)[1].split("/", 1)[0] in FUZZED_OBJECTS
 
 
+@dataclass
+class World:
+    """One database with the CRM, a few records with small ids, and its app signed in as an admin."""
+
+    database: str
+    app: Flask
+    headers: dict[str, str]
+
+
 @pytest.fixture
-def api_schema(crm: Loom, app: Flask, admin_headers: dict[str, str]) -> schemathesis.BaseSchema:
-    # A few records with small ids, so generated ids find something to read, change and delete.
+def worlds(tmp_path: Path, database_templates: DatabaseTemplates, clock: Clock) -> Iterator[list[World]]:
+    """The same world on SQLite and on PostgreSQL (outside CI, on SQLite alone without a server).
+
+    Generating the requests is most of the fuzzing's time; each request goes to both databases.
+    """
+    kinds = ["sqlite", "postgresql"] if POSTGRES_URL or IN_CI else ["sqlite"]
+    content = TemplateContent(crm=True, now=clock.now(), timezone=str(clock.timezone))
+    with ExitStack() as stack:
+        made = []
+        for kind in kinds:
+            folder = tmp_path / kind
+            folder.mkdir()
+            url = stack.enter_context(fresh_database(kind, content, folder, database_templates))
+            settings = Settings.from_env(files_dir=str(folder / "files"))
+            crm = Loom(url, clock=clock, settings=settings)
+            stack.callback(crm.close)
+            crm.init()
+            app = create_app(crm, config={"SECRET_KEY": "a-test-secret", "TESTING": True})
+            made.append(World(kind, app, _signed_in_admin(crm, app)))
+            _seed(crm)
+        yield made
+
+
+def _seed(crm: Loom) -> None:
+    """A few records with small ids, so generated ids find something to read, change and delete."""
     records = crm.records(SYSTEM)
     customer = records.create("customer", {"name": "上海云杉科技有限公司", "level": "vip"})
     records.create("followup", {"subject": "电话", "content": "首次沟通", "customer": customer["id"]})
     records.create("contract", {"name": "框架合同", "customer": customer["id"], "amount": "120000.50"})
+
+
+def _api_schema(world: World) -> schemathesis.BaseSchema:
     config = schemathesis.Config()
     config.update(seed=20261126, max_failures=None)
     project = config.projects.default
-    project.update(headers=dict(admin_headers))
+    project.update(headers=dict(world.headers))
     project.generation.update(max_examples=4, deterministic=True, database="none", no_shrink=True)
     project.phases.update(phases=["examples", "fuzzing"])
     schema = schemathesis.openapi.from_wsgi(
-        "/api/v1/openapi.json", app, config=config, headers=dict(admin_headers)
+        "/api/v1/openapi.json", world.app, config=config, headers=dict(world.headers)
     )
     return schema.include(lambda ctx: _fuzzed(ctx.operation.path))
 
 
 def test_no_request_gets_a_server_error_or_an_answer_the_document_does_not_describe(
-    api_schema: schemathesis.BaseSchema, admin_headers: dict[str, str]
+    worlds: list[World],
 ) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = [result.ok() for result in _api_schema(worlds[0]).get_all_operations()]
     assert len(operations) > 30
     examples = int(os.environ.get("LOOM_SCHEMATHESIS_EXAMPLES", DEFAULT_EXAMPLES))
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str, str], str] = {}
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategy = operation.as_strategy(generation_mode=mode)
@@ -185,30 +233,34 @@ def test_no_request_gets_a_server_error_or_an_answer_the_document_does_not_descr
                 suppress_health_check=list(HealthCheck),
             )
             def call(case: schemathesis.Case) -> None:
-                response = case.call(headers=admin_headers)
-                try:
-                    case.validate_response(
-                        response,
-                        headers=admin_headers,
-                        excluded_checks=EXCLUDED_CHECKS,
-                        additional_checks=[valid_requests_are_accepted, invalid_requests_are_refused],
-                        transport_kwargs={"headers": admin_headers},
-                    )
-                except (Failure, FailureGroup) as failed:
-                    for failure in getattr(failed, "exceptions", (failed,)):
-                        key = (case.operation.label, failure.title)
-                        found.setdefault(
-                            key,
-                            f"{case.as_curl_command()[:400]}\n    -> {response.status_code} "
-                            f"{response.text[:300]}",
+                for world in worlds:
+                    sent = {"headers": world.headers, "app": world.app}
+                    response = case.call(**sent)
+                    try:
+                        case.validate_response(
+                            response,
+                            headers=world.headers,
+                            excluded_checks=EXCLUDED_CHECKS,
+                            additional_checks=[valid_requests_are_accepted, invalid_requests_are_refused],
+                            transport_kwargs=sent,
                         )
+                    except (Failure, FailureGroup) as failed:
+                        for failure in getattr(failed, "exceptions", (failed,)):
+                            key = (world.database, case.operation.label, failure.title)
+                            found.setdefault(
+                                key,
+                                f"{case.as_curl_command()[:400]}\n    -> {response.status_code} "
+                                f"{response.text[:300]}",
+                            )
 
             try:
                 call()
             except Unsatisfiable:
                 # An operation with no parameters and no body has no invalid request to make.
                 assert mode is GenerationMode.NEGATIVE
-    report = (f"{label}: {title}\n    {example}" for (label, title), example in found.items())
+    report = (
+        f"{database}: {label}: {title}\n    {example}" for (database, label, title), example in found.items()
+    )
     assert not found, "\n".join(report)
 
 
