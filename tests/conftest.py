@@ -117,7 +117,10 @@ def _content_needed(request: pytest.FixtureRequest) -> TemplateContent | None:
     if "loom" not in used:
         return None
     clock = request.getfixturevalue("clock")
-    return TemplateContent(crm="crm" in used, now=clock.now(), timezone=str(clock.timezone))
+    demo = DEMO_COMPANY_CUSTOMERS if "demo_company" in used else 0
+    return TemplateContent(
+        crm="crm" in used or demo > 0, now=clock.now(), timezone=str(clock.timezone), demo_customers=demo
+    )
 
 
 @pytest.fixture(scope="session")
@@ -207,6 +210,16 @@ def loom(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Loom]:
 def crm(loom: Loom) -> Loom:
     """A database with the standard CRM package installed (copied from the run's template)."""
     return loom
+
+
+# Enough customers for every CRM report to have figures, closed renewals included.
+DEMO_COMPANY_CUSTOMERS = 30
+
+
+@pytest.fixture
+def demo_company(crm: Loom) -> Loom:
+    """The CRM with the demo company of `DEMO_COMPANY_CUSTOMERS` customers (copied from a template)."""
+    return crm
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

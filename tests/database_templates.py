@@ -1,7 +1,8 @@
 """Databases built once per test run and copied for each test: Loom's tables, and the CRM installed.
 
-Installing the CRM takes one to two seconds and hundreds of tests start from it; copying a SQLite
-file or creating a PostgreSQL database from a template takes a few hundredths.
+Installing the CRM takes one to two seconds and hundreds of tests start from it (loading the demo
+company, several more); copying a SQLite file or creating a PostgreSQL database from a template
+takes a few hundredths.
 """
 
 from __future__ import annotations
@@ -25,15 +26,20 @@ from engine.base.clock import Clock
 from engine.base.settings import Settings
 from engine.loom import Loom
 from engine.packages.install import CRM_PACKAGE, install_package
+from runtime.demo.data import load_demo_data
 
 
 @dataclass(frozen=True)
 class TemplateContent:
-    """What a template holds: Loom's tables, the CRM if `crm`, made at the test clock's moment."""
+    """What a template holds: Loom's tables, the CRM if `crm`, made at the test clock's moment.
+
+    With `demo_customers`, the CRM also holds the demo company of that many customers.
+    """
 
     crm: bool
     now: datetime
     timezone: str
+    demo_customers: int = 0
 
 
 class DatabaseTemplates:
@@ -135,5 +141,7 @@ def fill(url: str, content: TemplateContent, folder: Path) -> None:
         loom.init()
         if content.crm:
             install_package(loom, CRM_PACKAGE)
+        if content.demo_customers:
+            load_demo_data(loom, customers=content.demo_customers)
     finally:
         loom.close()

@@ -20,16 +20,14 @@ from engine.identity import actor_for, user_by_username
 from engine.loom import Loom
 from engine.records.dashboards import run_dashboard
 from engine.records.reports import ReportResult, run_report
-from runtime.demo.data import load_demo_data
 
 EVERYTHING = "2000-01-01..2099-12-31"
 Figures = dict[tuple[Any, ...], tuple[Any, ...]]
 
 
 @pytest.fixture
-def demo(crm: Loom) -> Loom:
-    load_demo_data(crm, customers=30)  # enough for closed renewals too
-    return crm
+def demo(demo_company: Loom) -> Loom:
+    return demo_company
 
 
 class Sql:
