@@ -20,6 +20,7 @@ from runtime.web.errors import register_error_handlers
 from runtime.web.i18n import init_i18n
 from runtime.web.pages import public as pages_public
 from runtime.web.security_headers import init_security_headers
+from runtime.web.static_files import init_static_files
 
 log = logging.getLogger(__name__)
 RUNTIME_FOLDER = Path(__file__).resolve().parent.parent
@@ -55,6 +56,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     csrf.exempt(api.blueprint)  # the API authenticates by token; see runtime/web/auth.py for its cookies
     register_error_handlers(app)
     init_security_headers(app)
+    init_static_files(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages_public.blueprint)
