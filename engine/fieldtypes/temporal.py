@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -183,6 +184,21 @@ class DateTimeType(FieldType):
             moment = None
         if moment is None:
             raise FieldValueError(Message("not_datetime", got=shown(value)))
+        return moment
+
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        if type(self).coerce is not DateTimeType.coerce:
+            return None
+        coerce = self.coerce
+
+        def moment(value: Any) -> Any:
+            if type(value) is datetime:
+                try:
+                    return to_naive_utc(value)
+                except OverflowError:
+                    pass  # coerce says why
+            return coerce(value, field, source)
+
         return moment
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
