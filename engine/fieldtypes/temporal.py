@@ -50,9 +50,17 @@ def parse_moment(text: str) -> datetime | None:
         return None
     groups = match.groupdict()
     year, month, day = int(groups["year"]), int(groups["month"]), int(groups["day"])
-    clock = [int(groups.get(part) or 0) for part in ("hour", "minute", "second")]
+    # Written out, not as a comprehension: this runs for every date cell of an import.
+    hour, minute, second = groups.get("hour"), groups.get("minute"), groups.get("second")
     try:
-        moment = datetime(year, month, day, *clock)
+        moment = datetime(
+            year,
+            month,
+            day,
+            int(hour) if hour else 0,
+            int(minute) if minute else 0,
+            int(second) if second else 0,
+        )
         if groups.get("zone"):
             moment -= _zone_offset(groups["zone"])
     except (ValueError, OverflowError):
