@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, NamedTuple
 
@@ -18,6 +19,9 @@ from metadata.specs import FieldSpec, ObjectSpec
 
 _BIGINT_MAX = 2**63 - 1
 _PLAIN_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+# Digits with an optional fraction, the way most cells and bodies hold a number: parse_number
+# would read it as Decimal reads it, with no sign, mark or unit to look at.
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 # A number as people type it: an optional sign and currency (symbol or ISO code) in either order,
 # comma-grouped or plain digits, an optional exponent, 万/亿 multiplier, trailing currency and %.
 _NUMBER_TEXT = re.compile(
@@ -86,6 +90,23 @@ def _check_range(value: int | Decimal, field: FieldSpec) -> None:
         raise FieldValueError(Message("above_max", high=high, value=value))
 
 
+def _range_check(field: FieldSpec) -> Callable[[Any], None] | None:
+    """`_check_range` for one field with its bounds converted once; None when it has none."""
+    low, high = field.params.get("min"), field.params.get("max")
+    if low is None and high is None:
+        return None
+    lowest = None if low is None else _as_decimal(low)
+    highest = None if high is None else _as_decimal(high)
+
+    def check(value: Any) -> None:
+        if lowest is not None and value < lowest:
+            raise FieldValueError(Message("below_min", low=low, value=value))
+        if highest is not None and value > highest:
+            raise FieldValueError(Message("above_max", high=high, value=value))
+
+    return check
+
+
 def _range_problems(field: FieldSpec) -> list[str]:
     low, high = field.params.get("min"), field.params.get("max")
     if low is not None and high is not None and _as_decimal(low) > _as_decimal(high):
@@ -145,6 +166,11 @@ class IntegerType(FieldType):
     def validate(self, value: Any, field: FieldSpec) -> None:
         if field.params:
             _check_range(value, field)
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        if type(self).validate is not IntegerType.validate:
+            return super().validator(field)
+        return _range_check(field)
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
         # Formula results may arrive as 3.0 or Decimal("3"); the API always sends integers as integers.
@@ -218,24 +244,34 @@ class DecimalType(FieldType):
     def check_currency(self, currencies: frozenset[str], field: FieldSpec, text: str) -> None:
         """A plain decimal takes any currency mark; currency fields check it, percent fields refuse it."""
 
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        if type(self).coerce is not DecimalType.coerce or type(self)._fit is not DecimalType._fit:
+            return None
+        coerce, scale = self.coerce, self.scale(field)
+        quantum, whole_digits = _QUANTUM[scale], self.precision(field) - scale
+
+        def number(value: Any) -> Any:
+            kind = type(value)
+            if kind is str and _PLAIN_DECIMAL.fullmatch(value) is not None:
+                return _fitted(Decimal(value), quantum, whole_digits, value)
+            if kind is int:
+                return _fitted(Decimal(value), quantum, whole_digits, value)
+            return coerce(value, field, source)
+
+        return number
+
     def _fit(self, number: Decimal, field: FieldSpec, raw: Any) -> Decimal:
         scale = self.scale(field)
-        whole_digits = self.precision(field) - scale
-        # Check the size before rounding so "1e999999" is refused rather than expanded.
-        if number and number.adjusted() >= whole_digits:
-            raise self._too_many_digits(whole_digits, raw)
-        fitted = number.quantize(_QUANTUM[scale], ROUND_HALF_UP, _CONTEXT)
-        if fitted and fitted.adjusted() >= whole_digits:  # 99.999 rounds up to 100.00
-            raise self._too_many_digits(whole_digits, raw)
-        return fitted if fitted or not fitted.is_signed() else fitted.copy_abs()
-
-    @staticmethod
-    def _too_many_digits(whole_digits: int, raw: Any) -> FieldValueError:
-        return FieldValueError(Message("too_many_digits", digits=whole_digits, got=shown(raw)))
+        return _fitted(number, _QUANTUM[scale], self.precision(field) - scale, raw)
 
     def validate(self, value: Any, field: FieldSpec) -> None:
         if "min" in field.params or "max" in field.params:
             _check_range(value, field)
+
+    def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
+        if type(self).validate is not DecimalType.validate:
+            return super().validator(field)
+        return _range_check(field)
 
     def to_json(self, value: Any, field: FieldSpec) -> Any:
         # Decided: decimals travel as strings so no client rounds them through a float.
@@ -254,6 +290,21 @@ class DecimalType(FieldType):
         if scale > precision:
             problems.append(f"scale ({scale}) must not be greater than precision ({precision})")
         return problems
+
+
+def _fitted(number: Decimal, quantum: Decimal, whole_digits: int, raw: Any) -> Decimal:
+    """`number` rounded to the field's scale; FieldValueError if its whole part has too many digits."""
+    # Check the size before rounding so "1e999999" is refused rather than expanded.
+    if number and number.adjusted() >= whole_digits:
+        raise _too_many_digits(whole_digits, raw)
+    fitted = number.quantize(quantum, ROUND_HALF_UP, _CONTEXT)
+    if fitted and fitted.adjusted() >= whole_digits:  # 99.999 rounds up to 100.00
+        raise _too_many_digits(whole_digits, raw)
+    return fitted if fitted or not fitted.is_signed() else fitted.copy_abs()
+
+
+def _too_many_digits(whole_digits: int, raw: Any) -> FieldValueError:
+    return FieldValueError(Message("too_many_digits", digits=whole_digits, got=shown(raw)))
 
 
 class CurrencyType(DecimalType):

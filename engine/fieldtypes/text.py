@@ -82,9 +82,17 @@ class TextType(FieldType):
         return value or None
 
     def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
-        if type(self).coerce is not TextType.coerce or source == "json":
+        if type(self).coerce is not TextType.coerce:
             return None
         coerce = self.coerce
+        if source == "json":
+
+            def as_sent(value: Any) -> Any:
+                if type(value) is str:
+                    return value or None
+                return coerce(value, field, source)
+
+            return as_sent
 
         def trimmed(value: Any) -> Any:
             if type(value) is str:
@@ -163,6 +171,19 @@ class _ShortTextType(FieldType):
     def parse(self, text: str, source: Source) -> str:
         """Turn trimmed, half-width, non-empty text into the stored value, or raise FieldValueError."""
         raise NotImplementedError
+
+    def coercer(self, field: FieldSpec, source: Source) -> Callable[[Any], Any] | None:
+        if type(self).coerce is not _ShortTextType.coerce:
+            return None
+        coerce, parse = self.coerce, self.parse
+
+        def short(value: Any) -> Any:
+            if type(value) is str:
+                text = value.strip() if value.isascii() else half_width(value).strip()
+                return parse(text, source) if text else None
+            return coerce(value, field, source)
+
+        return short
 
     def validator(self, field: FieldSpec) -> Callable[[Any], None] | None:
         if type(self).validate is not _ShortTextType.validate:

@@ -23,7 +23,8 @@ from engine.store.system_tables import files
 
 if TYPE_CHECKING:
     from engine.loom import Loom
-    from engine.schema.registry import Registry
+    from engine.schema.registry import ObjectModel, Registry
+    from metadata.specs import FieldSpec
 
 _MB = 1024 * 1024
 NOT_YOURS = "holds a file that was not uploaded by you to this field"
@@ -216,11 +217,10 @@ class FileService:
         """Files first set on a record now belong to it: they stay with it until it is purged."""
         model = (event.registry or self.loom.registry).object(event.object)
         added: set[str] = set()
-        for spec in model.spec.fields:
-            if spec.type == "attachment":
-                added |= _keys(event.record.get(spec.name)) - _keys(
-                    event.old.get(spec.name) if event.old else None
-                )
+        for spec in model.derive("attachment_fields", _attachment_fields):
+            added |= _keys(event.record.get(spec.name)) - _keys(
+                event.old.get(spec.name) if event.old else None
+            )
         if added:
             event.conn.execute(
                 update(files)
@@ -262,6 +262,11 @@ class FileService:
     def delete_stored(self, keys: list[str]) -> None:
         for key in keys:
             self.store.delete(key)
+
+
+def _attachment_fields(model: ObjectModel) -> tuple[FieldSpec, ...]:
+    # Each save of a record with files looks for them: a bulk create, once per row.
+    return tuple(spec for spec in model.spec.fields if spec.type == "attachment")
 
 
 def _has_attachments(registry: Registry, object_name: str) -> bool:

@@ -84,6 +84,7 @@ class BatchImporter:
         self.ectx, self.sctx = loom.contexts(actor)
         self.writer = RecordWriter(loom, conn, registry, model, actor, self.ectx)
         self.keys = KeyIndex(model)
+        self._text_key_fields = {n for n in self.keys.fields if model.types[n].value_kind == "text"}
         self.by_field = FieldKeyIndex(model, options.key) if options.key else None
         self.unique = UniqueValues(model)
         self.versions: dict[int, int] = {}  # each record this batch wrote: its version after the write
@@ -139,11 +140,12 @@ class BatchImporter:
     def _match_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The duplicate-rule fields of a row as their types read them; a bad value matches nothing."""
         found = {}
+        texts = self._text_key_fields
         for name in self.keys.fields:
             raw = values.get(name)
             if raw is None:
                 continue
-            if type(raw) is str and self.model.types[name].value_kind == "text":
+            if type(raw) is str and name in texts:
                 found[name] = raw  # the normalisers read text as typed; coercing it twice costs
                 continue
             try:

@@ -118,6 +118,8 @@ class DateReader:
 
     def read_datetime(self, value: Any) -> Any:
         """A datetime cell as an aware datetime; a naive time is business time."""
+        if type(value) is str:
+            return self._datetime_text(value)
         if isinstance(value, datetime):
             return value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
         if isinstance(value, date):
@@ -127,20 +129,28 @@ class DateReader:
             return value if moment is None else moment.replace(tzinfo=self.zone)
         if not isinstance(value, str):
             return value
+        return self._datetime_text(value)
+
+    def _datetime_text(self, value: str) -> Any:
         text = half_width(value).strip()
-        if _OFFSET.search(text) and (parsed := parse_moment(text)) is not None:
+        # Looked for once: both the offset test and the reading of the naive time need it.
+        zone = _OFFSET.search(text)
+        if zone and (parsed := parse_moment(text)) is not None:
             return parsed.replace(tzinfo=UTC)  # an offset was written: parse_moment made it UTC
-        moment = self._moment(text)
+        moment = self._moment_of(text, text, zone)
         return moment.replace(tzinfo=self.zone) if isinstance(moment, datetime) else moment
 
     def _moment(self, value: str) -> Any:
         """Naive date-time text as written (no zone); the text itself when it is no date."""
         text = half_width(value).strip()
+        return self._moment_of(value, text, _OFFSET.search(text))
+
+    def _moment_of(self, value: str, text: str, zone: re.Match[str] | None) -> Any:
+        """`_moment` of `value`, given its trimmed half-width text and the offset found at its end."""
         if not text:
             return text
         if _SERIAL_TEXT.fullmatch(text):
             return _serial(float(text)) or value
-        zone = _OFFSET.search(text)
         if zone is not None:
             text = text[: zone.start("zone")].rstrip()
         moment = parse_moment(text) if text[:4].isdigit() else None

@@ -1,8 +1,10 @@
-"""Driver-level executemany for the import's own bookkeeping rows (keys, items).
+"""Driver-level writes of the import's own bookkeeping rows (keys, items).
 
 An import writes a key row per duplicate rule and an item row for every record it touches;
 going through SQLAlchemy's per-row parameter processing for those would cost more than the
-records themselves, so the values are passed to the driver as plain tuples.
+records themselves, so the values go to the driver as plain tuples, the way the records do
+(`engine.store.bulk`): COPY on PostgreSQL, where a multi-row INSERT of 500 rows spent most of
+its time in psycopg splitting the statement's thousands of placeholders.
 """
 
 from __future__ import annotations
@@ -12,25 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-CHUNK = 500
+from engine.store.bulk import insert_rows
 
 
 def insert_tuples(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Insert rows given as tuples in `columns` order; values must already be in database form."""
-    if not rows:
-        return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(columns)
-    one = f"({', '.join([marker] * len(columns))})"
-    if conn.dialect.name == "postgresql":
-        # One multi-row INSERT per chunk: a network round trip per row would dominate.
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            flat = tuple(value for row in chunk for value in row)
-            conn.exec_driver_sql(
-                f"INSERT INTO {table.name} ({names}) VALUES {', '.join([one] * len(chunk))}", flat
-            )
-    else:
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES {one}", list(rows))
+    insert_rows(conn, table.name, columns, rows)

@@ -14,6 +14,9 @@ from engine.imports.sources import SourceRow
 from engine.imports.values import CHOICE_TYPES, PLACEHOLDERS, ChoiceCells, LookupCells, text_key
 from engine.schema.registry import ObjectModel
 
+# Texts whose placeholder test is remembered: option values and the few words a file repeats.
+_PLACEHOLDER_MEMO = 4096
+
 
 @dataclass
 class ImportRow:
@@ -49,6 +52,7 @@ class RowMapper:
     ):
         position = {column: index for index, column in enumerate(header)}
         self.readers = readers
+        self._placeholders: dict[str, bool] = {}
         lookups = readers.lookups if readers is not None else None
         self.columns = [
             (
@@ -72,9 +76,18 @@ class RowMapper:
         if kind == "datetime":
             return readers.dates.read_datetime
         if kind in CHOICE_TYPES:
-            choices = readers.choices
-            return lambda text: choices.read(name, text) if type(text) is str else text
+            read = readers.choices.reader(name)
+            return lambda text: read(text) if type(text) is str else text
         return None
+
+    def _is_placeholder(self, text: str) -> bool:
+        # Asked of every option value a select cell reads as: each distinct text is worked out once.
+        known = self._placeholders.get(text)
+        if known is None:
+            known = text_key(text) in PLACEHOLDERS
+            if len(self._placeholders) < _PLACEHOLDER_MEMO:
+                self._placeholders[text] = known
+        return known
 
     def row(self, source: SourceRow) -> ImportRow:
         cells = source.cells
@@ -96,7 +109,7 @@ class RowMapper:
                     row.errors[field_name] = [ambiguous.message]
                     continue
                 # A cell read returns as text only when it is no value: "-" or 无 leave the field empty.
-                if value is None or (type(value) is str and text_key(value) in PLACEHOLDERS):
+                if value is None or (type(value) is str and self._is_placeholder(value)):
                     continue
             elif lookups is not None and lookups.wanted(field_name, value):
                 row.names[field_name] = value.strip()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -66,13 +66,13 @@ class ChoiceTable:
         self._by_option = [(value, [k for k, v in self.words.items() if v == value]) for value in self.values]
         self.guessed: dict[str, str] = {}  # text as written → the option it was taken for
         self.unknown: Counter[str] = Counter()
-        self._seen: dict[str, Any] = {}  # each text as written → its answer: most cells cost one lookup
+        self.seen: dict[str, Any] = {}  # each text as written → its answer: most cells cost one lookup
 
     def resolve(self, text: str) -> Any:
         """The option value for a cell's text; None for a placeholder; UNKNOWN when nothing fits."""
-        found = self._seen.get(text, _MISSING)
+        found = self.seen.get(text, _MISSING)
         if found is _MISSING:
-            found = self._seen[text] = self._resolve(text)
+            found = self.seen[text] = self._resolve(text)
         if found is UNKNOWN:
             self.unknown[text.strip()] += 1
         return found
@@ -131,6 +131,21 @@ class ChoiceCells:
             return chosen or None
         found = table.resolve(text)
         return text if found is UNKNOWN else found
+
+    def reader(self, field: str) -> Callable[[str], Any]:
+        """`read` for one field, each text already resolved taken from the table at once."""
+        if field in self.multi:
+            return lambda text: self.read(field, text)
+        table = self.tables[field]
+        seen, resolve = table.seen, table.resolve
+
+        def read(text: str) -> Any:
+            found = seen.get(text, UNKNOWN)
+            if found is UNKNOWN:  # not seen yet, or seen and unknown (resolve counts it again)
+                found = resolve(text)
+            return text if found is UNKNOWN else found
+
+        return read
 
     def unknown(self) -> dict[str, dict[str, int]]:
         return {name: dict(t.unknown.most_common()) for name, t in self.tables.items() if t.unknown}

@@ -35,7 +35,7 @@ class UniqueValues:
         for key in self.keys:
             wanted: dict[tuple[Any, ...], int] = {}
             for position, (record, _) in enumerate(entries):
-                value = tuple(record.get(name) for name in key)
+                value = tuple(map(record.get, key))
                 if any(part is None for part in value):
                     continue
                 if value in wanted:

@@ -23,14 +23,15 @@ from engine.base.events import RecordEvent
 from engine.base.messages import Message, named
 from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
-from engine.fieldtypes.base import FieldType, Source
+from engine.fieldtypes.base import Source
 from engine.fieldtypes.messages import shown
 from engine.fieldtypes.temporal import written_moment
 from engine.identity.permissions import access_for, scope_condition
+from engine.records.new_rows import new_rows
 from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
-from engine.store.audit import audit_row, value_json, write_audit, write_creation_audit
+from engine.store.audit import audit_row, write_audit, write_creation_audit
 from engine.store.bulk import insert_rows
 from engine.store.counters import reserve_numbers
 from engine.store.system_tables import users
@@ -163,22 +164,6 @@ class RecordWriter:
             (name, check)
             for name, (spec, ftype) in self.settable.items()
             if (check := ftype.validator(spec)) is not None
-        ]
-        self.converters = [
-            (name, spec, None if type(ftype).to_db is FieldType.to_db else ftype.to_db)
-            for name, spec, ftype in self.to_db
-        ]
-        # The creation audit's JSON is assembled per field, each value encoded after its key:
-        # cheaper on bulk creates than building a dict of pairs for the encoder. Types whose JSON
-        # form is the value itself skip the to_json call.
-        self.json_writers = [
-            (
-                name,
-                f'"{name}": [null, ',
-                spec,
-                None if type(ftype).to_json is FieldType.to_json else ftype.to_json,
-            )
-            for name, spec, ftype in self.to_db
         ]
         self.before_save = loom.events.handlers_for("before_save", registry, model.name)
         self.after_save = loom.events.handlers_for("after_save", registry, model.name)
@@ -417,74 +402,21 @@ class RecordWriter:
             return []
         self._assign_autonumbers(records)
         ids = allocate_ids(self.conn, self.model.table, len(records))
-        columns, rows = self._insert_tuples(ids, records)
-        insert_rows(self.conn, self.model.table.name, columns, rows)
-        entries = []
+        plan = new_rows(self.model, self.conn.dialect)
+        values = plan.values(records)
+        rows = plan.rows(ids, records, values, self.now, self.actor.user_id)
+        insert_rows(self.conn, self.model.table.name, plan.columns, rows)
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
-            entries.append((record_id, self._created(record)))
-        write_creation_audit(self.conn, self.actor, self.now, self.model.name, entries)
+        changes = plan.creation_changes(records, values)
+        write_creation_audit(
+            self.conn, self.actor, self.now, self.model.name, list(zip(ids, changes, strict=True))
+        )
         for record in records if self.after_save else ():
             event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
             for handler in self.after_save:
                 handler(event)
         return ids
-
-    def _database_values(self, record: Mapping[str, Any]) -> list[Any]:
-        return [
-            convert(record[name], spec) if convert else record[name]
-            for name, spec, convert in self.converters
-        ]
-
-    def _insert_tuples(
-        self, ids: Sequence[int], records: Sequence[dict[str, Any]]
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """The table's columns and one plain tuple per record, each column's bind conversion applied.
-
-        SQLAlchemy's per-row parameter processing costs as much as SQLite's insert itself; the
-        conversions are the ones it would apply, looked up once per call.
-        """
-        conn, table = self.conn, self.model.table
-        dialect = conn.dialect
-        fields = [name for name, _, _ in self.converters]
-        columns = [
-            "id",
-            *fields,
-            "created_at",
-            "created_by",
-            "updated_at",
-            "updated_by",
-            "owner_id",
-            "version",
-        ]
-
-        def processor(name: str) -> Any:
-            return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-
-        converted = [
-            (position, process) for position, name in enumerate(fields) if (process := processor(name))
-        ]
-        stamp = processor("created_at")
-        now = stamp(self.now) if stamp else self.now
-        actor_id = self.actor.user_id
-        params = []
-        for record_id, record in zip(ids, records, strict=True):
-            values = self._database_values(record)
-            for position, process in converted:
-                values[position] = process(values[position])
-            params.append((record_id, *values, now, actor_id, now, actor_id, record["owner"], 1))
-        return columns, params
-
-    def _created(self, record: Mapping[str, Any]) -> str:
-        """The creation's audit changes as JSON text: [null, value] for each field it sets."""
-        parts = [
-            prefix + value_json(to_json(value, spec) if to_json else value) + "]"
-            for name, prefix, spec, to_json in self.json_writers
-            if (value := record[name]) is not None and value != "" and value != []
-        ]
-        if record["owner"] is not None:
-            parts.append(f'"owner": [null, {int(record["owner"])}]')
-        return "{" + ", ".join(parts) + "}"
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
         # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.

@@ -141,13 +141,19 @@ class Registry:
         self._rules_by_trigger = {
             key: tuple(sorted(found, key=lambda r: (r.order, r.name))) for key, found in index.items()
         }
+        # The same for several trigger types at once (every save asks for two), merged on first use.
+        self._rules_merged: dict[tuple[str, ...], tuple[RuleSpec, ...]] = {}
 
     def rules_for(self, object_name: str, *trigger_types: str) -> tuple[RuleSpec, ...]:
         """Active rules of an object with any of the trigger types, in run order (order, then name)."""
         if len(trigger_types) == 1:
             return self._rules_by_trigger.get((object_name, trigger_types[0]), ())
-        found = [rule for t in trigger_types for rule in self._rules_by_trigger.get((object_name, t), ())]
-        return tuple(sorted(found, key=lambda r: (r.order, r.name)))
+        key = (object_name, *trigger_types)
+        merged = self._rules_merged.get(key)
+        if merged is None:
+            found = [rule for t in trigger_types for rule in self._rules_by_trigger.get((object_name, t), ())]
+            merged = self._rules_merged[key] = tuple(sorted(found, key=lambda r: (r.order, r.name)))
+        return merged
 
     def object(self, name: str) -> ObjectModel:
         try:

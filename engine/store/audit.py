@@ -15,13 +15,13 @@ from engine.store.system_tables import audit_log
 
 # One encoder for every audit row: json.dumps with options builds a new one per call.
 _encode_changes = json.JSONEncoder(ensure_ascii=False).encode
-_encode_text = json.encoder.encode_basestring  # the same encoding of text, without the dispatch
+encode_text = json.encoder.encode_basestring  # the same encoding of text, without the dispatch
 AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "object", "record_id", "action", "changes")
 
 
 def value_json(value: Any) -> str:
     """One value as audit JSON (text, the usual case, straight through the string encoder)."""
-    return _encode_text(value) if type(value) is str else _encode_changes(value)
+    return encode_text(value) if type(value) is str else _encode_changes(value)
 
 
 def audit_row(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from engine.base.errors import BulkInvalid, ConflictError, RecordInvalid, RecordNotFound
 from engine.loom import Loom
 from engine.packages.install import install_package
+from engine.store.bulk import COPY_FROM_ROWS
+from engine.store.system_tables import audit_log
 from tests.conftest import FIXTURES
 
 KITCHEN_SINK = FIXTURES / "packages" / "kitchen_sink"
@@ -105,6 +109,54 @@ def test_bulk_create_stores_every_field_type_and_audit_exactly_as_create_does(si
         k: v for k, v in created_one["changes"].items() if k not in drop
     }
     assert (created_bulk["action"], created_bulk["at"]) == (created_one["action"], created_one["at"])
+
+
+def test_a_bulk_creates_audit_is_the_json_encoders_own_text_of_each_fields_json_form(sink: Loom) -> None:
+    records = sink.records()
+    maker = records.create("maker", {"name": "深圳华强电子"})
+    rows = [
+        {
+            "title": f'Lamp {i} 引号 "quoted", a back\\slash and \u2028',
+            "notes": "a tab\there\nand a new line" if i % 2 else None,
+            "quantity": i,
+            "weight": "-0.0004" if i == 3 else f"{i}.25",
+            "price": f"{i}99.50",
+            "discount": "12.5%",
+            "active": i % 2 == 0,
+            "launch_date": "2026/11/01",
+            "checked_at": "2026-11-20T08:30:00+08:00" if i % 3 else None,
+            "color": "green",
+            "features": ["solar", "waterproof"] if i % 2 else [],
+            "contact_email": "Sales@Example.COM",
+            "maker": maker["id"] if i % 2 else None,
+            "labels": ["新品", 'say "热销"'],
+            "manual": [
+                {"name": "说明书.pdf", "key": "files/1", "size": 1024, "content_type": "application/pdf"}
+            ],
+        }
+        for i in range(COPY_FROM_ROWS + 5)  # enough to go through COPY on PostgreSQL
+    ]
+    ids = records.bulk_create("gadget", rows)
+    model = sink.registry.object("gadget")
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    with sink.read() as conn:
+        query = select(audit_log.c.record_id, audit_log.c.changes).where(audit_log.c.object == "gadget")
+        written = {record_id: changes for record_id, changes in conn.execute(query)}
+    for record_id in ids:
+        record = records.get("gadget", record_id)
+        expected = {
+            spec.name: [None, model.types[spec.name].to_json(record[spec.name], spec)]
+            for spec in model.stored
+            if record[spec.name] not in (None, "", [])
+        }
+        if record["owner"] is not None:
+            expected["owner"] = [None, record["owner"]]
+        assert written[record_id] == json.loads(encode(expected))
+        if sink.db.dialect.name == "sqlite":  # the text itself, key order included (JSONB keeps neither)
+            with sink.read() as conn:
+                query = f"SELECT changes FROM {audit_log.name} WHERE record_id = ? AND object = 'gadget'"
+                text = conn.exec_driver_sql(query, (record_id,)).scalar_one()
+            assert text == encode(expected)
 
 
 def test_defaults_are_expressions_evaluated_on_create(sink: Loom) -> None:
