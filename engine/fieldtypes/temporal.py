@@ -30,6 +30,7 @@ _COMPACT_DATE = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})", re.
 # Spreadsheet serial day numbers; counting from 1899-12-30 absorbs Lotus 1-2-3's phantom 1900-02-29.
 _SPREADSHEET_EPOCH = datetime(1899, 12, 30)
 _SPREADSHEET_MAX_DAY = 2_958_465  # 9999-12-31
+_DAYS_1900_TO_1904 = 1462  # 1904-01-01 is day 0 of the 1904 system and day 1462 of the 1900 one
 
 
 def _zone_offset(zone: str) -> timedelta:
@@ -97,10 +98,19 @@ def _written_date(text: str) -> date | None:
         return None
 
 
-def _from_serial(value: float) -> datetime | None:
-    if not 1 <= value <= _SPREADSHEET_MAX_DAY:
+def from_spreadsheet_serial(serial: float, *, date1904: bool = False) -> datetime | None:
+    """A spreadsheet's serial day number as a naive datetime, to the second; None outside 1900–9999.
+
+    Day 1 is 1900-01-01, or 1904-01-02 in a workbook of the 1904 date system.
+    """
+    if date1904:
+        serial += _DAYS_1900_TO_1904
+    if not 1 <= serial <= _SPREADSHEET_MAX_DAY:
         return None
-    return _SPREADSHEET_EPOCH + timedelta(days=value)
+    if serial < 60:
+        serial += 1  # Excel counts a 29 February 1900 that never was: days before it are one off
+    # Rounded to the second: a serial's fraction of a day carries float noise.
+    return _SPREADSHEET_EPOCH + timedelta(seconds=round(serial * 86400))
 
 
 def to_naive_utc(moment: datetime) -> datetime:
@@ -136,7 +146,7 @@ class DateType(FieldType):
         elif isinstance(value, date):
             return date(value.year, value.month, value.day)
         elif source == "csv" and kind in (int, float):
-            serial = _from_serial(value)
+            serial = from_spreadsheet_serial(value)
             parsed = serial.date() if serial else None
         else:
             parsed = None
@@ -186,7 +196,7 @@ class DateTimeType(FieldType):
         elif isinstance(value, date):
             return datetime(value.year, value.month, value.day)
         elif source == "csv" and kind in (int, float):
-            serial = _from_serial(value)
+            serial = from_spreadsheet_serial(value)
             moment = to_naive_utc(serial + timedelta(microseconds=500_000)) if serial else None
         else:
             moment = None

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from engine.base.messages import Message
 from engine.fieldtypes.halfwidth import half_width
-from engine.fieldtypes.temporal import parse_moment
+from engine.fieldtypes.temporal import from_spreadsheet_serial, parse_moment
 
 DATE_ORDERS = ("auto", "dmy", "mdy")
 SEPARATORS = "/.-"
@@ -49,7 +49,6 @@ _NAMED_MONTH = re.compile(
 _CONVENTION = {".": "dmy"}
 # A serial day number as text: 1982 to 2119, so a 5-digit number in a date column is not read as a year.
 _SERIAL_TEXT = re.compile(r"[3-7][0-9]{4}(?:\.[0-9]+)?", re.ASCII)
-_SPREADSHEET_EPOCH = datetime(1899, 12, 30)
 # An offset after a time of day (14:30+08:00, 06:00Z); -15 in 2026-01-15 is no offset.
 _OFFSET = re.compile(
     r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE
@@ -125,7 +124,7 @@ class DateReader:
         if isinstance(value, date):
             return datetime.combine(value, time(), tzinfo=self.zone)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            moment = _serial(value)
+            moment = from_spreadsheet_serial(value)
             return value if moment is None else moment.replace(tzinfo=self.zone)
         if not isinstance(value, str):
             return value
@@ -150,7 +149,7 @@ class DateReader:
         if not text:
             return text
         if _SERIAL_TEXT.fullmatch(text):
-            return _serial(float(text)) or value
+            return from_spreadsheet_serial(float(text)) or value
         if zone is not None:
             text = text[: zone.start("zone")].rstrip()
         moment = parse_moment(text) if text[:4].isdigit() else None
@@ -223,13 +222,6 @@ def _date(year: int, month: int, day: int) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
-
-
-def _serial(value: float) -> datetime | None:
-    if not 1 <= value <= 2_958_465:
-        return None
-    # Rounded to the second: a serial's fraction of a day carries float noise.
-    return _SPREADSHEET_EPOCH + timedelta(seconds=round(value * 86400))
 
 
 def survey_orders(values: Iterable[Any]) -> dict[str, str]:

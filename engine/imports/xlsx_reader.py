@@ -23,10 +23,12 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
+
+from engine.fieldtypes.temporal import from_spreadsheet_serial
 
 READ_BYTES = 256 * 1024
 HEAD_BYTES = 64 * 1024
@@ -40,8 +42,6 @@ _ROW_START = re.compile(rb"<(?:\w+:)?row[\s>]")
 # Built-in number formats that show dates or times (ECMA-376 18.8.30).
 _DATE_FORMAT_IDS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 30, 36, 45, 46, 47, 50, 57})
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
-_EPOCH_1900 = datetime(1899, 12, 30)
-_EPOCH_1904 = datetime(1904, 1, 1)
 
 
 class XlsxError(ValueError):
@@ -373,7 +373,7 @@ class _SheetReader:
     def __init__(self, book: XlsxWorkbook) -> None:
         self.strings = book.strings
         self.date_styles = book.date_styles
-        self.epoch = _EPOCH_1904 if book.date1904 else _EPOCH_1900
+        self.date1904 = book.date1904
         self.ready: list[tuple[Any, ...]] = []
         self.expected = 1  # the next row number
         self.row: list[Any] = []
@@ -461,16 +461,12 @@ class _SheetReader:
         return text  # "e": a formula's error (#N/A, #DIV/0!), shown as the sheet shows it
 
     def _date(self, serial: float) -> datetime | date | time | float:
-        if not 0 <= serial < 2958466:  # before 1900 or after 9999: not a date, keep the number
-            return serial
-        if serial < 1:  # a time of day with no date
+        if 0 <= serial < 1:  # a time of day with no date
             seconds = round(serial * 86400)
             return time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
-        if self.epoch is _EPOCH_1900 and serial < 60:
-            serial += 1  # Excel counts a 29 February 1900 that never was
-        moment = self.epoch + timedelta(days=serial)
-        # A second rounds away the float's noise (0.9999999 of a second).
-        moment = (moment + timedelta(microseconds=500_000)).replace(microsecond=0) if serial % 1 else moment
+        moment = from_spreadsheet_serial(serial, date1904=self.date1904)
+        if moment is None:  # before 1900 or after 9999: not a date, keep the number
+            return serial
         return moment.date() if moment.hour == moment.minute == moment.second == 0 else moment
 
 

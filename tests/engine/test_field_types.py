@@ -263,6 +263,16 @@ def test_date_accepts_date_and_datetime_objects_from_spreadsheets() -> None:
     assert accept("date", 46352, "csv") == date(2026, 11, 26)  # an unformatted spreadsheet date cell
 
 
+def test_spreadsheet_day_numbers_read_as_excel_shows_them_even_before_its_phantom_leap_day() -> None:
+    # Excel's day 1 is 1900-01-01 and it counts a 29 February 1900 that never was (day 60).
+    assert accept("date", 1, "csv") == date(1900, 1, 1)
+    assert accept("date", 59, "csv") == date(1900, 2, 28)
+    assert accept("date", 61, "csv") == date(1900, 3, 1)
+    # A fraction of a day is a time, rounded to the second through the float's noise.
+    assert accept("datetime", 46352.5, "csv") == datetime(2026, 11, 26, 12, 0)
+    assert accept("datetime", 46352 + 1 / 3 - 1e-9, "csv") == datetime(2026, 11, 26, 8, 0)
+
+
 @pytest.mark.parametrize("text", ["26/11/2026", "11/26/2026", "2026-02-30", "tomorrow"])
 def test_date_refuses_ambiguous_and_impossible_dates(text: str) -> None:
     assert refusal("date", text, "form") == f"must be a date like 2026-11-26 (got {text!r})"
