@@ -82,16 +82,13 @@ def _as_decimal(number: int | float | Decimal) -> Decimal:
 
 
 def _check_range(value: int | Decimal, field: FieldSpec) -> None:
-    low = field.params.get("min")
-    if low is not None and value < _as_decimal(low):
-        raise FieldValueError(Message("below_min", low=low, value=value))
-    high = field.params.get("max")
-    if high is not None and value > _as_decimal(high):
-        raise FieldValueError(Message("above_max", high=high, value=value))
+    check = _range_check(field)
+    if check is not None:
+        check(value)
 
 
 def _range_check(field: FieldSpec) -> Callable[[Any], None] | None:
-    """`_check_range` for one field with its bounds converted once; None when it has none."""
+    """The check of a value against the field's min and max, bounds converted once; None for neither."""
     low, high = field.params.get("min"), field.params.get("max")
     if low is None and high is None:
         return None
