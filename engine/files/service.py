@@ -271,7 +271,7 @@ def _attachment_fields(model: ObjectModel) -> tuple[FieldSpec, ...]:
 
 def _has_attachments(registry: Registry, object_name: str) -> bool:
     try:
-        return any(spec.type == "attachment" for spec in registry.object(object_name).spec.fields)
+        return bool(registry.object(object_name).derive("attachment_fields", _attachment_fields))
     except UnknownObject:
         return False
 
