@@ -20,7 +20,6 @@ from engine.base.errors import LoomError
 from engine.base.messages import Message, named
 from engine.identity.permissions import ObjectAccess, scope_condition
 from engine.imports.dedupe import CHUNK, FieldKeyIndex, KeyIndex
-from engine.imports.inserts import insert_tuples
 from engine.imports.options import Counts, ImportOptions, Problem
 from engine.imports.report import stored_reasons
 from engine.imports.rows import ImportRow, json_cell
@@ -30,6 +29,7 @@ from engine.records.sql import row_to_record, select_columns
 from engine.records.uniqueness import UniqueValues
 from engine.records.writer import RecordWriter
 from engine.schema.registry import ObjectModel, Registry
+from engine.store.bulk import insert_rows
 from engine.store.system_tables import import_items, import_problems
 
 if TYPE_CHECKING:
@@ -407,9 +407,9 @@ class BatchImporter:
 
     def _store(self, outcome: BatchOutcome, versions: Mapping[int, int]) -> None:
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        insert_tuples(
+        insert_rows(
             self.conn,
-            import_items,
+            import_items.name,
             ("import_id", "record_id", "line", "action", "before", "version_after"),
             [
                 (

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from engine.imports.inserts import insert_tuples
 from engine.imports.normalise import NORMALISERS, match_key, trim_key
 from engine.schema.registry import ObjectModel
+from engine.store.bulk import insert_rows
 from engine.store.system_tables import match_keys, state
 
 # Writes stamped before a catch-up may commit after it (a long transaction on PostgreSQL), so
@@ -130,7 +130,7 @@ class KeyIndex:
         """Store keys already computed for new records (they have none to replace)."""
         name = self.model.name
         rows = [(name, record_id, digest) for record_id, keys in keyed for _, digest in keys]
-        insert_tuples(conn, match_keys, ("object", "record_id", "key"), rows)
+        insert_rows(conn, match_keys.name, ("object", "record_id", "key"), rows)
 
     def forget(self, conn: Connection, record_ids: Iterable[int]) -> None:
         ids = list(record_ids)
