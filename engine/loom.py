@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -23,9 +25,10 @@ from engine.plugin_api import loaded_registries
 from engine.records.report_cache import ReportCache
 from engine.rules.actions import ActionRegistry
 from engine.rules.engine import RulesEngine
+from engine.schema.built_registries import BuiltRegistries
 from engine.schema.registry import Registry
 from engine.store.database import open_database
-from engine.store.documents import load_documents, metadata_version
+from engine.store.documents import StoredDocument, load_documents, metadata_version
 from engine.store.system_tables import system_metadata
 from engine.work.due_work import Handler
 from engine.work.outbox import ChannelRegistry
@@ -49,6 +52,7 @@ class Loom:
         clock: Clock | None = None,
         settings: Settings | None = None,
         echo: bool = False,
+        built_registries: BuiltRegistries | None = None,
     ) -> None:
         self.database_url = database_url
         self.db: Engine = open_database(database_url, echo=echo)
@@ -67,9 +71,11 @@ class Loom:
         # Kinds of due work → the function that runs one item (rules, flow deadlines, reminders).
         self.due_handlers: dict[str, Handler] = {}
         self._registry: Registry | None = None
+        # Shared with other Looms of this process whose databases hold the same metadata, if given.
+        self.built_registries = built_registries
         self._registry_lock = threading.Lock()
-        # Within `one_registry_check()`: the registry already checked against the store, if any.
-        self._checked: ContextVar[list[Registry] | None] = ContextVar("loom_checked_registry", default=None)
+        # Within `one_request()`: the registry checked and the read transaction shared by its reads.
+        self._request: ContextVar[_Request | None] = ContextVar("loom_request", default=None)
         self.rules = RulesEngine(self)
         self.flows = FlowEngine(self, listener=self.rules)
         self.files = FileService(self)
@@ -86,8 +92,9 @@ class Loom:
         change was refused): they are written in a transaction of their own once the change
         has rolled back, so the explanation survives the failure it explains.
         """
+        request = self._request.get()
         try:
-            with self.db.begin() as conn:
+            with request.writing() if request is not None else nullcontext(), self.db.begin() as conn:
                 yield conn
         except LoomError as error:
             effects = getattr(error, "after_rollback", ())
@@ -115,11 +122,24 @@ class Loom:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction (on SQLite it does not take the write lock)."""
+        """A read-only transaction (on SQLite it does not take the write lock).
+
+        Within `one_request()` the request's reads share one, until a write transaction begins.
+        """
+        request = self._request.get()
+        if request is not None:
+            with request.reading(self._open_reader) as conn:
+                yield conn
+            return
         with self.db.connect() as raw:
             conn = raw.execution_options(loom_readonly=True)
             with conn.begin():
                 yield conn
+
+    def _open_reader(self) -> Connection:
+        conn = self.db.connect().execution_options(loom_readonly=True)
+        conn.begin()
+        return conn
 
     def init(self) -> None:
         """Create Loom's own tables if they are missing; safe to run again."""
@@ -129,27 +149,30 @@ class Loom:
     # -- registry -------------------------------------------------------------------------------
 
     @contextmanager
-    def one_registry_check(self) -> Iterator[None]:
-        """Inside the block (one web request) read transactions reuse the registry checked first.
+    def one_request(self) -> Iterator[None]:
+        """Inside the block (one web request) reads share one read transaction and registry check.
 
-        A write transaction still checks the store's version itself, so it never plans or writes
-        against metadata another process has changed; forgetting the registry ends the reuse too.
+        A write transaction ends the shared read, so what is read after it sees the write; it
+        still checks the store's version itself, so it never plans or writes against metadata
+        another process has changed. Forgetting the registry ends the reuse too.
         """
-        token = self._checked.set([])
+        request = _Request()
+        token = self._request.set(request)
         try:
             yield
         finally:
-            self._checked.reset(token)
+            self._request.reset(token)
+            request.close()
 
     def registry_for(self, conn: Connection) -> Registry:
         """The registry at the store's current version, rebuilt when another process changed metadata."""
-        checked = self._checked.get()
+        request = self._request.get()
         reading = conn.get_execution_options().get("loom_readonly", False)
-        if checked and reading and checked[0] is self._registry:
-            return checked[0]
+        if request is not None and reading and request.registry is self._registry is not None:
+            return request.registry
         registry = self._current_registry(conn)
-        if checked is not None:
-            checked[:] = [registry]
+        if request is not None:
+            request.registry = registry
         return registry
 
     def _current_registry(self, conn: Connection) -> Registry:
@@ -159,35 +182,39 @@ class Loom:
             return registry
         with self._registry_lock:
             if self._registry is None or self._registry.version != version:
-                objects = {doc.name: ObjectSpec.from_json(doc.body) for doc in load_documents(conn, "object")}
-                rules = {doc.name: RuleSpec.from_json(doc.body) for doc in load_documents(conn, "rule")}
-                roles = {doc.name: RoleSpec.from_json(doc.body) for doc in load_documents(conn, "role")}
-                flows = {doc.name: FlowSpec.from_json(doc.body) for doc in load_documents(conn, "flow")}
-                forms = {doc.name: FormSpec.from_json(doc.body) for doc in load_documents(conn, "form")}
-                reports = {doc.name: ReportSpec.from_json(doc.body) for doc in load_documents(conn, "report")}
-                dashboards = {
-                    doc.name: DashboardSpec.from_json(doc.body) for doc in load_documents(conn, "dashboard")
-                }
-                packages = [doc.body for doc in load_documents(conn, "package")]
-                self._registry = Registry(
-                    objects,
-                    self.field_types,
-                    version,
-                    rules,
-                    roles,
-                    flows,
-                    forms=forms,
-                    reports=reports,
-                    layouts=layouts_by_object(packages),
-                    dashboards=dashboards,
+                documents = load_documents(conn)
+                build, built = partial(self._build_registry, version, documents), self.built_registries
+                self._registry = (
+                    build() if built is None else built.registry(version, documents, self.field_types, build)
                 )
             return self._registry
 
+    def _build_registry(self, version: int, documents: list[StoredDocument]) -> Registry:
+        bodies: dict[str, dict[str, dict]] = defaultdict(dict)
+        for doc in documents:
+            bodies[doc.kind][doc.name] = doc.body
+
+        def specs(kind: str, spec: Any) -> dict[str, Any]:
+            return {name: spec.from_json(body) for name, body in bodies[kind].items()}
+
+        return Registry(
+            specs("object", ObjectSpec),
+            self.field_types,
+            version,
+            specs("rule", RuleSpec),
+            specs("role", RoleSpec),
+            specs("flow", FlowSpec),
+            forms=specs("form", FormSpec),
+            reports=specs("report", ReportSpec),
+            layouts=layouts_by_object(list(bodies["package"].values())),
+            dashboards=specs("dashboard", DashboardSpec),
+        )
+
     @property
     def registry(self) -> Registry:
-        checked = self._checked.get()
-        if checked and checked[0] is self._registry:
-            return checked[0]  # checked earlier in this request: no transaction just to look again
+        request = self._request.get()
+        if request is not None and request.registry is self._registry is not None:
+            return request.registry  # checked earlier in this request: no transaction just to look again
         with self.read() as conn:
             return self.registry_for(conn)
 
@@ -222,3 +249,47 @@ class Loom:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+class _Request:
+    """One request's shared read transaction and the registry it checked."""
+
+    def __init__(self) -> None:
+        self.registry: Registry | None = None
+        self._reader: Connection | None = None
+        self._depth = 0  # read blocks inside the shared transaction now
+        self._stale = False  # a write began since it opened: end it once no block uses it
+        self._writing = 0  # write transactions open now
+
+    @contextmanager
+    def reading(self, open_reader: Callable[[], Connection]) -> Iterator[Connection]:
+        if self._reader is None:
+            # One opened while a write is open would not see that write once it commits.
+            self._reader, self._stale = open_reader(), self._writing > 0
+        self._depth += 1
+        try:
+            yield self._reader
+        except BaseException:
+            # On PostgreSQL a failed statement spoils the whole transaction: start afresh after it.
+            self._stale = True
+            raise
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._stale:
+                self.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        # What is read once the write commits must see it: the snapshot read so far would not.
+        self._stale, self._writing = True, self._writing + 1
+        if self._depth == 0:
+            self.close()
+        try:
+            yield
+        finally:
+            self._writing -= 1
+
+    def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()  # a read transaction: rolling it back changes nothing

@@ -25,7 +25,7 @@ from engine.base.settings import Settings
 from engine.identity.passwords import CHEAP_HASHES_FOR_TESTS
 from engine.loom import Loom
 from engine.store.database import normalise_url
-from tests.database_templates import DatabaseTemplates, TemplateContent
+from tests.database_templates import BUILT_REGISTRIES, DatabaseTemplates, TemplateContent
 
 # Hundreds of tests create users and sign them in: argon2 at its test profile, not 64 MiB a time.
 # The tests of the production profile itself unset it (tests/engine/test_identity_users.py).
@@ -200,7 +200,7 @@ def clock() -> Clock:
 def loom(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Loom]:
     # Uploaded files of every test go to its own folder, whichever database it runs on.
     settings = Settings.from_env(files_dir=str(tmp_path / "files"))
-    instance = Loom(database_url, clock=clock, settings=settings)
+    instance = Loom(database_url, clock=clock, settings=settings, built_registries=BUILT_REGISTRIES)
     instance.init()
     yield instance
     instance.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -26,7 +26,11 @@ from engine.base.clock import Clock
 from engine.base.settings import Settings
 from engine.loom import Loom
 from engine.packages.install import CRM_PACKAGE, install_package
+from engine.schema.built_registries import BuiltRegistries
 from runtime.demo.data import load_demo_data
+
+# Most tests start from a copy of one of these templates: each registry is built once a test process.
+BUILT_REGISTRIES = BuiltRegistries()
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ class DatabaseTemplates:
         for attempt in range(30):
             try:
                 with self._admin(base).connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                    strategy = _copy_strategy(conn)
+                    conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}'))
                 return name
             except OperationalError:
                 if attempt == 29:
@@ -132,6 +137,12 @@ class DatabaseTemplates:
             # test restarts the server, and a kept connection would be dead for the next copy.
             self.admins[base] = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         return self.admins[base]
+
+
+def _copy_strategy(conn: Connection) -> str:
+    # From PostgreSQL 15 a copy is written through the log by default; copying the template's files
+    # is faster for a database this small.
+    return " STRATEGY FILE_COPY" if conn.dialect.server_version_info >= (15,) else ""
 
 
 def fill(url: str, content: TemplateContent, folder: Path) -> None:

@@ -34,6 +34,7 @@ from engine.expressions import SqlContext, condition_error, to_sql
 from engine.expressions.kinds import SYSTEM_KINDS
 from engine.identity.permissions import ObjectAccess, access_for, has_shares, scope_condition
 from engine.records.acting import ActingService
+from engine.records.page_statements import first_page_key, page_statements
 from engine.records.service import shown
 from engine.records.sql import name_resolver, row_to_record, select_columns
 from engine.schema.registry import ObjectModel, Registry
@@ -97,26 +98,48 @@ class QueryService(ActingService):
             model = registry.object(object_name)
             access = self._access(registry, model, operation)
             ectx, sctx = self._contexts()
-            resolve = visible_resolver(model, registry, sctx, access)
             keys = parse_sort(sort)
-            order = [(self._sort_column(model, resolve, key, access), key.descending) for key in keys]
-            # The id breaks ties in the last key's direction, so a one-key sort pages with a
-            # row-value comparison that walks the key's index: page 10,000 costs what page 1 does.
-            order.append((model.table.c.id, keys[-1].descending))
-            sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
-            query = select(*select_columns(model, registry, sctx), *sort_labels)
-            query = query.where(
-                *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, operation)
-            )
-            query = query.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
-            after = decode_cursor(cursor, len(order)) if cursor else None
-            rows = _page_rows(conn, query, order, after, limit + 1)
+            width = len(keys) + 1  # the sort keys, then the id
+            after = decode_cursor(cursor, width) if cursor else None
+            shares = not access.unrestricted and has_shares(conn, model, self.actor)
+            shape = (tuple(keys), limit, include_deleted, shares)
+            kept = page_statements(registry)
+            key = None
+            if after is None:
+                sort_names = [k.name for k in keys if k.name not in SYSTEM_COLUMNS]
+                key = first_page_key(model, registry, sctx, access, operation, filter, sort_names, shape)
+            query = kept.get(key) if key is not None else None
+            if query is None:
+                query, order = self._page_query(
+                    conn, model, registry, sctx, access, keys, filter, include_deleted, operation, shares
+                )
+                rows = _page_rows(conn, query, order, after, limit + 1)
+                if key is not None:
+                    kept.put(key, query.limit(limit + 1))
+            else:
+                rows = conn.execute(query).all()
             records = [shown(access, row_to_record(model, row, ectx)) for row in rows[:limit]]
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]._mapping
-                next_cursor = encode_cursor([last[f"sort__{i}"] for i in range(len(order))])
+                next_cursor = encode_cursor([last[f"sort__{i}"] for i in range(width)])
             return Page(records, next_cursor)
+
+    def _page_query(
+        self, conn, model, registry, sctx, access, keys, filter, include_deleted, operation, shares
+    ) -> tuple[Any, list[tuple[ColumnElement, bool]]]:  # type: ignore[no-untyped-def]
+        """The SELECT of the filtered, sorted records (no limit yet), and the order it sorts by."""
+        resolve = visible_resolver(model, registry, sctx, access)
+        order = [(self._sort_column(model, resolve, key, access), key.descending) for key in keys]
+        # The id breaks ties in the last key's direction, so a one-key sort pages with a
+        # row-value comparison that walks the key's index: page 10,000 costs what page 1 does.
+        order.append((model.table.c.id, keys[-1].descending))
+        sort_labels = [col.label(f"sort__{i}") for i, (col, _) in enumerate(order)]
+        query = select(*select_columns(model, registry, sctx), *sort_labels)
+        query = query.where(
+            *self._conditions(conn, model, resolve, sctx, filter, include_deleted, access, operation, shares)
+        )
+        return query.order_by(*(col.desc() if desc else col.asc() for col, desc in order)), order
 
     def count(
         self,
@@ -195,13 +218,14 @@ class QueryService(ActingService):
             return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
 
     def _conditions(
-        self, conn, model, resolve, sctx, filter, include_deleted, access, operation
+        self, conn, model, resolve, sctx, filter, include_deleted, access, operation, shares=None
     ) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
         conditions: list[ColumnElement] = []
         if not include_deleted:
             conditions.append(model.table.c.deleted_at.is_(None))
         if not access.unrestricted:
-            shares = has_shares(conn, model, self.actor)
+            if shares is None:
+                shares = has_shares(conn, model, self.actor)
             if (scope := scope_condition(model, access, operation, self.actor, shares=shares)) is not None:
                 conditions.append(scope)
         if filter:

@@ -52,18 +52,18 @@ def init_auth(app: Flask) -> CSRFProtect:
     manager = LoginManager(app)
     manager.user_loader(_load_user)
     manager.unauthorized_handler(_unauthorized)
-    app.before_request(_check_registry_once)
-    app.teardown_request(_end_registry_check)
+    app.before_request(_begin_request_scope)
+    app.teardown_request(_end_request_scope)
     return CSRFProtect(app)
 
 
-def _check_registry_once() -> None:
-    # Reading the metadata version once per request rather than once per transaction in it.
+def _begin_request_scope() -> None:
+    # The token, the registry's version and the record are read in one transaction, not one each.
     scope = g.loom_request_scope = ExitStack()
-    scope.enter_context(current_loom().one_registry_check())
+    scope.enter_context(current_loom().one_request())
 
 
-def _end_registry_check(_error: BaseException | None) -> None:
+def _end_request_scope(_error: BaseException | None) -> None:
     scope = g.pop("loom_request_scope", None)
     if scope is not None:
         scope.close()

@@ -24,7 +24,7 @@ from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from runtime.web.app import create_app
 from tests.conftest import IN_CI
-from tests.database_templates import DatabaseTemplates
+from tests.database_templates import BUILT_REGISTRIES, DatabaseTemplates
 
 CHROMIUM = Path(os.environ.get("LOOM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -131,7 +131,7 @@ def serving(site: Site) -> Iterator[Site]:
 @pytest.fixture
 def site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
     database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
-    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
+    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}", built_registries=BUILT_REGISTRIES)
     loom.init()
     with serving(build_company(loom)) as company:
         yield company
@@ -141,7 +141,7 @@ def site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site
 def builder_site(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[Site]:
     """The company with an administrator, guan.li, who may use the builder."""
     database_templates.copy_sqlite(database_templates.crm_at_start, tmp_path / "loom.db")
-    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}")
+    loom = Loom(f"sqlite:///{tmp_path / 'loom.db'}", built_registries=BUILT_REGISTRIES)
     loom.init()
     site = build_company(loom)
     admin = identity.create_user(loom, "guan.li", "管理员", PASSWORD, roles=["admin"], actor=SYSTEM)

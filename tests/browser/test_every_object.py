@@ -5,7 +5,7 @@ new object or field is covered without writing a test. For each object and user:
 record created through the form with only its required fields (and the metadata's defaults shown
 prefilled and stored), then one field edited and seen on the detail page and the timeline, then the
 record deleted to the recycle bin and restored from it. What the user may not do, the page does not
-offer and the route refuses. The same walk runs at 1280 and 375 px.
+offer and the route refuses. The admin's walk runs again at 375 px.
 
 Last, every page a zh_CN session reaches is scanned for English words outside typed data.
 """
@@ -538,9 +538,10 @@ def test_every_object_is_listed_created_and_edited_at_1280px(
     work_through(site, tabs(user, DESKTOP), object_name, user)
 
 
-@pytest.mark.parametrize("user", USERS)
-def test_every_object_is_created_and_edited_on_a_phone(tabs, site: Site, object_name: str, user: str) -> None:  # type: ignore[no-untyped-def]
-    work_through(site, tabs(user, PHONE), object_name, user)
+def test_every_object_is_created_and_edited_on_a_phone(tabs, site: Site, object_name: str) -> None:  # type: ignore[no-untyped-def]
+    # As the admin, who is offered every action: what a rep is not offered is checked at 1280 px,
+    # and a phone shows a rep the same pages with less on them.
+    work_through(site, tabs("admin", PHONE), object_name, "admin")
 
 
 # -- no English on a Chinese session ---------------------------------------------------------------

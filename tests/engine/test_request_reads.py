@@ -1,0 +1,61 @@
+"""One web request's reads share a read transaction: what it reads after its own write still sees the
+write, and a read the database refuses does not spoil the reads after it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+
+from engine.loom import Loom
+
+
+def _begun(loom: Loom) -> list[str]:
+    """The transactions opened from now on, as "read" or "write"."""
+    opened: list[str] = []
+
+    @event.listens_for(loom.db, "begin")
+    def count(connection):  # type: ignore[no-untyped-def]
+        opened.append("read" if connection.get_execution_options().get("loom_readonly") else "write")
+
+    return opened
+
+
+def test_reads_within_one_request_share_one_transaction(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    opened = _begun(crm)
+    with crm.one_request():
+        assert crm.records().get("customer", made["id"])["name"] == "杭州云栖科技"
+        assert crm.queries().find("customer").records
+        crm.registry.object("customer")
+    assert opened == ["read"]
+
+
+def test_a_read_after_a_write_in_the_same_request_sees_the_write(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request():
+        before = crm.records().get("customer", made["id"])
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=before["version"])
+        assert crm.records().get("customer", made["id"])["level"] == "vip"
+        added = crm.records().create("customer", {"name": "宁波海曙贸易", "level": "normal"})
+        assert crm.records().get("customer", added["id"])["name"] == "宁波海曙贸易"
+
+
+def test_a_read_opened_inside_a_write_is_not_reused_after_it(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request():
+        with crm.begin() as conn:
+            # Read from outside the write while it is open: the write is not visible yet.
+            assert crm.records().get("customer", made["id"])["level"] == "key"
+            crm.records(conn=conn).update("customer", made["id"], {"level": "vip"}, version=made["version"])
+        assert crm.records().get("customer", made["id"])["level"] == "vip"
+
+
+def test_a_read_the_database_refuses_leaves_the_next_read_working(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request():
+        assert crm.records().get("customer", made["id"])["level"] == "key"
+        # On PostgreSQL a failed statement spoils the transaction it ran in.
+        with pytest.raises(DBAPIError), crm.read() as conn:
+            conn.execute(text("SELECT no_such_column FROM obj_customer"))
+        assert crm.records().get("customer", made["id"])["name"] == "杭州云栖科技"
