@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
@@ -94,7 +94,7 @@ class Loom:
         """
         request = self._request.get()
         try:
-            with request.writing() if request is not None else nullcontext(), self.db.begin() as conn:
+            with request.writing() if request is not None else self.db.begin() as conn:
                 yield conn
         except LoomError as error:
             effects = getattr(error, "after_rollback", ())
@@ -127,19 +127,8 @@ class Loom:
         Within `one_request()` the request's reads share one, until a write transaction begins.
         """
         request = self._request.get()
-        if request is not None:
-            with request.reading(self._open_reader) as conn:
-                yield conn
-            return
-        with self.db.connect() as raw:
-            conn = raw.execution_options(loom_readonly=True)
-            with conn.begin():
-                yield conn
-
-    def _open_reader(self) -> Connection:
-        conn = self.db.connect().execution_options(loom_readonly=True)
-        conn.begin()
-        return conn
+        with request.reading() if request is not None else _read_alone(self.db) as conn:
+            yield conn
 
     def init(self) -> None:
         """Create Loom's own tables if they are missing; safe to run again."""
@@ -150,13 +139,14 @@ class Loom:
 
     @contextmanager
     def one_request(self) -> Iterator[None]:
-        """Inside the block (one web request) reads share one read transaction and registry check.
+        """Inside the block (one web request) reads share one read transaction and registry check,
+        and reads and writes one connection.
 
         A write transaction ends the shared read, so what is read after it sees the write; it
         still checks the store's version itself, so it never plans or writes against metadata
         another process has changed. Forgetting the registry ends the reuse too.
         """
-        request = _Request()
+        request = _Request(self.db)
         token = self._request.set(request)
         try:
             yield
@@ -252,23 +242,31 @@ class Loom:
 
 
 class _Request:
-    """One request's shared read transaction and the registry it checked."""
+    """One request's connection, used in turn by its reads (one read transaction for all of them, until
+    a write) and its writes; and the registry it checked."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.registry: Registry | None = None
-        self._reader: Connection | None = None
-        self._depth = 0  # read blocks inside the shared transaction now
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._read_open = False  # a read transaction is open on the connection
+        self._depth = 0  # read blocks inside it now
         self._stale = False  # a write began since it opened: end it once no block uses it
-        self._writing = 0  # write transactions open now
+        self._writing = 0  # write transactions open now, on the connection or not
 
     @contextmanager
-    def reading(self, open_reader: Callable[[], Connection]) -> Iterator[Connection]:
-        if self._reader is None:
-            # One opened while a write is open would not see that write once it commits.
-            self._reader, self._stale = open_reader(), self._writing > 0
+    def reading(self) -> Iterator[Connection]:
+        if not self._read_open and self._writing:
+            # A snapshot taken while a write is open would not see that write once it commits.
+            with _read_alone(self._engine) as conn:
+                yield conn
+            return
+        if not self._read_open:
+            self._connected().execution_options(loom_readonly=True).begin()
+            self._read_open, self._stale = True, False
         self._depth += 1
         try:
-            yield self._reader
+            yield self._connected()
         except BaseException:
             # On PostgreSQL a failed statement spoils the whole transaction: start afresh after it.
             self._stale = True
@@ -276,20 +274,48 @@ class _Request:
         finally:
             self._depth -= 1
             if self._depth == 0 and self._stale:
-                self.close()
+                self._end_read()
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self) -> Iterator[Connection]:
         # What is read once the write commits must see it: the snapshot read so far would not.
-        self._stale, self._writing = True, self._writing + 1
-        if self._depth == 0:
-            self.close()
+        self._stale = True
+        self._writing += 1
         try:
-            yield
+            if self._depth or self._writing > 1:
+                # Inside a read block, or beside another write: a connection of its own.
+                with self._engine.begin() as conn:
+                    yield conn
+                return
+            self._end_read()
+            try:
+                with self._connected().execution_options(loom_readonly=False).begin():
+                    yield self._connected()
+            except BaseException:
+                self.close()  # rolled back; if the server went away, the next use connects afresh
+                raise
         finally:
             self._writing -= 1
 
     def close(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()  # a read transaction: rolling it back changes nothing
+        connection, self._connection, self._read_open = self._connection, None, False
+        if connection is not None:
+            connection.close()
+
+    def _connected(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def _end_read(self) -> None:
+        if self._read_open and self._connection is not None:
+            self._connection.rollback()  # a read transaction: rolling it back changes nothing
+        self._read_open = False
+
+
+@contextmanager
+def _read_alone(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as raw:
+        conn = raw.execution_options(loom_readonly=True)
+        with conn.begin():
+            yield conn

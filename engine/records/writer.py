@@ -32,7 +32,7 @@ from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 from engine.store.audit import audit_row, write_audit, write_creation_audit
-from engine.store.bulk import insert_rows
+from engine.store.bulk import insert_row_returning_id, insert_rows
 from engine.store.counters import reserve_numbers
 from engine.store.system_tables import users
 
@@ -401,11 +401,15 @@ class RecordWriter:
         if not records:
             return []
         self._assign_autonumbers(records)
-        ids = allocate_ids(self.conn, self.model.table, len(records))
         plan = new_rows(self.model, self.conn.dialect)
         values = plan.values(records)
-        rows = plan.rows(ids, records, values, self.now, self.actor.user_id)
-        insert_rows(self.conn, self.model.table.name, plan.columns, rows)
+        if len(records) == 1 and self.conn.dialect.name == "postgresql":
+            [row] = plan.rows([0], records, values, self.now, self.actor.user_id)
+            ids = [insert_row_returning_id(self.conn, self.model.table.name, plan.columns[1:], row[1:])]
+        else:
+            ids = allocate_ids(self.conn, self.model.table, len(records))
+            rows = plan.rows(ids, records, values, self.now, self.actor.user_id)
+            insert_rows(self.conn, self.model.table.name, plan.columns, rows)
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
         changes = plan.creation_changes(records, values)

@@ -31,6 +31,16 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     conn.exec_driver_sql(f"INSERT INTO {quote(table)} ({names}) VALUES ({markers})", list(rows))
 
 
+def insert_row_returning_id(conn: Connection, table: str, columns: Sequence[str], row: Sequence[Any]) -> int:
+    """Insert one row whose id the table's own sequence gives; returns that id (PostgreSQL: one round
+    trip to the server, where drawing the id first would take two)."""
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    markers = ", ".join(["%s"] * len(columns))
+    statement = f"INSERT INTO {quote(table)} ({names}) VALUES ({markers}) RETURNING id"
+    return conn.exec_driver_sql(statement, tuple(row)).scalar_one()
+
+
 def _copy(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
     driver = conn.connection.driver_connection
     dbapi_error = conn.dialect.loaded_dbapi.Error

@@ -59,3 +59,14 @@ def test_a_read_the_database_refuses_leaves_the_next_read_working(crm: Loom) -> 
         with pytest.raises(DBAPIError), crm.read() as conn:
             conn.execute(text("SELECT no_such_column FROM obj_customer"))
         assert crm.records().get("customer", made["id"])["name"] == "杭州云栖科技"
+
+
+def test_a_request_reads_and_writes_through_one_connection(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    checkouts: list[object] = []
+    event.listen(crm.db.pool, "checkout", lambda *_: checkouts.append(1))
+    with crm.one_request():
+        before = crm.records().get("customer", made["id"])
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=before["version"])
+        assert crm.records().get("customer", made["id"])["level"] == "vip"
+    assert len(checkouts) == 1
