@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 # PostgreSQL's states for a server going away: administrator shutdown, crash shutdown, and
 # "cannot connect now" (starting up or shutting down). Class 08 is every connection exception.
@@ -40,7 +41,36 @@ def open_database(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(url, echo=echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo)
+    _ping_after_idling(engine)
+    return engine
+
+
+# A connection handed back to the pool less than this long ago is used again without a ping first.
+# Under load a ping before every transaction would cost each request a round trip to the server;
+# a server restarting then fails the requests in flight anyway (answered 503, and the pool renews
+# itself on the first such error), while a connection left idle is checked before it is trusted.
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _ping_after_idling(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards the connection and tries a new one, as its own pre-ping does.
+            raise DisconnectionError(str(error)) from error
 
 
 def _open_sqlite(url: str, *, echo: bool) -> Engine:
