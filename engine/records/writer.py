@@ -7,7 +7,7 @@ lookups happen once and the per-row loop only does what each row needs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -23,7 +23,7 @@ from engine.base.events import RecordEvent
 from engine.base.messages import Message, named
 from engine.expressions import EvalContext, evaluate, parse
 from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
-from engine.fieldtypes.base import Source
+from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.messages import shown
 from engine.fieldtypes.temporal import written_moment
 from engine.identity.permissions import access_for, scope_condition
@@ -35,6 +35,7 @@ from engine.store.audit import audit_row, write_audit, write_creation_audit
 from engine.store.bulk import insert_row_returning_id, insert_rows
 from engine.store.counters import reserve_numbers
 from engine.store.system_tables import users
+from metadata.specs import FieldSpec
 
 if TYPE_CHECKING:
     from engine.loom import Loom
@@ -124,6 +125,41 @@ def _in_business_time(coerce: Callable[[Any], Any], zone: tzinfo) -> Callable[[A
     return read
 
 
+@dataclass(frozen=True)
+class WriterShape:
+    """What a writer needs to know of its object, worked out once per model rather than per call."""
+
+    settable: dict[str, tuple[FieldSpec, FieldType]]
+    defaults: list[tuple[FieldSpec, FieldType]]
+    required: list[tuple[str, FieldType]]
+    autonumbers: list[FieldSpec]
+    references: list[FieldSpec]
+    validation_rules: list[Any]
+    unique: UniqueValues
+    to_db: list[tuple[str, FieldSpec, FieldType]]
+    validators: list[tuple[str, Callable[[Any], Any]]]
+
+    @classmethod
+    def of(cls, model: ObjectModel) -> WriterShape:
+        stored, types = model.stored, model.types
+        settable = {f.name: (f, types[f.name]) for f in stored if f.type != "autonumber"}
+        return cls(
+            settable=settable,
+            defaults=[(f, types[f.name]) for f in stored if f.default is not None],
+            required=[(f.name, types[f.name]) for f in stored if f.required],
+            autonumbers=[f for f in stored if f.type == "autonumber"],
+            references=[f for f in stored if f.type in ("lookup", "user")],
+            validation_rules=[rule for rule in model.spec.validation_rules if rule.active],
+            unique=UniqueValues(model),
+            to_db=[(f.name, f, types[f.name]) for f in stored],
+            validators=[
+                (name, check)
+                for name, (spec, ftype) in settable.items()
+                if (check := ftype.validator(spec)) is not None
+            ],
+        )
+
+
 class RecordWriter:
     """Prepares and writes rows of one object within one transaction."""
 
@@ -147,24 +183,15 @@ class RecordWriter:
         self.now = ectx.now
         # People read validation messages in their own language; system actors write logs, in English.
         self.locale = "en" if actor.is_system else actor.locale
-        stored = model.stored
-        self.settable = {f.name: (f, model.types[f.name]) for f in stored if f.type != "autonumber"}
-        self.defaults = [(f, model.types[f.name]) for f in stored if f.default is not None]
+        shape = model.derive("writer_shape", WriterShape.of)
+        self.settable, self.defaults, self.required = shape.settable, shape.defaults, shape.required
+        self.autonumbers, self.references = shape.autonumbers, shape.references
+        self.validation_rules, self.unique = shape.validation_rules, shape.unique
+        self.to_db, self.validators = shape.to_db, shape.validators
         # A default that reads no field (today(), 'normal', 0) has one value for the whole call.
         self.constant_defaults: dict[str, Any] = {}
-        self.required = [(f.name, model.types[f.name]) for f in stored if f.required]
-        self.autonumbers = [f for f in stored if f.type == "autonumber"]
-        self.references = [f for f in stored if f.type in ("lookup", "user")]
-        self.validation_rules = [rule for rule in model.spec.validation_rules if rule.active]
-        self.unique = UniqueValues(model)
-        self.to_db = [(f.name, f, model.types[f.name]) for f in stored]
         # Resolved once per call: the per-row loops below skip the base class's no-op methods.
         self._coercers: dict[str, dict[str, Callable[[Any], Any]]] = {}
-        self.validators = [
-            (name, check)
-            for name, (spec, ftype) in self.settable.items()
-            if (check := ftype.validator(spec)) is not None
-        ]
         self.before_save = loom.events.handlers_for("before_save", registry, model.name)
         self.after_save = loom.events.handlers_for("after_save", registry, model.name)
 
