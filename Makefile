@@ -14,12 +14,11 @@ run: $(STAMP)
 	$(VENV)/bin/loom demo
 
 # Tests run on every core; the few marked serial (one restarts the database server) run after, alone.
-# pytest exits 5 when a selection holds no serial test. A worker that runs out of tests takes some
-# of another's (worksteal), so the run does not end with one core waiting on the other's queue.
+# pytest exits 5 when a selection holds no serial test.
 TEST_WORKERS ?= auto
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)
