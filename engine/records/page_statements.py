@@ -45,7 +45,13 @@ class PageStatements:
 
 
 def page_statements(registry: Registry) -> PageStatements:
-    return registry.select_cache.setdefault(("page_statements",), PageStatements())  # type: ignore[return-value]
+    kept = registry.select_cache.get(_KEY)
+    if kept is None:
+        kept = registry.select_cache.setdefault(_KEY, PageStatements())
+    return kept  # type: ignore[return-value]
+
+
+_KEY = ("page_statements",)
 
 
 def first_page_key(
@@ -73,7 +79,8 @@ def _fixed(model: ObjectModel, registry: Registry, filter: str | None, sort_name
     if any(name not in model.fields for name in sort_names):
         return False
     try:
-        return all(expression_fixed(text, model, registry) for text in (filter or "True", *sort_names))
+        texts = [filter, *sort_names] if filter else sort_names
+        return all(expression_fixed(text, model, registry) for text in texts)
     except ExpressionError:
         return False
 

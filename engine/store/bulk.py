@@ -21,24 +21,26 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     """Insert `rows` (tuples in `columns` order) into `table` within the connection's transaction."""
     if not rows:
         return
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
     if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(name) for name in columns)
         _copy(conn, f"COPY {quote(table)} ({names}) FROM STDIN", rows)
         return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    markers = ", ".join([marker] * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {quote(table)} ({names}) VALUES ({markers})", list(rows))
+    conn.exec_driver_sql(_insert(conn, table, columns), list(rows))
 
 
 def insert_row_returning_id(conn: Connection, table: str, columns: Sequence[str], row: Sequence[Any]) -> int:
     """Insert one row whose id the table's own sequence gives; returns that id (PostgreSQL: one round
     trip to the server, where drawing the id first would take two)."""
+    return conn.exec_driver_sql(f"{_insert(conn, table, columns)} RETURNING id", tuple(row)).scalar_one()
+
+
+def _insert(conn: Connection, table: str, columns: Sequence[str]) -> str:
+    """INSERT INTO the table's columns, with the driver's own parameter markers."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
-    markers = ", ".join(["%s"] * len(columns))
-    statement = f"INSERT INTO {quote(table)} ({names}) VALUES ({markers}) RETURNING id"
-    return conn.exec_driver_sql(statement, tuple(row)).scalar_one()
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
 
 
 def _copy(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
