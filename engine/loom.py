@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from engine.base.actors import SYSTEM, Actor
 from engine.base.clock import Clock
@@ -252,6 +253,7 @@ class _Request:
         self._read_open = False  # a read transaction is open on the connection
         self._depth = 0  # read blocks inside it now
         self._stale = False  # a write began since it opened: end it once no block uses it
+        self._failed = False  # a statement of it failed: roll it back
         self._writing = 0  # write transactions open now, on the connection or not
 
     @contextmanager
@@ -263,13 +265,13 @@ class _Request:
             return
         if not self._read_open:
             self._connected().execution_options(loom_readonly=True).begin()
-            self._read_open, self._stale = True, False
+            self._read_open, self._stale, self._failed = True, False, False
         self._depth += 1
         try:
             yield self._connected()
         except BaseException:
             # On PostgreSQL a failed statement spoils the whole transaction: start afresh after it.
-            self._stale = True
+            self._stale = self._failed = True
             raise
         finally:
             self._depth -= 1
@@ -298,9 +300,14 @@ class _Request:
             self._writing -= 1
 
     def close(self) -> None:
-        connection, self._connection, self._read_open = self._connection, None, False
-        if connection is not None:
-            connection.close()
+        try:
+            self._end_read()
+        except DBAPIError:
+            pass  # the server went away after the last read: nothing is lost, the pool drops it
+        finally:
+            connection, self._connection, self._read_open = self._connection, None, False
+            if connection is not None:
+                connection.close()
 
     def _connected(self) -> Connection:
         if self._connection is None:
@@ -309,7 +316,13 @@ class _Request:
 
     def _end_read(self) -> None:
         if self._read_open and self._connection is not None:
-            self._connection.rollback()  # a read transaction: rolling it back changes nothing
+            # A read transaction: committing it changes nothing, and unlike a rollback it keeps
+            # the statements psycopg has prepared on the connection (a rollback forgets them all,
+            # so on PostgreSQL every statement would be planned afresh in every request).
+            if self._failed:
+                self._connection.rollback()
+            else:
+                self._connection.commit()
         self._read_open = False
 
 

@@ -70,3 +70,20 @@ def test_a_request_reads_and_writes_through_one_connection(crm: Loom) -> None:
         crm.records().update("customer", made["id"], {"level": "vip"}, version=before["version"])
         assert crm.records().get("customer", made["id"])["level"] == "vip"
     assert len(checkouts) == 1
+
+
+def test_a_request_of_reads_commits_so_the_statements_the_driver_prepared_are_kept(crm: Loom) -> None:
+    """psycopg forgets every prepared statement on a rollback; PostgreSQL would then plan the
+    record's SELECT (with its seven roll-up sub-selects) again in every request."""
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    ended: list[str] = []
+    event.listen(crm.db, "commit", lambda _conn: ended.append("commit"))
+    event.listen(crm.db, "rollback", lambda _conn: ended.append("rollback"))
+    for _ in range(6):  # psycopg prepares a statement the fifth time a connection runs it
+        with crm.one_request():
+            assert crm.records().get("customer", made["id"])["name"] == "杭州云栖科技"
+    assert ended == ["commit"] * 6
+    if crm.db.dialect.name == "postgresql":
+        with crm.one_request(), crm.read() as conn:
+            prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        assert any("FROM obj_customer" in statement for statement in prepared), prepared
