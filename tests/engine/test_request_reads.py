@@ -87,3 +87,31 @@ def test_a_request_of_reads_commits_so_the_statements_the_driver_prepared_are_ke
         with crm.one_request(), crm.read() as conn:
             prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
         assert any("FROM obj_customer" in statement for statement in prepared), prepared
+
+
+def test_a_save_after_reads_continues_their_transaction_on_postgresql_only(crm: Loom) -> None:
+    """PostgreSQL at READ COMMITTED reads with a snapshot per statement, so a save may go on in the
+    request's read transaction (sparing a COMMIT and a BEGIN); SQLite's reader must take the write
+    lock from BEGIN IMMEDIATE, so there the save opens a write transaction of its own."""
+    opened = _begun(crm)
+    with crm.one_request():
+        crm.registry.object("customer")
+        made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+        assert crm.records().get("customer", made["id"])["name"] == "杭州云栖科技"
+    expected = ["read", "read"] if crm.db.dialect.name == "postgresql" else ["read", "write", "read"]
+    assert opened == expected
+    assert crm.records().get("customer", made["id"])["level"] == "key"  # committed
+
+
+def test_a_refused_save_in_a_continued_transaction_leaves_nothing_and_the_next_request_works(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request():
+        crm.records().get("customer", made["id"])
+        with pytest.raises(DBAPIError), crm.begin() as conn:
+            crm.records(conn=conn).update("customer", made["id"], {"level": "vip"}, version=made["version"])
+            conn.execute(text("SELECT no_such_column FROM obj_customer"))
+        assert crm.records().get("customer", made["id"])["level"] == "key"
+    with crm.one_request():
+        assert crm.records().get("customer", made["id"])["level"] == "key"
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=made["version"])
+    assert crm.records().get("customer", made["id"])["level"] == "vip"
