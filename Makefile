@@ -13,13 +13,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/loom demo
 
-# Tests run on every core; the few marked serial (one restarts the database server) run after, alone.
+# Tests run on every core; the few marked serial (one restarts the database server) run after, alone,
+# collected from their folder only (tests/test_serial_tests.py keeps them there).
 # pytest exits 5 when a selection holds no serial test.
 TEST_WORKERS ?= auto
+SERIAL_TESTS = tests/deploy
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
-	$(PY) -m pytest -q -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -q -m serial $(SERIAL_TESTS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from metadata.reports import ReportSpec
 from metadata.reserved import SYSTEM_FIELDS
 from metadata.rules import RuleSpec
 from metadata.schemas import structural_problems
+from metadata.specs import ObjectSpec
 from metadata.validation import (
     flow_expressions_in,
     validate_flow,
@@ -31,8 +33,12 @@ from metadata.validation import (
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "packages.md"
 CRM_PACKAGE = ROOT / "metadata" / "packages" / "crm"
-CRM = validate_package(read_package(CRM_PACKAGE))
-CRM_OBJECTS = {spec.name: spec for spec in CRM.objects}
+
+
+@cache
+def crm_objects() -> dict[str, ObjectSpec]:
+    """The CRM's objects, validated once by the process that runs a test needing them."""
+    return {spec.name: spec for spec in validate_package(read_package(CRM_PACKAGE)).objects}
 
 
 def json_examples(kind: str) -> list[tuple[int, dict]]:
@@ -74,13 +80,12 @@ def test_the_doc_has_examples_to_check() -> None:
 )
 def test_every_rule_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
     where = f"docs/packages.md:{line}"
-    result = validate_rule(doc, where, known_objects=CRM_OBJECTS)
+    result = validate_rule(doc, where, known_objects=crm_objects())
     assert result.problems == []
     registries = loaded_registries()
     rule = RuleSpec.from_json(doc)
-    problems = check_rules(
-        {rule.name: rule}, CRM_OBJECTS, registries.actions, registries.functions, {f"rule:{rule.name}": where}
-    )
+    objects, origins = crm_objects(), {f"rule:{rule.name}": where}
+    problems = check_rules({rule.name: rule}, objects, registries.actions, registries.functions, origins)
     assert problems == []
 
 
@@ -96,7 +101,7 @@ def test_every_object_example_matches_the_object_schema(line: int, doc: dict) ->
     ("line", "doc"), json_examples("role"), ids=lambda v: str(v) if isinstance(v, int) else ""
 )
 def test_every_role_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
-    result = validate_role(doc, f"docs/packages.md:{line}", known_objects=CRM_OBJECTS)
+    result = validate_role(doc, f"docs/packages.md:{line}", known_objects=crm_objects())
     assert result.problems == []
 
 
@@ -105,14 +110,14 @@ def test_every_role_example_is_valid_against_the_crm(line: int, doc: dict) -> No
 )
 def test_every_flow_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
     where = f"docs/packages.md:{line}"
-    result = validate_flow(doc, where, known_objects=CRM_OBJECTS)
+    result = validate_flow(doc, where, known_objects=crm_objects())
     assert result.problems == []
     registries = loaded_registries()
     flow = FlowSpec.from_json(doc)
     action_types = [action.type for node in flow.nodes.values() for action in node.actions]
     assert [name for name in action_types if name not in registries.actions] == []
-    for site in flow_expressions_in(flow, CRM_OBJECTS):
-        known = {field.name for field in CRM_OBJECTS[site.scope_object].fields} | set(SYSTEM_FIELDS)
+    for site in flow_expressions_in(flow, crm_objects()):
+        known = {field.name for field in crm_objects()[site.scope_object].fields} | set(SYSTEM_FIELDS)
         assert check(site.text, known, registries.functions) == [], f"{where}: {site.path}"
 
 
@@ -127,9 +132,9 @@ def test_the_contract_approval_example_is_the_crm_flow() -> None:
 )
 def test_every_form_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
     where = f"docs/packages.md:{line}"
-    assert validate_form(doc, where, known_objects=CRM_OBJECTS).problems == []
+    assert validate_form(doc, where, known_objects=crm_objects()).problems == []
     registries = loaded_registries()
-    problems = check_forms({doc["name"]: FormSpec.from_json(doc)}, CRM_OBJECTS, registries.functions, {})
+    problems = check_forms({doc["name"]: FormSpec.from_json(doc)}, crm_objects(), registries.functions, {})
     assert problems == []
 
 
@@ -138,11 +143,11 @@ def test_every_form_example_is_valid_against_the_crm(line: int, doc: dict) -> No
 )
 def test_every_report_example_is_valid_against_the_crm(line: int, doc: dict) -> None:
     where = f"docs/packages.md:{line}"
-    assert validate_report(doc, where, known_objects=CRM_OBJECTS).problems == []
+    assert validate_report(doc, where, known_objects=crm_objects()).problems == []
     registries = loaded_registries()
     report = ReportSpec.from_json(doc)
     problems = check_reports(
-        {report.name: report}, CRM_OBJECTS, registries.field_types, registries.functions, {}
+        {report.name: report}, crm_objects(), registries.field_types, registries.functions, {}
     )
     assert problems == []
 

@@ -103,7 +103,7 @@ def test_a_save_after_reads_continues_their_transaction_on_postgresql_only(crm: 
     assert crm.records().get("customer", made["id"])["level"] == "key"  # committed
 
 
-def test_a_refused_save_in_a_continued_transaction_leaves_nothing_and_the_next_request_works(crm: Loom) -> None:
+def test_a_refused_save_in_a_continued_read_leaves_nothing_and_the_next_request_works(crm: Loom) -> None:
     made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
     with crm.one_request():
         crm.records().get("customer", made["id"])
