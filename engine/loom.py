@@ -307,13 +307,13 @@ class _Request:
         """The open read transaction, for a write to continue, where that shows the write nothing
         older than a transaction of its own would: PostgreSQL at READ COMMITTED takes a snapshot
         per statement. It spares a COMMIT and a BEGIN, two round trips of every save."""
-        if not self._read_open or self._failed or self._connection is None:
+        if not self._read_open:  # a read that failed has ended already
             return None
         dialect = self._engine.dialect
         if dialect.name != "postgresql" or dialect.default_isolation_level != "READ COMMITTED":
             return None
         self._read_open = False
-        return self._connection.get_transaction()
+        return self._connected().get_transaction()
 
     def close(self) -> None:
         try:

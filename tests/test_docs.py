@@ -116,8 +116,9 @@ def test_every_flow_example_is_valid_against_the_crm(line: int, doc: dict) -> No
     flow = FlowSpec.from_json(doc)
     action_types = [action.type for node in flow.nodes.values() for action in node.actions]
     assert [name for name in action_types if name not in registries.actions] == []
-    for site in flow_expressions_in(flow, crm_objects()):
-        known = {field.name for field in crm_objects()[site.scope_object].fields} | set(SYSTEM_FIELDS)
+    objects = crm_objects()
+    for site in flow_expressions_in(flow, objects):
+        known = {field.name for field in objects[site.scope_object].fields} | set(SYSTEM_FIELDS)
         assert check(site.text, known, registries.functions) == [], f"{where}: {site.path}"
 
 
