@@ -19,6 +19,11 @@ run: $(STAMP)
 TEST_WORKERS ?= auto
 SERIAL_TESTS = tests/deploy
 
+# Each test process and each command a test starts (the CLI, workers, servers) imports Loom: from
+# cached bytecode, not compiled afresh each time, even where the environment asks Python not to
+# write it (a container's PYTHONDONTWRITEBYTECODE=1 costs the suite a minute).
+test: export PYTHONDONTWRITEBYTECODE =
+
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m serial $(SERIAL_TESTS) $(PYTEST_ARGS) || [ $$? -eq 5 ]

@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction, inspect
 from sqlalchemy.exc import DBAPIError
 
 from engine.base.actors import SYSTEM, Actor
@@ -132,9 +132,16 @@ class Loom:
             yield conn
 
     def init(self) -> None:
-        """Create Loom's own tables if they are missing; safe to run again."""
-        with self.begin() as conn:
-            system_metadata.create_all(conn)
+        """Create Loom's own tables if they are missing; safe to run again.
+
+        Every process start runs it: one look at the catalogue, and the write lock only when a table
+        is missing (checking the tables one by one cost a statement each).
+        """
+        with _read_alone(self.db) as conn:
+            present = set(inspect(conn).get_table_names())
+        if not present.issuperset(system_metadata.tables):
+            with self.begin() as conn:
+                system_metadata.create_all(conn)
 
     # -- registry -------------------------------------------------------------------------------
 
