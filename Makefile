@@ -13,10 +13,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/loom demo
 
-# Tests run on every core; the few marked serial (one restarts the database server) run after, alone,
-# collected from their folder only (tests/test_serial_tests.py keeps them there).
-# pytest exits 5 when a selection holds no serial test.
-TEST_WORKERS ?= auto
+# Tests run in one process more than the machine has cores: a test often waits (on a browser, the
+# database server or a command it started), and the extra process uses that time. A file's tests
+# run in one process, so what its module fixtures make is made once; files with most tests go first.
+# The few marked serial (one restarts the database server) run after, alone, collected from their
+# folder only (tests/test_serial_tests.py keeps them there). pytest exits 5 when a selection holds
+# no serial test.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 SERIAL_TESTS = tests/deploy
 
 # Each test process and each command a test starts (the CLI, workers, servers) imports Loom: from
@@ -25,7 +28,7 @@ SERIAL_TESTS = tests/deploy
 test: export PYTHONDONTWRITEBYTECODE =
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m serial $(SERIAL_TESTS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)

@@ -63,6 +63,17 @@ def test_every_error_is_reported_not_just_the_first():
     }
 
 
+def test_a_document_checked_again_names_its_own_file_and_a_changed_one_is_checked_afresh():
+    doc = customer({"name": "Phone Number", "type": "phone"})
+    first = structural_problems("object", doc, FILE)
+    again = structural_problems("object", doc, "objects/copy.json")
+    doc["fields"][0]["name"] = "phone"
+
+    assert [(p.file, p.path) for p in first] == [(FILE, "/fields/0/name")]
+    assert [(p.file, p.path) for p in again] == [("objects/copy.json", "/fields/0/name")]
+    assert structural_problems("object", doc, FILE) == []
+
+
 def test_problems_are_sorted_with_field_indexes_in_numeric_order():
     fields = [{"name": f"f{i}", "type": "text"} for i in range(12)]
     fields[2]["max_length"] = -1

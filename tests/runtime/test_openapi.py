@@ -47,8 +47,8 @@ FUZZ_EVERY_OBJECT = os.environ.get("LOOM_SCHEMATHESIS_OBJECTS") == "all"
 # Every check schemathesis has runs; 200 examples per operation and generation mode locally
 # (LOOM_SCHEMATHESIS_EXAMPLES=200), a smaller bound by default so the suite stays quick in CI.
 DEFAULT_EXAMPLES = "25"
-# The operations are fuzzed in this many tests, each on worlds of its own, so that the test
-# processes share the work instead of one of them doing all of it.
+# The operations are fuzzed in this many tests, each on worlds of its own, so that a part that
+# fails can be run again alone.
 FUZZ_PARTS = 4
 # Replaced by the checks below: the first allows the refusals listed in REFUSALS, the second
 # leaves out file uploads.
