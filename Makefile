@@ -24,7 +24,7 @@ SERIAL_TESTS = tests/deploy
 
 # Each test process and each command a test starts (the CLI, workers, servers) imports Loom: from
 # cached bytecode, not compiled afresh each time, even where the environment asks Python not to
-# write it (a container's PYTHONDONTWRITEBYTECODE=1 costs the suite a minute).
+# write it (with a container's PYTHONDONTWRITEBYTECODE=1 each test process spent ~10 s compiling).
 test: export PYTHONDONTWRITEBYTECODE =
 
 test: $(STAMP)
