@@ -92,12 +92,13 @@ def structural_problems(kind: str, doc: Any, file: str) -> list[Problem]:
     try:
         text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        text = None  # not JSON at all: checked as it is, and refused for what it holds
+        text = None  # not JSON (a NaN, a Python object): checked as it is, every time
     found = _problems_of_json(kind, text) if text is not None else _problems(kind, doc)
     return [Problem(file, at, message) for at, message in found]
 
 
-@lru_cache(maxsize=2048)
+# A few hundred documents cover every shipped package; the texts kept stay within a few MB.
+@lru_cache(maxsize=512)
 def _problems_of_json(kind: str, text: str) -> tuple[tuple[str, str], ...]:
     return _problems(kind, json.loads(text))
 
