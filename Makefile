@@ -19,7 +19,7 @@ run: $(STAMP)
 # The few marked serial (one restarts the database server) run after, alone, collected from their
 # folder only (tests/test_serial_tests.py keeps them there). pytest exits 5 when a selection holds
 # no serial test.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 SERIAL_TESTS = tests/deploy
 
 # Each test process and each command a test starts (the CLI, workers, servers) imports Loom: from
