@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+
+from engine.store.statement_cache import STATEMENTS
 
 # PostgreSQL's states for a server going away: administrator shutdown, crash shutdown, and
 # "cannot connect now" (starting up or shutting down). Class 08 is every connection exception.
@@ -35,13 +38,21 @@ def database_unavailable(error: BaseException) -> bool:
     return state.startswith("08") or state in SERVER_GOING_AWAY
 
 
+# Statements are compiled once per kind of database in the process (engine/store/statement_cache.py);
+# the engine's own cache would go unused. Dialects keep their defaults, which that sharing relies on.
+SHARED_COMPILED_SQL: dict[str, Any] = {
+    "query_cache_size": 0,
+    "execution_options": {"compiled_cache": STATEMENTS},
+}
+
+
 def open_database(url: str, *, echo: bool = False) -> Engine:
     """Create the SQLAlchemy engine for a database URL with Loom's connection settings."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(url, echo=echo)
-    engine = create_engine(url, echo=echo)
+    engine = create_engine(url, echo=echo, **SHARED_COMPILED_SQL)
     _ping_after_idling(engine)
     return engine
 
@@ -77,7 +88,7 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **SHARED_COMPILED_SQL)
 
     # pysqlite opens transactions itself and commits before DDL, so a failed schema change
     # would leave its new column behind. SQLAlchemy's documented recipe: let the driver do
