@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -89,6 +90,41 @@ def build_model(spec: ObjectSpec, field_types: FieldTypeRegistry, metadata: Meta
     )
 
 
+class _Models(Mapping[str, ObjectModel]):
+    """The object models of a registry, each built on first use: most work after a metadata change
+    touches a few of the objects, and building one (its Core table above all) is most of the cost."""
+
+    def __init__(self, specs: Mapping[str, ObjectSpec], field_types: FieldTypeRegistry, metadata: MetaData):
+        self._specs = dict(sorted(specs.items()))
+        self._field_types = field_types
+        self._metadata = metadata
+        self._built: dict[str, ObjectModel] = {}
+        # Two requests may ask for the same model at once; a table is added to the MetaData once.
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> ObjectModel:
+        model = self._built.get(name)
+        if model is None:
+            spec = self._specs[name]
+            with self._lock:
+                model = self._built.get(name)
+                if model is None:
+                    model = self._built[name] = build_model(spec, self._field_types, self._metadata)
+        return model
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def specs(self) -> dict[str, ObjectSpec]:
+        return dict(self._specs)
+
+
 class Registry:
     """Immutable view of all objects at one metadata version; a change builds a new Registry."""
 
@@ -129,9 +165,7 @@ class Registry:
         # Select columns and built SELECTs per object, dialect and time zone; filled by engine.records.sql.
         self.select_cache: dict[tuple, object] = {}
         self.metadata = MetaData(naming_convention=NAMING_CONVENTION)
-        self._models = {
-            name: build_model(spec, field_types, self.metadata) for name, spec in sorted(objects.items())
-        }
+        self._models = _Models(objects, field_types, self.metadata)
         self.rules: Mapping[str, RuleSpec] = MappingProxyType(dict(rules or {}))
         # Rules indexed by (object, trigger type) so a save looks at only the rules that can apply.
         index: dict[tuple[str, str], list[RuleSpec]] = defaultdict(list)
@@ -166,7 +200,7 @@ class Registry:
 
     @property
     def objects(self) -> Mapping[str, ObjectModel]:
-        return MappingProxyType(self._models)
+        return self._models
 
     def flows_for(self, object_name: str) -> tuple[FlowSpec, ...]:
         """The flows bound to an object (active or not), by name."""
@@ -216,4 +250,4 @@ class Registry:
         return dict(self.rules)
 
     def specs(self) -> dict[str, ObjectSpec]:
-        return {name: model.spec for name, model in self._models.items()}
+        return self._models.specs()
