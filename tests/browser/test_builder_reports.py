@@ -20,11 +20,12 @@ def drag(page: Page, source: Locator, zone: Locator) -> None:
     start = source.bounding_box()
     assert start is not None
     page.mouse.move(start["x"] + 30, start["y"] + 12, steps=5)  # the drag begins
-    box = zone.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     placed = zone.locator("li.rp-field")  # the palette item, shown in the zone while dragged
     for step in range(100):
+        # Where the zone is now: a preview arriving meanwhile can move it down the page.
+        box = zone.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.move(x, y + (step % 2) * 2, steps=4)
         if placed.count():
             break
