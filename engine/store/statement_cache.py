@@ -31,9 +31,6 @@ class SharedStatementCache:
     def __setitem__(self, key: tuple, compiled: Any) -> None:
         self._compiled[_shared_key(key)] = compiled
 
-    def __len__(self) -> int:
-        return len(self._compiled)
-
 
 def _shared_key(key: tuple) -> tuple:
     # SQLAlchemy's key is (dialect, statement's cache key, column keys, flags).
