@@ -190,10 +190,10 @@ class Registry:
         return merged
 
     def object(self, name: str) -> ObjectModel:
-        try:
-            return self._models[name]
-        except KeyError:
-            raise UnknownObject(name) from None
+        # Asked before the model is built: a KeyError while building it is not an unknown object.
+        if name not in self._models:
+            raise UnknownObject(name)
+        return self._models[name]
 
     def has_object(self, name: str) -> bool:
         return name in self._models
