@@ -146,16 +146,18 @@ class Loom:
     # -- registry -------------------------------------------------------------------------------
 
     @contextmanager
-    def one_request(self) -> Iterator[None]:
+    def one_request(self, *, saves: bool = False) -> Iterator[None]:
         """Inside the block (one web request) reads share one read transaction and registry check,
         and reads and writes one connection.
 
         A write transaction ends the shared read (on PostgreSQL it goes on in it), so what is read
         after it sees the write; it still checks the store's version itself, so it never plans or
         writes against metadata another process has changed. Forgetting the registry ends the
-        reuse too.
+        reuse too. `saves`: the request is there to save at once (an API create, update or
+        delete); on SQLite its first transaction then takes the write lock from its start, so the
+        save goes on in it and the version read at its start still holds.
         """
-        request = _Request(self.db)
+        request = _Request(self.db, saves=saves)
         token = self._request.set(request)
         try:
             yield
@@ -166,8 +168,7 @@ class Loom:
     def registry_for(self, conn: Connection) -> Registry:
         """The registry at the store's current version, rebuilt when another process changed metadata."""
         request = self._request.get()
-        reading = conn.get_execution_options().get("loom_readonly", False)
-        if request is not None and reading and request.registry is self._registry is not None:
+        if request is not None and request.registry is self._registry is not None and request.holds(conn):
             return request.registry
         registry = self._current_registry(conn)
         if request is not None:
@@ -254,10 +255,13 @@ class _Request:
     """One request's connection, used in turn by its reads (one read transaction for all of them, until
     a write) and its writes; and the registry it checked."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, saves: bool = False) -> None:
         self.registry: Registry | None = None
         self._engine = engine
         self._connection: Connection | None = None
+        # SQLite: the next transaction opened takes the write lock at once (BEGIN IMMEDIATE).
+        self._lock_first = saves and engine.dialect.name == "sqlite"
+        self._locked = False  # the open transaction has held the write lock since it began
         self._read_open = False  # a read transaction is open on the connection
         self._depth = 0  # read blocks inside it now
         self._stale = False  # a write began since it opened: end it once no block uses it
@@ -272,8 +276,9 @@ class _Request:
                 yield conn
             return
         if not self._read_open:
-            self._connected().execution_options(loom_readonly=True).begin()
+            self._connected().execution_options(loom_readonly=not self._lock_first).begin()
             self._read_open, self._stale, self._failed = True, False, False
+            self._locked = self._lock_first
         self._depth += 1
         try:
             yield self._connected()
@@ -290,8 +295,15 @@ class _Request:
     def writing(self) -> Iterator[Connection]:
         # What is read once the write commits must see it: the snapshot read so far would not.
         self._stale = True
+        self._lock_first = False  # reads after the save need no lock
         self._writing += 1
         try:
+            if self._depth and self._locked:
+                # Inside a read block that holds SQLite's write lock: a connection of its own would
+                # wait for it. The write commits with that block's transaction.
+                with self._connection.begin_nested():  # type: ignore[union-attr]
+                    yield self._connected()
+                return
             if self._depth or self._writing > 1:
                 # Inside a read block, or beside another write: a connection of its own.
                 with self._engine.begin() as conn:
@@ -304,20 +316,30 @@ class _Request:
                 conn = self._connected().execution_options(loom_readonly=False)
                 with continued if continued is not None else conn.begin():
                     yield conn
+                self._locked = False
             except BaseException:
                 self.close()  # rolled back; if the server went away, the next use connects afresh
                 raise
         finally:
             self._writing -= 1
 
+    def holds(self, conn: Connection) -> bool:
+        """Whether `conn` reads the store's version as this request checked it: a read of the
+        request's, or its transaction that has held SQLite's write lock since it began."""
+        if conn.get_execution_options().get("loom_readonly", False):
+            return True
+        return self._locked and conn is self._connection
+
     def _continued_read(self) -> RootTransaction | None:
         """The open read transaction, for a write to continue, where that shows the write nothing
         older than a transaction of its own would: PostgreSQL at READ COMMITTED takes a snapshot
-        per statement. It spares a COMMIT and a BEGIN, two round trips of every save."""
+        per statement, and a SQLite transaction that took the write lock at its start saw every
+        commit before it. It spares a COMMIT and a BEGIN (two round trips on PostgreSQL)."""
         if not self._read_open:  # a read that failed has ended already
             return None
         dialect = self._engine.dialect
-        if dialect.name != "postgresql" or dialect.default_isolation_level != "READ COMMITTED":
+        per_statement = dialect.name == "postgresql" and dialect.default_isolation_level == "READ COMMITTED"
+        if not (per_statement or self._locked):
             return None
         self._read_open = False
         return self._connected().get_transaction()
@@ -329,6 +351,7 @@ class _Request:
             pass  # the server went away after the last read: nothing is lost, the pool drops it
         finally:
             connection, self._connection, self._read_open = self._connection, None, False
+            self._locked = False
             if connection is not None:
                 connection.close()
 
@@ -346,7 +369,7 @@ class _Request:
                 self._connection.rollback()
             else:
                 self._connection.commit()
-        self._read_open = False
+        self._read_open = self._locked = False
 
 
 @contextmanager

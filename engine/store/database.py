@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,9 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **SHARED_COMPILED_SQL)
+    engine = create_engine(
+        url, echo=echo, connect_args={"timeout": WRITE_LOCK_PATIENCE}, **SHARED_COMPILED_SQL
+    )
 
     # pysqlite opens transactions itself and commits before DDL, so a failed schema change
     # would leave its new column behind. SQLAlchemy's documented recipe: let the driver do
@@ -99,7 +102,7 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_PATIENCE * 1000)}")
         # A page cache of up to 64 MiB (SQLite's default is 2 MiB) keeps the indexes of a
         # table of a few hundred thousand records in memory; it is allocated only as used.
         cursor.execute("PRAGMA cache_size=-65536")
@@ -115,6 +118,39 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
         readonly = connection.get_execution_options().get("loom_readonly", False)
         # Straight to the driver: every request opens a transaction, and a statement through the
         # engine's execution path costs several times what SQLite takes to run BEGIN.
-        connection.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if readonly:
+            driver.execute("BEGIN")
+        else:
+            take_write_lock(driver)
 
     return engine
+
+
+# How long a writer waits for another to finish, as SQLite's busy_timeout above; the first try
+# again comes after 50 µs, each next one after twice as long, at most a millisecond apart.
+WRITE_LOCK_PATIENCE = 30.0
+_FIRST_RETRY, _LONGEST_RETRY = 0.00005, 0.001
+
+
+def take_write_lock(driver: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, tried again at short intervals while another connection holds the lock.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100 ms between tries: two writers
+    that met waited many times what a save holds the lock (about a millisecond), and a second
+    gunicorn worker made creates slower than one worker alone.
+    """
+    try:
+        driver.execute("PRAGMA busy_timeout=0")
+        deadline, pause = time.monotonic() + WRITE_LOCK_PATIENCE, _FIRST_RETRY
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LONGEST_RETRY)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_PATIENCE * 1000)}")

@@ -9,7 +9,9 @@ out on their next request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -31,6 +33,8 @@ BAD_AUTHORIZATION = "the Authorization header must be 'Bearer loom_…'"
 
 
 WEB_SESSION = "loom_session"
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 class SessionUser(UserMixin):
@@ -57,10 +61,19 @@ def init_auth(app: Flask) -> CSRFProtect:
     return CSRFProtect(app)
 
 
+def saves_at_once(view: View) -> View:
+    """Mark a view that saves once it knows its caller (a record's create, update or delete): on
+    SQLite its request is one write transaction from the start, not a read and then a write."""
+    view.loom_saves_at_once = True  # type: ignore[attr-defined]
+    return view
+
+
 def _begin_request_scope() -> None:
     # The token, the registry's version and the record are read in one transaction, not one each.
+    view = current_app.view_functions.get(request.endpoint or "")
+    saves = request.method not in SAFE_METHODS and getattr(view, "loom_saves_at_once", False)
     scope = g.loom_request_scope = ExitStack()
-    scope.enter_context(current_loom().one_request())
+    scope.enter_context(current_loom().one_request(saves=saves))
 
 
 def _end_request_scope(_error: BaseException | None) -> None:

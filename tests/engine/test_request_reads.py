@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
+from engine.base.errors import RecordInvalid
 from engine.loom import Loom
 
 
@@ -113,5 +114,42 @@ def test_a_refused_save_in_a_continued_read_leaves_nothing_and_the_next_request_
         assert crm.records().get("customer", made["id"])["level"] == "key"
     with crm.one_request():
         assert crm.records().get("customer", made["id"])["level"] == "key"
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=made["version"])
+    assert crm.records().get("customer", made["id"])["level"] == "vip"
+
+
+def test_a_request_there_to_save_is_one_transaction_on_sqlite(crm: Loom) -> None:
+    """An API create, update or delete: on SQLite its reads take the write lock from the start, so
+    the save goes on in their transaction and the metadata version read first still holds."""
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    opened, statements = _begun(crm), []
+    event.listen(crm.db, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    with crm.one_request(saves=True):
+        crm.registry.object("customer")
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=made["version"])
+        assert crm.records().get("customer", made["id"])["level"] == "vip"
+    version_reads = [sql for sql in statements if "loom_state" in sql]
+    if crm.db.dialect.name == "sqlite":
+        assert opened == ["write", "read"] and len(version_reads) == 1
+    else:
+        assert opened == ["read", "read"]
+    assert crm.records().get("customer", made["id"])["level"] == "vip"  # committed
+
+
+def test_a_refused_save_of_a_request_there_to_save_leaves_nothing_and_the_next_one_works(crm: Loom) -> None:
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request(saves=True):
+        crm.registry.object("customer")
+        with pytest.raises(RecordInvalid):
+            crm.records().update("customer", made["id"], {"level": "no-such-level"}, version=made["version"])
+    with crm.one_request(saves=True):
+        crm.records().update("customer", made["id"], {"level": "vip"}, version=made["version"])
+    assert crm.records().get("customer", made["id"])["level"] == "vip"
+
+
+def test_a_write_inside_a_read_of_a_request_there_to_save_commits_with_it(crm: Loom) -> None:
+    """On SQLite that read holds the write lock: a write on a connection of its own would wait for it."""
+    made = crm.records().create("customer", {"name": "杭州云栖科技", "level": "key"})
+    with crm.one_request(saves=True), crm.read():
         crm.records().update("customer", made["id"], {"level": "vip"}, version=made["version"])
     assert crm.records().get("customer", made["id"])["level"] == "vip"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from engine.loom import Loom
 from tests.runtime.api_world import Api, error_of
@@ -218,3 +219,31 @@ def test_a_number_for_a_text_field_is_refused_as_the_document_says(api: Api) -> 
     refused = api.post("/records/customer", json={"name": 12345, "city": 3.5})
     assert refused.status_code == 422
     assert set(error_of(refused)["fields"]) == {"name", "city"}
+
+
+def test_an_api_create_update_and_delete_are_each_one_transaction_on_sqlite(api: Api, crm: Loom) -> None:
+    """The token, the metadata version and the save in one transaction that takes SQLite's write
+    lock at its start, rather than a read and then a write; a read of a record stays a read."""
+    opened: list[str] = []
+    event.listen(
+        crm.db,
+        "begin",
+        lambda conn: opened.append("read" if conn.get_execution_options().get("loom_readonly") else "write"),
+    )
+
+    def transactions(request):  # type: ignore[no-untyped-def]
+        opened.clear()
+        response = request()
+        return response, opened[:]
+
+    api.get("/records/customer")  # the token's first use is written down once, in a write of its own
+    made, create = transactions(lambda: api.post("/records/customer", json={"name": "杭州云栖科技"}))
+    body = {"level": "vip", "version": made.get_json()["version"]}
+    changed, update = transactions(lambda: api.patch(f"/records/customer/{made.get_json()['id']}", json=body))
+    path = f"/records/customer/{made.get_json()['id']}?version={changed.get_json()['version']}"
+    deleted, delete = transactions(lambda: api.delete(path))
+    assert (made.status_code, changed.status_code, deleted.status_code) == (201, 200, 204)
+    if crm.db.dialect.name == "sqlite":
+        assert create == update == delete == ["write"]
+    gone, read = transactions(lambda: api.get(f"/records/customer/{made.get_json()['id']}"))
+    assert gone.status_code == 404 and read == ["read"]

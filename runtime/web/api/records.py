@@ -30,7 +30,7 @@ from runtime.web.api.inputs import (
     takes_query,
 )
 from runtime.web.api.record_json import add_titles, moment_json, plain_json, record_json
-from runtime.web.auth import current_actor, current_loom
+from runtime.web.auth import current_actor, current_loom, saves_at_once
 from runtime.web.errors import RequestInvalid
 from runtime.web.i18n import api_locale
 
@@ -65,6 +65,7 @@ def list_records(name: str) -> Response:
 
 
 @blueprint.post("/records/<name>")
+@saves_at_once
 def create_record(name: str) -> tuple[Response, int]:
     loom, actor = current_loom(), current_actor()
     model = loom.registry.object(name)
@@ -81,6 +82,7 @@ def get_record(name: str, record_id: int) -> Response:
 
 
 @blueprint.patch(RECORD)
+@saves_at_once
 def update_record(name: str, record_id: int) -> Response:
     """Change some fields; the body's `version` must be the version the caller read (else 409)."""
     loom, actor = current_loom(), current_actor()
@@ -97,6 +99,7 @@ def update_record(name: str, record_id: int) -> Response:
 
 
 @blueprint.delete(RECORD)
+@saves_at_once
 @takes_query("version")
 def delete_record(name: str, record_id: int) -> tuple[str, int]:
     """Move the record to the recycle bin; `?version=` refuses if it changed since it was read."""
@@ -108,6 +111,7 @@ def delete_record(name: str, record_id: int) -> tuple[str, int]:
 
 
 @blueprint.post("/records/<name>/bulk")
+@saves_at_once
 def bulk_create(name: str) -> tuple[Response, int]:
     """Create many records: all of them, or — when any row is invalid — none (422 with `rows`)."""
     loom, actor = current_loom(), current_actor()
