@@ -280,14 +280,19 @@ class RecordWriter:
                 errors.setdefault(name, []).append(self._why_not_settable(name))
 
     def _coercers_for(self, source: Source) -> dict[str, Callable[[Any], Any]]:
-        """Each settable field's coercion from one source, resolved once per writer."""
-        coercers = {}
+        """Each settable field's coercion from one source, resolved once per model and time zone."""
         zone = self.loom.clock.timezone
-        for name, (spec, ftype) in self.settable.items():
-            coercers[name] = ftype.coercer(spec, source) or _bound(ftype.coerce, spec, source)
-            if spec.type == "datetime":
-                coercers[name] = _in_business_time(coercers[name], zone)
-        self._coercers[source] = coercers
+        settable = self.settable
+
+        def resolve(_model: ObjectModel) -> dict[str, Callable[[Any], Any]]:
+            coercers = {}
+            for name, (spec, ftype) in settable.items():
+                coercers[name] = ftype.coercer(spec, source) or _bound(ftype.coerce, spec, source)
+                if spec.type == "datetime":
+                    coercers[name] = _in_business_time(coercers[name], zone)
+            return coercers
+
+        coercers = self._coercers[source] = self.model.derive(f"coercers:{source}:{zone}", resolve)
         return coercers
 
     def _why_not_settable(self, name: str) -> str:
@@ -430,7 +435,7 @@ class RecordWriter:
         self._assign_autonumbers(records)
         plan = new_rows(self.model, self.conn.dialect)
         values = plan.values(records)
-        if len(records) == 1 and self.conn.dialect.name == "postgresql":
+        if len(records) == 1:
             [row] = plan.rows([0], records, values, self.now, self.actor.user_id)
             ids = [insert_row_returning_id(self.conn, self.model.table.name, plan.columns[1:], row[1:])]
         else:

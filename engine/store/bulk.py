@@ -8,7 +8,8 @@ whole statement. A few rows go as one statement: starting a COPY costs more than
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,16 +31,27 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
 
 
 def insert_row_returning_id(conn: Connection, table: str, columns: Sequence[str], row: Sequence[Any]) -> int:
-    """Insert one row whose id the table's own sequence gives; returns that id (PostgreSQL: one round
-    trip to the server, where drawing the id first would take two)."""
-    return conn.exec_driver_sql(f"{_insert(conn, table, columns)} RETURNING id", tuple(row)).scalar_one()
+    """Insert one row whose id the database gives; returns that id.
+
+    PostgreSQL draws it from the table's sequence in the same round trip; SQLite gives the largest
+    id taken plus one, or, for a table made again over an archived one (AUTOINCREMENT), past
+    every id its archive used too: what `allocate_ids` would have given, without asking first.
+    """
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(f"{_insert(conn, table, columns)} RETURNING id", tuple(row)).scalar_one()
+    return conn.exec_driver_sql(_insert(conn, table, columns), tuple(row)).lastrowid
 
 
 def _insert(conn: Connection, table: str, columns: Sequence[str]) -> str:
     """INSERT INTO the table's columns, with the driver's own parameter markers."""
-    quote = conn.dialect.identifier_preparer.quote
+    return _insert_text(conn.dialect.name, conn.dialect.identifier_preparer.quote, table, tuple(columns))
+
+
+@lru_cache(maxsize=1024)
+def _insert_text(_dialect: str, quote: Callable[[str], str], table: str, columns: tuple[str, ...]) -> str:
+    # Kept per table and columns: every save writes its record and audit rows through it.
     names = ", ".join(quote(name) for name in columns)
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marker = "?" if _dialect == "sqlite" else "%s"
     return f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
 
 
