@@ -31,8 +31,8 @@ from engine.records.new_rows import new_rows
 from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
-from engine.store.audit import audit_row, write_audit, write_creation_audit
-from engine.store.bulk import insert_row_returning_id, insert_rows
+from engine.store.audit import audit_row, insert_created_record, write_audit, write_creation_audit
+from engine.store.bulk import insert_rows
 from engine.store.counters import reserve_numbers
 from engine.store.system_tables import users
 from metadata.specs import FieldSpec
@@ -435,19 +435,25 @@ class RecordWriter:
         self._assign_autonumbers(records)
         plan = new_rows(self.model, self.conn.dialect)
         values = plan.values(records)
+        changes = plan.creation_changes(records, values)
+        table, actor = self.model.table.name, self.actor
         if len(records) == 1:
-            [row] = plan.rows([0], records, values, self.now, self.actor.user_id)
-            ids = [insert_row_returning_id(self.conn, self.model.table.name, plan.columns[1:], row[1:])]
+            [row] = plan.rows([0], records, values, self.now, actor.user_id)
+            ids = [
+                insert_created_record(
+                    self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes[0]
+                )
+            ]
         else:
             ids = allocate_ids(self.conn, self.model.table, len(records))
-            rows = plan.rows(ids, records, values, self.now, self.actor.user_id)
-            insert_rows(self.conn, self.model.table.name, plan.columns, rows)
+            insert_rows(
+                self.conn, table, plan.columns, plan.rows(ids, records, values, self.now, actor.user_id)
+            )
+            write_creation_audit(
+                self.conn, actor, self.now, self.model.name, list(zip(ids, changes, strict=True))
+            )
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
-        changes = plan.creation_changes(records, values)
-        write_creation_audit(
-            self.conn, self.actor, self.now, self.model.name, list(zip(ids, changes, strict=True))
-        )
         for record in records if self.after_save else ():
             event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
             for handler in self.after_save:
