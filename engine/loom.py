@@ -301,8 +301,9 @@ class _Request:
             if self._depth and self._locked:
                 # Inside a read block that holds SQLite's write lock: a connection of its own would
                 # wait for it. The write commits with that block's transaction.
-                with self._connection.begin_nested():  # type: ignore[union-attr]
-                    yield self._connected()
+                conn = self._connected()
+                with conn.begin_nested():
+                    yield conn
                 return
             if self._depth or self._writing > 1:
                 # Inside a read block, or beside another write: a connection of its own.

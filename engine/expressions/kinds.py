@@ -17,7 +17,7 @@ from engine.expressions.evaluation import evaluate
 from engine.expressions.functions import FunctionRegistry
 from engine.expressions.library import default_functions
 from engine.expressions.limits import kind_of
-from engine.expressions.parsing import Expression
+from engine.expressions.parsing import ALLOWED_OPERATORS, Expression
 
 # The kinds: those of field values (value_kind of a field type), "empty" for None and "any" when
 # nothing is known (a plugin function, a webhook payload, a field of a plugin type).
@@ -66,18 +66,13 @@ _ARGUMENTS: Mapping[str, tuple[frozenset[str] | None, ...]] = {
     "startswith": (frozenset({"text"}), frozenset({"text"})),
     "has_role": (frozenset({"text"}),),
 }
+# The operators whose operands must be numbers, or of one orderable kind, as the language spells them.
 _SYMBOLS: Mapping[type, str] = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Mod: "%",
-    ast.Pow: "**",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
+    operator: ALLOWED_OPERATORS[operator]
+    for operator in (
+        *(ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow),
+        *(ast.Lt, ast.LtE, ast.Gt, ast.GtE),
+    )
 }
 _CONDITION_HINTS = {
     "text": 'compare it, e.g. {0} != "" or isblank({0})',

@@ -28,6 +28,16 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _non_string_text(value: Any) -> str | None:
+    """A value that is not a string, as text for a text field: None stays None; refused if no text."""
+    if value is None:
+        return None
+    text = _cell_text(value)
+    if text is None:
+        raise FieldValueError(Message("not_text", got=shown(value)))
+    return text
+
+
 def _cell_text(value: Any) -> str | None:
     """Text of a non-string input: numbers and dates from JSON or spreadsheet cells; None if refused."""
     if isinstance(value, bool):
@@ -70,12 +80,7 @@ class TextType(FieldType):
 
     def coerce(self, value: Any, field: FieldSpec, source: Source = "json") -> Any:
         if type(value) is not str:
-            if value is None:
-                return None
-            text = _cell_text(value)
-            if text is None:
-                raise FieldValueError(Message("not_text", got=shown(value)))
-            return text
+            return _non_string_text(value)
         if source != "json":
             # Forms and spreadsheets pad values by accident; an API client means what it sends.
             value = value.strip()
@@ -157,12 +162,9 @@ class _ShortTextType(FieldType):
 
     def coerce(self, value: Any, field: FieldSpec, source: Source = "json") -> Any:
         if type(value) is not str:
+            value = _non_string_text(value)
             if value is None:
                 return None
-            text = _cell_text(value)
-            if text is None:
-                raise FieldValueError(Message("not_text", got=shown(value)))
-            value = text
         value = half_width(value).strip()
         if not value:
             return None

@@ -48,10 +48,10 @@ def _insert(conn: Connection, table: str, columns: Sequence[str]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _insert_text(_dialect: str, quote: Callable[[str], str], table: str, columns: tuple[str, ...]) -> str:
+def _insert_text(dialect: str, quote: Callable[[str], str], table: str, columns: tuple[str, ...]) -> str:
     # Kept per table and columns: every save writes its record and audit rows through it.
     names = ", ".join(quote(name) for name in columns)
-    marker = "?" if _dialect == "sqlite" else "%s"
+    marker = "?" if dialect == "sqlite" else "%s"
     return f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
 
 

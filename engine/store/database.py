@@ -85,6 +85,12 @@ def _ping_after_idling(engine: Engine) -> None:
             raise DisconnectionError(str(error)) from error
 
 
+# How long a SQLite writer waits for another to finish (its busy_timeout too); the first try again
+# comes after 50 µs, each next one after twice as long, at most a millisecond apart.
+WRITE_LOCK_PATIENCE = 30.0
+_FIRST_RETRY, _LONGEST_RETRY = 0.00005, 0.001
+
+
 def _open_sqlite(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -125,12 +131,6 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
             take_write_lock(driver)
 
     return engine
-
-
-# How long a writer waits for another to finish, as SQLite's busy_timeout above; the first try
-# again comes after 50 µs, each next one after twice as long, at most a millisecond apart.
-WRITE_LOCK_PATIENCE = 30.0
-_FIRST_RETRY, _LONGEST_RETRY = 0.00005, 0.001
 
 
 def take_write_lock(driver: sqlite3.Connection) -> None:

@@ -26,6 +26,7 @@ from runtime.cli.group import (
     _report_problems,
     cli,
     pass_context,
+    reports_errors,
 )
 from runtime.heap import freeze_startup_objects
 from runtime.worker import RETRY_WHEN_UNAVAILABLE, run_pass, run_worker, wait_for_database
@@ -62,16 +63,10 @@ def validate(path: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--plan", "plan_only", is_flag=True, help="Print what would change and write nothing.")
 @pass_context
+@reports_errors
 def install(ctx: Context, path: Path, plan_only: bool) -> None:
     """Validate a package, then apply its metadata and tables in one transaction."""
-    try:
-        checked, plan = install_package(ctx.loom, path, dry_run=plan_only)
-    except InvalidMetadata as error:
-        _report_problems(error)
-        return
-    except LoomError as error:
-        _fail(error)
-        return
+    checked, plan = install_package(ctx.loom, path, dry_run=plan_only)
     verb = "would install" if plan_only else "installed"
     click.echo(f"{verb} {checked.manifest.name} {checked.manifest.version}")
     for line in plan.lines():

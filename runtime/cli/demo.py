@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from engine.base.errors import InvalidMetadata, LoomError
+from engine.base.errors import LoomError
 from engine.loom import Loom
 from engine.packages.install import CRM_PACKAGE, install_package
 from engine.packages.store import installed_package
 from metadata.loading import read_package
-from runtime.cli.group import Context, _fail, _report_problems, cli, pass_context
+from runtime.cli.group import Context, _fail, cli, pass_context, reports_errors
 from runtime.cli.web import run_server
 from runtime.demo.data import (
     DEFAULT_CUSTOMERS,
@@ -59,6 +59,7 @@ def demo_data(ctx: Context, seed: int, customers: int, password: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Set everything up and print the sign-in details, then exit.")
 @click.pass_context
+@reports_errors
 def demo(
     click_ctx: click.Context, seed: int, customers: int, password: str, host: str, port: int, no_serve: bool
 ) -> None:
@@ -90,14 +91,7 @@ def _install_crm(loom: Loom) -> None:
     if installed is not None and installed.version != version:
         click.echo(f"package:  crm {installed.version} (installed; left as it is)")
         return
-    try:
-        checked, plan = install_package(loom, CRM_PACKAGE)
-    except InvalidMetadata as error:
-        _report_problems(error)
-        return
-    except LoomError as error:
-        _fail(error)
-        return
+    checked, plan = install_package(loom, CRM_PACKAGE)
     steps = len(plan.lines())
     click.echo(f"package:  {checked.manifest.name} {checked.manifest.version} ({steps} change(s) applied)")
 

@@ -75,12 +75,15 @@ def _fail(error: LoomError) -> None:
 
 
 def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Turn a LoomError into `error: …` on stderr and exit status 1."""
+    """Turn a LoomError into `error: …` on stderr and exit status 1; metadata refused lists each
+    problem (nothing was applied)."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
+        except InvalidMetadata as error:
+            _report_problems(error)
         except LoomError as error:
             _fail(error)
 

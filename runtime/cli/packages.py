@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from engine.base.errors import InvalidMetadata, LoomError, MergeConflicts
+from engine.base.errors import LoomError, MergeConflicts
 from engine.packages.export import export_package
 from engine.packages.state import customisations
 from engine.packages.store import installed_packages
 from engine.packages.uninstall import uninstall_package
 from engine.packages.upgrade import upgrade_package
 from engine.schema.changes import ChangePlan
-from runtime.cli.group import Context, _fail, _report_problems, cli, pass_context
+from runtime.cli.group import Context, _fail, cli, pass_context, reports_errors
 
 
 def _print_plan(verb: str, plan: ChangePlan) -> None:
@@ -34,6 +34,7 @@ def _print_plan(verb: str, plan: ChangePlan) -> None:
 )
 @click.option("--force", is_flag=True, help="Allow installing the same or a lower version.")
 @pass_context
+@reports_errors
 def upgrade(
     ctx: Context, path: Path, plan_only: bool, theirs: tuple[str, ...], ours: tuple[str, ...], force: bool
 ) -> None:
@@ -48,12 +49,6 @@ def upgrade(
                 click.echo(f"  {line}", err=True)
         click.echo("Settle each with --ours PATH or --theirs PATH and run the upgrade again.", err=True)
         sys.exit(1)
-    except InvalidMetadata as error:
-        _report_problems(error)
-        return
-    except LoomError as error:
-        _fail(error)
-        return
     verb = "would upgrade to" if plan_only else "upgraded to"
     _print_plan(f"{verb} {checked.manifest.name} {checked.manifest.version}", plan)
 
@@ -92,19 +87,13 @@ def export(ctx: Context, package: str, output: Path, replace: bool) -> None:
 )
 @click.option("--plan", "plan_only", is_flag=True, help="Print what would change and write nothing.")
 @pass_context
+@reports_errors
 def uninstall(ctx: Context, package: str, keep_data: bool, cancel_pending: bool, plan_only: bool) -> None:
     """Remove an installed package's metadata; refused while work waits on its objects (unless
     --cancel-pending) or its tables hold records (unless --keep-data)."""
-    try:
-        plan = uninstall_package(
-            ctx.loom, package, keep_data=keep_data, cancel_pending=cancel_pending, dry_run=plan_only
-        )
-    except InvalidMetadata as error:
-        _report_problems(error)
-        return
-    except LoomError as error:
-        _fail(error)
-        return
+    plan = uninstall_package(
+        ctx.loom, package, keep_data=keep_data, cancel_pending=cancel_pending, dry_run=plan_only
+    )
     _print_plan(f"{'would uninstall' if plan_only else 'uninstalled'} {package}", plan)
 
 
