@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from engine.base.actors import Actor
-from engine.store.bulk import insert_row_returning_id, insert_rows
+from engine.store.bulk import insert_rows, insert_statement
 from engine.store.system_tables import audit_log
 
 # One encoder for every audit row: json.dumps with options builds a new one per call.
@@ -83,24 +82,25 @@ def insert_created_record(
     On PostgreSQL it is one statement, the audit row taking the id the INSERT returns: a round trip
     to the server fewer for every record created one at a time.
     """
+    statement = insert_statement(conn, table, columns)
     if conn.dialect.name != "postgresql":
-        record_id = insert_row_returning_id(conn, table, columns, row)
+        # SQLite gives the largest id taken plus one or, for a table made again over an archived one
+        # (AUTOINCREMENT), one past every id its archive used: what `allocate_ids` would give.
+        record_id = conn.exec_driver_sql(statement, tuple(row)).lastrowid
         write_creation_audit(conn, actor, at, object_name, [(record_id, changes)])
         return record_id
-    statement = _with_creation_audit(conn.dialect.identifier_preparer.quote, table, tuple(columns))
     audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", changes)
-    return conn.exec_driver_sql(statement, (*row, *audit)).scalar_one()
+    audited = f"WITH made AS ({statement} RETURNING id) {_AUDIT_MADE}"
+    return conn.exec_driver_sql(audited, (*row, *audit)).scalar_one()
 
 
-@lru_cache(maxsize=256)
-def _with_creation_audit(quote: Callable[[str], str], table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(quote(name) for name in columns)
-    markers = ", ".join(["%s"] * len(columns))
-    return (
-        f"WITH made AS (INSERT INTO {quote(table)} ({names}) VALUES ({markers}) RETURNING id) "
-        f"INSERT INTO {audit_log.name} (at, actor_id, actor_name, object, action, changes, record_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, (SELECT id FROM made)) RETURNING record_id"
-    )
+# The creation audit row of the record the WITH clause named `made` inserted: every audit column
+# from parameters (in AUDIT_COLUMNS order) but the record's id.
+_GIVEN = [name for name in AUDIT_COLUMNS if name != "record_id"]
+_AUDIT_MADE = (
+    f"INSERT INTO {audit_log.name} ({', '.join(_GIVEN)}, record_id) "
+    f"VALUES ({', '.join(['%s'] * len(_GIVEN))}, (SELECT id FROM made)) RETURNING record_id"
+)
 
 
 def _at_value(conn: Connection, at: datetime) -> Any:

@@ -27,22 +27,10 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         names = ", ".join(quote(name) for name in columns)
         _copy(conn, f"COPY {quote(table)} ({names}) FROM STDIN", rows)
         return
-    conn.exec_driver_sql(_insert(conn, table, columns), list(rows))
+    conn.exec_driver_sql(insert_statement(conn, table, columns), list(rows))
 
 
-def insert_row_returning_id(conn: Connection, table: str, columns: Sequence[str], row: Sequence[Any]) -> int:
-    """Insert one row whose id the database gives; returns that id.
-
-    PostgreSQL draws it from the table's sequence in the same round trip; SQLite gives the largest
-    id taken plus one, or, for a table made again over an archived one (AUTOINCREMENT), past
-    every id its archive used too: what `allocate_ids` would have given, without asking first.
-    """
-    if conn.dialect.name == "postgresql":
-        return conn.exec_driver_sql(f"{_insert(conn, table, columns)} RETURNING id", tuple(row)).scalar_one()
-    return conn.exec_driver_sql(_insert(conn, table, columns), tuple(row)).lastrowid
-
-
-def _insert(conn: Connection, table: str, columns: Sequence[str]) -> str:
+def insert_statement(conn: Connection, table: str, columns: Sequence[str]) -> str:
     """INSERT INTO the table's columns, with the driver's own parameter markers."""
     return _insert_text(conn.dialect.name, conn.dialect.identifier_preparer.quote, table, tuple(columns))
 
