@@ -15,6 +15,7 @@ from engine.base.actors import Actor
 from engine.base.errors import RecordNotFound
 from engine.identity.permissions import PermissionDenied, access_for
 from engine.records.queries import Page
+from engine.schema.ids import make_keep_ids
 from engine.store.audit import audit_row, write_audit
 from engine.store.system_tables import match_keys, record_shares
 
@@ -56,6 +57,9 @@ def purge(loom: Loom, actor: Actor, object_name: str, record_id: int) -> None:
         ).first()
         if row is None:
             raise RecordNotFound(object_name, record_id)
+        # Without it SQLite would give the purged id to the next record, and this one's history,
+        # shares and approvals would name that one.
+        make_keep_ids(conn, object_name, table.name)
         conn.execute(delete(table).where(table.c.id == record_id))
         conn.execute(
             delete(record_shares).where(

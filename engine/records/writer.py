@@ -70,16 +70,16 @@ def _is_constant(text: str) -> bool:
     return not expression.names and expression.functions <= STABLE_FUNCTIONS
 
 
-# Built once per table: every create asks for it, and building it costs more than running it.
+# Built once per table: building it costs more than running it.
 _LAST_ID: WeakKeyDictionary[Table, Select] = WeakKeyDictionary()
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
     """Ids for `count` new rows, so a bulk insert is one executemany with no per-row RETURNING.
 
-    PostgreSQL draws them from the table's sequence. SQLite continues from the largest id: every
-    write transaction there holds the database's write lock (BEGIN IMMEDIATE), and records are
-    only ever soft-deleted, so no other writer can take the same ids.
+    PostgreSQL draws them from the table's sequence. SQLite continues past the largest id the table
+    ever gave (its AUTOINCREMENT sequence): every write transaction there holds the database's
+    write lock (BEGIN IMMEDIATE), so no other writer can take the same ids.
     """
     if conn.dialect.name == "postgresql":
         sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
@@ -87,23 +87,23 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
         return [row[0] for row in drawn]
     query = _LAST_ID.get(table)
     if query is None:
-        query = _LAST_ID[table] = _last_id_query(conn, table)
+        query = _last_id_query(conn, table)
+        if query is not None:
+            _LAST_ID[table] = query
+        else:
+            query = select(func.coalesce(func.max(table.c.id), 0))
     start = conn.execute(query).scalar_one() + 1
     return list(range(start, start + count))
 
 
-def _last_id_query(conn: Connection, table: Table) -> Select:
-    """The largest id taken; a table made again over an archived one (AUTOINCREMENT) keeps in
-    sqlite_sequence the ids its archive used, which it must not give again."""
-    last = func.coalesce(func.max(table.c.id), 0)
-    made = conn.execute(
-        text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table.name}
-    ).scalar()
-    if "AUTOINCREMENT" not in (made or "").upper():
-        return select(last)
+def _last_id_query(conn: Connection, table: Table) -> Select | None:
+    """The largest id the table gave, kept in sqlite_sequence for AUTOINCREMENT tables (a purged
+    record's id among them); None while the database has no such table, so nothing to cache."""
+    if not conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
+        return None
     sequence = light_table("sqlite_sequence", light_column("name"), light_column("seq"))
     seq = select(sequence.c.seq).where(sequence.c.name == table.name).scalar_subquery()
-    return select(func.max(last, func.coalesce(seq, 0)))
+    return select(func.max(func.coalesce(func.max(table.c.id), 0), func.coalesce(seq, 0)))
 
 
 def _bound(coerce: Callable[[Any, Any, Source], Any], spec: Any, source: Source) -> Callable[[Any], Any]:

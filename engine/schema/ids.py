@@ -2,11 +2,14 @@
 are still named by approvals, history, shares, files) starts its ids past every id that object used.
 
 Old references (an approval, an audit entry, a share) then name no record of the new table instead of
-an unrelated new one.
+an unrelated new one. On SQLite every record table uses AUTOINCREMENT for the same reason: without
+it SQLite gives the largest id plus one, so purging the newest record would free its id.
 """
 
 from __future__ import annotations
 
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Table, func, inspect, select, text
 from sqlalchemy import column as light_column
 from sqlalchemy import table as light_table
@@ -64,3 +67,27 @@ def continue_ids(conn: Connection, table_name: str, last: int) -> None:
         conn.execute(
             text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :n)"), {"t": table_name, "n": last}
         )
+
+
+def keeps_ids(conn: Connection, table_name: str) -> bool:
+    """Whether the table never gives an id twice: always on PostgreSQL (sequences), on SQLite only
+    with AUTOINCREMENT."""
+    if conn.dialect.name == "postgresql":
+        return True
+    made = conn.execute(
+        text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table_name}
+    ).scalar()
+    return "AUTOINCREMENT" in (made or "").upper()
+
+
+def make_keep_ids(conn: Connection, object_name: str, table_name: str) -> None:
+    """Remake a SQLite record table made before tables kept their ids, with AUTOINCREMENT and every
+    row, column and index it has, its sequence past every id the object used; before a purge."""
+    if keeps_ids(conn, table_name):
+        return
+    last = last_used_id(conn, object_name)
+    ops = Operations(MigrationContext.configure(conn))
+    with ops.batch_alter_table(table_name, recreate="always", table_kwargs={"sqlite_autoincrement": True}):
+        pass
+    newest = conn.execute(select(func.max(light_column("id"))).select_from(light_table(table_name))).scalar()
+    continue_ids(conn, table_name, max(last, newest or 0))

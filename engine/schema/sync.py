@@ -289,10 +289,10 @@ def _reconcile_indexes(conn, ops, spec: ObjectSpec, field_types: FieldTypeRegist
 
 
 def _create_table(conn, ops, step, new, field_types, now) -> None:  # type: ignore[no-untyped-def]
-    last = last_used_id(conn, step.object)
-    # SQLite gives max(id) + 1 unless the table uses AUTOINCREMENT, which keeps a sequence to continue.
-    build_table(new[step.object], field_types, sqlite_autoincrement=last > 0).create(conn)
-    continue_ids(conn, step.table, last)
+    # SQLite gives max(id) + 1 unless the table uses AUTOINCREMENT, which keeps a sequence to continue:
+    # without it, the id of the newest record purged from the recycle bin would be given again.
+    build_table(new[step.object], field_types, sqlite_autoincrement=True).create(conn)
+    continue_ids(conn, step.table, last_used_id(conn, step.object))
 
 
 def _add_column(conn, ops, step, new, field_types, now) -> None:  # type: ignore[no-untyped-def]

@@ -84,8 +84,8 @@ def insert_created_record(
     """
     statement = insert_statement(conn, table, columns)
     if conn.dialect.name != "postgresql":
-        # SQLite gives the largest id taken plus one or, for a table made again over an archived one
-        # (AUTOINCREMENT), one past every id its archive used: what `allocate_ids` would give.
+        # SQLite gives one past every id the table gave (AUTOINCREMENT; one past the largest id
+        # taken for a table made before record tables used it): what `allocate_ids` would give.
         record_id = conn.exec_driver_sql(statement, tuple(row)).lastrowid
         write_creation_audit(conn, actor, at, object_name, [(record_id, changes)])
         return record_id
