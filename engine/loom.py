@@ -173,6 +173,7 @@ class Loom:
         registry = self._current_registry(conn)
         if request is not None:
             request.registry = registry
+            request.checked_on(conn)
         return registry
 
     def _current_registry(self, conn: Connection) -> Registry:
@@ -262,6 +263,7 @@ class _Request:
         # SQLite: the next transaction opened takes the write lock at once (BEGIN IMMEDIATE).
         self._lock_first = saves and engine.dialect.name == "sqlite"
         self._locked = False  # the open transaction has held the write lock since it began
+        self._checked_here = False  # the open transaction read the store's version for the request
         self._read_open = False  # a read transaction is open on the connection
         self._depth = 0  # read blocks inside it now
         self._stale = False  # a write began since it opened: end it once no block uses it
@@ -278,7 +280,7 @@ class _Request:
         if not self._read_open:
             self._connected().execution_options(loom_readonly=not self._lock_first).begin()
             self._read_open, self._stale, self._failed = True, False, False
-            self._locked = self._lock_first
+            self._locked, self._checked_here = self._lock_first, False
         self._depth += 1
         try:
             yield self._connected()
@@ -317,7 +319,7 @@ class _Request:
                 conn = self._connected().execution_options(loom_readonly=False)
                 with continued if continued is not None else conn.begin():
                     yield conn
-                self._locked = False
+                self._locked = self._checked_here = False
             except BaseException:
                 self.close()  # rolled back; if the server went away, the next use connects afresh
                 raise
@@ -326,10 +328,17 @@ class _Request:
 
     def holds(self, conn: Connection) -> bool:
         """Whether `conn` reads the store's version as this request checked it: a read of the
-        request's, or its transaction that has held SQLite's write lock since it began."""
+        request's; its transaction that has held SQLite's write lock since it began; or, on
+        PostgreSQL, the read transaction a write goes on in, where the version was read (at READ
+        COMMITTED reading it again would narrow, not close, the moment in which another process
+        can change metadata before the write, as reading it once in a request does)."""
         if conn.get_execution_options().get("loom_readonly", False):
             return True
-        return self._locked and conn is self._connection
+        return (self._locked or self._checked_here) and conn is self._connection
+
+    def checked_on(self, conn: Connection) -> None:
+        """The request read the store's version on `conn`."""
+        self._checked_here = conn is self._connection and self._read_open
 
     def _continued_read(self) -> RootTransaction | None:
         """The open read transaction, for a write to continue, where that shows the write nothing
@@ -370,7 +379,7 @@ class _Request:
                 self._connection.rollback()
             else:
                 self._connection.commit()
-        self._read_open = self._locked = False
+        self._read_open = self._locked = self._checked_here = False
 
 
 @contextmanager
