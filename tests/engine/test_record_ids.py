@@ -10,53 +10,25 @@ from typing import Any
 import pytest
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy import Connection, inspect, text
 
 from engine.base.actors import SYSTEM
 from engine.loom import Loom
 from engine.packages.install import CRM_PACKAGE, install_package
 from engine.records.recycle_bin import purge
-from engine.schema.registry import ObjectModel
-
-# Types a record cannot be given: the engine works them out.
-WORKED_OUT = {"autonumber", "formula", "rollup"}
-
-
-def _copyable(
-    model: ObjectModel, record: dict[str, Any], given: dict[str, tuple[int, int]]
-) -> dict[str, Any]:
-    """A record's own values, as a form would send them again, without what the engine works out;
-    a link to a record purged before names the record made in its place."""
-    values = {}
-    for field in model.spec.fields:
-        value = record.get(field.name)
-        if field.type in WORKED_OUT or field.readonly or field.type in {"file", "image"} or value is None:
-            continue
-        purged, made = given.get(field.param("target") or "", (None, None))
-        values[field.name] = made if field.type == "lookup" and value == purged else value
-    return values
-
-
-def _newest_ids(loom: Loom) -> dict[str, int]:
-    registry = loom.registry
-    with loom.begin() as conn:
-        found = {
-            name: conn.execute(select(func.max(model.table.c.id))).scalar()
-            for name, model in registry.objects.items()
-        }
-    return {name: newest for name, newest in found.items() if newest}
+from tests.engine.record_copies import copyable, newest_ids
 
 
 @pytest.mark.parametrize("made", ["alone", "in bulk"])
 def test_a_purged_records_id_is_never_given_again(demo_company: Loom, made: str) -> None:
     loom = demo_company
     records = loom.records(SYSTEM)
-    newest = _newest_ids(loom)
+    newest = newest_ids(loom)
     assert {"customer", "contact", "opportunity", "contract", "followup"} <= newest.keys()
     given: dict[str, tuple[int, int]] = {}  # object → (purged id, id made after)
     for name, record_id in sorted(newest.items()):
         model = loom.registry.object(name)
-        values = _copyable(model, records.get(name, record_id), given)
+        values = copyable(model, records.get(name, record_id), given)
         records.delete(name, record_id)
         purge(loom, SYSTEM, name, record_id)
         if made == "alone":
