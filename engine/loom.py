@@ -176,8 +176,21 @@ class Loom:
             request.checked_on(conn)
         return registry
 
+    def saw_version(self, conn: Connection, version: int) -> None:
+        """The store's version as a statement of the request just read it on `conn` (with what it
+        read first): the request's registry check, without reading the version again."""
+        request = self._request.get()
+        if request is None or not request.holds(conn):
+            return
+        if request.registry is self._registry is not None and request.registry.version == version:
+            return
+        request.registry = self._registry_at(conn, version)
+        request.checked_on(conn)
+
     def _current_registry(self, conn: Connection) -> Registry:
-        version = metadata_version(conn)
+        return self._registry_at(conn, metadata_version(conn))
+
+    def _registry_at(self, conn: Connection, version: int) -> Registry:
         registry = self._registry
         if registry is not None and registry.version == version:
             return registry

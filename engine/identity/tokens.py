@@ -25,6 +25,7 @@ from engine.identity.errors import AuthenticationFailed, IdentityInvalid, TokenN
 from engine.identity.transactions import reading, writing
 from engine.identity.users import ACTOR_COLUMNS, actor_from_rows, user_row, with_actor_details
 from engine.store.audit import audit_row, write_audit
+from engine.store.documents import METADATA_VERSION_COLUMN, version_value
 from engine.store.system_tables import api_tokens, users
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def create_token(
 # One statement finds the token, its user, their department and roles (a row per role). Built
 # once: every API request runs it, and SQLAlchemy keys its compiled form by walking the statement.
 _TOKEN_ACTOR = (
-    select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, *ACTOR_COLUMNS)
+    select(
+        api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, *ACTOR_COLUMNS, METADATA_VERSION_COLUMN
+    )
     .select_from(with_actor_details(api_tokens.join(users, users.c.id == api_tokens.c.user_id)))
     .where(
         api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None), users.c.active
@@ -92,6 +95,8 @@ def verify_token(loom: Loom, token: str) -> Actor:
     now = loom.clock.now()
     with loom.read() as conn:
         rows = conn.execute(_TOKEN_ACTOR, {"token_hash": _digest(token)}).all()
+        if rows:
+            loom.saw_version(conn, version_value(rows[0].metadata_version))
     if not rows:
         raise AuthenticationFailed(TOKEN_FAILURE_MESSAGE)
     actor = actor_from_rows(rows)
