@@ -5,9 +5,9 @@ through python-calamine-plus (Rust) when the workbook's shared-strings table is 
 several times faster than any Python parser, but it keeps that table in memory, and a sheet of
 unique names and addresses makes the table as large as the sheet. Larger tables, and machines
 without the package, take the standard library's reader: expat over the inflated sheet XML, the
-shared strings parked in a temporary file in blocks, of which only the few that rows are reading
-from are kept (writers number strings in the order rows first use them, so rows read blocks in
-order). Either way cells come back as Python values: text, int or float, bool, date or datetime
+shared strings read only as far as the cells asked for need and parked in a temporary file in
+blocks, of which only the few that rows are reading from are kept (writers number strings in the
+order rows first use them, so rows read blocks in order). Either way cells come back as Python values: text, int or float, bool, date or datetime
 for cells with a date format (serials read in the workbook's 1900 or 1904 system), time for a
 time of day, a formula's error as its text (#N/A), and None (or "") for an empty cell.
 """
@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +31,8 @@ from xml.parsers import expat
 from engine.fieldtypes.temporal import from_spreadsheet_serial
 
 READ_BYTES = 256 * 1024
+# The shared strings are read on in smaller steps: a header row needs only the table's first few.
+STRINGS_READ_BYTES = 16 * 1024
 HEAD_BYTES = 64 * 1024
 # Shared strings kept in memory before the table is parked on disk, and the size of a parked block.
 STRINGS_IN_MEMORY = 50_000
@@ -82,11 +84,17 @@ def is_date_format(code: str) -> bool:
 
 
 class SharedStrings:
-    """The workbook's shared strings by index: in memory while few, else in blocks on disk."""
+    """The workbook's shared strings by index: in memory while few, else in blocks on disk.
 
-    def __init__(self) -> None:
-        self.strings: list[str] = []
-        self._done = False
+    The table is read only as far as the cells asked for need (`more` reads on): a header row
+    names the first few strings, and rows use them in about the order they were written.
+    """
+
+    def __init__(self, more: Callable[[], bool] | None = None) -> None:
+        self.strings: list[str] = []  # those not parked: all of them while few, else the newest
+        self._parked = 0  # strings parked in blocks, the first ones of the table
+        self._more = more  # reads on in the table; False once it is all read
+        self._done = more is None
         self._file: IO[bytes] | None = None
         self._blocks: list[tuple[int, int]] = []  # (offset, length) of each parked block
         self._kept: OrderedDict[int, list[str]] = OrderedDict()
@@ -100,11 +108,17 @@ class SharedStrings:
 
     def _park(self) -> None:
         assert self._file is not None
+        self._file.seek(0, 2)  # reading a block moved the position
         while len(self.strings) >= BLOCK_STRINGS or (self.strings and self._done):
             block, self.strings = self.strings[:BLOCK_STRINGS], self.strings[BLOCK_STRINGS:]
             data = marshal.dumps(block)
             self._blocks.append((self._file.tell(), len(data)))
             self._file.write(data)
+            self._parked += len(block)
+
+    def read_all(self) -> None:
+        while not self._done:
+            self._more()  # type: ignore[misc]
 
     def finish(self) -> None:
         self._done = True
@@ -115,12 +129,15 @@ class SharedStrings:
     def __getitem__(self, index: int) -> str:
         if index < 0:
             raise IndexError(index)
-        if self._file is None:
-            return self.strings[index]
+        while not self._done and index >= self._parked + len(self.strings):
+            self._more()  # type: ignore[misc]
+        if index >= self._parked:
+            return self.strings[index - self._parked]  # IndexError for an index past the table
         number, at = divmod(index, BLOCK_STRINGS)
         block = self._kept.get(number)
         if block is None:
-            offset, length = self._blocks[number]  # IndexError for an index past the table
+            offset, length = self._blocks[number]
+            assert self._file is not None
             self._file.seek(offset)
             block = self._kept[number] = marshal.loads(self._file.read(length))
             if len(self._kept) > BLOCKS_KEPT:
@@ -142,18 +159,22 @@ class XlsxWorkbook:
             self.archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as error:
             raise XlsxError(f"not an XLSX (zip) file: {error}") from None
-        self.strings = SharedStrings()
-        self._strings_read = False
+        self._strings_source: IO[bytes] | None = None  # the shared strings, open while read on
         try:
             self._names = set(self.archive.namelist())
             self.sheets, self.date1904 = self._read_workbook()
             self.date_styles = self._read_styles()
+            part = self.strings_part
+            self.strings = SharedStrings(None if part is None else self._strings_from(part))
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        self.strings.close()
+        if hasattr(self, "strings"):
+            self.strings.close()
+        if self._strings_source is not None:
+            self._strings_source.close()
         self.archive.close()
 
     def __enter__(self) -> XlsxWorkbook:
@@ -262,12 +283,8 @@ class XlsxWorkbook:
         part = self.strings_part
         return 0 if part is None else self.archive.getinfo(part).file_size
 
-    def _read_strings(self) -> None:
-        part = self.strings_part
-        self._strings_read = True
-        if part is None:
-            return
-        strings = self.strings
+    def _strings_from(self, part: str) -> Callable[[], bool]:
+        """What reads the next stretch of the shared-strings XML into `self.strings` (False at its end)."""
         parts: list[str] = []
         state = {"in_t": False, "skip": 0}
 
@@ -287,15 +304,31 @@ class XlsxWorkbook:
             elif local == "rPh":
                 state["skip"] -= 1
             elif local == "si":
-                strings.add("".join(parts))
+                self.strings.add("".join(parts))
 
         def text(data: str) -> None:
             if state["in_t"] and not state["skip"]:
                 parts.append(data)
 
-        with self.archive.open(part) as source:
-            _parse(source, start=start, end=end, text=text)
-        strings.finish()
+        parser = expat.ParserCreate()
+        parser.buffer_text = True
+        parser.StartElementHandler, parser.EndElementHandler = start, end
+        parser.CharacterDataHandler = text
+        source = self._strings_source = self.archive.open(part)
+
+        def more() -> bool:
+            try:
+                chunk = source.read(STRINGS_READ_BYTES)
+                parser.Parse(chunk, not chunk)
+            except _DAMAGED as error:
+                raise XlsxError(f"damaged file: {error}") from None
+            if chunk:
+                return True
+            source.close()
+            self.strings.finish()
+            return False
+
+        return more
 
     # -- a worksheet ---------------------------------------------------------------------------------
 
@@ -308,11 +341,14 @@ class XlsxWorkbook:
                 return part
         raise XlsxError(f"the workbook has no sheet named {name!r}")
 
-    def rows(self, name: str | None = None) -> Iterator[tuple[Any, ...]]:
-        """Each row's values from column A, with an empty tuple for each row the sheet leaves out."""
-        if not self._strings_read:
-            self._read_strings()
-        reader = _SheetReader(self)
+    def rows(
+        self, name: str | None = None, columns: tuple[int, int] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Each row's values from column A, with an empty tuple for each row the sheet leaves out.
+
+        With `columns` (first, last; 0-based) the cells outside are left blank, unread.
+        """
+        reader = _SheetReader(self, columns)
         with self.archive.open(self.sheet_part(name)) as source:
             parser = expat.ParserCreate()
             parser.buffer_text = True
@@ -328,6 +364,9 @@ class XlsxWorkbook:
                         yield from ready
                         ready.clear()
                 parser.Parse(b"", True)
+                # A pass over the whole sheet reads the whole table too, so a damaged one is
+                # found by the survey that reads the file before its import does.
+                self.strings.read_all()
             except _DAMAGED as error:
                 raise XlsxError(f"damaged worksheet: {error}") from None
             except XlsxError:
@@ -370,7 +409,9 @@ def _column(ref: str) -> int:
 class _SheetReader:
     """expat handlers that turn a worksheet's row elements into tuples of values."""
 
-    def __init__(self, book: XlsxWorkbook) -> None:
+    def __init__(self, book: XlsxWorkbook, columns: tuple[int, int] | None = None) -> None:
+        # Cells outside these columns are skipped as they start: no text kept, no value made.
+        self.first, self.last = columns if columns is not None else (0, None)
         self.strings = book.strings
         self.date_styles = book.date_styles
         self.date1904 = book.date1904
@@ -382,6 +423,7 @@ class _SheetReader:
         self.style = 0
         self.parts: list[str] = []
         self.collect = False
+        self.outside = False
         self.skip = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -389,12 +431,13 @@ class _SheetReader:
             name = name.rpartition(":")[2]
         if name == "c":
             ref = attrs.get("r")
-            self.column = _column(ref) if ref else len(self.row)
+            self.column = column = _column(ref) if ref else len(self.row)
+            self.outside = column < self.first or (self.last is not None and column > self.last)
             self.kind = attrs.get("t", "n")
             style = attrs.get("s")
             self.style = int(style) if style else 0
             self.parts = []
-        elif name == "v" or (name == "t" and not self.skip):
+        elif (name == "v" or (name == "t" and not self.skip)) and not self.outside:
             self.collect = True
         elif name == "row":
             number = attrs.get("r")
@@ -504,7 +547,7 @@ class XlsxSheet:
         """
         if self.reader() == "calamine":
             return _calamine_rows(self.path, self.name, columns)
-        return self.book.rows(self.name)
+        return self.book.rows(self.name, columns)
 
     def estimate_rows(self) -> int:
         return self.book.estimate_rows(self.name)

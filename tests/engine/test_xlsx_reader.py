@@ -157,6 +157,26 @@ def test_empty_cells_and_rows_keep_every_value_in_its_column_and_line(tmp_path: 
     assert [line for line, _ in found] == [2, 5]
 
 
+def test_reading_some_columns_keeps_theirs_in_place_and_leaves_the_others_blank(
+    tmp_path: Path, reader: str
+) -> None:
+    """As the import's survey of its date columns reads a wide sheet."""
+    body = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>名称</t></is></c><c r="B1" t="inlineStr"><is><t>日期</t>'
+        '</is></c><c r="C1" t="inlineStr"><is><t>金额</t></is></c><c r="D1" t="inlineStr"><is><t>备注</t>'
+        "</is></c></row>"
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>甲</t></is></c><c r="B2" t="inlineStr"><is><t>15/01/2026'
+        '</t></is></c><c r="C2"><v>12.5</v></c><c r="D2" t="inlineStr"><is><t>无</t></is></c></row>'
+    )
+    path = workbook(tmp_path / "wide.xlsx", {"Sheet1": body})
+    sheet = XlsxSheet(path)
+    try:
+        rows = [list(row) for row in sheet.rows((1, 2))]
+    finally:
+        sheet.close()
+    assert [cell or None for cell in rows[1]] == [None, "15/01/2026", 12.5]
+
+
 def test_a_named_sheet_that_is_not_the_first(tmp_path: Path, reader: str) -> None:
     path = workbook(
         tmp_path / "two.xlsx",
@@ -209,6 +229,28 @@ def test_a_large_shared_strings_table_is_read_from_disk_with_the_same_values(
     assert read(path) == [[f"客户{i}", f"客户{i % 3}"] for i in range(count)]
 
 
+def test_shared_strings_read_as_far_as_rows_need_give_every_row_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table is read on in small steps as cells ask for strings further in: rows going forwards,
+    back to words parked on disk while the rest is still unread, on to the end, and back again."""
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 64)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_IN_MEMORY", 10)
+    monkeypatch.setattr(xlsx_reader, "BLOCK_STRINGS", 7)
+    monkeypatch.setattr(xlsx_reader, "BLOCKS_KEPT", 2)
+    count = 120
+    strings = [f"<t>客户{i}</t>" for i in range(count)]
+    order = [*range(60), 2, 9, *range(60, count), *range(count - 1, -1, -5)]
+    body = "".join(
+        f'<row r="{n + 1}"><c r="A{n + 1}" t="s"><v>{i}</v></c></row>' for n, i in enumerate(order)
+    )
+    path = workbook(tmp_path / "late.xlsx", {"S": body}, strings)
+    assert read(path) == [[f"客户{i}"] for i in order]
+    with open_rows(path) as (header, _rows):
+        assert header == ["客户0"]
+
+
 def test_an_openpyxl_workbook_reads_the_same_through_both_readers(tmp_path: Path, reader: str) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -249,6 +291,22 @@ def test_a_zip_without_a_workbook_or_with_a_damaged_sheet_is_refused(tmp_path: P
     body = '<row r="1"><c r="A1" t="inlineStr"><is><t>名称</t></is></c></row><row r="2"><c r="A2"'
     damaged = workbook(tmp_path / "damaged.xlsx", {"S": body})
     with pytest.raises(UnreadableFile), open_rows(damaged) as (_, rows):
+        list(rows)
+
+
+def test_a_damaged_shared_strings_table_is_refused_by_a_pass_over_the_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when no row names the strings past the damage: the survey of a file's date columns
+    reads it through before any row is imported."""
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 64)
+    strings = [f"<t>客户{i}</t>" for i in range(50)] + ["<t>未闭合"]
+    body = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
+    path = workbook(tmp_path / "torn.xlsx", {"S": body}, strings)
+    with open_rows(path) as (header, _rows):
+        assert header == ["客户0"]
+    with pytest.raises(UnreadableFile, match="damaged"), open_rows(path) as (_, rows):
         list(rows)
 
 
