@@ -14,7 +14,7 @@ typed as 2026-07-06 20:00 in Beijing is 12:00 UTC, whichever way it reached Loom
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
@@ -95,12 +95,24 @@ class AmbiguousDate(ValueError):
 
 
 class DateReader:
-    """Reads date and datetime cells of one import; one per import, its rules settled before any row."""
+    """Reads date and datetime cells of one import; one per import, its rules settled before a row
+    needs them.
 
-    def __init__(self, zone: tzinfo, order: str = "auto", file_orders: Mapping[str, str] | None = None):
+    `survey` reads the file's own day orders (`DayOrderEvidence` over the whole file) the first
+    time a date could be read either way; most files never have one, and are read once.
+    """
+
+    def __init__(
+        self,
+        zone: tzinfo,
+        order: str = "auto",
+        file_orders: Mapping[str, str] | None = None,
+        survey: Callable[[], Mapping[str, str]] | None = None,
+    ):
         self.zone = zone
         self.order = order
         self.file_orders = dict(file_orders or {})
+        self._survey = survey
 
     def read_date(self, value: Any) -> Any:
         """A date cell as a date; text that is no date is returned for the field type to refuse."""
@@ -176,6 +188,8 @@ class DateReader:
         else:
             order = self.order
             if order == "auto":
+                if self._survey is not None:
+                    self.file_orders, self._survey = dict(self._survey()), None
                 order = self.file_orders.get(match["sep"]) or _CONVENTION.get(match["sep"])
             if order is None:
                 first, second = _date(year, b, a), _date(year, a, b)

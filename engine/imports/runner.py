@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,10 +102,15 @@ def _plan(loom: Loom, object_name: str, path: Path, options: ImportOptions, acto
     return _Plan(model, access, header, checked, options, unmapped_columns(header, mapping))
 
 
-def _readers(loom: Loom, plan: _Plan, date_orders: dict[str, str]) -> CellReaders:
+def _readers(
+    loom: Loom,
+    plan: _Plan,
+    date_orders: dict[str, str],
+    survey: Callable[[], dict[str, str]] | None = None,
+) -> CellReaders:
     fields = list(plan.mapping.values())
     return CellReaders(
-        DateReader(loom.clock.timezone, plan.options.date_order, date_orders),
+        DateReader(loom.clock.timezone, plan.options.date_order, date_orders, survey),
         ChoiceCells(plan.model, fields, clean_value_map(plan.options.values)),
         LookupCells(loom.registry, plan.model, fields),
     )
@@ -136,6 +142,16 @@ def _survey(loom: Loom, plan: _Plan, path: Path, *, choices: bool) -> _Survey:
                     else:
                         evidence.see(value)
     return _Survey(evidence.orders(), readers.choices.unknown(), readers.choices.guessed())
+
+
+def _date_orders(loom: Loom, plan: _Plan, path: Path) -> dict[str, str]:
+    return _survey(loom, plan, path, choices=False).date_orders
+
+
+def _asked(options: dict[str, Any]) -> dict[str, Any]:
+    """An import's stored options as it was asked: without the day orders that imports started by
+    earlier versions kept with them (the file's, not the request's)."""
+    return {key: value for key, value in options.items() if key != "date_orders"}
 
 
 def _batches(plan: _Plan, rows: Iterator[Any], size: int, readers: CellReaders) -> Iterator[list[ImportRow]]:
@@ -213,11 +229,13 @@ def start_import(
     options = options or ImportOptions()
     plan = _plan(loom, object_name, path, options, actor)
     digest = file_digest(path)
-    orders = _survey(loom, plan, path, choices=False).date_orders if options.date_order == "auto" else {}
-    stored_options = {**options.to_json(), "header": plan.header, "date_orders": orders}
+    stored_options = {**options.to_json(), "header": plan.header}
     with loom.begin() as conn:
         found = unfinished_import(conn, object_name, digest, actor.user_id) if resume else None
-        if found is not None and (found["mapping"], found["options"]) != (plan.mapping, stored_options):
+        if found is not None and (found["mapping"], _asked(found["options"])) != (
+            plan.mapping,
+            stored_options,
+        ):
             found = None  # the same file asked differently is a new import
         if found is None:
             import_id = create_import(
@@ -266,7 +284,12 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     done, counts = row["rows_done"], Counts.from_json(row["counts"])
     estimate = max(estimate_rows(path), done) if progress else 0
     _catch_up(loom, plan.model)
-    state = _ImportState(_readers(loom, plan, dict(row["options"].get("date_orders") or {})))
+    # The file's day orders are read when a date first needs them (kept by imports started before).
+    orders = row["options"].get("date_orders")
+    survey = None
+    if orders is None and plan.options.date_order == "auto":
+        survey = partial(_date_orders, loom, plan, path)
+    state = _ImportState(_readers(loom, plan, dict(orders or {}), survey))
     batches = 0
     try:
         with open_rows(path) as (_, rows):

@@ -1,15 +1,16 @@
 """A worksheet of an XLSX file, read row by row in flat memory.
 
-Two readers, chosen by what the file holds (docs/import.md has the measurements). Rows stream
-through python-calamine-plus (Rust) when the workbook's shared-strings table is small: it is
-several times faster than any Python parser, but it keeps that table in memory, and a sheet of
-unique names and addresses makes the table as large as the sheet. Larger tables, and machines
+Two readers, chosen by what the file holds (docs/api.md, "Reading XLSX", has the measurements).
+Rows stream through python-calamine-plus (Rust) when the workbook's shared-strings table is small:
+it is several times faster than any Python parser, but it keeps that table in memory, and a sheet
+of unique names and addresses makes the table as large as the sheet. Larger tables, and machines
 without the package, take the standard library's reader: expat over the inflated sheet XML, the
 shared strings read only as far as the cells asked for need and parked in a temporary file in
 blocks, of which only the few that rows are reading from are kept (writers number strings in the
-order rows first use them, so rows read blocks in order). Either way cells come back as Python values: text, int or float, bool, date or datetime
-for cells with a date format (serials read in the workbook's 1900 or 1904 system), time for a
-time of day, a formula's error as its text (#N/A), and None (or "") for an empty cell.
+order rows first use them, so rows read blocks in order). Either way cells come back as Python
+values: text, int or float, bool, date or datetime for cells with a date format (serials read in
+the workbook's 1900 or 1904 system), time for a time of day, a formula's error as its text
+(#N/A), and None (or "") for an empty cell.
 """
 
 from __future__ import annotations

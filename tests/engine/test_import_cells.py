@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +55,9 @@ def test_a_naive_time_is_business_time_and_an_offset_is_kept() -> None:
     assert reader.read_datetime("2026-07-06T20:00:00Z").utcoffset().total_seconds() == 0
 
 
+EIGHT_HOURS = timedelta(hours=8)
+
+
 def _customers(loom: Loom) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in loom.queries().find("customer", limit=100).records}
 
@@ -79,6 +82,19 @@ def test_the_files_own_dates_settle_the_order_and_a_mixed_file_reports_each_ambi
     assert problem.line == 4 and list(problem.reasons) == ["last_followup_at"]
     chosen = dry_run(crm, "customer", mixed, ImportOptions(date_order="dmy"))
     assert chosen.counts.created == 3
+
+
+def test_dates_after_the_first_that_could_be_read_either_way_still_settle_its_order(
+    crm: Loom, tmp_path: Path
+) -> None:
+    """The file is read for its day order only when a date needs it, and then to its end."""
+    header = ["客户名称", "最近跟进日期"]
+    rows = [["甲公司", "03/04/2026"], ["乙公司", "2026-02-01"], ["丙公司", "25/12/2026"]]
+    report = start_import(crm, "customer", write_csv(tmp_path / "late.csv", header, rows))
+    assert report.counts.created == 3
+    followed = {name: c["last_followup_at"] for name, c in _customers(crm).items()}
+    beijing_midnight = {"甲公司": (4, 3), "乙公司": (2, 1), "丙公司": (12, 25)}  # stored in UTC
+    assert followed == {name: datetime(2026, m, d) - EIGHT_HOURS for name, (m, d) in beijing_midnight.items()}
 
 
 def test_option_words_labels_aliases_and_the_value_map_all_find_their_option(

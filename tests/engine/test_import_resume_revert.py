@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from engine.imports import (
     ImportOptions,
@@ -18,6 +20,7 @@ from engine.imports import (
     start_import,
 )
 from engine.loom import Loom
+from engine.store.system_tables import imports
 from tests.engine.test_import_run import HEADER, customers, write_csv, write_xlsx
 
 
@@ -68,6 +71,31 @@ def test_running_the_same_import_again_continues_it(crm: Loom, tmp_path: Path) -
     assert import_report(crm, report.import_id).status == "done"
     with pytest.raises(ImportRefused, match="only an unfinished import resumes"):
         resume_import(crm, report.import_id)
+
+
+def test_an_import_that_kept_the_files_day_orders_with_its_options_continues_with_them(
+    crm: Loom, tmp_path: Path
+) -> None:
+    """As imports started by earlier versions did, which read the file's day orders first."""
+    rows = [[f"公司{i}有限公司", f"联系人{i}", "", "", "", f"0{i + 1}/04/2026"] for i in range(6)]
+    path = write_csv(tmp_path / "dates.csv", [*HEADER[:5], "最近跟进日期"], rows)
+    options = ImportOptions(batch_rows=2)
+    with pytest.raises(Crash):
+        start_import(crm, "customer", path, options, progress=crash_after(1))
+    [stopped] = list_imports(crm)
+    with crm.begin() as conn:
+        kept = {**conn.execute(select(imports.c.options).where(imports.c.id == stopped["id"])).scalar_one()}
+        conn.execute(
+            update(imports)
+            .where(imports.c.id == stopped["id"])
+            .values(options={**kept, "date_orders": {"/": "dmy"}})
+        )
+    report = start_import(crm, "customer", path, options)
+    assert (report.import_id, report.counts.created) == (stopped["id"], 4)
+    followed = sorted(c["last_followup_at"] for c in customers(crm))
+    # The first batch's dates could be read either way and the file settles nothing: refused.
+    # After the crash, day first as the import kept: 3 to 6 April, midnight in Beijing, in UTC.
+    assert followed == [datetime(2026, 4, day) - timedelta(hours=8) for day in range(3, 7)]
 
 
 def test_after_a_resume_a_duplicate_still_names_the_line_that_created_its_twin(
