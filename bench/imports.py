@@ -282,8 +282,8 @@ def _peak_result(kind: str, small: int, large: int, folder: Path, *, shared: boo
     note = f"{large / seconds:,.0f} rows/s for the whole process, start-up included"
     if kind == "sqlite":
         # SQLite's page cache lives in the importing process and grows with the database up to
-        # its cap (cache_size, 64 MiB a connection): on PostgreSQL the cache is the server's.
-        note += "; includes SQLite's page cache (up to 64 MiB a connection) as the database grows"
+        # its cap (cache_size, 16 MiB a connection): on PostgreSQL the cache is the server's.
+        note += "; includes SQLite's page cache (up to 16 MiB a connection) as the database grows"
     return {
         "name": f"`loom import customer` peak RSS, {large:,}-row XLSX ({strings}, {kind})",
         "value": large_peak,

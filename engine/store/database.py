@@ -85,6 +85,8 @@ def _ping_after_idling(engine: Engine) -> None:
             raise DisconnectionError(str(error)) from error
 
 
+PAGE_CACHE_KIB = 16 * 1024
+
 # How long a SQLite writer waits for another to finish (its busy_timeout too); the first try again
 # comes after 50 µs, each next one after twice as long, at most a millisecond apart.
 WRITE_LOCK_PATIENCE = 30.0
@@ -109,9 +111,10 @@ def _open_sqlite(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_PATIENCE * 1000)}")
-        # A page cache of up to 64 MiB (SQLite's default is 2 MiB) keeps the indexes of a
-        # table of a few hundred thousand records in memory; it is allocated only as used.
-        cursor.execute("PRAGMA cache_size=-65536")
+        # A page cache of up to 16 MiB (SQLite's default is 2 MiB), allocated only as used. 64 MiB
+        # measured no faster on 100,000-record imports, bulk creates, pages and 1,000,000-row
+        # reports (the system keeps the file's pages cached too), and held 50 MiB more per process.
+        cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         # Checkpoint at 40 MiB of log rather than 4 MiB: bulk writes (imports, bulk edits) touch
         # the same index pages batch after batch, and each checkpoint copies and syncs them again.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
