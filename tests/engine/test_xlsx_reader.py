@@ -97,6 +97,10 @@ def workbook(
     return path
 
 
+def text_cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
 def read(path: Path) -> list[list[object]]:
     """The rows as the import reads them: blanks as None, trailing blanks dropped."""
     sheet = XlsxSheet(path)
@@ -161,14 +165,17 @@ def test_reading_some_columns_keeps_theirs_in_place_and_leaves_the_others_blank(
     tmp_path: Path, reader: str
 ) -> None:
     """As the import's survey of its date columns reads a wide sheet."""
-    body = (
-        '<row r="1"><c r="A1" t="inlineStr"><is><t>名称</t></is></c><c r="B1" t="inlineStr"><is><t>日期</t>'
-        '</is></c><c r="C1" t="inlineStr"><is><t>金额</t></is></c><c r="D1" t="inlineStr"><is><t>备注</t>'
-        "</is></c></row>"
-        '<row r="2"><c r="A2" t="inlineStr"><is><t>甲</t></is></c><c r="B2" t="inlineStr"><is><t>15/01/2026'
-        '</t></is></c><c r="C2"><v>12.5</v></c><c r="D2" t="inlineStr"><is><t>无</t></is></c></row>'
+    header = "".join(
+        text_cell(f"{column}1", word)
+        for column, word in zip("ABCD", ["名称", "日期", "金额", "备注"], strict=True)
     )
-    path = workbook(tmp_path / "wide.xlsx", {"Sheet1": body})
+    values = (
+        text_cell("A2", "甲")
+        + text_cell("B2", "15/01/2026")
+        + '<c r="C2"><v>12.5</v></c>'
+        + text_cell("D2", "无")
+    )
+    path = workbook(tmp_path / "wide.xlsx", {"Sheet1": f'<row r="1">{header}</row><row r="2">{values}</row>'})
     sheet = XlsxSheet(path)
     try:
         rows = [list(row) for row in sheet.rows((1, 2))]
