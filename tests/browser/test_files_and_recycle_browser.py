@@ -30,6 +30,13 @@ def tiny_png(path: Path) -> Path:
     return path
 
 
+# An image's width once it has loaded (0 if it failed): visible, it may still be on its way.
+LOADED_WIDTH = (
+    "img => img.complete ? img.naturalWidth"
+    " : new Promise(done => { img.onload = img.onerror = () => done(img.naturalWidth); })"
+)
+
+
 def test_a_photo_uploaded_in_the_form_stays_with_its_record_through_the_recycle_bin(
     browser: Browser, tmp_path: Path
 ) -> None:
@@ -48,7 +55,7 @@ def test_a_photo_uploaded_in_the_form_stays_with_its_record_through_the_recycle_
     expect(page.get_by_role("heading", name="上门查看二号产线")).to_be_visible()
     thumbnail = page.get_by_role("img", name="现场照片.png")
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.naturalWidth") == 2  # the real picture came back
+    assert thumbnail.evaluate(LOADED_WIDTH) == 2  # the real picture came back
     record_url = page.url
     browser.screenshot("with-photo")
 
@@ -67,5 +74,5 @@ def test_a_photo_uploaded_in_the_form_stays_with_its_record_through_the_recycle_
     expect(page.get_by_text("已恢复")).to_be_visible()
     restored = page.get_by_role("img", name="现场照片.png")
     expect(restored).to_be_visible()
-    assert restored.evaluate("img => img.naturalWidth") == 2
+    assert restored.evaluate(LOADED_WIDTH) == 2
     assert browser.errors == []
