@@ -160,20 +160,20 @@ class XlsxWorkbook:
             self.archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as error:
             raise XlsxError(f"not an XLSX (zip) file: {error}") from None
+        self.strings = SharedStrings()  # none until the workbook says where they are
         self._strings_source: IO[bytes] | None = None  # the shared strings, open while read on
         try:
             self._names = set(self.archive.namelist())
             self.sheets, self.date1904 = self._read_workbook()
             self.date_styles = self._read_styles()
-            part = self.strings_part
-            self.strings = SharedStrings(None if part is None else self._strings_from(part))
+            if (part := self.strings_part) is not None:
+                self.strings = SharedStrings(self._strings_from(part))
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        if hasattr(self, "strings"):
-            self.strings.close()
+        self.strings.close()
         if self._strings_source is not None:
             self._strings_source.close()
         self.archive.close()
