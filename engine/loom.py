@@ -180,12 +180,9 @@ class Loom:
         """The store's version as a statement of the request just read it on `conn` (with what it
         read first): the request's registry check, without reading the version again."""
         request = self._request.get()
-        if request is None or not request.holds(conn):
-            return
-        if request.registry is self._registry is not None and request.registry.version == version:
-            return
-        request.registry = self._registry_at(conn, version)
-        request.checked_on(conn)
+        if request is not None and request.holds(conn):
+            request.registry = self._registry_at(conn, version)
+            request.checked_on(conn)
 
     def _current_registry(self, conn: Connection) -> Registry:
         return self._registry_at(conn, metadata_version(conn))
@@ -373,8 +370,8 @@ class _Request:
         except DBAPIError:
             pass  # the server went away after the last read: nothing is lost, the pool drops it
         finally:
-            connection, self._connection, self._read_open = self._connection, None, False
-            self._locked = False
+            connection, self._connection = self._connection, None
+            self._read_open = self._locked = self._checked_here = False
             if connection is not None:
                 connection.close()
 
