@@ -78,18 +78,25 @@ def autonumber_period(pattern: str, now: datetime) -> str:
 
 def format_autonumber(pattern: str, now: datetime, counter: int) -> str:
     """Render `pattern` for the `counter`-th number at `now`; the counter is zero-padded, never cut."""
+    before, width, after = autonumber_frame(pattern, now)
+    return f"{before}{counter:0{width}d}{after}"
+
+
+def autonumber_frame(pattern: str, now: datetime) -> tuple[str, int, str]:
+    """`pattern` rendered at `now` around its counter: the text before it, its width, the text after."""
     parsed = _parsed(pattern)
     if parsed.problems:
         raise ValueError(f"invalid autonumber pattern {pattern!r}: {parsed.problems[0]}")
-    rendered = []
+    rendered: list[str] = []
+    frame: list[str | int] = []
     for kind, part in parsed.parts:
-        if kind == "text":
-            rendered.append(part)
-        elif kind == "date":
-            rendered.append(_render_date(part, now))
+        if kind == "counter":
+            frame += ["".join(rendered), part]
+            rendered = []
         else:
-            rendered.append(f"{counter:0{part}d}")
-    return "".join(rendered)
+            rendered.append(part if kind == "text" else _render_date(str(part), now))
+    before, width = frame
+    return str(before), int(width), "".join(rendered)
 
 
 class AutonumberType(FieldType):

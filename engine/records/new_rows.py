@@ -90,13 +90,27 @@ class NewRows:
     def creation_changes(self, records: Sequence[dict[str, Any]], values: list[Column]) -> list[str]:
         """Each record's creation audit as JSON text: [null, value] for each field it sets."""
         columns = [fragments(column) for fragments, column in zip(self._audit, values, strict=True)]
-        columns.append(
-            [
-                "" if owner is None else f'"owner": [null, {int(owner)}]'
-                for owner in (record["owner"] for record in records)
-            ]
-        )
+        columns.append([_owner_part(record["owner"]) for record in records])
         return ["{" + ", ".join(filter(None, parts)) + "}" for parts in zip(*columns, strict=True)]
+
+    def creation_pieces(
+        self, record: dict[str, Any], values: list[Column], numbered: Sequence[str]
+    ) -> list[str]:
+        """One record's creation audit as `creation_changes` writes it, cut where the values of its
+        `numbered` fields (empty in `values`) go: each piece before a cut ends in `"name": [null, `."""
+        parts = [fragments(column)[0] for fragments, column in zip(self._audit, values, strict=True)]
+        pieces, current, separator = [], "{", ""
+        for name, part in zip([*self.fields, "owner"], [*parts, _owner_part(record["owner"])], strict=True):
+            if name in numbered:
+                pieces.append(f'{current}{separator}"{name}": [null, ')
+                current, separator = "]", ", "
+            elif part:
+                current, separator = current + separator + part, ", "
+        return [*pieces, current + "}"]
+
+
+def _owner_part(owner: int | None) -> str:
+    return "" if owner is None else f'"owner": [null, {int(owner)}]'
 
 
 def _to_database(

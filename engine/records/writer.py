@@ -22,18 +22,24 @@ from engine.base.errors import ConflictError, ExpressionError, FieldValueError
 from engine.base.events import RecordEvent
 from engine.base.messages import Message, named
 from engine.expressions import EvalContext, evaluate, parse
-from engine.fieldtypes.autonumber import autonumber_period, format_autonumber
+from engine.fieldtypes.autonumber import autonumber_frame, autonumber_period, format_autonumber
 from engine.fieldtypes.base import FieldType, Source
 from engine.fieldtypes.messages import shown
 from engine.fieldtypes.temporal import written_moment
 from engine.identity.permissions import access_for, scope_condition
-from engine.records.new_rows import new_rows
+from engine.records.new_rows import NewRows, new_rows
 from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
-from engine.store.audit import audit_row, insert_created_record, write_audit, write_creation_audit
+from engine.store.audit import (
+    audit_row,
+    insert_created_record,
+    insert_numbered_record,
+    write_audit,
+    write_creation_audit,
+)
 from engine.store.bulk import insert_rows
-from engine.store.counters import reserve_numbers
+from engine.store.counters import Numbering, reserve_numbers
 from engine.store.system_tables import users
 from metadata.specs import FieldSpec
 
@@ -432,19 +438,24 @@ class RecordWriter:
         """Insert prepared records with their system columns and audit rows; returns the new ids."""
         if not records:
             return []
-        self._assign_autonumbers(records)
         plan = new_rows(self.model, self.conn.dialect)
-        values = plan.values(records)
-        changes = plan.creation_changes(records, values)
         table, actor = self.model.table.name, self.actor
-        if len(records) == 1:
+        if len(records) == 1 and self.autonumbers and self.conn.dialect.name == "postgresql":
+            ids = [self._insert_numbered(plan, records[0])]
+        elif len(records) == 1:
+            self._assign_autonumbers(records)
+            values = plan.values(records)
+            [changes] = plan.creation_changes(records, values)
             [row] = plan.rows([0], records, values, self.now, actor.user_id)
             ids = [
                 insert_created_record(
-                    self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes[0]
+                    self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes
                 )
             ]
         else:
+            self._assign_autonumbers(records)
+            values = plan.values(records)
+            changes = plan.creation_changes(records, values)
             ids = allocate_ids(self.conn, self.model.table, len(records))
             insert_rows(
                 self.conn, table, plan.columns, plan.rows(ids, records, values, self.now, actor.user_id)
@@ -459,6 +470,36 @@ class RecordWriter:
             for handler in self.after_save:
                 handler(event)
         return ids
+
+    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> int:
+        # On PostgreSQL the INSERT takes the numbers itself: a statement fewer per create, and the
+        # counter rows, locked until commit, are locked for one statement less.
+        local = self.now + utc_offset(self.now, self.loom.clock.timezone)
+        numbered = []
+        for spec in self.autonumbers:
+            pattern = spec.param("pattern")
+            before, width, after = autonumber_frame(pattern, local)
+            period = autonumber_period(pattern, local)
+            numbered.append(Numbering(spec.name, self.model.name, spec.name, period, before, width, after))
+        names = [spec.name for spec in self.autonumbers]
+        record.update(dict.fromkeys(names))
+        values = plan.values([record])
+        changes = plan.creation_pieces(record, values, names)
+        [row] = plan.rows([0], [record], values, self.now, self.actor.user_id)
+        kept = [index for index, name in enumerate(plan.columns) if index and name not in names]
+        record_id, numbers = insert_numbered_record(
+            self.conn,
+            self.actor,
+            self.now,
+            self.model.name,
+            self.model.table.name,
+            [plan.columns[index] for index in kept],
+            [row[index] for index in kept],
+            changes,
+            numbered,
+        )
+        record.update(zip(names, numbers, strict=True))
+        return record_id
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
         # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.

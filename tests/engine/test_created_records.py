@@ -5,12 +5,16 @@ Checked for every object of the CRM, as the system and as a sales rep."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine.base.actors import SYSTEM, Actor
+from engine.base.clock import utc_offset
 from engine.base.errors import RecordNotFound
+from engine.fieldtypes import autonumber_period, format_autonumber
 from engine.identity import actor_for, user_by_username
 from engine.identity.permissions import PermissionDenied, access_for
 from engine.loom import Loom
+from engine.store.system_tables import sequences
 from tests.engine.record_copies import copyable, newest_readable
 
 
@@ -65,3 +69,53 @@ def readable(loom: Loom, actor: Actor, object_name: str, field: str, value: obje
     except RecordNotFound:
         return False
     return True
+
+
+class Refused(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+def test_records_made_one_at_a_time_take_the_next_number_and_audit_it_in_field_order(
+    demo_company: Loom,
+) -> None:
+    """For every object with autonumbers: a create that is rolled back gives its number back, the
+    next create takes it, and the creation audit lists the number where the field stands."""
+    loom, records = demo_company, demo_company.records()
+    numbered = {
+        name: [field for field in model.spec.fields if field.type == "autonumber"]
+        for name, model in loom.registry.objects.items()
+    }
+    newest = newest_readable(loom, SYSTEM)
+    checked = []
+    for name, fields in sorted(numbered.items()):
+        if not fields or name not in newest:
+            continue
+        values = copyable(loom.registry.object(name), newest[name], beside=True)
+        first = records.create(name, values)
+        with pytest.raises(Refused), loom.begin() as conn:
+            loom.records(SYSTEM, conn).create(name, values)
+            raise Refused
+        second = records.create(name, values)
+        local = loom.clock.now() + utc_offset(loom.clock.now(), loom.clock.timezone)
+        for field in fields:
+            counter = counter_value(loom, name, field.name, autonumber_period(field.param("pattern"), local))
+            pattern = field.param("pattern")
+            assert first[field.name] == format_autonumber(pattern, local, counter - 1), (name, field.name)
+            assert second[field.name] == format_autonumber(pattern, local, counter), (name, field.name)
+        [created] = [row for row in records.history(name, second["id"]) if row["action"] == "create"]
+        order = [field.name for field in loom.registry.object(name).spec.fields] + ["owner"]
+        assert list(created["changes"]) == sorted(created["changes"], key=order.index), name
+        assert {field.name: created["changes"][field.name] for field in fields} == {
+            field.name: [None, second[field.name]] for field in fields
+        }
+        checked.append(name)
+    assert "customer" in checked and len(checked) >= 3, checked
+
+
+def counter_value(loom: Loom, object_name: str, field: str, period: str) -> int:
+    with loom.read() as conn:
+        return conn.execute(
+            select(sequences.c.value).where(
+                sequences.c.object == object_name, sequences.c.field == field, sequences.c.period == period
+            )
+        ).scalar_one()
