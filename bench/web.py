@@ -95,6 +95,9 @@ def run() -> list[dict]:
     for kind in databases():
         with tempfile.TemporaryDirectory() as folder, _database(kind, folder) as url:
             first_id, last_id = _prepare(url, n)
+            # The load's writes (and the previous database's) reach the disk now, not while a
+            # server's commits wait for theirs to be flushed in the middle of a measurement.
+            os.sync()
             environment = {"LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": secrets.token_hex(32)}
             with (
                 _server(LOOM_APP, environment, Path(folder) / "loom.log") as loom_url,
