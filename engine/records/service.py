@@ -21,7 +21,7 @@ from engine.identity.permissions import (
     scope_condition,
 )
 from engine.records.acting import ActingService
-from engine.records.sql import record_by_id, row_to_record
+from engine.records.sql import inserted_record, record_by_id, row_to_record
 from engine.records.writer import RecordWriter
 from engine.schema.registry import ObjectModel, Registry
 from engine.store.audit import audit_row, record_history, write_audit
@@ -190,7 +190,10 @@ class RecordService(ActingService):
             if errors or refused:
                 raise RecordInvalid(object_name, visible_errors(access, {**errors, **refused}))
             [record_id] = writer.insert([prepared])
-            return shown(access, self._get(conn, registry, model, record_id))
+            if writer.inserted_row is None:
+                return shown(access, self._get(conn, registry, model, record_id))
+            ectx, sctx = self._contexts()
+            return shown(access, inserted_record(conn, model, registry, sctx, writer.inserted_row, ectx))
 
     def defaults(
         self, object_name: str, values: Mapping[str, Any] | None = None, *, source: Source = "json"

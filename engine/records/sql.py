@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, false, func, select
 
 from engine.base.errors import ExpressionError, FieldValueError
 from engine.expressions import EvalContext, SqlContext, evaluate, parse, to_sql
@@ -43,16 +43,18 @@ def name_resolver(model: ObjectModel, registry: Registry, sctx: SqlContext) -> C
 
 
 def rollup_subquery(
-    model: ObjectModel, spec: FieldSpec, registry: Registry, sctx: SqlContext
+    model: ObjectModel, spec: FieldSpec, registry: Registry, sctx: SqlContext, *, empty: bool = False
 ) -> ColumnElement:
-    """A correlated scalar subquery: computed on read, so it is never stale and needs no recalculation."""
+    """A correlated scalar subquery: computed on read, so it is never stale and needs no recalculation.
+
+    `empty`: over no records at all, as for a record just made (which nothing can link to yet).
+    """
     source = spec.param("source")
     child = registry.object(source["object"])
     function = source["function"]
     measured = child.table.c.id if function == "count" else child.table.c[source["field"]]
-    query = select(_AGGREGATES[function](measured)).where(
-        child.table.c[source["via"]] == model.table.c.id, child.table.c.deleted_at.is_(None)
-    )
+    linked = false() if empty else child.table.c[source["via"]] == model.table.c.id
+    query = select(_AGGREGATES[function](measured)).where(linked, child.table.c.deleted_at.is_(None))
     if source.get("filter"):
         query = query.where(to_sql(source["filter"], name_resolver(child, registry, sctx), sctx))
     if source.get("scope") == "reader" and (scope := _readable(child, registry, sctx)) is not None:
@@ -181,10 +183,34 @@ def _rollup_fixed(
 
 def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:
     """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
+    return _record_from(model, row._fields, row, ectx)
+
+
+def inserted_record(
+    conn: Connection, model: ObjectModel, registry: Registry, sctx: SqlContext, row: Row, ectx: EvalContext
+) -> dict[str, Any]:
+    """A record from the row its INSERT returned, as reading it back would give it: its roll-ups,
+    over no records yet, read once per registry with the database's own types (a sum of decimals
+    is 0 on SQLite, Decimal 0 on PostgreSQL)."""
+    key = ("empty_rollups", model.name, sctx.dialect)
+    empty: Any = registry.select_cache.get(key)
+    if empty is None:
+        columns = [
+            rollup_subquery(model, spec, registry, sctx, empty=True).label(f"rollup__{spec.name}")
+            for spec in model.rollups
+        ]
+        empty = registry.select_cache[key] = conn.execute(select(*columns)).one() if columns else ()
+    fields = row._fields + (empty._fields if empty else ())
+    return _record_from(model, fields, (*row, *empty), ectx)
+
+
+def _record_from(
+    model: ObjectModel, fields: tuple[str, ...], row: Sequence[Any], ectx: EvalContext
+) -> dict[str, Any]:
     plans = model.derive("row_plans", _no_plans)
-    plan = plans.get(row._fields)
+    plan = plans.get(fields)
     if plan is None:
-        plan = plans[row._fields] = _row_plan(model, row._fields)
+        plan = plans[fields] = _row_plan(model, fields)
     record: dict[str, Any] = {}
     for key, index, convert in plan:
         value = row[index]

@@ -12,7 +12,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Select, Table, false, func, select, text, update
+from sqlalchemy import Connection, Row, Select, Table, false, func, select, text, update
 from sqlalchemy import column as light_column
 from sqlalchemy import table as light_table
 
@@ -41,6 +41,7 @@ from engine.store.audit import (
 from engine.store.bulk import insert_rows
 from engine.store.counters import Numbering, reserve_numbers
 from engine.store.system_tables import users
+from engine.store.writes import writes_seen
 from metadata.specs import FieldSpec
 
 if TYPE_CHECKING:
@@ -198,6 +199,9 @@ class RecordWriter:
         self.constant_defaults: dict[str, Any] = {}
         # Resolved once per call: the per-row loops below skip the base class's no-op methods.
         self._coercers: dict[str, dict[str, Callable[[Any], Any]]] = {}
+        # The row a single create's INSERT returned (PostgreSQL), while nothing written since
+        # can have changed what reading the record back would give.
+        self.inserted_row: Row | None = None
         self.before_save = loom.events.handlers_for("before_save", registry, model.name)
         self.after_save = loom.events.handlers_for("after_save", registry, model.name)
 
@@ -440,18 +444,19 @@ class RecordWriter:
             return []
         plan = new_rows(self.model, self.conn.dialect)
         table, actor = self.model.table.name, self.actor
+        stored: Row | None = None
         if len(records) == 1 and self.autonumbers and self.conn.dialect.name == "postgresql":
-            ids = [self._insert_numbered(plan, records[0])]
+            stored = self._insert_numbered(plan, records[0])
+            ids = [stored.id]
         elif len(records) == 1:
             self._assign_autonumbers(records)
             values = plan.values(records)
             [changes] = plan.creation_changes(records, values)
             [row] = plan.rows([0], records, values, self.now, actor.user_id)
-            ids = [
-                insert_created_record(
-                    self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes
-                )
-            ]
+            record_id, stored = insert_created_record(
+                self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes
+            )
+            ids = [record_id]
         else:
             self._assign_autonumbers(records)
             values = plan.values(records)
@@ -465,13 +470,16 @@ class RecordWriter:
             )
         for record_id, record in zip(ids, records, strict=True):
             record["id"] = record_id
+        written = writes_seen(self.conn)
         for record in records if self.after_save else ():
             event = RecordEvent(self.model.name, record, None, self.actor, self.conn, registry=self.registry)
             for handler in self.after_save:
                 handler(event)
+        # What the INSERT returned is the record as stored, unless the handlers wrote after it.
+        self.inserted_row = stored if writes_seen(self.conn) == written else None
         return ids
 
-    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> int:
+    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> Row:
         # On PostgreSQL the INSERT takes the numbers itself: a statement fewer per create, and the
         # counter rows, locked until commit, are locked for one statement less.
         local = self.now + utc_offset(self.now, self.loom.clock.timezone)
@@ -487,7 +495,7 @@ class RecordWriter:
         changes = plan.creation_pieces(record, values, names)
         [row] = plan.rows([0], [record], values, self.now, self.actor.user_id)
         kept = [index for index, name in enumerate(plan.columns) if index and name not in names]
-        record_id, numbers = insert_numbered_record(
+        stored = insert_numbered_record(
             self.conn,
             self.actor,
             self.now,
@@ -498,8 +506,8 @@ class RecordWriter:
             changes,
             numbered,
         )
-        record.update(zip(names, numbers, strict=True))
-        return record_id
+        record.update((name, stored._mapping[name]) for name in names)
+        return stored
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
         # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from engine.base.actors import Actor
 from engine.store.bulk import insert_rows, insert_statement
@@ -77,9 +77,9 @@ def insert_created_record(
     columns: Sequence[str],
     row: Sequence[Any],
     changes: str,
-) -> int:
+) -> tuple[int, Row | None]:
     """Insert one new record (`row` in `columns` order, its id left to the database) and its
-    creation audit row; returns the record's id.
+    creation audit row; returns the record's id and, on PostgreSQL, its row as stored.
 
     On PostgreSQL it is one statement, the audit row taking the id the INSERT returns: a round trip
     to the server fewer for every record created one at a time.
@@ -90,18 +90,19 @@ def insert_created_record(
         # taken for a table made before record tables used it): what `allocate_ids` would give.
         record_id = conn.exec_driver_sql(statement, tuple(row)).lastrowid
         write_creation_audit(conn, actor, at, object_name, [(record_id, changes)])
-        return record_id
+        return record_id, None
     audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", changes)
-    audited = f"WITH made AS ({statement} RETURNING id) {_AUDIT_MADE}"
-    return conn.exec_driver_sql(audited, (*row, *audit)).scalar_one()
+    audited = f"WITH made AS ({statement} RETURNING *), {_AUDIT_MADE} SELECT * FROM made"
+    stored = conn.exec_driver_sql(audited, (*row, *audit)).one()
+    return stored.id, stored
 
 
-# The creation audit row of the record the WITH clause named `made` inserted: every audit column
-# from parameters (in AUDIT_COLUMNS order) but the record's id.
+# The creation audit row of the record the WITH clause named `made` inserted, as a WITH part of
+# its own: every audit column from parameters (in AUDIT_COLUMNS order) but the record's id.
 _GIVEN = [name for name in AUDIT_COLUMNS if name != "record_id"]
 _AUDIT_MADE = (
-    f"INSERT INTO {audit_log.name} ({', '.join(_GIVEN)}, record_id) "
-    f"VALUES ({', '.join(['%s'] * len(_GIVEN))}, (SELECT id FROM made)) RETURNING record_id"
+    f"logged AS (INSERT INTO {audit_log.name} ({', '.join(_GIVEN)}, record_id) "
+    f"VALUES ({', '.join(['%s'] * len(_GIVEN))}, (SELECT id FROM made)))"
 )
 
 
@@ -115,18 +116,16 @@ def insert_numbered_record(
     row: Sequence[Any],
     changes: Sequence[str],
     numbered: Sequence[Numbering],
-) -> tuple[int, list[str]]:
+) -> Row:
     """`insert_created_record` on PostgreSQL for a record whose autonumbers the statement takes
-    itself (a round trip fewer, and the counters locked a statement later); returns the id and
-    the numbers. `changes` is the audit JSON cut where each number goes, `[null, ` before it."""
+    itself (a round trip fewer, and the counters locked a statement later); returns its row as
+    stored. `changes` is the audit JSON cut where each number goes, `[null, ` before it."""
     take_values, text_values = numbering_parameters(numbered)
     numbered_columns = tuple(n.column for n in numbered)
-    statement = _numbered_statement(
-        conn.dialect.identifier_preparer.quote, table, tuple(columns), numbered_columns
-    )
+    quote = conn.dialect.identifier_preparer.quote
+    statement = _numbered_statement(quote, table, tuple(columns), numbered_columns)
     audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", *changes)
-    record_id, *values = conn.exec_driver_sql(statement, (*take_values, *row, *text_values, *audit)).one()
-    return record_id, values
+    return conn.exec_driver_sql(statement, (*take_values, *row, *text_values, *audit)).one()
 
 
 @lru_cache(maxsize=256)
@@ -137,8 +136,7 @@ def _numbered_statement(
     takes, texts = numbering_sql(len(numbered), quote)
     names = ", ".join(quote(name) for name in (*columns, *numbered))
     values = ", ".join(["%s"] * len(columns) + texts)
-    numbers = ", ".join(quote(name) for name in numbered)
-    made = f"made AS (INSERT INTO {quote(table)} ({names}) VALUES ({values}) RETURNING id, {numbers})"
+    made = f"made AS (INSERT INTO {quote(table)} ({names}) VALUES ({values}) RETURNING *)"
     audit_json = " || ".join(
         ["%s", *(f"to_json((SELECT {quote(name)} FROM made))::text || %s" for name in numbered)]
     )
@@ -146,7 +144,7 @@ def _numbered_statement(
         f"logged AS (INSERT INTO {audit_log.name} ({', '.join(_GIVEN)}, record_id) "
         f"VALUES (%s, %s, %s, %s, %s, ({audit_json})::json, (SELECT id FROM made)))"
     )
-    return f"WITH {', '.join([*takes, made, logged])} SELECT id, {numbers} FROM made"
+    return f"WITH {', '.join([*takes, made, logged])} SELECT * FROM made"
 
 
 def _at_value(conn: Connection, at: datetime) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from engine.store.writes import saw_write
+
 COPY_FROM_ROWS = 20
 
 
@@ -44,6 +46,7 @@ def _insert_text(dialect: str, quote: Callable[[str], str], table: str, columns:
 
 
 def _copy(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    saw_write(conn)  # past the engine's statements, so counted here
     driver = conn.connection.driver_connection
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:

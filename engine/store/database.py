@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from engine.store.statement_cache import STATEMENTS
+from engine.store.writes import count_writes
 
 # PostgreSQL's states for a server going away: administrator shutdown, crash shutdown, and
 # "cannot connect now" (starting up or shutting down). Class 08 is every connection exception.
@@ -52,9 +53,11 @@ def open_database(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _open_sqlite(url, echo=echo)
-    engine = create_engine(url, echo=echo, **SHARED_COMPILED_SQL)
-    _ping_after_idling(engine)
+        engine = _open_sqlite(url, echo=echo)
+    else:
+        engine = create_engine(url, echo=echo, **SHARED_COMPILED_SQL)
+        _ping_after_idling(engine)
+    count_writes(engine)
     return engine
 
 

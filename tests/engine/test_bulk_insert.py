@@ -12,6 +12,7 @@ from engine.loom import Loom
 from engine.store.audit import AUDIT_COLUMNS
 from engine.store.bulk import COPY_FROM_ROWS, insert_rows
 from engine.store.system_tables import audit_log
+from engine.store.writes import writes_seen
 
 AT = datetime(2026, 11, 26, 9, 0)
 
@@ -32,3 +33,14 @@ def test_rows_are_written_and_a_refused_row_writes_none(loom: Loom, count: int) 
         insert_rows(conn, audit_log.name, AUDIT_COLUMNS, bad)
     with loom.read() as conn:
         assert conn.scalar(select(func.count()).select_from(audit_log)) == count
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM_ROWS + 5])
+def test_rows_written_are_seen_as_writes_and_reads_are_not(loom: Loom, count: int) -> None:
+    """What tells a create that nothing changed its record after the INSERT: COPY counts too."""
+    with loom.begin() as conn:
+        before = writes_seen(conn)
+        conn.scalar(select(func.count()).select_from(audit_log))
+        assert writes_seen(conn) == before
+        insert_rows(conn, audit_log.name, AUDIT_COLUMNS, _rows(count))
+        assert writes_seen(conn) > before

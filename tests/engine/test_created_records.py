@@ -5,11 +5,12 @@ Checked for every object of the CRM, as the system and as a sales rep."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.base.actors import SYSTEM, Actor
 from engine.base.clock import utc_offset
 from engine.base.errors import RecordNotFound
+from engine.base.events import RecordEvent
 from engine.fieldtypes import autonumber_period, format_autonumber
 from engine.identity import actor_for, user_by_username
 from engine.identity.permissions import PermissionDenied, access_for
@@ -119,3 +120,39 @@ def counter_value(loom: Loom, object_name: str, field: str, period: str) -> int:
                 sequences.c.object == object_name, sequences.c.field == field, sequences.c.period == period
             )
         ).scalar_one()
+
+
+def test_a_record_created_alone_is_answered_from_its_insert_when_nothing_wrote_after_it(crm: Loom) -> None:
+    """On PostgreSQL the INSERT returns the record as stored and it is not read back; SQLite reads
+    it back. Either way the answer is what reading it gives, roll-ups typed as the database gives."""
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(crm.db, "before_cursor_execute", seen)
+    try:
+        made = crm.records().create("customer", {"name": "只建不读的客户", "level": "normal"})
+    finally:
+        event.remove(crm.db, "before_cursor_execute", seen)
+    read_back = [text for text in statements if text.startswith("SELECT") and "FROM obj_customer" in text]
+    assert len(read_back) == (0 if crm.db.dialect.name == "postgresql" else 1)
+    again = crm.records().get("customer", made["id"])
+    assert made == again
+    assert [type(made[name]) for name in made] == [type(again[name]) for name in again]
+
+
+@pytest.mark.parametrize("children", [1, 25])
+def test_records_a_handler_links_after_the_insert_are_counted_in_the_answer(crm: Loom, children: int) -> None:
+    """A subscriber that adds opportunities to a new customer, one by one or as many at once (COPY
+    on PostgreSQL): the create's roll-up counts them, as reading the customer would."""
+
+    def add_deals(saved: RecordEvent) -> None:
+        if saved.is_new:
+            rows = [{"name": f"商机 {n}", "customer": saved.record["id"]} for n in range(children)]
+            crm.records(SYSTEM, saved.conn).bulk_create("opportunity", rows)
+
+    crm.events.subscribe("after_save", add_deals, lambda _registry, name: name == "customer")
+    made = crm.records().create("customer", {"name": "一建就有商机的客户"})
+    assert made["open_opportunities"] == children
+    assert made == crm.records().get("customer", made["id"])
