@@ -31,13 +31,7 @@ from engine.records.new_rows import NewRows, new_rows
 from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
-from engine.store.audit import (
-    audit_row,
-    insert_created_record,
-    insert_numbered_record,
-    write_audit,
-    write_creation_audit,
-)
+from engine.store.audit import audit_row, insert_created_record, write_audit, write_creation_audit
 from engine.store.bulk import insert_rows
 from engine.store.counters import Numbering, reserve_numbers
 from engine.store.system_tables import users
@@ -446,12 +440,12 @@ class RecordWriter:
         table, actor = self.model.table.name, self.actor
         stored: Row | None = None
         if len(records) == 1 and self.autonumbers and self.conn.dialect.name == "postgresql":
-            stored = self._insert_numbered(plan, records[0])
-            ids = [stored.id]
+            record_id, stored = self._insert_numbered(plan, records[0])
+            ids = [record_id]
         elif len(records) == 1:
             self._assign_autonumbers(records)
             values = plan.values(records)
-            [changes] = plan.creation_changes(records, values)
+            changes = plan.creation_changes(records, values)
             [row] = plan.rows([0], records, values, self.now, actor.user_id)
             record_id, stored = insert_created_record(
                 self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes
@@ -479,7 +473,7 @@ class RecordWriter:
         self.inserted_row = stored if writes_seen(self.conn) == written else None
         return ids
 
-    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> Row:
+    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> tuple[int, Row | None]:
         # On PostgreSQL the INSERT takes the numbers itself: a statement fewer per create, and the
         # counter rows, locked until commit, are locked for one statement less.
         local = self.now + utc_offset(self.now, self.loom.clock.timezone)
@@ -495,7 +489,7 @@ class RecordWriter:
         changes = plan.creation_pieces(record, values, names)
         [row] = plan.rows([0], [record], values, self.now, self.actor.user_id)
         kept = [index for index, name in enumerate(plan.columns) if index and name not in names]
-        stored = insert_numbered_record(
+        record_id, stored = insert_created_record(
             self.conn,
             self.actor,
             self.now,
@@ -506,8 +500,9 @@ class RecordWriter:
             changes,
             numbered,
         )
+        assert stored is not None  # PostgreSQL returns the row
         record.update((name, stored._mapping[name]) for name in names)
-        return stored
+        return record_id, stored
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
         # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.

@@ -76,60 +76,39 @@ def insert_created_record(
     table: str,
     columns: Sequence[str],
     row: Sequence[Any],
-    changes: str,
+    changes: Sequence[str],
+    numbered: Sequence[Numbering] = (),
 ) -> tuple[int, Row | None]:
     """Insert one new record (`row` in `columns` order, its id left to the database) and its
     creation audit row; returns the record's id and, on PostgreSQL, its row as stored.
 
-    On PostgreSQL it is one statement, the audit row taking the id the INSERT returns: a round trip
-    to the server fewer for every record created one at a time.
+    On PostgreSQL it is one statement, a round trip to the server fewer for every record created
+    one at a time: the audit row takes the id the INSERT returns, and the INSERT takes the
+    `numbered` autonumbers itself (their counters then locked a statement later). `changes` is the
+    audit JSON, cut where each number goes, `[null, ` before it; one piece when none is.
     """
-    statement = insert_statement(conn, table, columns)
     if conn.dialect.name != "postgresql":
         # SQLite gives one past every id the table gave (AUTOINCREMENT; one past the largest id
         # taken for a table made before record tables used it): what `allocate_ids` would give.
-        record_id = conn.exec_driver_sql(statement, tuple(row)).lastrowid
-        write_creation_audit(conn, actor, at, object_name, [(record_id, changes)])
+        [text] = changes
+        record_id = conn.exec_driver_sql(insert_statement(conn, table, columns), tuple(row)).lastrowid
+        write_creation_audit(conn, actor, at, object_name, [(record_id, text)])
         return record_id, None
-    audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", changes)
-    audited = f"WITH made AS ({statement} RETURNING *), {_AUDIT_MADE} SELECT * FROM made"
-    stored = conn.exec_driver_sql(audited, (*row, *audit)).one()
-    return stored.id, stored
-
-
-# The creation audit row of the record the WITH clause named `made` inserted, as a WITH part of
-# its own: every audit column from parameters (in AUDIT_COLUMNS order) but the record's id.
-_GIVEN = [name for name in AUDIT_COLUMNS if name != "record_id"]
-_AUDIT_MADE = (
-    f"logged AS (INSERT INTO {audit_log.name} ({', '.join(_GIVEN)}, record_id) "
-    f"VALUES ({', '.join(['%s'] * len(_GIVEN))}, (SELECT id FROM made)))"
-)
-
-
-def insert_numbered_record(
-    conn: Connection,
-    actor: Actor,
-    at: datetime,
-    object_name: str,
-    table: str,
-    columns: Sequence[str],
-    row: Sequence[Any],
-    changes: Sequence[str],
-    numbered: Sequence[Numbering],
-) -> Row:
-    """`insert_created_record` on PostgreSQL for a record whose autonumbers the statement takes
-    itself (a round trip fewer, and the counters locked a statement later); returns its row as
-    stored. `changes` is the audit JSON cut where each number goes, `[null, ` before it."""
     take_values, text_values = numbering_parameters(numbered)
     numbered_columns = tuple(n.column for n in numbered)
     quote = conn.dialect.identifier_preparer.quote
-    statement = _numbered_statement(quote, table, tuple(columns), numbered_columns)
+    statement = _created_statement(quote, table, tuple(columns), numbered_columns)
     audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", *changes)
-    return conn.exec_driver_sql(statement, (*take_values, *row, *text_values, *audit)).one()
+    stored = conn.exec_driver_sql(statement, (*take_values, *row, *text_values, *audit)).one()
+    return stored.id, stored
+
+
+# The audit columns given as parameters (in AUDIT_COLUMNS order): all but the record's id.
+_GIVEN = [name for name in AUDIT_COLUMNS if name != "record_id"]
 
 
 @lru_cache(maxsize=256)
-def _numbered_statement(
+def _created_statement(
     quote: Callable[[str], str], table: str, columns: tuple[str, ...], numbered: tuple[str, ...]
 ) -> str:
     # Kept per table and columns, as `insert_statement` is: every create of the object runs it.
