@@ -113,8 +113,11 @@ def _created_statement(
 ) -> str:
     # Kept per table and columns, as `insert_statement` is: every create of the object runs it.
     takes, texts = numbering_sql(len(numbered), quote)
-    names = ", ".join(quote(name) for name in (*columns, *numbered))
-    values = ", ".join(["%s"] * len(columns) + texts)
+    # With a counter to wait for, the id is drawn once the first number is taken, so that ids
+    # follow numbers when creates wait for each other (WITH parts run in no set order).
+    drawn = [f"(SELECT nextval(pg_get_serial_sequence('{quote(table)}', 'id')) FROM n0)"] if numbered else []
+    names = ", ".join(quote(name) for name in (*(["id"] if numbered else []), *columns, *numbered))
+    values = ", ".join(drawn + ["%s"] * len(columns) + texts)
     made = f"made AS (INSERT INTO {quote(table)} ({names}) VALUES ({values}) RETURNING *)"
     audit_json = " || ".join(
         ["%s", *(f"to_json((SELECT {quote(name)} FROM made))::text || %s" for name in numbered)]

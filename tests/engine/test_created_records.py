@@ -4,6 +4,9 @@ Checked for every object of the CRM, as the system and as a sales rep."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import event, select
 
@@ -156,3 +159,35 @@ def test_records_a_handler_links_after_the_insert_are_counted_in_the_answer(crm:
     made = crm.records().create("customer", {"name": "一建就有商机的客户"})
     assert made["open_opportunities"] == children
     assert made == crm.records().get("customer", made["id"])
+
+
+def test_customers_created_at_once_take_consecutive_codes_and_a_failed_one_leaves_no_gap(crm: Loom) -> None:
+    """Six saves at once, each held open after its number was taken, one of them refused after it:
+    the five saved customers have the first five codes, none twice and none skipped, in the order of
+    their ids."""
+    attempts = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def slow(saved: RecordEvent) -> None:
+        time.sleep(0.05)  # the others arrive while this save holds its number
+        if saved.record["name"] == "客户 3":
+            raise RuntimeError("refused after its number was taken")
+
+    crm.events.subscribe("after_save", slow, lambda _registry, name: name == "customer")
+
+    def save(n: int) -> None:
+        try:
+            attempts.wait()
+            crm.records().create("customer", {"name": f"客户 {n}"})
+        except RuntimeError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [str(error) for error in errors] == ["refused after its number was taken"]
+    saved = crm.queries().find("customer", sort="id").records
+    year = crm.clock.now().year
+    assert [customer["code"] for customer in saved] == [f"KH-{year}-{n:05d}" for n in range(1, 6)]
