@@ -46,10 +46,9 @@ REGIONS = ["east", "south", "north", "central", "southwest", "northwest", "north
 LIST_QUERY = {"limit": 50, "sort": "name", "filter": "region == 'east' and level == 'vip'"}
 BASELINE_LIST_QUERY = {"limit": 50, "sort": "name", "region": "east", "level": "vip"}
 # endpoint: its label, the figure the target is set on, the target ratio to the baseline, and for the
-# list page also a ceiling in milliseconds
-# The list page runs before the creates: it is measured at the customers the figures name. After
-# them it read some 20,000 more, whose names ("压测新建客户 …") sort ahead of the page's, and both
-# endpoints slowed two to three times over.
+# list page also a ceiling in milliseconds. In the order they run: the list page before the creates,
+# so it is measured at the customers the figures name (after them it read some 20,000 more, whose
+# names, "压测新建客户 …", sort ahead of the page's, and both endpoints ran two to three times slower).
 ENDPOINTS = {
     "get": ("GET one customer", "req/s", 0.8, None),
     "list": ("GET list page of 50", "ms p95", 1.25, 100),

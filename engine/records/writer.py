@@ -439,17 +439,8 @@ class RecordWriter:
         plan = new_rows(self.model, self.conn.dialect)
         table, actor = self.model.table.name, self.actor
         stored: Row | None = None
-        if len(records) == 1 and self.autonumbers and self.conn.dialect.name == "postgresql":
-            record_id, stored = self._insert_numbered(plan, records[0])
-            ids = [record_id]
-        elif len(records) == 1:
-            self._assign_autonumbers(records)
-            values = plan.values(records)
-            changes = plan.creation_changes(records, values)
-            [row] = plan.rows([0], records, values, self.now, actor.user_id)
-            record_id, stored = insert_created_record(
-                self.conn, actor, self.now, self.model.name, table, plan.columns[1:], row[1:], changes
-            )
+        if len(records) == 1:
+            record_id, stored = self._insert_one(plan, records[0])
             ids = [record_id]
         else:
             self._assign_autonumbers(records)
@@ -473,17 +464,13 @@ class RecordWriter:
         self.inserted_row = stored if writes_seen(self.conn) == written else None
         return ids
 
-    def _insert_numbered(self, plan: NewRows, record: dict[str, Any]) -> tuple[int, Row | None]:
-        # On PostgreSQL the INSERT takes the numbers itself: a statement fewer per create, and the
-        # counter rows, locked until commit, are locked for one statement less.
-        local = self.now + utc_offset(self.now, self.loom.clock.timezone)
-        numbered = []
-        for spec in self.autonumbers:
-            pattern = spec.param("pattern")
-            before, width, after = autonumber_frame(pattern, local)
-            period = autonumber_period(pattern, local)
-            numbered.append(Numbering(spec.name, self.model.name, spec.name, period, before, width, after))
-        names = [spec.name for spec in self.autonumbers]
+    def _insert_one(self, plan: NewRows, record: dict[str, Any]) -> tuple[int, Row | None]:
+        # On PostgreSQL the INSERT takes the autonumbers itself: a statement fewer per create, and
+        # the counter rows, locked until commit, are locked for one statement less.
+        numbered = self._numbering() if self.conn.dialect.name == "postgresql" else []
+        if not numbered:
+            self._assign_autonumbers([record])
+        names = [numbering.field for numbering in numbered]
         record.update(dict.fromkeys(names))
         values = plan.values([record])
         changes = plan.creation_pieces(record, values, names)
@@ -500,9 +487,21 @@ class RecordWriter:
             changes,
             numbered,
         )
-        assert stored is not None  # PostgreSQL returns the row
-        record.update((name, stored._mapping[name]) for name in names)
+        if stored is not None:
+            record.update((name, stored._mapping[name]) for name in names)
         return record_id, stored
+
+    def _numbering(self) -> list[Numbering]:
+        """The object's autonumbers as an INSERT takes them: counter and text around the number."""
+        local = self.now + utc_offset(self.now, self.loom.clock.timezone)
+        numbered = []
+        for spec in self.autonumbers:
+            pattern = spec.param("pattern")
+            before, width, after = autonumber_frame(pattern, local)
+            numbered.append(
+                Numbering(self.model.name, spec.name, autonumber_period(pattern, local), before, width, after)
+            )
+        return numbered
 
     def _assign_autonumbers(self, records: Sequence[dict[str, Any]]) -> None:
         # Date parts follow the business calendar: a contract made at 07:00 in Beijing is today's.

@@ -95,7 +95,7 @@ def insert_created_record(
         write_creation_audit(conn, actor, at, object_name, [(record_id, text)])
         return record_id, None
     take_values, text_values = numbering_parameters(numbered)
-    numbered_columns = tuple(n.column for n in numbered)
+    numbered_columns = tuple(n.field for n in numbered)
     quote = conn.dialect.identifier_preparer.quote
     statement = _created_statement(quote, table, tuple(columns), numbered_columns)
     audit = (_at_value(conn, at), actor.user_id, actor.name, object_name, "create", *changes)

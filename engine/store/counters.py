@@ -43,9 +43,9 @@ def _reserve_statement(dialect: str) -> Any:
 
 @dataclass(frozen=True)
 class Numbering:
-    """An autonumber a record's INSERT takes for itself on PostgreSQL: its counter and its text."""
+    """An autonumber a record's INSERT takes for itself on PostgreSQL: its counter (object, field,
+    period) and its text; the field is the column it fills."""
 
-    column: str
     object: str
     field: str
     period: str
