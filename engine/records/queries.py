@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -36,7 +37,7 @@ from engine.identity.permissions import ObjectAccess, access_for, has_shares, sc
 from engine.records.acting import ActingService
 from engine.records.page_statements import first_page_key, page_statements
 from engine.records.service import shown
-from engine.records.sql import name_resolver, row_to_record, select_columns
+from engine.records.sql import name_resolver, rows_to_records, select_columns
 from engine.schema.registry import ObjectModel, Registry
 from engine.schema.tables import SYSTEM_COLUMNS
 
@@ -115,10 +116,10 @@ class QueryService(ActingService):
                 )
                 rows = _page_rows(conn, query, order, after, limit + 1)
                 if key is not None:
-                    kept.put(key, query.limit(limit + 1))
+                    kept.put(key, query.limit(page_limit(limit + 1)))
             else:
                 rows = conn.execute(query).all()
-            records = [shown(access, row_to_record(model, row, ectx)) for row in rows[:limit]]
+            records = [shown(access, record) for record in rows_to_records(model, rows[:limit], ectx)]
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]._mapping
@@ -292,9 +293,11 @@ def _page_rows(
 ) -> list[Any]:
     """Rows of the next page. A one-key sort reads its two segments (values, NULLs) separately."""
     if after is None:
-        return conn.execute(query.limit(wanted)).all()
+        return conn.execute(query.limit(page_limit(wanted))).all()
     if len(order) != 2:
-        return conn.execute(query.where(keyset_after(order, after, conn.dialect.name)).limit(wanted)).all()
+        return conn.execute(
+            query.where(keyset_after(order, after, conn.dialect.name)).limit(page_limit(wanted))
+        ).all()
     (column, descending), (id_column, _) = order
     value, last_id = after
     nulls_after = descending == (conn.dialect.name != "postgresql")
@@ -305,10 +308,17 @@ def _page_rows(
         pair, bound = tuple_(column, id_column), tuple_(value, last_id)
         same = pair < bound if descending else pair > bound
         rest = column.is_(None) if nulls_after else None
-    rows = conn.execute(query.where(same).limit(wanted)).all()
+    rows = conn.execute(query.where(same).limit(page_limit(wanted))).all()
     if len(rows) < wanted and rest is not None:
-        rows += conn.execute(query.where(rest).limit(wanted - len(rows))).all()
+        rows += conn.execute(query.where(rest).limit(page_limit(wanted - len(rows)))).all()
     return rows
+
+
+def page_limit(rows: int) -> ColumnElement:
+    """A page's LIMIT written into the SQL: bound as a parameter, PostgreSQL plans the prepared
+    statement for an unknown limit (a tenth of the table), finds that worse than planning it afresh,
+    and so plans the page, roll-ups and all, on every request."""
+    return literal_column(str(int(rows)))
 
 
 def keyset_after(order: list[tuple[ColumnElement, bool]], values: list[Any], dialect: str) -> ColumnElement:

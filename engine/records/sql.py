@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, false, func, select
 
@@ -183,7 +184,15 @@ def _rollup_fixed(
 
 def row_to_record(model: ObjectModel, row: Row, ectx: EvalContext) -> dict[str, Any]:
     """A database row as the engine's record: system fields, stored values, rollups, then formulas."""
-    return _record_from(model, row._fields, row, ectx)
+    return _record_from(_plan(model, row._fields), model, row, ectx)
+
+
+def rows_to_records(model: ObjectModel, rows: Sequence[Row], ectx: EvalContext) -> list[dict[str, Any]]:
+    """`row_to_record` of each of the rows of one result, its columns looked at once."""
+    if not rows:
+        return []
+    plan = _plan(model, rows[0]._fields)
+    return [_record_from(plan, model, row, ectx) for row in rows]
 
 
 def inserted_record(
@@ -201,56 +210,64 @@ def inserted_record(
         ]
         empty = registry.select_cache[key] = conn.execute(select(*columns)).one() if columns else ()
     fields = row._fields + (empty._fields if empty else ())
-    return _record_from(model, fields, (*row, *empty), ectx)
+    return _record_from(_plan(model, fields), model, (*row, *empty), ectx)
 
 
-def _record_from(
-    model: ObjectModel, fields: tuple[str, ...], row: Sequence[Any], ectx: EvalContext
-) -> dict[str, Any]:
+def _plan(model: ObjectModel, fields: tuple[str, ...]) -> RowPlan:
     plans = model.derive("row_plans", _no_plans)
     plan = plans.get(fields)
     if plan is None:
         plan = plans[fields] = _row_plan(model, fields)
-    record: dict[str, Any] = {}
-    for key, index, convert in plan:
+    return plan
+
+
+def _record_from(plan: RowPlan, model: ObjectModel, row: Sequence[Any], ectx: EvalContext) -> dict[str, Any]:
+    record = dict(zip(plan.keys, plan.take(row), strict=True))
+    for key, index, convert in plan.converted:
         value = row[index]
-        record[key] = value if convert is None else convert(value)
+        if value is not None:  # NULL reads as None in every type
+            record[key] = convert(value)
     for spec in model.formulas:
         record[spec.name] = formula_value(model, spec, record, ectx)
     return record
 
 
-# A record key, the position of its column in the row, and the conversion its type makes on reading
-# (None where it keeps the value as the driver gives it, as most do).
-Step = tuple[str, int, Callable[[Any], Any] | None]
+class RowPlan(NamedTuple):
+    """How to read a row with given columns, worked out once per statement shape rather than per row.
+
+    Every value is taken as the driver gives it in one pass (positions, not a lookup by name for each
+    of forty columns of fifty rows); then the few whose type converts on reading are converted.
+    """
+
+    keys: tuple[str, ...]
+    take: Callable[[Sequence[Any]], tuple[Any, ...]]
+    converted: tuple[tuple[str, int, Callable[[Any], Any]], ...]
 
 
-def _no_plans(_model: ObjectModel) -> dict[tuple[str, ...], list[Step]]:
+def _no_plans(_model: ObjectModel) -> dict[tuple[str, ...], RowPlan]:
     return {}
 
 
-def _row_plan(model: ObjectModel, columns: tuple[str, ...]) -> list[Step]:
-    """How to read a row with these columns, worked out once per statement shape rather than per row:
-    positions instead of a lookup by name for each of forty columns of fifty rows."""
+def _row_plan(model: ObjectModel, columns: tuple[str, ...]) -> RowPlan:
     position = {name: index for index, name in reversed(list(enumerate(columns)))}
-    plan: list[Step] = [(key, position[column], None) for key, column in SYSTEM_COLUMNS.items()]
-    for spec in model.stored:
-        plan.append((spec.name, position[spec.name], _reader(model, spec)))
-    for spec in model.rollups:
-        from_db = model.types[spec.name].from_db
-        plan.append((spec.name, position[f"rollup__{spec.name}"], partial(_read_with, from_db, spec)))
-    return plan
+    read = [(key, position[column]) for key, column in SYSTEM_COLUMNS.items()]
+    read += [(spec.name, position[spec.name]) for spec in model.stored]
+    read += [(spec.name, position[f"rollup__{spec.name}"]) for spec in model.rollups]
+    converted = []
+    for key, index in read:
+        convert = _reader(model, model.fields[key]) if key in model.fields else None
+        if convert is not None:
+            converted.append((key, index, convert))
+    keys, indexes = zip(*read, strict=True)
+    return RowPlan(keys, itemgetter(*indexes), tuple(converted))
 
 
 def _reader(model: ObjectModel, spec: FieldSpec) -> Callable[[Any], Any] | None:
+    """The type's conversion of a value read from the database; None where it keeps the driver's."""
     field_type = model.types[spec.name]
     if type(field_type).from_db is FieldType.from_db:
         return None
-    return partial(_read_with, field_type.from_db, spec)
-
-
-def _read_with(from_db: Callable[[Any, FieldSpec], Any], spec: FieldSpec, value: Any) -> Any:
-    return from_db(value, spec)
+    return partial(field_type.from_db, field=spec)
 
 
 def formula_value(model: ObjectModel, spec: FieldSpec, record: dict[str, Any], ectx: EvalContext) -> Any:

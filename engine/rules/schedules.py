@@ -23,7 +23,7 @@ from engine.base.actors import SYSTEM
 from engine.base.errors import LoomError
 from engine.base.events import RecordEvent
 from engine.expressions import to_sql
-from engine.records.sql import name_resolver, row_to_record, select_columns
+from engine.records.sql import name_resolver, row_to_record, rows_to_records, select_columns
 from engine.rules.firing import Firing, fire_batch, fire_rule
 from engine.schema.registry import Registry
 from engine.store.system_tables import rule_episodes, rule_state
@@ -247,7 +247,7 @@ def _run_batch(loom: Loom, conn: Connection, rule: RuleSpec, after_id: int, occa
     if not rows:
         return None
     ectx, _ = loom.contexts(SYSTEM)
-    records = [row_to_record(model, row, ectx) for row in rows]
+    records = rows_to_records(model, rows, ectx)
     try:
         with conn.begin_nested():
             fire_batch(

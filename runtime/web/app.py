@@ -18,6 +18,7 @@ from runtime.web import api, pages
 from runtime.web.auth import init_auth
 from runtime.web.errors import register_error_handlers
 from runtime.web.i18n import init_i18n
+from runtime.web.json_provider import LoomJSONProvider
 from runtime.web.pages import public as pages_public
 from runtime.web.security_headers import init_security_headers
 from runtime.web.static_files import init_static_files
@@ -49,7 +50,7 @@ def create_app(loom: Loom | None = None, *, config: Mapping[str, Any] | None = N
     )
     app.config.update(config or {})
     app.config["SECRET_KEY"] = _secret_key(app.config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in responses
+    app.json = LoomJSONProvider(app)
     app.extensions["loom"] = loom or _open_loom(app.config)
     csrf = init_auth(app)
     init_i18n(app)

@@ -3,7 +3,10 @@ records appear, the clock and the reader are honoured, a share given meanwhile c
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+
+from sqlalchemy import event, text
 
 from engine import identity
 from engine.base.actors import SYSTEM
@@ -70,3 +73,36 @@ def test_a_record_shared_after_the_first_list_appears_in_the_next(crm: Loom) -> 
     assert names(crm.queries(reader).find("customer", **query)) == []
     identity.share_record(crm, "customer", theirs["id"], user_id=reps[1], actor=SYSTEM)
     assert names(crm.queries(reader).find("customer", **query)) == ["别人的客户"]
+
+
+def test_a_list_opened_again_is_not_planned_again(crm: Loom) -> None:
+    """The page's LIMIT is written into its SQL: bound as a parameter, PostgreSQL would plan the
+    statement, seven roll-up sub-selects and all, afresh on every request."""
+    for n in range(3):
+        crm.records().create("customer", {"name": f"常开列表{n}", "level": "vip", "region": "east"})
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    query = {"filter": "level == 'vip' and region == 'east'", "sort": "name", "limit": 2}
+    event.listen(crm.db, "before_cursor_execute", seen)
+    # One connection throughout, as in one web request: prepared statements and their plans are
+    # kept per connection (psycopg prepares a statement run five times; PostgreSQL then compares
+    # five custom plans with a generic one).
+    with crm.one_request():
+        try:
+            pages = [crm.queries().find("customer", **query) for _ in range(12)]
+        finally:
+            event.remove(crm.db, "before_cursor_execute", seen)
+        with crm.read() as conn:
+            postgres = conn.dialect.name == "postgresql"
+            generic = conn.execute(text(PLANS)).scalars().all() if postgres else None
+    assert all(names(page) == ["常开列表0", "常开列表1"] and page.next_cursor for page in pages)
+    page_sql = {statement for statement in statements if "FROM obj_customer" in statement}
+    assert len(page_sql) == 1 and re.search(r"\bLIMIT 3\b", page_sql.pop())
+    if generic is not None:  # SQLite plans every statement, keeping none
+        assert max(generic, default=0) >= 1
+
+
+PLANS = "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM obj_customer%'"
