@@ -34,3 +34,24 @@ def test_engine_values_anywhere_in_a_response_take_the_documented_forms(crm: Loo
         }
         with pytest.raises(TypeError, match="not JSON serializable"):
             app.json.dumps({"unknown": object()})
+
+
+def test_responses_encode_the_same_values_the_same_way_whatever_encodes_them(crm: Loom) -> None:
+    app = create_app(crm, config={"SECRET_KEY": "a-test-secret", "TESTING": True})
+    usual = {
+        "客户": "杭州云栖科技",
+        "at": datetime(2026, 11, 26, 9, 0, 0, 5),
+        "amount": Decimal("0.50"),
+        "n": 3,
+    }
+    # An integer beyond 64 bits is more than the fast encoder takes; the response still carries it.
+    huge = {**usual, "n": 2**70}
+    with app.app_context():
+        for body in (usual, huge):
+            response = app.json.response(body)
+            assert response.mimetype == "application/json"
+            assert response.get_data(as_text=True).endswith("\n")
+            assert json.loads(response.get_data()) == json.loads(app.json.dumps(body))
+        assert json.loads(app.json.response(huge).get_data())["n"] == 2**70
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            app.json.response({"unknown": object()})
