@@ -166,13 +166,17 @@ class KeyIndex:
         quote = conn.dialect.identifier_preparer.quote
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         key, object_ = quote("key"), quote("object")
+        # PostgreSQL takes the digests as one array; psycopg would split a statement text of 2,000
+        # otherwise split a statement text of 2,000 placeholders, which cost more than the lookup.
+        postgres = conn.dialect.name == "postgresql"
+        wanted = f"= ANY({marker})" if postgres else f"IN ({', '.join([marker] * len(digests))})"
         query = (
             f"SELECT k.{key}, k.record_id FROM {quote(match_keys.name)} k"
             f" JOIN {quote(self.model.table.name)} r ON r.id = k.record_id"
-            f" WHERE k.{object_} = {marker}"
-            f" AND k.{key} IN ({', '.join([marker] * len(digests))}) AND r.deleted_at IS NULL"
+            f" WHERE k.{object_} = {marker} AND k.{key} {wanted} AND r.deleted_at IS NULL"
         )
-        return conn.exec_driver_sql(query, (self.model.name, *digests)).all()
+        parameters = (self.model.name, digests) if postgres else (self.model.name, *digests)
+        return conn.exec_driver_sql(query, parameters).all()
 
 
 class FieldKeyIndex:
