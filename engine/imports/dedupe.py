@@ -166,8 +166,8 @@ class KeyIndex:
         quote = conn.dialect.identifier_preparer.quote
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         key, object_ = quote("key"), quote("object")
-        # PostgreSQL takes the digests as one array; psycopg would split a statement text of 2,000
-        # otherwise split a statement text of 2,000 placeholders, which cost more than the lookup.
+        # PostgreSQL takes the digests as one array (what it makes of an IN list anyway); psycopg
+        # would otherwise split a statement text of 2,000 placeholders, costlier than the lookup.
         postgres = conn.dialect.name == "postgresql"
         wanted = f"= ANY({marker})" if postgres else f"IN ({', '.join([marker] * len(digests))})"
         query = (
