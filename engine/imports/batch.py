@@ -423,17 +423,12 @@ class BatchImporter:
                 for item in outcome.items
             ],
         )
-        if outcome.problems:
-            self.conn.execute(
-                import_problems.insert(),
-                [
-                    {
-                        "import_id": self.import_id,
-                        "line": p.line,
-                        "kind": p.kind,
-                        "cells": p.cells,
-                        "reasons": stored_reasons(p.reasons),
-                    }
-                    for p in outcome.problems
-                ],
-            )
+        insert_rows(
+            self.conn,
+            import_problems.name,
+            ("import_id", "line", "kind", "cells", "reasons"),
+            [
+                (self.import_id, p.line, p.kind, encode(p.cells), encode(stored_reasons(p.reasons)))
+                for p in outcome.problems
+            ],
+        )
