@@ -34,6 +34,7 @@ from engine.imports.store import (
 )
 from engine.imports.store import list_imports as stored_imports
 from engine.imports.values import CHOICE_TYPES, ChoiceCells, LookupCells, clean_value_map
+from engine.records.uniqueness import UniqueValues
 from engine.schema.registry import ObjectModel
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
                     record_progress(conn, import_id, done, counts, loom.clock.now())
                 batches += 1
                 if batches & (batches - 1) == 0:  # after batch 1, 2, 4, 8…
-                    _refresh_statistics(loom, plan.model)
+                    _refresh_statistics(loom, plan.model, plan.options.key)
                 if progress is not None:
                     progress(done, max(estimate, done))
     except BaseException as error:
@@ -322,14 +323,22 @@ def _run(loom: Loom, import_id: int, plan: _Plan, actor: Actor, progress: Progre
     return ImportReport(object_name, import_id, "done", done, counts, unmapped=plan.unmapped)
 
 
-def _refresh_statistics(loom: Loom, model: ObjectModel) -> None:
+def _refresh_statistics(loom: Loom, model: ObjectModel, key: str | None) -> None:
     """PostgreSQL plans the duplicate and uniqueness lookups from table statistics, which autovacuum
     refreshes only a minute or so later: an import into a small table would otherwise go on
-    scanning it sequentially as it grows. Analysing as the table doubles keeps the indexes in use."""
+    scanning it sequentially as it grows. Analysing as the table doubles keeps the indexes in use.
+
+    Only the columns those lookups read are sampled (the id, the unique fields and keys, the update
+    key): the table's size is counted all the same, at a sixth of the cost of all forty columns.
+    """
     if loom.db.dialect.name != "postgresql":
         return
+    unique = (name for names in UniqueValues(model).keys for name in names)
+    looked_up = dict.fromkeys(["id", *unique, *([key] if key else [])])
     with loom.begin() as conn:
-        conn.exec_driver_sql(f'ANALYZE "{model.table.name}"')
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(name) for name in looked_up)
+        conn.exec_driver_sql(f"ANALYZE {quote(model.table.name)} ({columns})")
         conn.exec_driver_sql("ANALYZE loom_match_keys")
 
 
