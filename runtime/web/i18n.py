@@ -55,7 +55,15 @@ def locale_without_database() -> str:
 
 def page_locale() -> str:
     """The locale of the page being rendered, as Loom names it (zh_CN or en)."""
-    return supported(str(get_locale())) or DEFAULT_LOCALE
+    # Asked for each label a page shows, hundreds of times a page: worked out once for the
+    # request's Babel locale (a new one when the request's language is chosen again).
+    babel_locale = get_locale()
+    if babel_locale is None:  # outside a request
+        return DEFAULT_LOCALE
+    known = g.get("loom_page_locale")
+    if known is None or known[0] is not babel_locale:
+        known = g.loom_page_locale = (babel_locale, supported(str(babel_locale)) or DEFAULT_LOCALE)
+    return known[1]
 
 
 def api_locale() -> str:

@@ -114,3 +114,20 @@ def test_an_object_without_related_lists_lists_every_child_most_records_first(
     ]
     assert len(shown) == sum(1 for found in counts.values() if parent in found) > 3
     assert shown == sorted(shown, reverse=True)
+
+
+@pytest.mark.parametrize("contacts", [2, 5, 7])
+def test_a_related_list_counts_all_its_records_and_shows_the_first(
+    demo: tuple[Loom, FlaskClient], contacts: int
+) -> None:
+    loom, admin = demo
+    records = loom.records()
+    customer = records.create("customer", {"name": f"联系人计数客户{contacts}"})
+    for n in range(contacts):
+        records.create("contact", {"name": f"计数联系人{contacts}-{n}", "customer": customer["id"]})
+    page = text(admin.get(f"/app/customer/{customer['id']}"))
+    plural = (DOCUMENTS["contact"].get("plural_label") or DOCUMENTS["contact"]["label"])["zh_CN"]
+    headings = re.findall(r'<h2 id="related-\d+">([^<]+?) <span class="count">(\d+)</span>', page)
+    assert (plural, str(contacts)) in [(heading.split(" · ")[0], count) for heading, count in headings]
+    section = next(s for s in page.split('<section class="card related"')[1:] if plural in s)
+    assert len(re.findall(r'href="/app/contact/\d+"', section)) == min(contacts, 5)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import g, url_for
@@ -86,6 +87,8 @@ class ValueFormatter:
         self.loom = loom
         self.actor = actor
         self.locale = locale
+        # Parsed once: Babel parses a locale given as text on every value it formats.
+        self._babel_locale = Locale.parse(locale)
         self.titles: dict[str, dict[int, str]] = defaultdict(dict)
 
     def prepare(self, model: ObjectModel, records: Iterable[Mapping[str, Any]], names: Iterable[str]) -> None:
@@ -146,13 +149,13 @@ class ValueFormatter:
         """A plain value as text: numbers grouped, money with its symbol, dates in the locale."""
         if kind == "currency":
             code = spec.param("currency", "CNY") if spec else "CNY"
-            amount = format_decimal(Decimal(value), format="#,##0.00", locale=self.locale)
+            amount = format_decimal(Decimal(value), format="#,##0.00", locale=self._babel_locale)
             symbol = CURRENCY_SYMBOLS.get(code, code + " ")
             return f"-{symbol}{amount[1:]}" if amount.startswith("-") else f"{symbol}{amount}"
         if kind == "percent":
-            return f"{format_decimal(Decimal(value), format='#,##0.##', locale=self.locale)}%"
+            return f"{format_decimal(Decimal(value), format='#,##0.##', locale=self._babel_locale)}%"
         if kind in ("integer", "decimal"):
-            return format_decimal(value, format="#,##0.########", locale=self.locale)
+            return format_decimal(value, format="#,##0.########", locale=self._babel_locale)
         if kind in ("date", "datetime") and isinstance(value, str):
             value = _parsed_moment(value, kind)  # a value from the audit log, written as JSON
         if kind == "date" and isinstance(value, date):
@@ -162,12 +165,12 @@ class ValueFormatter:
         return str(value)
 
     def date(self, value: date) -> str:
-        return format_date(value, "medium", locale=self.locale)
+        return format_date(value, "medium", locale=self._babel_locale)
 
     def moment(self, value: datetime) -> str:
         local = value.replace(tzinfo=UTC).astimezone(self.loom.clock.timezone)
-        day = format_date(local, "medium", locale=self.locale)
-        return f"{day} {format_time(local, 'HH:mm', locale=self.locale)}"
+        day = format_date(local, "medium", locale=self._babel_locale)
+        return f"{day} {format_time(local, 'HH:mm', locale=self._babel_locale)}"
 
     def _option(self, spec: FieldSpec, choice: str) -> Shown:
         for option in spec.param("options", ()):
