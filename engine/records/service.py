@@ -72,6 +72,14 @@ class RecordService(ActingService):
             access, record = self._read(conn, registry, model, record_id, include_deleted)
             return shown(access, record)
 
+    def read(self, object_name: str, record_id: int) -> tuple[ObjectAccess, dict[str, Any]]:
+        """`read_access` and `get` in one read: the access the actor reads the record with, and the
+        record without the fields that access hides."""
+        with self._reading() as conn:
+            registry = self.loom.registry_for(conn)
+            access, record = self._read(conn, registry, registry.object(object_name), record_id, False)
+            return access, shown(access, record)
+
     def read_access(self, object_name: str, record_id: int) -> ObjectAccess:
         """The access the actor reads this record with: their role's, or their open approval task's."""
         with self._reading() as conn:

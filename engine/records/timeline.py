@@ -70,15 +70,21 @@ def activity_links(registry: Registry, object_name: str) -> list[tuple[ObjectMod
     return links
 
 
-def timeline(loom: Loom, object_name: str, record_id: int, actor: Actor) -> list[TimelineEntry]:
+def timeline(
+    loom: Loom,
+    object_name: str,
+    record_id: int,
+    actor: Actor,
+    *,
+    read: tuple[ObjectAccess, dict[str, Any]] | None = None,
+) -> list[TimelineEntry]:
     """Everything that happened to a record the actor may read, newest first.
 
     RecordNotFound / PermissionDenied when the actor may not read the record, as for `get`.
+    `read`: what `RecordService.read` just gave the caller for this record, not read again.
     """
-    records = loom.records(actor)
-    record = records.get(object_name, record_id)
+    access, record = read or loom.records(actor).read(object_name, record_id)
     registry = loom.registry
-    access = records.read_access(object_name, record_id)
     entries = [
         *_activities(loom, registry, object_name, record_id, actor),
         *_changes(loom, object_name, record_id, actor),

@@ -31,15 +31,14 @@ def record_detail(object_name: str, record_id: int) -> str:
     loom, actor = current_loom(), current_actor()
     with suppress(PermissionDenied):  # an approver opens their task's record without reading the object
         object_page(object_name)  # 404 for an object that does not exist
-    records = loom.records(actor)
-    record = records.get(object_name, record_id)
     # The fields shown are those the record is read with: an open task's node may hide some.
-    page = ObjectPage(loom.registry.object(object_name), records.read_access(object_name, record_id))
+    access, record = loom.records(actor).read(object_name, record_id)
+    page = ObjectPage(loom.registry.object(object_name), access)
     formatter = ValueFormatter(loom, actor, page_locale())
     sections = form_sections(page, record, hidden_by_form(page, record))
     formatter.prepare(page.model, [record], [name for s in sections for name in s["fields"]])
     related = _related_lists(page, record_id, formatter)
-    entries = timeline(loom, object_name, record_id, actor)[:TIMELINE_ROWS]
+    entries = timeline(loom, object_name, record_id, actor, read=(access, record))[:TIMELINE_ROWS]
     approval = approval_panel(page, record)
     title_field = page.model.spec.title_field
     title = record.get(title_field) if title_field else None
