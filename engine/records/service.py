@@ -66,18 +66,17 @@ class RecordService(ActingService):
 
     def get(self, object_name: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
         """One record the actor may read, without the fields hidden from them."""
+        return self.read(object_name, record_id, include_deleted=include_deleted)[1]
+
+    def read(
+        self, object_name: str, record_id: int, *, include_deleted: bool = False
+    ) -> tuple[ObjectAccess, dict[str, Any]]:
+        """`get` with the access the actor reads the record with (their role's, or their open
+        approval task's), in one read."""
         with self._reading() as conn:
             registry = self.loom.registry_for(conn)
             model = registry.object(object_name)
             access, record = self._read(conn, registry, model, record_id, include_deleted)
-            return shown(access, record)
-
-    def read(self, object_name: str, record_id: int) -> tuple[ObjectAccess, dict[str, Any]]:
-        """`read_access` and `get` in one read: the access the actor reads the record with, and the
-        record without the fields that access hides."""
-        with self._reading() as conn:
-            registry = self.loom.registry_for(conn)
-            access, record = self._read(conn, registry, registry.object(object_name), record_id, False)
             return access, shown(access, record)
 
     def read_access(self, object_name: str, record_id: int) -> ObjectAccess:

@@ -24,7 +24,7 @@ from engine.flows.field_access import visible_summary
 from engine.flows.inbox import TABS
 from metadata.specs import FieldSpec
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import error_text, field_errors, label_text, page_locale
+from runtime.web.i18n import babel_locale, error_text, field_errors, label_text, page_locale
 from runtime.web.pages.blueprint import blueprint
 from runtime.web.pages.formatting import Shown, ValueFormatter, field_label
 from runtime.web.pages.forms import engine_value, posted_values
@@ -105,7 +105,7 @@ def _waited(since: datetime | None) -> str:
     if since is None:
         return ""
     elapsed = max(current_loom().clock.now() - since, timedelta(minutes=1))
-    return format_timedelta(elapsed, locale=page_locale())
+    return format_timedelta(elapsed, locale=babel_locale(page_locale()))
 
 
 @blueprint.post("/app/<object_name>/<int:record_id>/submit")

@@ -30,7 +30,7 @@ from engine.records.report_parameters import InvalidReportParameter
 from metadata.dashboards import DashboardSpec
 from metadata.reports import ReportSpec
 from runtime.web.auth import current_actor, current_loom
-from runtime.web.i18n import error_text, label_text, page_locale
+from runtime.web.i18n import babel_locale, error_text, label_text, page_locale
 from runtime.web.pages import report_view
 from runtime.web.pages.blueprint import blueprint
 
@@ -152,7 +152,7 @@ def _kpi(kpi: Kpi, found: WidgetResult) -> dict[str, Any]:
     reached = kpi.reached
     if reached is not None:
         percent = reached * 100
-        shown["percent"] = format_decimal(percent, format="#,##0.0", locale=page_locale()) + "%"
+        shown["percent"] = format_decimal(percent, format="#,##0.0", locale=babel_locale(page_locale())) + "%"
         shown["bar"] = float(min(percent, Decimal(100)))
         shown["met"] = reached >= 1
     elif kpi.target is not None:

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import g, url_for
@@ -28,7 +27,7 @@ from engine.identity.permissions import PermissionDenied
 from engine.loom import Loom
 from engine.schema.registry import ObjectModel
 from metadata.specs import FieldSpec
-from runtime.web.i18n import label_text
+from runtime.web.i18n import babel_locale, label_text
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥", "GBP": "£"}
 EMPTY = "—"
@@ -87,8 +86,7 @@ class ValueFormatter:
         self.loom = loom
         self.actor = actor
         self.locale = locale
-        # Parsed once: Babel parses a locale given as text on every value it formats.
-        self._babel_locale = Locale.parse(locale)
+        self._babel_locale = babel_locale(locale)
         self.titles: dict[str, dict[int, str]] = defaultdict(dict)
 
     def prepare(self, model: ObjectModel, records: Iterable[Mapping[str, Any]], names: Iterable[str]) -> None:

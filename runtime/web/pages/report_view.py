@@ -26,7 +26,7 @@ from engine.loom import Loom
 from engine.records.report_parameters import InvalidReportParameter
 from engine.records.reports import ReportColumn, ReportResult
 from metadata.reports import ReportSpec
-from runtime.web.i18n import label_text, page_locale
+from runtime.web.i18n import babel_locale, label_text, page_locale
 
 #: The period presets a page offers, in this order; the engine takes more (and any range).
 # The periods a report's or dashboard's period list offers; any other named one shows when in use.
@@ -171,12 +171,13 @@ def shown(column: ReportColumn, value: Any, result: ReportResult, locale: str) -
         return result.label(column.name, value, locale)
     if value is None:
         return "—"
+    parsed = babel_locale(locale)
     if is_ratio(column):
-        return format_decimal(Decimal(str(value)) * 100, format="#,##0.0", locale=locale) + "%"
+        return format_decimal(Decimal(str(value)) * 100, format="#,##0.0", locale=parsed) + "%"
     if isinstance(value, Decimal | float):
-        return format_decimal(Decimal(str(value)), format="#,##0.00", locale=locale)
+        return format_decimal(Decimal(str(value)), format="#,##0.00", locale=parsed)
     if isinstance(value, int):
-        return format_decimal(value, format="#,##0", locale=locale)
+        return format_decimal(value, format="#,##0", locale=parsed)
     return str(value)
 
 
