@@ -35,6 +35,8 @@ READ_BYTES = 256 * 1024
 # The shared strings are read on in smaller steps: a header row needs only the table's first few.
 STRINGS_READ_BYTES = 16 * 1024
 HEAD_BYTES = 64 * 1024
+# How far into a part its opening tag is looked for before expat is left to read the part whole.
+HEAD_LIMIT = 4 * 2**20
 # Shared strings kept in memory before the table is parked on disk, and the size of a parked block.
 STRINGS_IN_MEMORY = 50_000
 BLOCK_STRINGS = 4_096
@@ -150,6 +152,150 @@ class SharedStrings:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+# A shared string of plain text, as most are: <si><t>客户名称</t></si>.
+_SHARED_STRING = re.compile(r'<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>)?</si>|<si/>')
+_TABLE = re.compile(rb"<(\w+:)?sst[\s>/]")
+_TABLE_END = re.compile(r"</sst\s*>")
+_UTF8_DECLARED = re.compile(rb"""encoding=["']utf-?8["']""", re.I)
+
+
+def _utf8(head: bytes) -> bool:
+    """Whether an XML part's declaration leaves it in UTF-8 (as every writer saves them)."""
+    if not head.startswith((b"<?xml", b"\xef\xbb\xbf<?xml")):
+        return True
+    declared = head[: head.find(b"?>")]
+    return b"encoding=" not in declared or _UTF8_DECLARED.search(declared) is not None
+
+
+def _plain_strings(stretch: str) -> list[str] | None:
+    """The strings of a stretch of whole <si> items, None unless every one is plain text."""
+    parts = _SHARED_STRING.split(stretch)
+    if any(gap.strip() for gap in set(parts[0::2])):
+        return None
+    return [_xml_text(text) if text else "" for text in parts[1::2]]
+
+
+class _StringsParser:
+    """expat handlers that collect each <si>'s text, leaving out phonetic guides (furigana)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self._parts: list[str] = []
+        self._in_text = False
+        self._skip = 0
+        self._parser = expat.ParserCreate()
+        self._parser.buffer_text = True
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+        self._parser.CharacterDataHandler = self._text
+
+    def feed(self, data: bytes, final: bool) -> None:
+        self._parser.Parse(data, final)
+
+    def take(self) -> list[str]:
+        """The strings found since the last take."""
+        found, self.found = self.found, []
+        return found
+
+    def read(self, stretch: str) -> list[str]:
+        """The strings of a stretch of whole <si> items."""
+        self._parser.Parse(f"<sst>{stretch}</sst>", True)
+        return self.found
+
+    def _start(self, name: str, _attrs: dict[str, str]) -> None:
+        local = _local(name)
+        if local == "t":
+            self._in_text = True
+        elif local in ("rPh", "phoneticPr"):
+            self._skip += 1
+        elif local == "si":
+            self._parts.clear()
+
+    def _end(self, name: str) -> None:
+        local = _local(name)
+        if local == "t":
+            self._in_text = False
+        elif local in ("rPh", "phoneticPr"):
+            self._skip -= 1
+        elif local == "si":
+            self.found.append("".join(self._parts))
+
+    def _text(self, data: str) -> None:
+        if self._in_text and not self._skip:
+            self._parts.append(data)
+
+
+class _TableReader:
+    """The shared-strings XML read on a stretch at a time (`more`) into the workbook's table.
+
+    Stretches of whole <si> items are split on `_SHARED_STRING` where every item is plain text,
+    else read by expat; a table that is not plain UTF-8 without prefixes goes through expat whole.
+    """
+
+    def __init__(self, source: IO[bytes], book: XlsxWorkbook) -> None:
+        self.source, self.book = source, book
+        self.buffer = b""
+        self.opened = False
+        self.whole: _StringsParser | None = None  # expat over the whole table, when it is not plain
+
+    def more(self) -> bool:
+        try:
+            chunk = self.source.read(STRINGS_READ_BYTES)
+            if self.whole is not None:
+                self.whole.feed(chunk, not chunk)
+                self._add(self.whole.take())
+            else:
+                self.buffer += chunk
+                if not self.opened:
+                    self._open(not chunk)
+                if self.opened:
+                    self._read_stretch(not chunk)
+        except _DAMAGED as error:
+            raise XlsxError(f"damaged file: {error}") from None
+        if chunk:
+            return True
+        self.source.close()
+        self.book.strings.finish()
+        return False
+
+    def _open(self, final: bool) -> None:
+        """Past the table's opening tag, or over to expat for a table that is not plain."""
+        found = _TABLE.search(self.buffer)
+        opened = -1 if found is None else self.buffer.find(b">", found.start())
+        if opened < 0 and not final and len(self.buffer) < HEAD_LIMIT:
+            return
+        # An empty table (<sst/>) goes to expat as well, which reads what follows it as a parser does.
+        plain = found is not None and opened > 0 and not found.group(1) and _utf8(self.buffer)
+        if not plain or self.buffer[opened - 1 : opened] == b"/":
+            self.whole = _StringsParser()
+            self.whole.feed(self.buffer, final)
+            self._add(self.whole.take())
+        else:
+            self.opened = True
+            self.buffer = self.buffer[opened + 1 :]
+
+    def _read_stretch(self, final: bool) -> None:
+        if final:
+            tail = self.buffer.decode()
+            closed = _TABLE_END.search(tail)
+            if closed is None:
+                raise XlsxError("damaged file: the shared strings end early")
+            stretch, self.buffer = tail[: closed.start()], b""
+        else:
+            cut = self.buffer.rfind(b"</si>")
+            if cut < 0:
+                return
+            cut += len(b"</si>")
+            stretch, self.buffer = self.buffer[:cut].decode(), self.buffer[cut:]
+        texts = _plain_strings(stretch)
+        self._add(_StringsParser().read(stretch) if texts is None else texts)
+
+    def _add(self, texts: list[str]) -> None:
+        add = self.book.strings.add
+        for text in texts:
+            add(text)
 
 
 class XlsxWorkbook:
@@ -286,50 +432,8 @@ class XlsxWorkbook:
 
     def _strings_from(self, part: str) -> Callable[[], bool]:
         """What reads the next stretch of the shared-strings XML into `self.strings` (False at its end)."""
-        parts: list[str] = []
-        state = {"in_t": False, "skip": 0}
-
-        def start(name: str, _attrs: dict[str, str]) -> None:
-            local = _local(name)
-            if local == "t":
-                state["in_t"] = True
-            elif local in ("rPh", "phoneticPr"):  # the reading guide (furigana), not the text
-                state["skip"] += 1
-            elif local == "si":
-                parts.clear()
-
-        def end(name: str) -> None:
-            local = _local(name)
-            if local == "t":
-                state["in_t"] = False
-            elif local == "rPh":
-                state["skip"] -= 1
-            elif local == "si":
-                self.strings.add("".join(parts))
-
-        def text(data: str) -> None:
-            if state["in_t"] and not state["skip"]:
-                parts.append(data)
-
-        parser = expat.ParserCreate()
-        parser.buffer_text = True
-        parser.StartElementHandler, parser.EndElementHandler = start, end
-        parser.CharacterDataHandler = text
         source = self._strings_source = self.archive.open(part)
-
-        def more() -> bool:
-            try:
-                chunk = source.read(STRINGS_READ_BYTES)
-                parser.Parse(chunk, not chunk)
-            except _DAMAGED as error:
-                raise XlsxError(f"damaged file: {error}") from None
-            if chunk:
-                return True
-            source.close()
-            self.strings.finish()
-            return False
-
-        return more
+        return _TableReader(source, self).more
 
     # -- a worksheet ---------------------------------------------------------------------------------
 
@@ -351,20 +455,8 @@ class XlsxWorkbook:
         """
         reader = _SheetReader(self, columns)
         with self.archive.open(self.sheet_part(name)) as source:
-            parser = expat.ParserCreate()
-            parser.buffer_text = True
-            parser.buffer_size = READ_BYTES
-            parser.StartElementHandler = reader.start
-            parser.EndElementHandler = reader.end
-            parser.CharacterDataHandler = reader.text
-            ready = reader.ready
             try:
-                while chunk := source.read(READ_BYTES):
-                    parser.Parse(chunk, False)
-                    if ready:
-                        yield from ready
-                        ready.clear()
-                parser.Parse(b"", True)
+                yield from _sheet_rows(source, reader)
                 # A pass over the whole sheet reads the whole table too, so a damaged one is
                 # found by the survey that reads the file before its import does.
                 self.strings.read_all()
@@ -374,7 +466,6 @@ class XlsxWorkbook:
                 raise
             except (IndexError, ValueError) as error:  # a string index past the table, a number that is none
                 raise XlsxError(f"a cell cannot be read: {error}") from None
-            yield from ready
 
     def estimate_rows(self, name: str | None = None) -> int:
         """Data rows (header excluded): the sheet's stated size, else its size in bytes over the
@@ -392,6 +483,106 @@ class XlsxWorkbook:
         if total <= len(head):
             return max(rows_in_head - 1, 0)
         return int(total / (len(head) / rows_in_head)) - 1
+
+
+# Rows and cells in the shapes spreadsheet programs write them (Excel, WPS, openpyxl, xlsxwriter):
+# <row r="2" …>, then cells such as <c r="B2" s="1" t="s"><v>7</v></c>, <c r="C2"/>, an inline
+# string <c r="D2" t="inlineStr"><is><t>…</t></is></c>, or a formula and its value. Splitting a
+# stretch of rows on this leaves between the matches only what no match took: whitespace and
+# </row> when every element had such a shape, else the stretch is read by expat instead.
+_ROW_OR_CELL = re.compile(
+    r'<row r="(\d+)"[^>]*?(/?)>'
+    r'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?(?: \w+="[^"]*")*'
+    r"(?:/>|>(?:<f>[^<]*</f>|<f [^>]*/>|<f [^>]*>[^<]*</f>)?"
+    r'(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+)
+_GROUPS = 8
+_COLUMNS: dict[str, int] = {}  # column letters and their 0-based numbers, as met
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
+_SHEET_DATA_END = re.compile(r"</sheetData\s*>")
+_ROW_END = b"</row>"
+_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|\w+);|\r\n?")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_text(text: str) -> str:
+    """Character data as an XML parser gives it: references resolved, line ends as \\n."""
+
+    def resolve(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "\n"
+        if name[0] != "#":
+            if name not in _ENTITIES:
+                raise XlsxError(f"damaged file: undefined entity &{name};")
+            return _ENTITIES[name]
+        try:
+            return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+        except (ValueError, OverflowError):
+            raise XlsxError(f"damaged file: bad character reference &{name};") from None
+
+    return _REFERENCE.sub(resolve, text) if "&" in text or "\r" in text else text
+
+
+def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows, stretch by stretch of whole rows: split on `_ROW_OR_CELL` where the
+    stretch allows it, else (and for a sheet that is not plain UTF-8 without prefixes) by expat."""
+    head, found, opened = b"", None, -1
+    while opened < 0 and len(head) < HEAD_LIMIT and (chunk := source.read(READ_BYTES)):
+        head += chunk
+        found = _SHEET_DATA.search(head)
+        opened = -1 if found is None else head.find(b">", found.start())
+    if found is None or opened < 0 or found.group(1) or not _utf8(head):
+        yield from _expat_rows(head, source, reader)
+        return
+    if head[opened - 1 : opened] == b"/":  # <sheetData/>: no rows
+        return
+    buffer = head[opened + 1 :]
+    ready = reader.ready
+    while True:
+        chunk = source.read(READ_BYTES)
+        buffer += chunk
+        if chunk:
+            cut = buffer.rfind(_ROW_END)
+            if cut < 0:
+                continue
+            cut += len(_ROW_END)
+            stretch, buffer = buffer[:cut].decode(), buffer[cut:]
+        else:
+            tail = buffer.decode()
+            end = _SHEET_DATA_END.search(tail)
+            if end is None:
+                raise XlsxError("damaged worksheet: the sheet data ends early")
+            stretch = tail[: end.start()]
+            if not stretch.strip():
+                return
+        if not reader.plain(stretch):
+            reader.parse(stretch)
+        yield from ready
+        ready.clear()
+        if not chunk:
+            return
+
+
+def _expat_rows(head: bytes, source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows through one expat parser over the whole sheet XML."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.buffer_size = READ_BYTES
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.text
+    ready = reader.ready
+    chunk = head
+    while chunk:
+        parser.Parse(chunk, False)
+        if ready:
+            yield from ready
+            ready.clear()
+        chunk = source.read(READ_BYTES)
+    parser.Parse(b"", True)
+    yield from ready
+    ready.clear()
 
 
 def _column(ref: str) -> int:
@@ -457,7 +648,7 @@ class _SheetReader:
             self.collect = False
         elif name == "c":
             if self.parts:
-                value = self._value("".join(self.parts))
+                value = self._value(self.kind, self.style, "".join(self.parts))
                 row = self.row
                 column = self.column
                 if column == len(row):
@@ -480,8 +671,72 @@ class _SheetReader:
         if self.collect:
             self.parts.append(data)
 
-    def _value(self, text: str) -> Any:
-        kind = self.kind
+    def parse(self, stretch: str) -> None:
+        """Read a stretch of whole rows with expat, as the handlers read the whole sheet."""
+        parser = expat.ParserCreate()
+        parser.buffer_text = True
+        parser.StartElementHandler, parser.EndElementHandler = self.start, self.end
+        parser.CharacterDataHandler = self.text
+        parser.Parse(f"<rows>{stretch}</rows>", True)
+
+    def plain(self, stretch: str) -> bool:
+        """Read a stretch of whole rows split on `_ROW_OR_CELL`, as `parse` would read it; False
+        (and nothing read) when anything in it has another shape."""
+        parts = _ROW_OR_CELL.split(stretch)
+        if parts[0].strip():
+            return False
+        rows: list[tuple[Any, ...]] = []
+        expected, row = self.expected, None
+        first, last = self.first, self.last
+        columns, strings, value = _COLUMNS, self.strings, self._value
+        pieces = iter(parts)
+        next(pieces)
+        cells = zip(*[pieces] * (_GROUPS + 1), strict=True)
+        for number, empty, letters, style, kind, style_after, v, inline, gap in cells:
+            if number:
+                if row is not None:
+                    return False
+                # As the handlers do: rows the sheet leaves out are empty, and numbers only go on.
+                rows.extend([()] * (int(number) - expected))
+                expected, row = int(number), []
+                if empty:  # <row r="7" ht="30"/>: a row with a height and no cells
+                    rows.append(())
+                    expected, row = expected + 1, None
+            elif row is None:
+                return False
+            else:
+                column = columns.get(letters)
+                if column is None:
+                    column = columns[letters] = _column(letters)
+                text = v or inline
+                if text and first <= column and (last is None or column <= last):
+                    if kind == "s":
+                        cell = strings[int(text)]
+                    else:
+                        cell = value(kind or "n", int(style or style_after or 0), _xml_text(text))
+                    if column == len(row):
+                        row.append(cell)
+                    elif column > len(row):
+                        row.extend([None] * (column - len(row)))
+                        row.append(cell)
+                    else:
+                        row[column] = cell
+            if gap:
+                between = gap.strip()
+                if between == "</row>" and row is not None:
+                    while row and row[-1] is None:
+                        row.pop()
+                    rows.append(tuple(row))
+                    expected, row = expected + 1, None
+                elif between:
+                    return False
+        if row is not None:
+            return False
+        self.ready += rows
+        self.expected = expected
+        return True
+
+    def _value(self, kind: str, style: int, text: str) -> Any:
         if kind == "s":
             return self.strings[int(text)]
         if kind == "n":
@@ -489,7 +744,7 @@ class _SheetReader:
                 number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
             except ValueError:  # a number cell holding text: the text, for the field to judge
                 return text
-            if self.style and self.style < len(self.date_styles) and self.date_styles[self.style]:
+            if style and style < len(self.date_styles) and self.date_styles[style]:
                 return self._date(number)
             return number
         if kind in ("str", "inlineStr"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -213,9 +214,14 @@ def test_dates_in_a_1904_workbook_and_prefixed_xml(tmp_path: Path, reader: str) 
 
 
 def test_phonetic_guides_are_not_part_of_the_text(tmp_path: Path, reader: str) -> None:
-    strings = ['<t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh>']
-    path = workbook(tmp_path / "ruby.xlsx", {"S": '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'}, strings)
-    assert read(path) == [["東京"]]
+    """Nor of the strings after them: Excel closes each guided string with its <phoneticPr/>."""
+    strings = [
+        '<t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/>',
+        "<t>大阪</t>",
+    ]
+    body = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    path = workbook(tmp_path / "ruby.xlsx", {"S": body}, strings)
+    assert read(path) == [["東京", "大阪"]]
 
 
 def test_a_large_shared_strings_table_is_read_from_disk_with_the_same_values(
@@ -299,6 +305,16 @@ def test_a_zip_without_a_workbook_or_with_a_damaged_sheet_is_refused(tmp_path: P
     damaged = workbook(tmp_path / "damaged.xlsx", {"S": body})
     with pytest.raises(UnreadableFile), open_rows(damaged) as (_, rows):
         list(rows)
+    with zipfile.ZipFile(damaged) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b"</row>") + 6]  # cut after a whole row
+    with zipfile.ZipFile(cut := tmp_path / "cut.xlsx", "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    if reader == "stdlib":  # calamine reads on as far as the rows go
+        with pytest.raises(UnreadableFile, match="ends early"), open_rows(cut) as (_, rows):
+            list(rows)
 
 
 def test_a_damaged_shared_strings_table_is_refused_by_a_pass_over_the_sheet(
@@ -330,3 +346,120 @@ def test_a_string_past_the_table_is_a_clear_error_and_a_number_cell_of_text_read
         tmp_path / "text.xlsx", {"S": head + '<row r="2"><c r="A2"><v>12 元</v></c></row>'}, ["<t>名称</t>"]
     )
     assert read(path) == [["名称"], ["12 元"]]
+
+
+# Cells and shared strings in the shapes writers give them, and in shapes only some do (rich text,
+# references, comments, attributes in another order, whitespace between elements).
+CELL_SHAPES = [
+    '<c r="{ref}" t="s"><v>{n}</v></c>',
+    '<c r="{ref}" s="1" t="s"><v>{n}</v></c>',
+    '<c r="{ref}" t="s" s="3"><v>{n}</v></c>',
+    '<c r="{ref}"><v>{n}.25</v></c>',
+    '<c r="{ref}" s="2"><v>46209.5</v></c>',
+    '<c r="{ref}" s="1"><v>46037</v></c>',
+    '<c r="{ref}" s="1"/>',
+    '<c r="{ref}" t="b"><v>1</v></c>',
+    '<c r="{ref}" t="e"><v>#DIV/0!</v></c>',
+    '<c r="{ref}" t="str"><f>A1&amp;"x"</f><v>公式 {n}</v></c>',
+    '<c r="{ref}"><f t="shared" si="0"/><v>{n}</v></c>',
+    '<c r="{ref}" t="inlineStr"><is><t>行内 {n}</t></is></c>',
+    '<c r="{ref}" t="inlineStr"><is><t xml:space="preserve"> 空格 {n} </t></is></c>',
+    '<c r="{ref}" t="inlineStr"><is><t>A&amp;B &lt;{n}&gt; &#x4E2D;&#25991;</t></is></c>',
+    '<c r="{ref}" t="inlineStr"><is><r><t>富</t></r><r><rPr><b/><color rgb="FF0000"/></rPr>'
+    "<t>文本</t></r></is></c>",
+    '<c r="{ref}" t="inlineStr"><is><t>两行\r\n文本</t></is></c>',
+    '<c r="{ref}" t="str" cm="1"><v>{n}</v></c>',
+    '<c r="{ref}" t="s">\n  <v>{n}</v>\n</c>',
+    '<c r="{ref}" t="s"><v>{n}</v></c><!-- 注释 -->',
+    "<c r='{ref}' t='s'><v>{n}</v></c>",
+    '<c t="s"><v>{n}</v></c>',
+]
+STRING_SHAPES = [
+    "<t>客户{n}</t>",
+    '<t xml:space="preserve"> 客户{n} </t>',
+    "<t>杭州&amp;星河 {n}</t>",
+    '<t>東京{n}</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/>',
+    "<r><t>富</t></r><r><rPr><b/></rPr><t>文本{n}</t></r>",
+    "",
+]
+
+
+def random_workbook(path: Path, seed: int, shapes: list[str], string_shapes: list[str]) -> Path:
+    import random
+
+    chooser = random.Random(seed)
+    strings = [chooser.choice(string_shapes).format(n=n) for n in range(60)]
+    rows, number = [], 0
+    for _ in range(40):
+        number += chooser.choice([1, 1, 1, 2, 5])
+        if chooser.random() < 0.05:
+            rows.append(f'<row r="{number}"/>')
+            continue
+        cells, column = [], 0
+        for _ in range(chooser.randint(0, 8)):
+            column += chooser.choice([1, 1, 2, 4])
+            ref = f"{chr(64 + column) if column <= 26 else 'A' + chr(64 + column - 26)}{number}"
+            cells.append(chooser.choice(shapes).format(ref=ref, n=chooser.randrange(60)))
+        spacing = chooser.choice(["", "", "\n  "])
+        attrs = chooser.choice(["", ' spans="1:9"', ' spans="1:9" ht="20" customHeight="1"'])
+        rows.append(f'<row r="{number}"{attrs}>{spacing}{spacing.join(cells)}{spacing}</row>')
+    return workbook(path, {"S": "".join(rows)}, strings)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_a_sheet_of_any_shapes_reads_the_same_split_as_through_expat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Stretches of plain rows and strings are split on patterns, the rest parsed: the values
+    are the same as expat's over the whole file, wherever the stretches are cut."""
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "READ_BYTES", 97 + seed * 31)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 40 + seed * 7)
+    path = random_workbook(tmp_path / "any.xlsx", seed, CELL_SHAPES, STRING_SHAPES)
+    split = read(path)
+    with monkeypatch.context() as stretches_by_expat:
+        stretches_by_expat.setattr(xlsx_reader._SheetReader, "plain", lambda self, stretch: False)
+        stretches_by_expat.setattr(xlsx_reader, "_plain_strings", lambda stretch: None)
+        assert read(path) == split
+    with monkeypatch.context() as whole_by_expat:
+        whole_by_expat.setattr(xlsx_reader, "_SHEET_DATA", re.compile(b"(?!)"))
+        whole_by_expat.setattr(xlsx_reader, "_TABLE", re.compile(b"(?!)"))
+        assert read(path) == split
+    assert sum(len(row) for row in split) > 40
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_sheet_as_spreadsheet_programs_write_it_is_read_without_expat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "READ_BYTES", 150)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 60)
+    shapes = CELL_SHAPES[:14]
+    path = random_workbook(tmp_path / "plain.xlsx", seed, shapes, STRING_SHAPES[:3])
+    expected = read(path)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("read by expat")
+
+    monkeypatch.setattr(xlsx_reader._SheetReader, "parse", refuse)
+    monkeypatch.setattr(xlsx_reader._StringsParser, "read", refuse)
+    assert read(path) == expected
+
+
+def test_an_empty_sheet_and_an_empty_strings_table_read_as_nothing(tmp_path: Path, reader: str) -> None:
+    path = workbook(tmp_path / "empty.xlsx", {"S": ""})
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'.encode()
+    parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"/>'.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert read(path) == []
+    rows = f'<sheetData><row r="2">{text_cell("B2", "行内")}</row></sheetData>'
+    parts["xl/worksheets/sheet1.xml"] = f'<worksheet xmlns="{MAIN}">{rows}</worksheet>'.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert read(path) == [[], [None, "行内"]]
