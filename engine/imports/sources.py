@@ -143,18 +143,24 @@ def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
 def _xlsx_rows(
     path: Path, columns: tuple[int, int] | None = None
 ) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
-    from engine.imports.xlsx_reader import XlsxError
+    from engine.imports.xlsx_reader import LAST_COLUMN, XlsxError
 
     sheet = _open_sheet(path)
     try:
-        values = sheet.rows(columns)
         try:
-            first = next(values, ())
+            # The header as far as a sheet goes; then each row as far as the header, because a
+            # cell no column names is never imported, and a row read to a stray cell far to the
+            # right (or past the sheet's last column, XFD) is that much slower to read.
+            values = sheet.rows(columns or (0, LAST_COLUMN))
+            header = [_header_text(value) for value in next(values, ())]
+            while header and not header[-1]:
+                header.pop()
+            if columns is None:
+                values.close()
+                values = sheet.rows((0, max(len(header) - 1, 0)))
+                next(values, ())
         except XlsxError as error:
             raise UnreadableFile(Message("file_not_xlsx", file=path.name, error=str(error))) from None
-        header = [_header_text(value) for value in first]
-        while header and not header[-1]:
-            header.pop()
         if not any(header):
             raise UnreadableFile(Message("file_no_header", file=path.name))
 

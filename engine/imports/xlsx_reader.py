@@ -37,6 +37,9 @@ STRINGS_READ_BYTES = 16 * 1024
 HEAD_BYTES = 64 * 1024
 # How far into a part its opening tag is looked for before expat is left to read the part whole.
 HEAD_LIMIT = 4 * 2**20
+# A worksheet's limits (Excel's): a reference past them is damage, not a place to pad rows out to.
+MAX_ROWS = 1_048_576
+LAST_COLUMN = 16_383  # XFD, 0-based
 # Shared strings kept in memory before the table is parked on disk, and the size of a parked block.
 STRINGS_IN_MEMORY = 50_000
 BLOCK_STRINGS = 4_096
@@ -585,6 +588,12 @@ def _expat_rows(head: bytes, source: IO[bytes], reader: _SheetReader) -> Iterato
     ready.clear()
 
 
+def _row_number(number: str) -> int:
+    if int(number) > MAX_ROWS:
+        raise XlsxError(f"row {number} is past the last row a sheet can have ({MAX_ROWS:,})")
+    return int(number)
+
+
 def _column(ref: str) -> int:
     """The 0-based column of a cell reference such as "AB12"."""
     number = 0
@@ -624,6 +633,8 @@ class _SheetReader:
         if name == "c":
             ref = attrs.get("r")
             self.column = column = _column(ref) if ref else len(self.row)
+            if column > LAST_COLUMN:
+                raise XlsxError(f"a cell past the last column (XFD): {ref}")
             self.outside = column < self.first or (self.last is not None and column > self.last)
             self.kind = attrs.get("t", "n")
             style = attrs.get("s")
@@ -634,8 +645,7 @@ class _SheetReader:
         elif name == "row":
             number = attrs.get("r")
             if number:
-                for _ in range(self.expected, int(number)):
-                    self.ready.append(())
+                self.ready += [()] * (_row_number(number) - self.expected)
                 self.expected = int(number)
             self.row = []
         elif name == "rPh":
@@ -697,7 +707,7 @@ class _SheetReader:
                 if row is not None:
                     return False
                 # As the handlers do: rows the sheet leaves out are empty, and numbers only go on.
-                rows.extend([()] * (int(number) - expected))
+                rows.extend([()] * (_row_number(number) - expected))
                 expected, row = int(number), []
                 if empty:  # <row r="7" ht="30"/>: a row with a height and no cells
                     rows.append(())
@@ -707,7 +717,10 @@ class _SheetReader:
             else:
                 column = columns.get(letters)
                 if column is None:
-                    column = columns[letters] = _column(letters)
+                    column = _column(letters)
+                    if column > LAST_COLUMN:
+                        raise XlsxError(f"a cell past the last column (XFD): {letters}")
+                    columns[letters] = column
                 text = v or inline
                 if text and first <= column and (last is None or column <= last):
                     if kind == "s":
@@ -831,19 +844,32 @@ def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None
         raise XlsxError(str(error)) from None
     try:
         first, last = columns or (0, None)
-        stream = book.stream_sheet_by_name(name, min_col=first, max_col=last)
+        # Rows come padded to the widest column met so far (to `last` when given), and a column
+        # past XFD aborts the process: files from outside are read with their columns given.
+        stream = book.stream_sheet_by_name(
+            name, min_col=first, max_col=None if last is None else min(last, LAST_COLUMN)
+        )
         skipped = [""] * first  # the columns left unread, so each cell keeps its position
-        while True:
-            try:
-                row = next(stream)
-            except StopIteration:
+        for _ in range(MAX_ROWS):
+            row = _calamine_next(stream)
+            if row is None:
                 return
-            except _STOPS:
-                raise
-            except BaseException as error:
-                raise XlsxError(str(error)) from None
-            while row and row[-1] == "":  # rows come padded to the sheet's width
+            while row and row[-1] == "":
                 row.pop()
             yield skipped + row if first and row else row
+        if _calamine_next(stream) is not None:
+            raise XlsxError(f"the sheet has more rows than a sheet can have ({MAX_ROWS:,})")
     finally:
         book.close()
+
+
+def _calamine_next(stream: Any) -> list[Any] | None:
+    """The stream's next row, None at its end."""
+    try:
+        return next(stream)  # type: ignore[no-any-return]
+    except StopIteration:
+        return None
+    except _STOPS:
+        raise
+    except BaseException as error:
+        raise XlsxError(str(error)) from None

@@ -463,3 +463,40 @@ def test_an_empty_sheet_and_an_empty_strings_table_read_as_nothing(tmp_path: Pat
         for name, data in parts.items():
             archive.writestr(name, data)
     assert read(path) == [[], [None, "行内"]]
+
+
+def test_a_row_past_the_last_a_sheet_can_have_is_refused_not_padded_out(tmp_path: Path, reader: str) -> None:
+    """Excel's sheets end at row 1,048,576: a row numbered past it is damage, not a billion blank rows."""
+    far = '<row r="900000000000"><c r="A900000000000"><v>1</v></c></row>'
+    path = workbook(tmp_path / "far.xlsx", {"S": f'<row r="1">{text_cell("A1", "名称")}</row>{far}'})
+    with pytest.raises(UnreadableFile, match="1,048,576"), open_rows(path) as (_, rows):
+        list(rows)
+
+
+def test_a_cell_past_the_last_column_is_refused_or_left_unread(tmp_path: Path, reader: str) -> None:
+    """Past XFD, where no sheet goes: the standard library's reader refuses the file, calamine (which
+    would abort the process reading it) is never asked past the header's last column."""
+    cells = text_cell("A1", "名称") + '<c r="ZZZZZZZZ1"><v>1</v></c>'
+    path = workbook(
+        tmp_path / "wide.xlsx",
+        {"S": f'<row r="1">{cells}</row><row r="2"><c r="ZZZZZZZZ2"><v>1</v></c></row>'},
+    )
+    if reader == "stdlib":
+        with pytest.raises(UnreadableFile, match="XFD"), open_rows(path) as (_, rows):
+            list(rows)
+    else:
+        with open_rows(path) as (header, rows):
+            assert (header, list(rows)) == (["名称"], [])
+
+
+def test_each_row_is_read_as_far_as_the_header(tmp_path: Path, reader: str) -> None:
+    """A stray cell far to the right is in no column, and rows are not read out to it."""
+    body = (
+        f'<row r="1">{text_cell("A1", "名称")}{text_cell("B1", "电话")}</row>'
+        f'<row r="2">{text_cell("A2", "甲")}<c r="XFD2"><v>1</v></c></row>'
+        f'<row r="3">{text_cell("A3", "乙")}<c r="B3"><v>138</v></c></row>'
+    )
+    path = workbook(tmp_path / "stray.xlsx", {"S": body})
+    with open_rows(path) as (header, rows):
+        assert header == ["名称", "电话"]
+        assert [row.cells for row in rows] == [["甲"], ["乙", 138]]
