@@ -157,8 +157,14 @@ class SharedStrings:
             self._file.close()
 
 
+# Characters XML does not allow (XML 1.0 "Char"). The patterns below match only text without them
+# (and without "<"), so a stretch holding one goes to expat, which refuses the file as it always has.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
+_FORBIDDEN = re.compile(f"[{_CONTROL}]")
+_CHARS = f"^<{_CONTROL}"
+_SPACE = " \t\r\n"  # XML's whitespace, all that may stand between the elements matched
 # A shared string of plain text, as most are: <si><t>客户名称</t></si>.
-_SHARED_STRING = re.compile(r'<si>(?:<t(?: xml:space="preserve")?>([^<]*)</t>)?</si>|<si/>')
+_SHARED_STRING = re.compile(rf'<si>(?:<t(?: xml:space="preserve")?>([{_CHARS}]*)</t>)?</si>|<si/>')
 _TABLE = re.compile(rb"<(\w+:)?sst[\s>/]")
 _TABLE_END = re.compile(r"</sst\s*>")
 _UTF8_DECLARED = re.compile(rb"""encoding=["']utf-?8["']""", re.I)
@@ -175,7 +181,7 @@ def _utf8(head: bytes) -> bool:
 def _plain_strings(stretch: str) -> list[str] | None:
     """The strings of a stretch of whole <si> items, None unless every one is plain text."""
     parts = _SHARED_STRING.split(stretch)
-    if any(gap.strip() for gap in set(parts[0::2])):
+    if any(gap.strip(_SPACE) for gap in set(parts[0::2])):
         return None
     return [_xml_text(text) if text else "" for text in parts[1::2]]
 
@@ -242,6 +248,7 @@ class _TableReader:
         self.buffer = b""
         self.opened = False
         self.whole: _StringsParser | None = None  # expat over the whole table, when it is not plain
+        self.frame = expat.ParserCreate()
 
     def more(self) -> bool:
         try:
@@ -277,6 +284,9 @@ class _TableReader:
             self._add(self.whole.take())
         else:
             self.opened = True
+            # The table's frame goes through expat without its items, so damage there is found too.
+            self.frame = expat.ParserCreate()
+            self.frame.Parse(self.buffer[: opened + 1], False)
             self.buffer = self.buffer[opened + 1 :]
 
     def _read_stretch(self, final: bool) -> None:
@@ -285,6 +295,7 @@ class _TableReader:
             closed = _TABLE_END.search(tail)
             if closed is None:
                 raise XlsxError("damaged file: the shared strings end early")
+            self.frame.Parse(tail[closed.start() :].encode(), True)
             stretch, self.buffer = tail[: closed.start()], b""
         else:
             cut = self.buffer.rfind(b"</si>")
@@ -493,18 +504,19 @@ class XlsxWorkbook:
 # string <c r="D2" t="inlineStr"><is><t>…</t></is></c>, or a formula and its value. Splitting a
 # stretch of rows on this leaves between the matches only what no match took: whitespace and
 # </row> when every element had such a shape, else the stretch is read by expat instead.
+_ATTRIBUTES = rf'(?: [\w:]+="[{_CHARS}"&]*")*'
 _ROW_OR_CELL = re.compile(
-    r'<row r="(\d+)"[^>]*?(/?)>'
-    r'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?(?: \w+="[^"]*")*'
-    r"(?:/>|>(?:<f>[^<]*</f>|<f [^>]*/>|<f [^>]*>[^<]*</f>)?"
-    r'(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+    rf'<row r="(\d+)"{_ATTRIBUTES}(/?)>'
+    rf'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?{_ATTRIBUTES}'
+    rf"(?:/>|>(?:<f{_ATTRIBUTES}(?:/>|>(?:[{_CHARS}&]|&(?:amp|lt|gt|quot|apos);)*</f>))?"
+    rf'(?:<v>([{_CHARS}]*)</v>|<is><t(?: xml:space="preserve")?>([{_CHARS}]*)</t></is>)?</c>)'
 )
 _GROUPS = 8
 _COLUMNS: dict[str, int] = {}  # column letters and their 0-based numbers, as met
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
-_SHEET_DATA_END = re.compile(r"</sheetData\s*>")
+_SHEET_DATA_END = re.compile(rb"</sheetData\s*>")
 _ROW_END = b"</row>"
-_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|\w+);|\r\n?")
+_REFERENCE = re.compile(r"&(?:(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);)?|\r\n?")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
@@ -514,15 +526,20 @@ def _xml_text(text: str) -> str:
     def resolve(match: re.Match[str]) -> str:
         name = match.group(1)
         if name is None:
+            if match.group(0) == "&":
+                raise XlsxError("damaged file: an & that starts no reference")
             return "\n"
         if name[0] != "#":
             if name not in _ENTITIES:
                 raise XlsxError(f"damaged file: undefined entity &{name};")
             return _ENTITIES[name]
         try:
-            return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+            character = chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
         except (ValueError, OverflowError):
-            raise XlsxError(f"damaged file: bad character reference &{name};") from None
+            character = "\x00"
+        if _FORBIDDEN.match(character):
+            raise XlsxError(f"damaged file: reference to a character XML does not allow: &{name};")
+        return character
 
     return _REFERENCE.sub(resolve, text) if "&" in text or "\r" in text else text
 
@@ -538,33 +555,43 @@ def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, 
     if found is None or opened < 0 or found.group(1) or not _utf8(head):
         yield from _expat_rows(head, source, reader)
         return
-    if head[opened - 1 : opened] == b"/":  # <sheetData/>: no rows
-        return
+    # The rest of the sheet goes through expat without the rows, so damage there is found too.
+    frame = expat.ParserCreate()
+    frame.Parse(head[: opened + 1], False)
     buffer = head[opened + 1 :]
+    if head[opened - 1 : opened] == b"/":  # <sheetData/>: no rows
+        _finish(frame, buffer, source)
+        return
     ready = reader.ready
     while True:
         chunk = source.read(READ_BYTES)
         buffer += chunk
-        if chunk:
+        closed = _SHEET_DATA_END.search(buffer)
+        if closed is not None:
+            stretch, rest = buffer[: closed.start()].decode(), buffer[closed.start() :]
+        elif not chunk:
+            raise XlsxError("damaged worksheet: the sheet data ends early")
+        else:
             cut = buffer.rfind(_ROW_END)
             if cut < 0:
                 continue
             cut += len(_ROW_END)
             stretch, buffer = buffer[:cut].decode(), buffer[cut:]
-        else:
-            tail = buffer.decode()
-            end = _SHEET_DATA_END.search(tail)
-            if end is None:
-                raise XlsxError("damaged worksheet: the sheet data ends early")
-            stretch = tail[: end.start()]
-            if not stretch.strip():
-                return
-        if not reader.plain(stretch):
+        if stretch.strip(_SPACE) and not reader.plain(stretch):
             reader.parse(stretch)
         yield from ready
         ready.clear()
-        if not chunk:
+        if closed is not None:
+            _finish(frame, rest, source)
             return
+
+
+def _finish(frame: expat.XMLParserType, rest: bytes, source: IO[bytes]) -> None:
+    """The sheet after its rows, through the frame's parser to the end."""
+    frame.Parse(rest, False)
+    while chunk := source.read(READ_BYTES):
+        frame.Parse(chunk, False)
+    frame.Parse(b"", True)
 
 
 def _expat_rows(head: bytes, source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
@@ -693,7 +720,7 @@ class _SheetReader:
         """Read a stretch of whole rows split on `_ROW_OR_CELL`, as `parse` would read it; False
         (and nothing read) when anything in it has another shape."""
         parts = _ROW_OR_CELL.split(stretch)
-        if parts[0].strip():
+        if parts[0].strip(_SPACE):
             return False
         rows: list[tuple[Any, ...]] = []
         expected, row = self.expected, None
@@ -722,7 +749,11 @@ class _SheetReader:
                         raise XlsxError(f"a cell past the last column (XFD): {letters}")
                     columns[letters] = column
                 text = v or inline
-                if text and first <= column and (last is None or column <= last):
+                if not text:
+                    pass
+                elif column < first or (last is not None and column > last):
+                    _xml_text(text)  # unread, but damage in it refuses the file all the same
+                else:
                     if kind == "s":
                         cell = strings[int(text)]
                     else:
@@ -735,7 +766,7 @@ class _SheetReader:
                     else:
                         row[column] = cell
             if gap:
-                between = gap.strip()
+                between = gap.strip(_SPACE)
                 if between == "</row>" and row is not None:
                     while row and row[-1] is None:
                         row.pop()
@@ -846,9 +877,14 @@ def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None
         first, last = columns or (0, None)
         # Rows come padded to the widest column met so far (to `last` when given), and a column
         # past XFD aborts the process: files from outside are read with their columns given.
-        stream = book.stream_sheet_by_name(
-            name, min_col=first, max_col=None if last is None else min(last, LAST_COLUMN)
-        )
+        try:
+            stream = book.stream_sheet_by_name(
+                name, min_col=first, max_col=None if last is None else min(last, LAST_COLUMN)
+            )
+        except _STOPS:
+            raise
+        except BaseException as error:  # the sheet's opening part is damaged
+            raise XlsxError(str(error)) from None
         skipped = [""] * first  # the columns left unread, so each cell keeps its position
         for _ in range(MAX_ROWS):
             row = _calamine_next(stream)

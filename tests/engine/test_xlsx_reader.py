@@ -500,3 +500,63 @@ def test_each_row_is_read_as_far_as_the_header(tmp_path: Path, reader: str) -> N
     with open_rows(path) as (header, rows):
         assert header == ["名称", "电话"]
         assert [row.cells for row in rows] == [["甲"], ["乙", 138]]
+
+
+def test_a_sheet_damaged_before_its_first_row_is_refused_with_the_reason(tmp_path: Path, reader: str) -> None:
+    path = workbook(tmp_path / "torn.xlsx", {"S": f'<row r="1">{text_cell("A1", "名称")}</row>'})
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b'xmlns="', b"xmlns", 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(UnreadableFile, match=r"not.*closed|not well-formed"), open_rows(path) as (_, rows):
+        list(rows)
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 20))
+def test_a_damaged_file_is_read_or_refused_never_anything_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str, seed: int
+) -> None:
+    """Bytes cut, added or changed anywhere in a sheet or its strings: the rows, or UnreadableFile."""
+    import random
+
+    monkeypatch.setattr(xlsx_reader, "READ_BYTES", 200)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 80)
+    chooser = random.Random(seed)
+    path = random_workbook(tmp_path / "any.xlsx", seed, CELL_SHAPES, STRING_SHAPES)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    insertions = [
+        b"<",
+        b">",
+        b"&",
+        b"/",
+        b'"',
+        b"</row>",
+        b'<row r="3">',
+        b'<c r="B1">',
+        b"\xe4",
+        b"&#0;",
+        b"\x01",
+    ]
+    for damaged in range(20):
+        part = chooser.choice(["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"])
+        data = bytearray(parts[part])
+        for _ in range(chooser.randint(1, 3)):
+            at = chooser.randrange(len(data))
+            if chooser.random() < 0.4:
+                del data[at : at + chooser.randint(1, 6)]
+            elif chooser.random() < 0.7:
+                data[at:at] = chooser.choice(insertions)
+            else:
+                data[at] = chooser.randrange(256)
+        copy = tmp_path / f"damaged{damaged}.xlsx"
+        with zipfile.ZipFile(copy, "w") as archive:
+            for name, body in {**parts, part: bytes(data)}.items():
+                archive.writestr(name, body)
+        try:
+            with open_rows(copy) as (header, rows):
+                assert isinstance(header, list) and all(isinstance(row.cells, list) for row in rows)
+        except UnreadableFile:
+            pass
