@@ -37,6 +37,9 @@ STRINGS_READ_BYTES = 16 * 1024
 HEAD_BYTES = 64 * 1024
 # How far into a part its opening tag is looked for before expat is left to read the part whole.
 HEAD_LIMIT = 4 * 2**20
+# The most read on for the end of one row or shared string: a larger one is damage (a cell holds
+# at most 32,767 characters), not something to gather in memory.
+STRETCH_LIMIT = 64 * 2**20
 # A worksheet's limits (Excel's): a reference past them is damage, not a place to pad rows out to.
 MAX_ROWS = 1_048_576
 LAST_COLUMN = 16_383  # XFD, 0-based
@@ -300,6 +303,8 @@ class _TableReader:
         else:
             cut = self.buffer.rfind(b"</si>")
             if cut < 0:
+                if len(self.buffer) > STRETCH_LIMIT:
+                    raise XlsxError("damaged file: a shared string larger than a cell can hold")
                 return
             cut += len(b"</si>")
             stretch, self.buffer = self.buffer[:cut].decode(), self.buffer[cut:]
@@ -574,6 +579,8 @@ def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, 
         else:
             cut = buffer.rfind(_ROW_END)
             if cut < 0:
+                if len(buffer) > STRETCH_LIMIT:
+                    raise XlsxError("damaged worksheet: a row larger than a sheet's row can be")
                 continue
             cut += len(_ROW_END)
             stretch, buffer = buffer[:cut].decode(), buffer[cut:]

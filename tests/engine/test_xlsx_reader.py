@@ -560,3 +560,26 @@ def test_a_damaged_file_is_read_or_refused_never_anything_else(
                 assert isinstance(header, list) and all(isinstance(row.cells, list) for row in rows)
         except UnreadableFile:
             pass
+
+
+def test_a_row_or_string_larger_than_a_sheet_holds_is_refused_not_gathered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row (or shared string) that never ends, as a zip of a few kilobytes can inflate to."""
+    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
+    monkeypatch.setattr(xlsx_reader, "READ_BYTES", 1024)
+    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 1024)
+    monkeypatch.setattr(xlsx_reader, "STRETCH_LIMIT", 64 * 1024)
+    endless = text_cell("B2", "长" * 100_000)
+    path = workbook(
+        tmp_path / "row.xlsx", {"S": f'<row r="1">{text_cell("A1", "名称")}</row><row r="2">{endless}</row>'}
+    )
+    with pytest.raises(UnreadableFile, match="larger"), open_rows(path) as (_, rows):
+        list(rows)
+    path = workbook(
+        tmp_path / "string.xlsx",
+        {"S": '<row r="1"><c r="A1" t="s"><v>1</v></c></row>'},
+        ["<t>名称</t>", "<t>" + "长" * 100_000 + "</t>"],
+    )
+    with pytest.raises(UnreadableFile, match="larger"), open_rows(path) as (_, rows):
+        list(rows)
