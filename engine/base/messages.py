@@ -8,6 +8,7 @@ caller's, the importer's or the command line's.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -588,7 +589,16 @@ def _param_json(value: Any) -> Any:
         return to_json(value)
     if isinstance(value, list | tuple):
         return [_param_json(item) for item in value]
-    return value
+    if isinstance(value, Mapping):
+        return {str(key): _param_json(item) for key, item in value.items()}
+    if (
+        value is None
+        or isinstance(value, str | bool | int)
+        or (isinstance(value, float) and math.isfinite(value))
+    ):
+        return value
+    # A decimal (an amount below its minimum), a date, NaN: templates show each as its text anyway.
+    return str(value)
 
 
 def _param_from_json(value: Any) -> Any:

@@ -16,6 +16,7 @@ the workbook's 1900 or 1904 system), time for a time of day, a formula's error a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import marshal
 import posixpath
 import re
@@ -853,8 +854,19 @@ class XlsxSheet:
         With `columns` (first, last; 0-based) only those need be read: cells outside may be blank.
         """
         if self.reader() == "calamine":
-            return _calamine_rows(self.path, self.name, columns)
+            return self._calamine_then_stdlib(columns)
         return self.book.rows(self.name, columns)
+
+    def _calamine_then_stdlib(self, columns: tuple[int, int] | None) -> Iterator[tuple[Any, ...] | list[Any]]:
+        """calamine's rows; where it cannot read on (a date cell of -1E+308 panics it), the
+        standard library's reader reads the rest, and refuses the file if it is damaged."""
+        done = 0
+        try:
+            for row in _calamine_rows(self.path, self.name, columns):
+                yield row
+                done += 1
+        except XlsxError:
+            yield from itertools.islice(self.book.rows(self.name, columns), done, None)
 
     def estimate_rows(self) -> int:
         return self.book.estimate_rows(self.name)

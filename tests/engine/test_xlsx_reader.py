@@ -583,3 +583,24 @@ def test_a_row_or_string_larger_than_a_sheet_holds_is_refused_not_gathered(
     )
     with pytest.raises(UnreadableFile, match="larger"), open_rows(path) as (_, rows):
         list(rows)
+
+
+def test_a_date_cell_past_any_date_reads_as_its_number_through_either_reader(
+    tmp_path: Path, reader: str
+) -> None:
+    """Excel keeps -1E+308 in a date-formatted cell (and shows #####): calamine cannot read the
+    rows from there, so the standard library's reader reads on from that row."""
+    body = (
+        f'<row r="1">{text_cell("A1", "名称")}{text_cell("B1", "日期")}</row>'
+        f'<row r="2">{text_cell("A2", "甲")}<c r="B2" s="1"><v>46037</v></c></row>'
+        f'<row r="3">{text_cell("A3", "乙")}<c r="B3" s="1"><v>-1E+308</v></c></row>'
+        f'<row r="4">{text_cell("A4", "丙")}<c r="B4" s="2"><v>46209.5</v></c></row>'
+    )
+    path = workbook(tmp_path / "far.xlsx", {"S": body})
+    with open_rows(path) as (header, rows):
+        assert header == ["名称", "日期"]
+        assert [row.cells for row in rows] == [
+            ["甲", date(2026, 1, 15)],
+            ["乙", -1e308],
+            ["丙", datetime(2026, 7, 6, 12, 0)],
+        ]
