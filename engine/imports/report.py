@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from engine.base.messages import from_json, localize, to_json
+from engine.base.sheet_cells import safe_cell, workbook_text
 from engine.imports.options import ImportRefused, Problem
 from engine.imports.store import get_import
 from engine.schema.registry import ObjectModel
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "xlsx")
 # A spreadsheet would run a cell starting with these as a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def bad_rows_report(
@@ -93,9 +93,7 @@ def _padded(cells: Sequence[Any], width: int) -> list[Any]:
 
 
 def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def _csv(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
@@ -112,9 +110,9 @@ def _xlsx(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("problems")
-    sheet.append(columns)
+    sheet.append([workbook_text(column) for column in columns])
     for row in rows:
-        sheet.append([_safe(value) for value in row])
+        sheet.append([workbook_text(value) if isinstance(value, str) else value for value in map(_safe, row)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from engine.base.messages import Message
 from engine.imports.dates import AmbiguousDate, DateReader
 from engine.imports.normalise import cell_cleaner
 from engine.imports.sources import SourceRow
@@ -97,6 +98,9 @@ class RowMapper:
         for index, field_name, clean, read, lookups in self.columns:
             value = cells[index] if index < width else None
             if type(value) is str:
+                if "\x00" in value:  # only a CSV can hold one; no database column keeps it
+                    row.errors[field_name] = [Message("holds_nul")]
+                    continue
                 value = clean(value)
                 if not value:
                     continue

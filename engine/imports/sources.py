@@ -109,6 +109,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[SourceRow]]]:
             ) from None
         if not any(header):
             raise UnreadableFile(Message("file_no_header", file=path.name))
+        if any("\x00" in name for name in header):
+            raise UnreadableFile(
+                Message("file_header_unreadable", file=path.name, error=Message("holds_nul"))
+            )
 
         def rows() -> Iterator[SourceRow]:
             line = reader.line_num + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from engine.base.actors import Actor
 from engine.identity.permissions import PermissionDenied
-from engine.imports import ImportOptions, ImportRefused, bad_rows_report, dry_run, start_import
+from engine.imports import ImportOptions, ImportRefused, UnreadableFile, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
 
 HEADER = ["客户名称", "主要联系人", "联系电话", "所属区域", "统一社会信用代码", "备注"]
@@ -287,3 +288,22 @@ def test_a_number_past_its_bound_is_a_bad_row_of_an_import_that_completes_in_eve
                 assert f"{sign} {limit}" in text, (object_name, spec.name, text)
                 checked.append((object_name, spec.name, bound))
     assert len(checked) >= 10
+
+
+def test_a_cell_holding_a_nul_character_is_a_bad_row_and_a_header_holding_one_is_refused(
+    crm: Loom, tmp_path: Path
+) -> None:
+    """No database column keeps a NUL (PostgreSQL refuses it outright): the row says so, the rest import."""
+    path = write_csv(tmp_path / "nul.csv", HEADER, [["星河\x00科技有限公司", "王芳", None, None, None, "备\x00注"]])
+    with path.open("a", encoding="utf-8") as more:
+        more.write("上海蓝天贸易有限公司,韩梅梅,13900139000,华东,,\n")
+    report = start_import(crm, "customer", path)
+    assert (report.status, report.counts.created, report.counts.invalid) == ("done", 1, 1)
+    text = bad_rows_report(crm, report.import_id, "csv").decode("utf-8-sig")
+    assert "客户名称 (name)" in text and "备注 (remark)" in text and "NUL" in text
+    sheet = openpyxl.load_workbook(io.BytesIO(bad_rows_report(crm, report.import_id, "xlsx"))).active
+    assert sheet is not None and "星河" in str(sheet.cell(2, 2).value)
+    assert [r["name"] for r in customers(crm)] == ["上海蓝天贸易有限公司"]
+    header = write_csv(tmp_path / "nul_header.csv", ["客户\x00名称"], [["星河科技"]])
+    with pytest.raises(UnreadableFile, match="NUL"):
+        dry_run(crm, "customer", header)

@@ -123,6 +123,17 @@ def test_xlsx_export_opens_in_a_spreadsheet(team: Team) -> None:
     assert rows[1][1] == "苏州精工机械有限公司"
 
 
+def test_xlsx_export_of_text_with_a_control_character_opens_with_the_character_marked(team: Team) -> None:
+    """A form or the API keeps a stray control character (a paste from another program); a
+    workbook cannot hold one, so it shows as � rather than failing the export."""
+    team.customer("苏州\x01精工\x1f机械", level="vip")
+    response = team.client("zhang.jingli").get("/app/customer/export.xlsx", query_string={"f_level": "vip"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[1][1] == "苏州\ufffd精工\ufffd机械"
+
+
 @pytest.mark.both_databases("PostgreSQL streams through a server-side cursor")
 def test_csv_export_streams_every_row_however_many_batches_it_takes(
     team: Team, monkeypatch: pytest.MonkeyPatch

@@ -22,6 +22,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from engine.base.sheet_cells import safe_cell, workbook_text
 from engine.loom import Loom
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import page_locale
@@ -34,12 +35,6 @@ from runtime.web.pages.objects import ObjectPage, object_page
 # comfortably than their 1,048,576 maximum); CSV has no cap.
 XLSX_LIMIT = 100_000
 BATCH = 500
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(text: str) -> str:
-    """Text a spreadsheet shows as text, never evaluates."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @blueprint.get("/app/<object_name>/export.<any(csv, xlsx):kind>")
@@ -117,9 +112,9 @@ def workbook_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
     """A one-sheet workbook of a header and rows: text as text, numbers as numbers."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(header)
+    sheet.append([workbook_text(text) for text in header])
     for row in rows:
-        sheet.append(row)
+        sheet.append([workbook_text(value) if isinstance(value, str) else value for value in row])
     with tempfile.TemporaryFile() as out:  # the zip is written to disk, not held twice in memory
         book.save(out)
         out.seek(0)
