@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -131,6 +132,8 @@ def json_cell(value: Any) -> Any:
     """A cell as stored in the problem report: JSON's own types, dates as ISO text, blank as null."""
     if value == "":
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # inf, nan: JSON has no such number
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, datetime | date | time):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,14 @@ import pytest
 
 from engine.base.actors import Actor
 from engine.identity.permissions import PermissionDenied
-from engine.imports import ImportOptions, ImportRefused, UnreadableFile, bad_rows_report, dry_run, start_import
+from engine.imports import (
+    ImportOptions,
+    ImportRefused,
+    UnreadableFile,
+    bad_rows_report,
+    dry_run,
+    start_import,
+)
 from engine.loom import Loom
 
 HEADER = ["客户名称", "主要联系人", "联系电话", "所属区域", "统一社会信用代码", "备注"]
@@ -280,7 +288,9 @@ def test_a_number_past_its_bound_is_a_bad_row_of_an_import_that_completes_in_eve
                 limit = spec.param(bound)
                 if limit is None or spec.readonly or spec.name not in model.fields or spec.type == "rollup":
                     continue
-                path = write_csv(tmp_path / f"{object_name}_{spec.name}_{bound}.csv", ["值"], [[limit + step]])
+                path = write_csv(
+                    tmp_path / f"{object_name}_{spec.name}_{bound}.csv", ["值"], [[limit + step]]
+                )
                 options = ImportOptions(mapping={"值": spec.name})
                 report = start_import(crm, object_name, path, options)
                 assert (report.status, report.counts.invalid) == ("done", 1), (object_name, spec.name)
@@ -294,7 +304,9 @@ def test_a_cell_holding_a_nul_character_is_a_bad_row_and_a_header_holding_one_is
     crm: Loom, tmp_path: Path
 ) -> None:
     """No database column keeps a NUL (PostgreSQL refuses it outright): the row says so, the rest import."""
-    path = write_csv(tmp_path / "nul.csv", HEADER, [["星河\x00科技有限公司", "王芳", None, None, None, "备\x00注"]])
+    path = write_csv(
+        tmp_path / "nul.csv", HEADER, [["星河\x00科技有限公司", "王芳", None, None, None, "备\x00注"]]
+    )
     with path.open("a", encoding="utf-8") as more:
         more.write("上海蓝天贸易有限公司,韩梅梅,13900139000,华东,,\n")
     report = start_import(crm, "customer", path)
@@ -307,3 +319,28 @@ def test_a_cell_holding_a_nul_character_is_a_bad_row_and_a_header_holding_one_is
     header = write_csv(tmp_path / "nul_header.csv", ["客户\x00名称"], [["星河科技"]])
     with pytest.raises(UnreadableFile, match="NUL"):
         dry_run(crm, "customer", header)
+
+
+def test_a_number_cell_past_any_number_is_kept_in_the_report_of_an_import_that_completes(
+    crm: Loom, tmp_path: Path
+) -> None:
+    """A sheet can say inf or nan in a number cell (no spreadsheet program writes one): its row
+    is reported with the cell as that text, where JSON cannot hold the number itself."""
+    path = write_xlsx(
+        tmp_path / "far.xlsx",
+        ["客户名称", "年采购额"],
+        [[None, 111], [None, 222], ["杭州星河科技有限公司", 12]],
+    )
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"<v>111</v>", b"<v>1E+999</v>").replace(
+        b"<v>222</v>", b"<v>NaN</v>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    report = start_import(crm, "customer", path)
+    assert (report.status, report.counts.created, report.counts.invalid) == ("done", 1, 2)
+    text = bad_rows_report(crm, report.import_id, "csv").decode("utf-8-sig")
+    assert ",inf," in text and ",nan," in text
