@@ -168,7 +168,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "read_only": {"en": "is read-only", "zh_CN": "为只读字段"},
     "holds_nul": {
         "en": "holds a NUL character, which no database can store",
-        "zh_CN": "含有 NUL 字符，数据库无法保存",
+        "zh_CN": "含有空字符，数据库无法保存",
     },
     "set_by_system": {"en": "is set by the system", "zh_CN": "由系统填写"},
     "not_a_field": {"en": "is not a field of {object}", "zh_CN": "不是{object}的字段"},

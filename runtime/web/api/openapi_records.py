@@ -23,12 +23,16 @@ MOMENT = {"type": "string", "format": "date-time"}
 # Ids and versions are 64-bit, as the databases store them.
 ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 VERSION = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # a record's version, as the API reads it
+# More than blanks, as the engine's `str.strip` judges: Python's whitespace, which counts the
+# separators \x1c-\x1f that a pattern's \s does not.
+_BLANKS = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001)) if c.isspace())
+NOT_BLANK = f"[^{_BLANKS}]"
 FILE = {
     "type": "object",
     "required": ["name", "key", "size"],
     "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "key": {"type": "string", "minLength": 1},
+        "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
+        "key": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
         "size": {"type": "integer", "minimum": 0},
         "content_type": {"type": "string"},
     },
