@@ -76,6 +76,7 @@ REFUSALS = (
     ("/dashboards/", "bad_query", "period: ", "a period's dates must be real and in order"),
     ("/records/", "invalid_record", "is already used", "a unique field's value belongs to another record"),
     ("/records/", "invalid_records", "is already used", "a unique field's value belongs to another record"),
+    ("/records/", "invalid_records", "is also in an earlier row", "two rows give a unique field one value"),
     ("/records/", "invalid_record", "not uploaded by you", "an attachment value names files uploaded first"),
     ("/records/", "invalid_record", '"phone":["must be', "a phone field's format, named in the document"),
     ("/records/", "invalid_records", '"phone":["must be', "a phone field's format, named in the document"),
