@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from engine.imports.xlsx_reader import XlsxSheet
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SHEET, STRINGS = "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"
 
 
 @pytest.fixture(params=["calamine", "stdlib"])
@@ -102,6 +104,18 @@ def text_cell(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
+def with_parts(path: Path, target: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
+    """A copy of the workbook at `target`, each part named in `changes` changed by its function."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    for part, change in changes.items():
+        parts[part] = change(parts[part])
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return target
+
+
 def read(path: Path) -> list[list[object]]:
     """The rows as the import reads them: blanks as None, trailing blanks dropped."""
     sheet = XlsxSheet(path)
@@ -115,6 +129,12 @@ def read(path: Path) -> list[list[object]]:
         return rows
     finally:
         sheet.close()
+
+
+def imported(path: Path) -> tuple[list[str], list[list[object]]]:
+    """The header and each data row's cells, as an import reads them."""
+    with open_rows(path) as (header, rows):
+        return header, [row.cells for row in rows]
 
 
 def test_values_of_every_kind(tmp_path: Path, reader: str) -> None:
@@ -305,13 +325,11 @@ def test_a_zip_without_a_workbook_or_with_a_damaged_sheet_is_refused(tmp_path: P
     damaged = workbook(tmp_path / "damaged.xlsx", {"S": body})
     with pytest.raises(UnreadableFile), open_rows(damaged) as (_, rows):
         list(rows)
-    with zipfile.ZipFile(damaged) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"]
-    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b"</row>") + 6]  # cut after a whole row
-    with zipfile.ZipFile(cut := tmp_path / "cut.xlsx", "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    cut = with_parts(
+        damaged,
+        tmp_path / "cut.xlsx",
+        {SHEET: lambda sheet: sheet[: sheet.index(b"</row>") + 6]},  # cut after a whole row
+    )
     if reader == "stdlib":  # calamine reads on as far as the rows go
         with pytest.raises(UnreadableFile, match="ends early"), open_rows(cut) as (_, rows):
             list(rows)
@@ -449,20 +467,23 @@ def test_a_sheet_as_spreadsheet_programs_write_it_is_read_without_expat(
 
 def test_an_empty_sheet_and_an_empty_strings_table_read_as_nothing(tmp_path: Path, reader: str) -> None:
     path = workbook(tmp_path / "empty.xlsx", {"S": ""})
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    parts["xl/worksheets/sheet1.xml"] = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'.encode()
-    parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"/>'.encode()
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    assert read(path) == []
-    rows = f'<sheetData><row r="2">{text_cell("B2", "行内")}</row></sheetData>'
-    parts["xl/worksheets/sheet1.xml"] = f'<worksheet xmlns="{MAIN}">{rows}</worksheet>'.encode()
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    assert read(path) == [[], [None, "行内"]]
+    no_strings = f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"/>'.encode()
+
+    def sheet(data: str) -> Path:
+        return with_parts(
+            path,
+            tmp_path / "changed.xlsx",
+            {
+                SHEET: lambda _: f'<worksheet xmlns="{MAIN}">{data}</worksheet>'.encode(),
+                STRINGS: lambda _: no_strings,
+            },
+        )
+
+    assert read(sheet("<sheetData/>")) == []
+    assert read(sheet(f'<sheetData><row r="2">{text_cell("B2", "行内")}</row></sheetData>')) == [
+        [],
+        [None, "行内"],
+    ]
 
 
 def test_a_row_past_the_last_a_sheet_can_have_is_refused_not_padded_out(tmp_path: Path, reader: str) -> None:
@@ -496,20 +517,17 @@ def test_each_row_is_read_as_far_as_the_header(tmp_path: Path, reader: str) -> N
         f'<row r="2">{text_cell("A2", "甲")}<c r="XFD2"><v>1</v></c></row>'
         f'<row r="3">{text_cell("A3", "乙")}<c r="B3"><v>138</v></c></row>'
     )
-    path = workbook(tmp_path / "stray.xlsx", {"S": body})
-    with open_rows(path) as (header, rows):
-        assert header == ["名称", "电话"]
-        assert [row.cells for row in rows] == [["甲"], ["乙", 138]]
+    assert imported(workbook(tmp_path / "stray.xlsx", {"S": body})) == (
+        ["名称", "电话"],
+        [["甲"], ["乙", 138]],
+    )
 
 
 def test_a_sheet_damaged_before_its_first_row_is_refused_with_the_reason(tmp_path: Path, reader: str) -> None:
     path = workbook(tmp_path / "torn.xlsx", {"S": f'<row r="1">{text_cell("A1", "名称")}</row>'})
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b'xmlns="', b"xmlns", 1)
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    path = with_parts(
+        path, tmp_path / "torn2.xlsx", {SHEET: lambda sheet: sheet.replace(b'xmlns="', b"xmlns", 1)}
+    )
     with pytest.raises(UnreadableFile, match=r"not.*closed|not well-formed"), open_rows(path) as (_, rows):
         list(rows)
 
@@ -525,8 +543,6 @@ def test_a_damaged_file_is_read_or_refused_never_anything_else(
     monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 80)
     chooser = random.Random(seed)
     path = random_workbook(tmp_path / "any.xlsx", seed, CELL_SHAPES, STRING_SHAPES)
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
     insertions = [
         b"<",
         b">",
@@ -540,9 +556,9 @@ def test_a_damaged_file_is_read_or_refused_never_anything_else(
         b"&#0;",
         b"\x01",
     ]
-    for damaged in range(20):
-        part = chooser.choice(["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"])
-        data = bytearray(parts[part])
+
+    def damage(original: bytes) -> bytes:
+        data = bytearray(original)
         for _ in range(chooser.randint(1, 3)):
             at = chooser.randrange(len(data))
             if chooser.random() < 0.4:
@@ -551,10 +567,11 @@ def test_a_damaged_file_is_read_or_refused_never_anything_else(
                 data[at:at] = chooser.choice(insertions)
             else:
                 data[at] = chooser.randrange(256)
-        copy = tmp_path / f"damaged{damaged}.xlsx"
-        with zipfile.ZipFile(copy, "w") as archive:
-            for name, body in {**parts, part: bytes(data)}.items():
-                archive.writestr(name, body)
+        return bytes(data)
+
+    for damaged in range(20):
+        part = chooser.choice([SHEET, STRINGS])
+        copy = with_parts(path, tmp_path / f"damaged{damaged}.xlsx", {part: damage})
         try:
             with open_rows(copy) as (header, rows):
                 assert isinstance(header, list) and all(isinstance(row.cells, list) for row in rows)
@@ -566,9 +583,8 @@ def test_a_row_or_string_larger_than_a_sheet_holds_is_refused_not_gathered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A row (or shared string) that never ends, as a zip of a few kilobytes can inflate to."""
-    monkeypatch.setattr(xlsx_reader, "FAST_STRINGS_BYTES", -1)
-    monkeypatch.setattr(xlsx_reader, "READ_BYTES", 1024)
-    monkeypatch.setattr(xlsx_reader, "STRINGS_READ_BYTES", 1024)
+    for name, value in {"FAST_STRINGS_BYTES": -1, "READ_BYTES": 1024, "STRINGS_READ_BYTES": 1024}.items():
+        monkeypatch.setattr(xlsx_reader, name, value)
     monkeypatch.setattr(xlsx_reader, "STRETCH_LIMIT", 64 * 1024)
     endless = text_cell("B2", "长" * 100_000)
     path = workbook(
@@ -596,11 +612,7 @@ def test_a_date_cell_past_any_date_reads_as_its_number_through_either_reader(
         f'<row r="3">{text_cell("A3", "乙")}<c r="B3" s="1"><v>-1E+308</v></c></row>'
         f'<row r="4">{text_cell("A4", "丙")}<c r="B4" s="2"><v>46209.5</v></c></row>'
     )
-    path = workbook(tmp_path / "far.xlsx", {"S": body})
-    with open_rows(path) as (header, rows):
-        assert header == ["名称", "日期"]
-        assert [row.cells for row in rows] == [
-            ["甲", date(2026, 1, 15)],
-            ["乙", -1e308],
-            ["丙", datetime(2026, 7, 6, 12, 0)],
-        ]
+    assert imported(workbook(tmp_path / "far.xlsx", {"S": body})) == (
+        ["名称", "日期"],
+        [["甲", date(2026, 1, 15)], ["乙", -1e308], ["丙", datetime(2026, 7, 6, 12, 0)]],
+    )
