@@ -187,7 +187,7 @@ def _plain_strings(stretch: str) -> list[str] | None:
     parts = _SHARED_STRING.split(stretch)
     if any(gap.strip(_SPACE) for gap in set(parts[0::2])):
         return None
-    return [_xml_text(text) if text else "" for text in parts[1::2]]
+    return [_unescaped(_xml_text(text)) if text else "" for text in parts[1::2]]
 
 
 class _StringsParser:
@@ -233,7 +233,7 @@ class _StringsParser:
         elif local in ("rPh", "phoneticPr"):
             self._skip -= 1
         elif local == "si":
-            self.found.append("".join(self._parts))
+            self.found.append(_unescaped("".join(self._parts)))
 
     def _text(self, data: str) -> None:
         if self._in_text and not self._skip:
@@ -524,6 +524,8 @@ _SHEET_DATA_END = re.compile(rb"</sheetData\s*>")
 _ROW_END = b"</row>"
 _REFERENCE = re.compile(r"&(?:(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);)?|\r\n?")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+# A character Excel cannot write as itself in a string, written as _xHHHH_ (ECMA-376 ST_Xstring).
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _xml_text(text: str) -> str:
@@ -548,6 +550,11 @@ def _xml_text(text: str) -> str:
         return character
 
     return _REFERENCE.sub(resolve, text) if "&" in text or "\r" in text else text
+
+
+def _unescaped(text: str) -> str:
+    """Text with Excel's escapes read: _x000D_ is a carriage return, _x005F_ an underscore."""
+    return _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text) if "_x" in text else text
 
 
 def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
@@ -800,7 +807,7 @@ class _SheetReader:
                 return self._date(number)
             return number
         if kind in ("str", "inlineStr"):
-            return text
+            return _unescaped(text)
         if kind == "b":
             return text.strip() in ("1", "true")
         if kind == "d":  # an ISO 8601 date cell (strict files)

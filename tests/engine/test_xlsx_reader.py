@@ -616,3 +616,12 @@ def test_a_date_cell_past_any_date_reads_as_its_number_through_either_reader(
         ["名称", "日期"],
         [["甲", date(2026, 1, 15)], ["乙", -1e308], ["丙", datetime(2026, 7, 6, 12, 0)]],
     )
+
+
+def test_characters_escaped_as_excel_writes_them_read_as_the_characters(tmp_path: Path, reader: str) -> None:
+    """Excel writes a carriage return (text pasted from another program) as _x000D_, and an
+    underscore that would start such an escape as _x005F_."""
+    inline = '<c r="B1" t="inlineStr"><is><t>乙_x000D_\n丙_x005F_x0041_</t></is></c>'
+    body = f'<row r="1"><c r="A1" t="s"><v>0</v></c>{inline}</row>'
+    path = workbook(tmp_path / "escaped.xlsx", {"S": body}, ["<t>甲_x000D_\n第二行_x0009_完</t>"])
+    assert read(path) == [["甲\r\n第二行\t完", "乙\r\n丙_x0041_"]]
