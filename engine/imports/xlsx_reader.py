@@ -170,7 +170,7 @@ _SPACE = " \t\r\n"  # XML's whitespace, all that may stand between the elements 
 # A shared string of plain text, as most are: <si><t>客户名称</t></si>.
 _SHARED_STRING = re.compile(rf'<si>(?:<t(?: xml:space="preserve")?>([{_CHARS}]*)</t>)?</si>|<si/>')
 _TABLE = re.compile(rb"<(\w+:)?sst[\s>/]")
-_TABLE_END = re.compile(r"</sst\s*>")
+_TABLE_END = re.compile(rb"</sst\s*>")
 _UTF8_DECLARED = re.compile(rb"""encoding=["']utf-?8["']""", re.I)
 
 
@@ -241,76 +241,35 @@ class _StringsParser:
 
 
 class _TableReader:
-    """The shared-strings XML read on a stretch at a time (`more`) into the workbook's table.
-
-    Stretches of whole <si> items are split on `_SHARED_STRING` where every item is plain text,
-    else read by expat; a table that is not plain UTF-8 without prefixes goes through expat whole.
-    """
+    """The shared-strings XML read on a stretch at a time (`more`) into the workbook's table:
+    split on `_SHARED_STRING` where every item is plain text, else (or whole) read by expat."""
 
     def __init__(self, source: IO[bytes], book: XlsxWorkbook) -> None:
         self.source, self.book = source, book
-        self.buffer = b""
-        self.opened = False
+        self.stretches = _stretches(source, STRINGS_READ_BYTES, _TABLE, b"</si>", _TABLE_END)
         self.whole: _StringsParser | None = None  # expat over the whole table, when it is not plain
-        self.frame = expat.ParserCreate()
 
     def more(self) -> bool:
         try:
-            chunk = self.source.read(STRINGS_READ_BYTES)
             if self.whole is not None:
+                chunk = self.source.read(STRINGS_READ_BYTES)
                 self.whole.feed(chunk, not chunk)
                 self._add(self.whole.take())
-            else:
-                self.buffer += chunk
-                if not self.opened:
-                    self._open(not chunk)
-                if self.opened:
-                    self._read_stretch(not chunk)
+                if chunk:
+                    return True
+            elif (stretch := next(self.stretches, None)) is not None:
+                if isinstance(stretch, bytes):  # the table's opening: expat reads it, then the rest
+                    self.whole = _StringsParser()
+                    self.whole.feed(stretch, False)
+                else:
+                    texts = _plain_strings(stretch)
+                    self._add(_StringsParser().read(stretch) if texts is None else texts)
+                return True
         except _DAMAGED as error:
             raise XlsxError(f"damaged file: {error}") from None
-        if chunk:
-            return True
         self.source.close()
         self.book.strings.finish()
         return False
-
-    def _open(self, final: bool) -> None:
-        """Past the table's opening tag, or over to expat for a table that is not plain."""
-        found = _TABLE.search(self.buffer)
-        opened = -1 if found is None else self.buffer.find(b">", found.start())
-        if opened < 0 and not final and len(self.buffer) < HEAD_LIMIT:
-            return
-        # An empty table (<sst/>) goes to expat as well, which reads what follows it as a parser does.
-        plain = found is not None and opened > 0 and not found.group(1) and _utf8(self.buffer)
-        if not plain or self.buffer[opened - 1 : opened] == b"/":
-            self.whole = _StringsParser()
-            self.whole.feed(self.buffer, final)
-            self._add(self.whole.take())
-        else:
-            self.opened = True
-            # The table's frame goes through expat without its items, so damage there is found too.
-            self.frame = expat.ParserCreate()
-            self.frame.Parse(self.buffer[: opened + 1], False)
-            self.buffer = self.buffer[opened + 1 :]
-
-    def _read_stretch(self, final: bool) -> None:
-        if final:
-            tail = self.buffer.decode()
-            closed = _TABLE_END.search(tail)
-            if closed is None:
-                raise XlsxError("damaged file: the shared strings end early")
-            self.frame.Parse(tail[closed.start() :].encode(), True)
-            stretch, self.buffer = tail[: closed.start()], b""
-        else:
-            cut = self.buffer.rfind(b"</si>")
-            if cut < 0:
-                if len(self.buffer) > STRETCH_LIMIT:
-                    raise XlsxError("damaged file: a shared string larger than a cell can hold")
-                return
-            cut += len(b"</si>")
-            stretch, self.buffer = self.buffer[:cut].decode(), self.buffer[cut:]
-        texts = _plain_strings(stretch)
-        self._add(_StringsParser().read(stretch) if texts is None else texts)
 
     def _add(self, texts: list[str]) -> None:
         add = self.book.strings.add
@@ -557,56 +516,67 @@ def _unescaped(text: str) -> str:
     return _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text) if "_x" in text else text
 
 
-def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
-    """The sheet's rows, stretch by stretch of whole rows: split on `_ROW_OR_CELL` where the
-    stretch allows it, else (and for a sheet that is not plain UTF-8 without prefixes) by expat."""
+def _stretches(
+    source: IO[bytes],
+    read_bytes: int,
+    opening: re.Pattern[bytes],
+    item_end: bytes,
+    closing: re.Pattern[bytes],
+) -> Iterator[str | bytes]:
+    """A part's items (rows of a sheet, strings of the table) in stretches of whole ones, as text.
+
+    A part that is not plain UTF-8 without prefixes (or holds no items, <sheetData/>) comes back
+    once as the bytes read so far, for expat to read them with the rest of `source`. Around the
+    items the part goes through expat all the same, so damage there is refused as a parser would.
+    """
     head, found, opened = b"", None, -1
-    while opened < 0 and len(head) < HEAD_LIMIT and (chunk := source.read(READ_BYTES)):
+    while opened < 0 and len(head) < HEAD_LIMIT and (chunk := source.read(read_bytes)):
         head += chunk
-        found = _SHEET_DATA.search(head)
+        found = opening.search(head)
         opened = -1 if found is None else head.find(b">", found.start())
-    if found is None or opened < 0 or found.group(1) or not _utf8(head):
-        yield from _expat_rows(head, source, reader)
+    if found is None or opened < 1 or found.group(1) or head[opened - 1] == ord("/") or not _utf8(head):
+        yield head
         return
-    # The rest of the sheet goes through expat without the rows, so damage there is found too.
     frame = expat.ParserCreate()
     frame.Parse(head[: opened + 1], False)
     buffer = head[opened + 1 :]
-    if head[opened - 1 : opened] == b"/":  # <sheetData/>: no rows
-        _finish(frame, buffer, source)
-        return
-    ready = reader.ready
     while True:
-        chunk = source.read(READ_BYTES)
+        chunk = source.read(read_bytes)
         buffer += chunk
-        closed = _SHEET_DATA_END.search(buffer)
+        closed = closing.search(buffer)
         if closed is not None:
-            stretch, rest = buffer[: closed.start()].decode(), buffer[closed.start() :]
+            stretch, buffer = buffer[: closed.start()], buffer[closed.start() :]
         elif not chunk:
-            raise XlsxError("damaged worksheet: the sheet data ends early")
+            raise XlsxError("damaged file: the part ends early")
         else:
-            cut = buffer.rfind(_ROW_END)
+            cut = buffer.rfind(item_end)
             if cut < 0:
                 if len(buffer) > STRETCH_LIMIT:
-                    raise XlsxError("damaged worksheet: a row larger than a sheet's row can be")
+                    raise XlsxError("damaged file: a row or string larger than a sheet holds")
                 continue
-            cut += len(_ROW_END)
-            stretch, buffer = buffer[:cut].decode(), buffer[cut:]
-        if stretch.strip(_SPACE) and not reader.plain(stretch):
-            reader.parse(stretch)
-        yield from ready
-        ready.clear()
+            cut += len(item_end)
+            stretch, buffer = buffer[:cut], buffer[cut:]
+        if stretch.strip(_SPACE.encode()):
+            yield stretch.decode()
         if closed is not None:
-            _finish(frame, rest, source)
+            frame.Parse(buffer, False)
+            while chunk := source.read(read_bytes):
+                frame.Parse(chunk, False)
+            frame.Parse(b"", True)
             return
 
 
-def _finish(frame: expat.XMLParserType, rest: bytes, source: IO[bytes]) -> None:
-    """The sheet after its rows, through the frame's parser to the end."""
-    frame.Parse(rest, False)
-    while chunk := source.read(READ_BYTES):
-        frame.Parse(chunk, False)
-    frame.Parse(b"", True)
+def _sheet_rows(source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows: each stretch split on `_ROW_OR_CELL` where it allows, else read by expat."""
+    ready = reader.ready
+    for stretch in _stretches(source, READ_BYTES, _SHEET_DATA, _ROW_END, _SHEET_DATA_END):
+        if isinstance(stretch, bytes):
+            yield from _expat_rows(stretch, source, reader)
+            return
+        if not reader.plain(stretch):
+            reader.parse(stretch)
+        yield from ready
+        ready.clear()
 
 
 def _expat_rows(head: bytes, source: IO[bytes], reader: _SheetReader) -> Iterator[tuple[Any, ...]]:
