@@ -734,11 +734,9 @@ class _SheetReader:
                         raise XlsxError(f"a cell past the last column (XFD): {letters}")
                     columns[letters] = column
                 text = v or inline
-                if not text:
-                    pass
-                elif column < first or (last is not None and column > last):
+                if text and (column < first or (last is not None and column > last)):
                     _xml_text(text)  # unread, but damage in it refuses the file all the same
-                else:
+                elif text:
                     if kind == "s":
                         cell = strings[int(text)]
                     else:
@@ -863,44 +861,32 @@ def _calamine() -> Any:
 
 def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None) -> Iterator[list[Any]]:
     module = _calamine()
-    try:
-        book = module.CalamineWorkbook.from_path(str(path))
-    except _STOPS:
-        raise
-    except BaseException as error:  # its own kinds for a damaged file, and a Rust panic's
-        raise XlsxError(str(error)) from None
+    book = _calamine_call(lambda: module.CalamineWorkbook.from_path(str(path)))
     try:
         first, last = columns or (0, None)
         # Rows come padded to the widest column met so far (to `last` when given), and a column
         # past XFD aborts the process: files from outside are read with their columns given.
-        try:
-            stream = book.stream_sheet_by_name(
-                name, min_col=first, max_col=None if last is None else min(last, LAST_COLUMN)
-            )
-        except _STOPS:
-            raise
-        except BaseException as error:  # the sheet's opening part is damaged
-            raise XlsxError(str(error)) from None
+        width = None if last is None else min(last, LAST_COLUMN)
+        stream = _calamine_call(lambda: book.stream_sheet_by_name(name, min_col=first, max_col=width))
         skipped = [""] * first  # the columns left unread, so each cell keeps its position
         for _ in range(MAX_ROWS):
-            row = _calamine_next(stream)
+            row = _calamine_call(lambda: next(stream, None))
             if row is None:
                 return
             while row and row[-1] == "":
                 row.pop()
             yield skipped + row if first and row else row
-        if _calamine_next(stream) is not None:
+        if _calamine_call(lambda: next(stream, None)) is not None:
             raise XlsxError(f"the sheet has more rows than a sheet can have ({MAX_ROWS:,})")
     finally:
         book.close()
 
 
-def _calamine_next(stream: Any) -> list[Any] | None:
-    """The stream's next row, None at its end."""
+def _calamine_call(call: Callable[[], Any]) -> Any:
+    """What calamine answers; its own kinds of error for a damaged file, and a Rust panic's
+    (a BaseException), as XlsxError."""
     try:
-        return next(stream)  # type: ignore[no-any-return]
-    except StopIteration:
-        return None
+        return call()
     except _STOPS:
         raise
     except BaseException as error:
