@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from engine.base.messages import from_json, localize, to_json
-from engine.base.sheet_cells import safe_cell, workbook_text
+from engine.base.spreadsheets import safe_cell, workbook_bytes
 from engine.imports.options import ImportRefused, Problem
 from engine.imports.store import get_import
 from engine.schema.registry import ObjectModel
@@ -106,13 +106,4 @@ def _csv(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
 
 
 def _xlsx(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("problems")
-    sheet.append([workbook_text(column) for column in columns])
-    for row in rows:
-        sheet.append([workbook_text(value) if isinstance(value, str) else value for value in map(_safe, row)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(columns, ([_safe(value) for value in row] for row in rows), "problems")

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import format_number
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
-from engine.base.sheet_cells import safe_cell, workbook_text
+from engine.base.spreadsheets import safe_cell, workbook_bytes
 from engine.loom import Loom
 from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import page_locale
@@ -106,19 +103,6 @@ def _csv(header: list[str], first: list[str] | None, rows: Iterator[list[str]]) 
             out.seek(0)
             out.truncate()
     yield out.getvalue().encode("utf-8")
-
-
-def workbook_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    """A one-sheet workbook of a header and rows: text as text, numbers as numbers."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append([workbook_text(text) for text in header])
-    for row in rows:
-        sheet.append([workbook_text(value) if isinstance(value, str) else value for value in row])
-    with tempfile.TemporaryFile() as out:  # the zip is written to disk, not held twice in memory
-        book.save(out)
-        out.seek(0)
-        return out.read()
 
 
 def _cell(shown: Shown) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, render_template, request, url_for
 
-from engine.base.sheet_cells import safe_cell
+from engine.base.spreadsheets import safe_cell, workbook_bytes
 from engine.records.report_access import may_build_reports, may_manage_report
 from engine.records.reports import ReportResult
 from engine.records.reports import readable_reports as engine_readable_reports
@@ -24,7 +24,6 @@ from runtime.web.auth import current_actor, current_loom
 from runtime.web.i18n import label_text, page_locale
 from runtime.web.pages import report_view
 from runtime.web.pages.blueprint import blueprint
-from runtime.web.pages.export import workbook_bytes
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
