@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import random
-import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import openpyxl
 
 from engine.imports import ImportOptions, bad_rows_report, dry_run, start_import
 from engine.loom import Loom
+from tests.engine.workbooks import with_numbers
 
 # Numbers a sheet holds that no spreadsheet program writes, put in place of these stand-ins.
 STAND_INS = {123456781: b"1E+999", 123456782: b"-1E+999", 123456783: b"NaN"}
@@ -46,16 +46,7 @@ def _xlsx(path: Path, header: list[str], chooser: random.Random) -> Path:
     for _ in range(12):
         sheet.append([chooser.choice(TYPED + TEXT) for _ in header])
     book.save(path)
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    body = parts["xl/worksheets/sheet1.xml"]
-    for stand_in, number in STAND_INS.items():
-        body = body.replace(f"<v>{stand_in}</v>".encode(), b"<v>" + number + b"</v>")
-    parts["xl/worksheets/sheet1.xml"] = body
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return path
+    return with_numbers(path, STAND_INS)
 
 
 def _csv(path: Path, header: list[str], chooser: random.Random) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import pytest
 from engine.imports import UnreadableFile, inspect_file, xlsx_reader
 from engine.imports.sources import open_rows
 from engine.imports.xlsx_reader import XlsxSheet
+from tests.engine.workbooks import SHEET, STRINGS, with_parts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-SHEET, STRINGS = "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"
 
 
 @pytest.fixture(params=["calamine", "stdlib"])
@@ -102,18 +101,6 @@ def workbook(
 
 def text_cell(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
-
-
-def with_parts(path: Path, target: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
-    """A copy of the workbook at `target`, each part named in `changes` changed by its function."""
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    for part, change in changes.items():
-        parts[part] = change(parts[part])
-    with zipfile.ZipFile(target, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return target
 
 
 def read(path: Path) -> list[list[object]]:
