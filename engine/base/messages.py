@@ -409,6 +409,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{file}: not a readable XLSX file ({error})",
         "zh_CN": "{file}：不是可读取的 XLSX 文件（{error}）",
     },
+    "xlsx_ends_early": {
+        "en": "the file ends early, before its last row or string",
+        "zh_CN": "文件提前结束，缺少最后的行或文本",
+    },
+    "xlsx_too_large": {
+        "en": "a row or string is larger than a sheet can hold",
+        "zh_CN": "某一行或某个文本超出了工作表能容纳的大小",
+    },
+    "xlsx_row_limit": {
+        "en": "row {row} is past the last row a sheet can have ({limit})",
+        "zh_CN": "第 {row} 行超出了工作表的最大行数（{limit}）",
+    },
+    "xlsx_column_limit": {
+        "en": "cell {cell} is past the last column a sheet can have ({last})",
+        "zh_CN": "单元格 {cell} 超出了工作表的最后一列（{last}）",
+    },
+    "xlsx_bad_character": {
+        "en": "{reference} is no character the file may hold",
+        "zh_CN": "{reference} 不是文件中允许的字符",
+    },
     "columns_left_out": {
         "en": "columns not imported (no field takes them): {columns}",
         "zh_CN": "以下列没有对应的字段，不会导入：{columns}",

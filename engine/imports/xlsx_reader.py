@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
+from engine.base.messages import Message
 from engine.fieldtypes.temporal import from_spreadsheet_serial
 
 READ_BYTES = 256 * 1024
@@ -494,18 +495,18 @@ def _xml_text(text: str) -> str:
         name = match.group(1)
         if name is None:
             if match.group(0) == "&":
-                raise XlsxError("damaged file: an & that starts no reference")
+                raise XlsxError(Message("xlsx_bad_character", reference="&"))
             return "\n"
         if name[0] != "#":
             if name not in _ENTITIES:
-                raise XlsxError(f"damaged file: undefined entity &{name};")
+                raise XlsxError(Message("xlsx_bad_character", reference=f"&{name};"))
             return _ENTITIES[name]
         try:
             character = chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
         except (ValueError, OverflowError):
             character = "\x00"
         if _FORBIDDEN.match(character):
-            raise XlsxError(f"damaged file: reference to a character XML does not allow: &{name};")
+            raise XlsxError(Message("xlsx_bad_character", reference=f"&{name};"))
         return character
 
     return _REFERENCE.sub(resolve, text) if "&" in text or "\r" in text else text
@@ -547,12 +548,12 @@ def _stretches(
         if closed is not None:
             stretch, buffer = buffer[: closed.start()], buffer[closed.start() :]
         elif not chunk:
-            raise XlsxError("damaged file: the part ends early")
+            raise XlsxError(Message("xlsx_ends_early"))
         else:
             cut = buffer.rfind(item_end)
             if cut < 0:
                 if len(buffer) > STRETCH_LIMIT:
-                    raise XlsxError("damaged file: a row or string larger than a sheet holds")
+                    raise XlsxError(Message("xlsx_too_large"))
                 continue
             cut += len(item_end)
             stretch, buffer = buffer[:cut], buffer[cut:]
@@ -602,7 +603,7 @@ def _expat_rows(head: bytes, source: IO[bytes], reader: _SheetReader) -> Iterato
 
 def _row_number(number: str) -> int:
     if int(number) > MAX_ROWS:
-        raise XlsxError(f"row {number} is past the last row a sheet can have ({MAX_ROWS:,})")
+        raise XlsxError(Message("xlsx_row_limit", row=number, limit=f"{MAX_ROWS:,}"))
     return int(number)
 
 
@@ -646,7 +647,7 @@ class _SheetReader:
             ref = attrs.get("r")
             self.column = column = _column(ref) if ref else len(self.row)
             if column > LAST_COLUMN:
-                raise XlsxError(f"a cell past the last column (XFD): {ref}")
+                raise XlsxError(Message("xlsx_column_limit", cell=ref, last="XFD"))
             self.outside = column < self.first or (self.last is not None and column > self.last)
             self.kind = attrs.get("t", "n")
             style = attrs.get("s")
@@ -731,7 +732,7 @@ class _SheetReader:
                 if column is None:
                     column = _column(letters)
                     if column > LAST_COLUMN:
-                        raise XlsxError(f"a cell past the last column (XFD): {letters}")
+                        raise XlsxError(Message("xlsx_column_limit", cell=letters, last="XFD"))
                     columns[letters] = column
                 text = v or inline
                 if text and (column < first or (last is not None and column > last)):
@@ -877,7 +878,7 @@ def _calamine_rows(path: Path, name: str, columns: tuple[int, int] | None = None
                 row.pop()
             yield skipped + row if first and row else row
         if _calamine_call(lambda: next(stream, None)) is not None:
-            raise XlsxError(f"the sheet has more rows than a sheet can have ({MAX_ROWS:,})")
+            raise XlsxError(Message("xlsx_row_limit", row=f"{MAX_ROWS + 1:,}", limit=f"{MAX_ROWS:,}"))
     finally:
         book.close()
 

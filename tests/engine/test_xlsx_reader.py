@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from engine.base.messages import localize
 from engine.imports import UnreadableFile, inspect_file, xlsx_reader
 from engine.imports.sources import open_rows
 from engine.imports.xlsx_reader import XlsxSheet
@@ -477,8 +478,9 @@ def test_a_row_past_the_last_a_sheet_can_have_is_refused_not_padded_out(tmp_path
     """Excel's sheets end at row 1,048,576: a row numbered past it is damage, not a billion blank rows."""
     far = '<row r="900000000000"><c r="A900000000000"><v>1</v></c></row>'
     path = workbook(tmp_path / "far.xlsx", {"S": f'<row r="1">{text_cell("A1", "名称")}</row>{far}'})
-    with pytest.raises(UnreadableFile, match="1,048,576"), open_rows(path) as (_, rows):
+    with pytest.raises(UnreadableFile, match="1,048,576") as refused, open_rows(path) as (_, rows):
         list(rows)
+    assert "超出了工作表的最大行数" in localize(refused.value.message, "zh_CN")
 
 
 def test_a_cell_past_the_last_column_is_refused_or_left_unread(tmp_path: Path, reader: str) -> None:
